@@ -1,0 +1,36 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { type RetryTuning, VmwareApiError, retryDecision } from '../src/errors';
+import { SecretReferenceError } from '../src/secrets';
+
+/**
+ * Turns anything an activity throws into the `ApplicationFailure` that leaves it: `type` is the
+ * error class name, retryability comes from `errors.ts` alone, the message names product,
+ * appliance, operation, VMware error id and the remediation hint. Never includes request bodies.
+ */
+export function toApplicationFailure(err: unknown, attempt: number, tuning: RetryTuning = {}): unknown {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof VmwareApiError) {
+    const decision = retryDecision(err, attempt, tuning);
+    return ApplicationFailure.create({
+      type: err.name,
+      message: err.message,
+      nonRetryable: !decision.retryable,
+      nextRetryDelay: decision.nextRetryDelayMs,
+      details: [
+        {
+          code: err.code,
+          product: err.product,
+          appliance: err.appliance,
+          operation: err.operation,
+          httpStatus: err.httpStatus,
+          vmwareCode: err.vmwareCode,
+          remediation: err.remediation,
+        },
+      ],
+    });
+  }
+  if (err instanceof SecretReferenceError) {
+    return ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: true });
+  }
+  return err;
+}

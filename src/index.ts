@@ -1,0 +1,21 @@
+/**
+ * vmware-dr-temporal: Temporal activities and workflows that back up and restore a VMware
+ * management plane (vCenter, SDDC Manager, VCDA).
+ *
+ * Host them in your own worker:
+ * ```ts
+ * import { createActivities, workflowsPath } from 'vmware-dr-temporal';
+ * await Worker.create({ taskQueue: 'vmware-dr', workflowsPath, activities: createActivities({}) });
+ * ```
+ */
+export { createActivities, type Activities, type ActivitiesOptions } from '../activities';
+export type * from '../activities/vcenter';
+export { DEFAULT_POLL_INTERVAL_MS } from '../activities/options';
+export { createWorker, DEFAULT_TASK_QUEUE, workflowsPath, type CreateWorkerOptions } from '../worker';
+export type { VcenterBackupInput, VcenterBackupResult } from '../workflows';
+export * from './errors';
+export { createSecretResolver, Secret, SecretReferenceError, type SecretRef, type SecretResolver, type SecretResolverOptions } from './secrets';
+export { VcenterEndpoint, SddcManagerEndpoint, VcdaEndpoint, TlsSettings } from './config';
+export { VcenterClient, type VcenterClientOptions } from './vcenter/client';
+export { startSimulator, type Simulator, type SimulatorOptions, type SimulatorInfo } from './simulator/server';
+export { SEARCH_ATTRIBUTES } from './search-attributes';

@@ -1,0 +1,17 @@
+/**
+ * Custom search attributes this project sets on its workflows. Pure data: safe to import from
+ * workflow code. Test servers and `vmware-dr temporal` register exactly these.
+ */
+export const SEARCH_ATTRIBUTES = {
+  /** Name of the runbook (or single-product workflow) that started the run. */
+  VmwareDrRunbook: 'Keyword',
+  /** Products a run touches: `vcenter`, `sddc-manager`, `vcda`. */
+  VmwareDrProduct: 'KeywordList',
+  /** Appliance names (never credentials) a run touches. */
+  VmwareDrAppliance: 'KeywordList',
+  /** True when the run only validates and changes nothing. */
+  VmwareDrDryRun: 'Bool',
+} as const;
+
+export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
+export type SearchAttributeKind = (typeof SEARCH_ATTRIBUTES)[SearchAttributeName];

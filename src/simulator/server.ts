@@ -1,0 +1,292 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { type IncomingMessage, type Server, type ServerResponse, createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Product } from '../errors';
+import { createVcenterAppliance } from '../vcenter/simulator';
+import { generatePki } from './cert';
+import { FaultBook } from './faults';
+import type { FaultRule, SimAppliance, SimRequest, SimResponse, SimRoute, SimulatorContext, StartedJob } from './types';
+
+/** A factory per product: builds appliance number `index` (1-based). */
+export type ApplianceFactory = (index: number, ctx: SimulatorContext) => SimAppliance;
+
+export interface SimulatorOptions {
+  /** Port on 127.0.0.1. Default 0 (a free port). */
+  port?: number;
+  host?: string;
+  /** Serve plain HTTP instead of HTTPS with a fresh CA. Default false. */
+  http?: boolean;
+  vcenters?: number;
+  sddcManagers?: number;
+  vcdas?: number;
+  /** Seconds a job or task takes. Default 5. */
+  jobSeconds?: number;
+  /** vCenter session idle timeout in seconds. Default 1800 (30 min, as vCenter). */
+  sessionIdleSeconds?: number;
+  /** SDDC Manager access token lifetime in seconds. Default 3600. */
+  tokenTtlSeconds?: number;
+  /** Faults armed from the start. */
+  faults?: FaultRule[];
+  /** Product factories; default: the three real simulators. */
+  factories?: Partial<Record<Product, ApplianceFactory>>;
+}
+
+export interface ApplianceInfo {
+  url: string;
+  username: string;
+  password: string;
+  caFile?: string;
+}
+
+/** The one JSON line `vmware-dr simulator` prints. */
+export interface SimulatorInfo {
+  vcenter: ApplianceInfo[];
+  sddcManager: ApplianceInfo[];
+  vcda: ApplianceInfo[];
+  admin: string;
+  caFile?: string;
+}
+
+export interface Counters {
+  /** calls[product][appliance][operation] */
+  calls: Record<string, Record<string, Record<string, number>>>;
+  jobs: StartedJob[];
+}
+
+export interface Simulator {
+  readonly info: SimulatorInfo;
+  readonly url: string;
+  readonly faults: FaultBook;
+  counters(): Counters;
+  resetCounters(): void;
+  appliance(product: Product, name: string): SimAppliance | undefined;
+  close(): Promise<void>;
+}
+
+const PRODUCT_PATH: Record<Product, string> = { vcenter: 'vcenter', 'sddc-manager': 'sddc-manager', vcda: 'vcda' };
+
+interface CompiledRoute extends SimRoute {
+  segments: string[];
+  queryMatch?: [string, string];
+}
+
+function compile(route: SimRoute): CompiledRoute {
+  const [path, query] = route.pattern.split('?') as [string, string | undefined];
+  const queryMatch = query ? (query.split('=') as [string, string]) : undefined;
+  return { ...route, segments: path.split('/').filter(Boolean), queryMatch };
+}
+
+function match(route: CompiledRoute, method: string, segments: string[], query: URLSearchParams): Record<string, string> | undefined {
+  if (route.method !== method || route.segments.length !== segments.length) return undefined;
+  if (route.queryMatch && query.get(route.queryMatch[0]) !== route.queryMatch[1]) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const want = route.segments[i] as string;
+    const got = segments[i] as string;
+    if (want.startsWith(':')) params[want.slice(1)] = decodeURIComponent(got);
+    else if (want !== got) return undefined;
+  }
+  return params;
+}
+
+/** Routes with a query discriminator are tried first, then literal segments before parameters. */
+function specificity(r: CompiledRoute): number {
+  return (r.queryMatch ? 1000 : 0) + r.segments.filter((s) => !s.startsWith(':')).length;
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const missing = (product: Product): ApplianceFactory => () => {
+  throw new Error(`the ${product} simulator is not available yet`);
+};
+
+const DEFAULT_FACTORIES: Record<Product, ApplianceFactory> = {
+  vcenter: createVcenterAppliance,
+  'sddc-manager': missing('sddc-manager'),
+  vcda: missing('vcda'),
+};
+
+/** Starts one process-local simulator serving every requested appliance on one port. */
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  const host = opts.host ?? '127.0.0.1';
+  const factories = { ...DEFAULT_FACTORIES, ...opts.factories };
+  const faults = new FaultBook(opts.faults ?? []);
+  let calls: Counters['calls'] = {};
+  let jobs: StartedJob[] = [];
+  const ctx: SimulatorContext = {
+    jobSeconds: opts.jobSeconds ?? 5,
+    sessionIdleSeconds: opts.sessionIdleSeconds ?? 1800,
+    tokenTtlSeconds: opts.tokenTtlSeconds ?? 3600,
+    recordJob: (job) => jobs.push({ ...job, startedAt: new Date(ctx.now()).toISOString() }),
+    now: () => Date.now(),
+  };
+
+  const appliances = new Map<string, { appliance: SimAppliance; routes: CompiledRoute[] }>();
+  const counts: [Product, number][] = [
+    ['vcenter', opts.vcenters ?? 1],
+    ['sddc-manager', opts.sddcManagers ?? 0],
+    ['vcda', opts.vcdas ?? 0],
+  ];
+  for (const [product, n] of counts) {
+    for (let i = 1; i <= n; i++) {
+      const appliance = factories[product](i, ctx);
+      const routes = appliance.routes().map(compile).sort((a, b) => specificity(b) - specificity(a));
+      appliances.set(`${PRODUCT_PATH[product]}/${appliance.name}`, { appliance, routes });
+    }
+  }
+
+  let tmp: string | undefined;
+  let server: Server;
+  let caFile: string | undefined;
+  if (opts.http) {
+    server = createHttpServer((req, res) => void handle(req, res));
+  } else {
+    const pki = await generatePki();
+    tmp = await mkdtemp(join(tmpdir(), 'vmware-dr-sim-'));
+    caFile = join(tmp, 'ca.pem');
+    await writeFile(caFile, pki.caCertPem);
+    server = createHttpsServer({ cert: pki.certPem, key: pki.keyPem }, (req, res) => void handle(req, res));
+  }
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  function count(product: Product, name: string, operation: string): void {
+    const byAppliance = (calls[product] ??= {});
+    const byOp = (byAppliance[name] ??= {});
+    byOp[operation] = (byOp[operation] ?? 0) + 1;
+  }
+
+  function send(res: ServerResponse, out: SimResponse): void {
+    const headers: Record<string, string> = { ...out.headers };
+    let payload: string | Buffer | undefined = out.raw;
+    if (payload === undefined && out.body !== undefined) {
+      payload = JSON.stringify(out.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    res.writeHead(out.status, headers);
+    res.end(payload);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://sim');
+      const parts = url.pathname.split('/').filter(Boolean);
+      if (parts[0] === '_admin') return send(res, await admin(req, parts.slice(1)));
+      const entry = appliances.get(`${parts[0]}/${parts[1]}`);
+      if (!entry) return send(res, { status: 404, body: { error: `no appliance at /${parts.slice(0, 2).join('/')}` } });
+      const { appliance, routes } = entry;
+      const segments = parts.slice(2);
+      const method = req.method ?? 'GET';
+      let found: { route: CompiledRoute; params: Record<string, string> } | undefined;
+      for (const route of routes) {
+        const params = match(route, method, segments, url.searchParams);
+        if (params) {
+          found = { route, params };
+          break;
+        }
+      }
+      const body = await readBody(req);
+      if (!found) {
+        count(appliance.product, appliance.name, 'unknown');
+        return send(res, appliance.errorResponse('NOT_FOUND', 404, `no route for ${method} /${segments.join('/')}`));
+      }
+      const operation = found.route.operation;
+      count(appliance.product, appliance.name, operation);
+      const fault = faults.take(appliance.product, appliance.name, operation);
+      if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
+      if (fault?.kind === 'reset') return void req.socket.destroy();
+      if (fault?.kind === 'error' || fault?.kind === 'status') {
+        const message = fault.message ?? `injected ${fault.kind === 'error' ? fault.error : fault.status}`;
+        return send(res, appliance.errorResponse(fault.kind === 'error' ? fault.error : undefined, fault.status, message));
+      }
+      if (fault?.kind === 'jobFailed') appliance.failNextJob(fault.message ?? 'injected job failure');
+      const simReq: SimRequest = { method, path: `/${segments.join('/')}`, query: url.searchParams, headers: req.headers, body, params: found.params };
+      let out = await found.route.handler(simReq);
+      if (fault?.kind === 'lostResponse') return void req.socket.destroy();
+      if (fault?.kind === 'malformed') out = { ...out, body: undefined, raw: '{"truncated": ', headers: { 'content-type': 'application/json' } };
+      if (fault?.kind === 'schema') out = appliance.corrupt(out);
+      send(res, out);
+    } catch (err) {
+      send(res, { status: 500, body: { error: `simulator bug: ${(err as Error).message}` } });
+    }
+  }
+
+  async function admin(req: IncomingMessage, parts: string[]): Promise<SimResponse> {
+    const route = `${req.method} ${parts.join('/')}`;
+    const body = await readBody(req);
+    switch (route) {
+      case 'GET counters':
+        return { status: 200, body: { calls, jobs } };
+      case 'DELETE counters':
+        calls = {};
+        jobs = [];
+        return { status: 204 };
+      case 'GET faults':
+        return { status: 200, body: faults.list() };
+      case 'POST faults':
+        faults.add(...(Array.isArray(body) ? body : [body]).map((r) => FaultBook.validate(r)));
+        return { status: 201, body: faults.list() };
+      case 'DELETE faults':
+        faults.clear();
+        return { status: 204 };
+      default:
+        return { status: 404, body: { error: `unknown admin route ${route}` } };
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const scheme = opts.http ? 'http' : 'https';
+  const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const list = (product: Product): ApplianceInfo[] =>
+    [...appliances.values()]
+      .filter((e) => e.appliance.product === product)
+      .map(({ appliance: a }) => ({ url: `${url}/${PRODUCT_PATH[product]}/${a.name}`, username: a.username, password: a.password, ...(caFile ? { caFile } : {}) }));
+  const info: SimulatorInfo = {
+    vcenter: list('vcenter'),
+    sddcManager: list('sddc-manager'),
+    vcda: list('vcda'),
+    admin: `${url}/_admin`,
+    ...(caFile ? { caFile } : {}),
+  };
+
+  let closed = false;
+  return {
+    info,
+    url,
+    faults,
+    counters: () => structuredClone({ calls, jobs }),
+    resetCounters: () => {
+      calls = {};
+      jobs = [];
+    },
+    appliance: (product, name) => appliances.get(`${PRODUCT_PATH[product]}/${name}`)?.appliance,
+    async close() {
+      if (closed) return;
+      closed = true;
+      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of sockets) s.destroy();
+      await done;
+      if (tmp) await rm(tmp, { recursive: true, force: true });
+    },
+  };
+}

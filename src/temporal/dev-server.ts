@@ -1,0 +1,437 @@
+/**
+ * Start (or attach to) a Temporal dev server with this project's search attributes registered.
+ *
+ * - `binary`: spawns `temporal server start-dev` in its own process group and waits until it answers.
+ * - `address`: attaches to an already-running server and registers missing search attributes.
+ * - `sdk-download`: lets @temporalio/testing download and run the CLI (needs internet).
+ */
+import { spawn } from 'node:child_process';
+import * as net from 'node:net';
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { SEARCH_ATTRIBUTES } from '../search-attributes';
+import { notFoundAfter, resolveTemporalServer, type TemporalServerSource } from './resolve-cli';
+
+export type DevServerSearchAttributeType = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
+
+export interface DevServerOptions {
+  /** Default: `await resolveTemporalServer({ log })`. */
+  source?: TemporalServerSource;
+  /** Default '127.0.0.1'. */
+  ip?: string;
+  /** Default: a free port on `ip`. */
+  port?: number;
+  /** Default false (headless). When true, the UI listens on `uiPort` (default: a free port). */
+  ui?: boolean;
+  uiPort?: number;
+  /** Default 'default'. */
+  namespace?: string;
+  /** Default: SEARCH_ATTRIBUTES from ../search-attributes. */
+  searchAttributes?: Record<string, DevServerSearchAttributeType>;
+  /** Default 60 000 ms (the SDK's own ~5 s is too short on a loaded 2-core machine). */
+  readyTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface DevServer {
+  /** host:port of the frontend gRPC service. */
+  address: string;
+  namespace: string;
+  uiUrl?: string;
+  /** Stop the server (no-op for an `address` source). Idempotent. */
+  stop(): Promise<void>;
+}
+
+const OUTPUT_TAIL_LINES = 50;
+const STOP_GRACE_MS = 10_000;
+const MAX_PORT_RETRIES = 3;
+
+const INDEXED_VALUE_TYPE: Record<DevServerSearchAttributeType, temporal.api.enums.v1.IndexedValueType> = {
+  Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  Text: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  Int: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  Double: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+  Bool: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+  Datetime: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  KeywordList: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
+
+const SDK_SEARCH_ATTRIBUTE_TYPE = {
+  Keyword: 'KEYWORD',
+  Text: 'TEXT',
+  Int: 'INT',
+  Double: 'DOUBLE',
+  Bool: 'BOOL',
+  Datetime: 'DATETIME',
+  KeywordList: 'KEYWORD_LIST',
+} as const satisfies Record<DevServerSearchAttributeType, string>;
+
+/** A port that was free on `ip` a moment ago. */
+export async function freePort(ip = '127.0.0.1'): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen({ host: ip, port: 0, exclusive: true }, () => {
+      const addr = server.address();
+      server.close(() => {
+        if (addr && typeof addr === 'object') resolve(addr.port);
+        else reject(new Error(`could not determine a free port on ${ip}`));
+      });
+    });
+  });
+}
+
+export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
+  const log = opts.log ?? (() => undefined);
+  const source = opts.source ?? (await resolveTemporalServer({ log }));
+  const ip = opts.ip ?? '127.0.0.1';
+  const namespace = opts.namespace ?? 'default';
+  const searchAttributes: Record<string, DevServerSearchAttributeType> = opts.searchAttributes ?? SEARCH_ATTRIBUTES;
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
+  const ui = opts.ui ?? opts.uiPort !== undefined;
+
+  switch (source.kind) {
+    case 'address':
+      return attachToServer(source.address, namespace, searchAttributes, readyTimeoutMs, log);
+    case 'binary': {
+      let lastError: unknown;
+      for (let attempt = 1; attempt <= (opts.port === undefined ? MAX_PORT_RETRIES : 1); attempt++) {
+        const port = opts.port ?? (await freePort(ip));
+        const uiPort = ui ? (opts.uiPort ?? (await freePort(ip))) : undefined;
+        try {
+          return await spawnDevServer({ bin: source.path, ip, port, uiPort, namespace, searchAttributes, readyTimeoutMs, log });
+        } catch (err) {
+          lastError = err;
+          // A free port picked by us may have been taken in between: retry with another one.
+          if (!(err instanceof DevServerExitedError) || !/address already in use|bind/i.test(err.message)) throw err;
+          log(`port ${port} was taken, retrying with another port`);
+        }
+      }
+      throw lastError;
+    }
+    case 'sdk-download':
+      return startWithSdkDownload(source, { ip, port: opts.port, ui, uiPort: opts.uiPort, namespace, searchAttributes, log });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// binary
+
+class DevServerExitedError extends Error {
+  override readonly name = 'DevServerExitedError';
+}
+
+function hostPort(ip: string, port: number): string {
+  return net.isIPv6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+async function spawnDevServer(args: {
+  bin: string;
+  ip: string;
+  port: number;
+  uiPort: number | undefined;
+  namespace: string;
+  searchAttributes: Record<string, DevServerSearchAttributeType>;
+  readyTimeoutMs: number;
+  log: (line: string) => void;
+}): Promise<DevServer> {
+  const { bin, ip, port, uiPort, namespace, searchAttributes, readyTimeoutMs, log } = args;
+  const address = hostPort(ip, port);
+  const argv = [
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(port),
+    ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
+    '--namespace',
+    namespace,
+    '--log-level',
+    'warn',
+    ...Object.entries(searchAttributes).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+  ];
+  log(`starting ${bin} ${argv.join(' ')}`);
+  const started = Date.now();
+
+  const child = spawn(bin, argv, { detached: process.platform !== 'win32', stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  const pid = child.pid;
+
+  const tail: string[] = [];
+  let stopRequested = false; // the shutdown chatter (dial errors, poll failures) is not worth logging
+  const collect = (stream: NodeJS.ReadableStream | null): void => {
+    let rest = '';
+    stream?.on('data', (chunk: Buffer) => {
+      const lines = (rest + chunk.toString('utf8')).split(/\r?\n/);
+      rest = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.trim()) continue;
+        tail.push(line);
+        if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
+        if (!stopRequested) log(`[server] ${line}`);
+      }
+    });
+  };
+  collect(child.stdout);
+  collect(child.stderr);
+
+  let exitInfo: { code: number | null; signal: NodeJS.Signals | null; error?: Error } | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exitInfo ??= { code, signal };
+      resolve();
+    });
+    child.once('error', (error) => {
+      exitInfo ??= { code: null, signal: null, error };
+      resolve();
+    });
+  });
+
+  const killGroup = (signal: NodeJS.Signals): void => {
+    if (pid === undefined) return;
+    try {
+      if (process.platform === 'win32') child.kill(signal);
+      else process.kill(-pid, signal);
+    } catch {
+      // ESRCH: the whole group is gone already (or, defensively, was never created): signal the child itself.
+      if (exitInfo === undefined) child.kill(signal);
+    }
+  };
+  const onProcessExit = (): void => killGroup('SIGKILL');
+  process.on('exit', onProcessExit);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      stopRequested = true;
+      killGroup('SIGTERM');
+      const timedOut = !(await settlesWithin(exited, STOP_GRACE_MS));
+      if (timedOut) log(`dev server (pid ${pid}) did not stop within ${STOP_GRACE_MS / 1000}s of SIGTERM: sending SIGKILL`);
+      // Always SIGKILL the group too: it reaps anything the server left behind (ESRCH if none).
+      killGroup('SIGKILL');
+      if (timedOut) await settlesWithin(exited, 5_000);
+      process.off('exit', onProcessExit);
+    })());
+
+  const describeExit = (): string => {
+    const info = exitInfo;
+    if (!info) return '';
+    if (info.error) return `could not start ${bin}: ${info.error.message}`;
+    return `${bin} server start-dev exited ${info.signal ? `by ${info.signal}` : `with code ${info.code}`} before becoming ready`;
+  };
+  const withTail = (msg: string): string => (tail.length > 0 ? `${msg}\n--- last ${tail.length} lines of server output ---\n${tail.join('\n')}` : msg);
+
+  try {
+    const connection = await waitUntilReady({
+      address,
+      namespace,
+      deadline: started + readyTimeoutMs,
+      exited,
+      hasExited: () => exitInfo !== undefined,
+    }).catch((err: unknown) => {
+      if (exitInfo) throw new DevServerExitedError(withTail(describeExit()));
+      throw new Error(withTail(`Temporal dev server at ${address} (pid ${pid}) was not ready within ${readyTimeoutMs} ms: ${errorMessage(err)}`));
+    });
+    try {
+      await ensureSearchAttributes(connection, namespace, searchAttributes, started + readyTimeoutMs, log);
+    } finally {
+      await connection.close();
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  log(`dev server ready at ${address} (pid ${pid}) after ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return {
+    address,
+    namespace,
+    uiUrl: uiPort === undefined ? undefined : `http://${hostPort(ip, uiPort)}`,
+    stop,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// address
+
+async function attachToServer(
+  address: string,
+  namespace: string,
+  searchAttributes: Record<string, DevServerSearchAttributeType>,
+  readyTimeoutMs: number,
+  log: (line: string) => void,
+): Promise<DevServer> {
+  const deadline = Date.now() + readyTimeoutMs;
+  log(`using the Temporal server at ${address} (namespace ${namespace})`);
+  const connection = await waitUntilReady({ address, namespace, deadline }).catch((err: unknown) => {
+    throw new Error(`Temporal server at ${address} (TEMPORAL_ADDRESS) did not answer within ${readyTimeoutMs} ms: ${errorMessage(err)}`);
+  });
+  try {
+    await ensureSearchAttributes(connection, namespace, searchAttributes, deadline, log);
+  } finally {
+    await connection.close();
+  }
+  return { address, namespace, stop: async () => undefined };
+}
+
+// ---------------------------------------------------------------------------------------------
+// sdk-download
+
+async function startWithSdkDownload(
+  source: TemporalServerSource,
+  o: {
+    ip: string;
+    port: number | undefined;
+    ui: boolean;
+    uiPort: number | undefined;
+    namespace: string;
+    searchAttributes: Record<string, DevServerSearchAttributeType>;
+    log: (line: string) => void;
+  },
+): Promise<DevServer> {
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const { defineSearchAttributeKey } = await import('@temporalio/common');
+  const port = o.port ?? (await freePort(o.ip));
+  const uiPort = o.ui ? (o.uiPort ?? (await freePort(o.ip))) : undefined;
+  o.log(`letting @temporalio/testing download and start the Temporal CLI on ${hostPort(o.ip, port)}`);
+  let env: Awaited<ReturnType<typeof TestWorkflowEnvironment.createLocal>>;
+  try {
+    env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        ip: o.ip,
+        port,
+        namespace: o.namespace,
+        ui: o.ui,
+        ...(uiPort === undefined ? {} : { uiPort }),
+        log: { format: 'pretty', level: 'warn' },
+        searchAttributes: Object.entries(o.searchAttributes).map(([name, type]) =>
+          defineSearchAttributeKey(name, SDK_SEARCH_ATTRIBUTE_TYPE[type]),
+        ),
+      },
+    });
+  } catch (err) {
+    throw notFoundAfter(source, { step: 'sdk-download', outcome: `TestWorkflowEnvironment.createLocal() failed: ${errorMessage(err)}` });
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    address: env.address,
+    namespace: o.namespace,
+    uiUrl: uiPort === undefined ? undefined : `http://${hostPort(o.ip, uiPort)}`,
+    stop: () => (stopping ??= env.teardown()),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// readiness and search attributes
+
+async function waitUntilReady(o: {
+  address: string;
+  namespace: string;
+  deadline: number;
+  exited?: Promise<void>;
+  hasExited?: () => boolean;
+}): Promise<Connection> {
+  let lastError: unknown = new Error('no attempt made');
+  const exitedFirst = o.exited?.then(() => {
+    throw new Error('server process exited');
+  });
+  exitedFirst?.catch(() => undefined); // only observed through Promise.race below
+  while (Date.now() < o.deadline) {
+    if (o.hasExited?.()) throw new Error('server process exited');
+    const remaining = o.deadline - Date.now();
+    const opened: { connection?: Connection } = {};
+    try {
+      const attempt = (async () => {
+        const c = await Connection.connect({ address: o.address, connectTimeout: Math.max(500, Math.min(3_000, remaining)) });
+        opened.connection = c;
+        const callDeadline = Date.now() + Math.max(1_000, Math.min(5_000, o.deadline - Date.now()));
+        await c.withDeadline(callDeadline, () => c.workflowService.getSystemInfo({}));
+        await c.withDeadline(callDeadline, () => c.workflowService.describeNamespace({ namespace: o.namespace }));
+        return c;
+      })();
+      const ready = await (exitedFirst ? Promise.race([attempt, exitedFirst]) : attempt);
+      return ready;
+    } catch (err) {
+      lastError = err;
+      await opened.connection?.close().catch(() => undefined);
+      if (o.hasExited?.()) throw err;
+    }
+    await sleep(250);
+  }
+  throw lastError;
+}
+
+async function ensureSearchAttributes(
+  connection: Connection,
+  namespace: string,
+  wanted: Record<string, DevServerSearchAttributeType>,
+  deadline: number,
+  log: (line: string) => void,
+): Promise<void> {
+  const names = Object.keys(wanted);
+  if (names.length === 0) return;
+  const list = async (): Promise<Record<string, temporal.api.enums.v1.IndexedValueType>> => {
+    const res = await connection.withDeadline(Math.max(deadline, Date.now() + 5_000), () =>
+      connection.operatorService.listSearchAttributes({ namespace }),
+    );
+    return { ...res.systemAttributes, ...res.customAttributes };
+  };
+
+  let existing = await list();
+  const mismatched = names.filter((n) => existing[n] !== undefined && existing[n] !== INDEXED_VALUE_TYPE[wanted[n]!]);
+  if (mismatched.length > 0) {
+    throw new Error(
+      `search attributes already registered with another type in namespace ${namespace}: ` +
+        mismatched.map((n) => `${n} is ${temporal.api.enums.v1.IndexedValueType[existing[n]!]}, want ${wanted[n]}`).join(', '),
+    );
+  }
+  const missing = names.filter((n) => existing[n] === undefined);
+  if (missing.length === 0) return;
+
+  log(`registering search attributes in namespace ${namespace}: ${missing.map((n) => `${n}=${wanted[n]}`).join(', ')}`);
+  try {
+    await connection.withDeadline(Math.max(deadline, Date.now() + 10_000), () =>
+      connection.operatorService.addSearchAttributes({
+        namespace,
+        searchAttributes: Object.fromEntries(missing.map((n) => [n, INDEXED_VALUE_TYPE[wanted[n]!]])),
+      }),
+    );
+  } catch (err) {
+    // ALREADY_EXISTS (gRPC code 6): someone registered them concurrently.
+    if ((err as { code?: unknown }).code !== 6 && !/already exists/i.test(errorMessage(err))) throw err;
+  }
+  // Registration goes through the server's metadata cache: wait until it is visible.
+  for (;;) {
+    existing = await list();
+    const stillMissing = names.filter((n) => existing[n] === undefined);
+    if (stillMissing.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`search attributes not visible in namespace ${namespace} after registering them: ${stillMissing.join(', ')}`);
+    await sleep(250);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** True if `p` settles within `ms` (the timer is cleared either way, so it never holds the process open). */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

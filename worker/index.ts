@@ -1,0 +1,43 @@
+import { NativeConnection, type NativeConnectionOptions, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type ActivitiesOptions, createActivities } from '../activities';
+
+/** Default task queue of this package's workflows and activities. */
+export const DEFAULT_TASK_QUEUE = 'vmware-dr';
+
+/** Path of the workflows entry, for `Worker.create({ workflowsPath })` or `bundleWorkflowCode`. */
+export const workflowsPath = require.resolve('../workflows');
+
+export interface CreateWorkerOptions {
+  connection?: NativeConnection;
+  /** Used when `connection` is not given. */
+  connectionOptions?: NativeConnectionOptions;
+  namespace?: string;
+  /** Default `vmware-dr`. */
+  taskQueue?: string;
+  activities?: ActivitiesOptions;
+  /** A prebuilt workflow bundle; default: bundle `workflowsPath` at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Anything else Worker.create takes (concurrency limits, interceptors, ...). */
+  worker?: Partial<WorkerOptions>;
+}
+
+/**
+ * Heartbeats reach the server at most this far apart (the SDK's default is up to 60 s). Short,
+ * so progress shows in `describe()` and a cancel reaches a polling activity within seconds.
+ * Heartbeats never add history events.
+ */
+export const DEFAULT_MAX_HEARTBEAT_THROTTLE_INTERVAL = '5 seconds';
+
+/** A worker hosting every workflow and activity of this package. */
+export async function createWorker(opts: CreateWorkerOptions = {}): Promise<Worker> {
+  const connection = opts.connection ?? (await NativeConnection.connect(opts.connectionOptions ?? {}));
+  return Worker.create({
+    connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
+    activities: createActivities(opts.activities),
+    maxHeartbeatThrottleInterval: DEFAULT_MAX_HEARTBEAT_THROTTLE_INTERVAL,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
+    ...opts.worker,
+  });
+}

@@ -1,0 +1,1 @@
+export { vcenterBackup, type VcenterBackupInput, type VcenterBackupResult } from './vcenter-backup';
