@@ -88,7 +88,7 @@ export abstract class VmwareApiError extends Error {
   private describe(): string {
     const where = [this.product, this.appliance].filter(Boolean).join(' ');
     const status = [this.httpStatus && `HTTP ${this.httpStatus}`, this.vmwareCode].filter(Boolean).join(' ');
-    const detail = this.messages.length ? `: ${this.messages.join('; ')}` : '';
+    const detail = this.messages.length ? `: ${this.messages.join('; ').replace(/\.$/, '')}` : '';
     return `${where} ${this.operation}: ${this.summary}${status ? ` (${status})` : ''}${detail}. Fix: ${this.remediation}`;
   }
 
@@ -304,6 +304,7 @@ const NAMED_CODE_CLASSES: Record<string, ErrorClass> = {
   RESOURCES_LOCKED: ResourceBusy,
   NOTFOUND: NotFound,
   TASK_NOT_FOUND: NotFound,
+  BACKUPINPROGRESS: ResourceBusy, // VCDA: code for a second POST /backups while one runs is undocumented (simulator guess)
 };
 
 /** Class from the HTTP status alone (reference §1.6 reverse map). */

@@ -240,13 +240,29 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       case 'GET faults':
         return { status: 200, body: faults.list() };
       case 'POST faults':
-        faults.add(...(Array.isArray(body) ? body : [body]).map((r) => FaultBook.validate(r)));
+        try {
+          faults.add(...(Array.isArray(body) ? body : [body]).map((r) => FaultBook.validate(r)));
+        } catch (err) {
+          return { status: 400, body: { error: (err as Error).message } };
+        }
         return { status: 201, body: faults.list() };
       case 'DELETE faults':
         faults.clear();
         return { status: 204 };
-      default:
+      default: {
+        const [kind, product, name] = parts;
+        if (req.method === 'POST' && kind === 'appliances' && product && name) {
+          const entry = appliances.get(`${product}/${name}`);
+          if (!entry) return { status: 404, body: { error: `no appliance ${product}/${name}` } };
+          if (!entry.appliance.admin) return { status: 400, body: { error: `${product} appliances take no admin commands` } };
+          try {
+            return { status: 200, body: entry.appliance.admin((body ?? {}) as Record<string, unknown>) ?? {} };
+          } catch (err) {
+            return { status: 400, body: { error: (err as Error).message } };
+          }
+        }
         return { status: 404, body: { error: `unknown admin route ${route}` } };
+      }
     }
   }
 

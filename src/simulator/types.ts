@@ -99,4 +99,10 @@ export interface SimAppliance {
   failNextJob(message: string): void;
   /** Breaks the schema of a normal answer (for `schema` faults). */
   corrupt(res: SimResponse): SimResponse;
+  /**
+   * Appliance-specific test knobs, from `POST <admin>/appliances/<product>/<name>` (e.g.
+   * `{"stage": "restore"}` for a vCenter). Returns the appliance's new admin state; throws on a
+   * command it does not know.
+   */
+  admin?(command: Record<string, unknown>): unknown;
 }
