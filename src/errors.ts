@@ -41,6 +41,14 @@ export interface RetryTuning {
   ambiguousMaxAttempts?: number;
 }
 
+/** Time bounds of the step a failure happened in. */
+export interface StepClock {
+  /** Now, in ms since the epoch. */
+  nowMs: number;
+  /** The step gives up being busy-retried after this (ms since the epoch). */
+  deadlineMs?: number;
+}
+
 export const DEFAULT_BUSY_RETRY_DELAY_MS = 30_000;
 export const DEFAULT_AMBIGUOUS_MAX_ATTEMPTS = 5;
 
@@ -192,6 +200,13 @@ export class SchemaMismatch extends ProtocolError {
   protected override readonly retryability = 'fatal';
 }
 
+/** A downloaded backup whose SHA-512 differs from the one the appliance published. Limited retries. */
+export class BackupHashMismatch extends ProtocolError {
+  override readonly code = 'VMWARE_DR_BACKUP_HASH_MISMATCH';
+  protected override readonly defaultRemediation =
+    'the transfer or the stored archive is corrupt; the step retries a few times, then check the appliance storage and the network path';
+}
+
 /** The appliance reported a state this client does not know: never taken as "still running". */
 export class UnknownRemoteState extends ProtocolError {
   override readonly code = 'VMWARE_DR_UNKNOWN_STATE';
@@ -221,6 +236,7 @@ export const ERROR_TYPES = [
   'TlsError',
   'ProtocolError',
   'SchemaMismatch',
+  'BackupHashMismatch',
   'UnknownRemoteState',
   'RemoteJobFailed',
 ] as const;
@@ -240,16 +256,21 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
 ];
 
 /**
- * Decide how to retry `err` on attempt number `attempt` (1-based, as Temporal counts).
+ * Decide how to retry `err` on attempt number `attempt` (1-based, as Temporal counts), within
+ * the step's deadline when `clock` gives one.
  * Errors that are not {@link VmwareApiError}s are programming errors: not retryable.
  */
-export function retryDecision(err: unknown, attempt = 1, tuning: RetryTuning = {}): RetryDecision {
+export function retryDecision(err: unknown, attempt = 1, tuning: RetryTuning = {}, clock?: StepClock): RetryDecision {
   if (!(err instanceof VmwareApiError)) return { retryable: false };
   switch (err.retryabilityForDecision()) {
     case 'transient':
       return { retryable: true };
-    case 'busy':
-      return { retryable: true, nextRetryDelayMs: tuning.busyRetryDelayMs ?? DEFAULT_BUSY_RETRY_DELAY_MS };
+    case 'busy': {
+      const delay = tuning.busyRetryDelayMs ?? DEFAULT_BUSY_RETRY_DELAY_MS;
+      // Busy is retried until the step's deadline, never past it.
+      if (clock?.deadlineMs !== undefined && clock.nowMs + delay > clock.deadlineMs) return { retryable: false };
+      return { retryable: true, nextRetryDelayMs: delay };
+    }
     case 'ambiguous':
       return { retryable: attempt < (tuning.ambiguousMaxAttempts ?? DEFAULT_AMBIGUOUS_MAX_ATTEMPTS) };
     case 'fatal':

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   AuthenticationFailed,
+  BackupHashMismatch,
   ERROR_TYPES,
   InvalidArgument,
   NON_RETRYABLE_ERROR_TYPES,
@@ -101,7 +102,7 @@ describe('error taxonomy (reference §5)', () => {
 
   it('lists every class once, and the non-retryable list agrees with retryDecision', () => {
     const ctx = { ...vc };
-    const classes = { ResourceBusy, AuthenticationFailed, PermissionDenied, NotFound, InvalidArgument, WrongState, ServerError, ServiceUnavailable, RequestTimeout, NetworkError, TlsError, ProtocolError, SchemaMismatch, UnknownRemoteState, RemoteJobFailed };
+    const classes = { BackupHashMismatch, ResourceBusy, AuthenticationFailed, PermissionDenied, NotFound, InvalidArgument, WrongState, ServerError, ServiceUnavailable, RequestTimeout, NetworkError, TlsError, ProtocolError, SchemaMismatch, UnknownRemoteState, RemoteJobFailed };
     expect(Object.keys(classes).sort()).toEqual([...ERROR_TYPES].sort());
     for (const [name, cls] of Object.entries(classes)) {
       const err = new cls('x', ctx);
@@ -118,5 +119,14 @@ describe('error taxonomy (reference §5)', () => {
     );
     expect(err.code).toBe('VMWARE_DR_RESOURCE_BUSY');
     expect(new InvalidArgument('bad', { ...vc, remediation: 'do X' }).remediation).toBe('do X');
+  });
+});
+
+describe('busy retries are bounded by the step deadline', () => {
+  it('stops retrying busy when the next retry would land past the deadline', () => {
+    const err = new ResourceBusy('busy', vc);
+    expect(retryDecision(err, 1, { busyRetryDelayMs: 1000 }, { nowMs: 0, deadlineMs: 5000 })).toEqual({ retryable: true, nextRetryDelayMs: 1000 });
+    expect(retryDecision(err, 1, { busyRetryDelayMs: 1000 }, { nowMs: 4500, deadlineMs: 5000 })).toEqual({ retryable: false });
+    expect(retryDecision(new NetworkError('x', vc), 1, {}, { nowMs: 9999, deadlineMs: 0 })).toEqual({ retryable: true });
   });
 });

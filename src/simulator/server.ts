@@ -5,6 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Product } from '../errors';
+import { createVcdaAppliance } from '../vcda/simulator';
 import { createVcenterAppliance } from '../vcenter/simulator';
 import { generatePki } from './cert';
 import { FaultBook } from './faults';
@@ -116,7 +117,7 @@ const missing = (product: Product): ApplianceFactory => () => {
 const DEFAULT_FACTORIES: Record<Product, ApplianceFactory> = {
   vcenter: createVcenterAppliance,
   'sddc-manager': missing('sddc-manager'),
-  vcda: missing('vcda'),
+  vcda: createVcdaAppliance,
 };
 
 /** Starts one process-local simulator serving every requested appliance on one port. */
