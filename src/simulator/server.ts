@@ -5,6 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Product } from '../errors';
+import { createSddcManagerAppliance } from '../sddc-manager/simulator';
 import { createVcdaAppliance } from '../vcda/simulator';
 import { createVcenterAppliance } from '../vcenter/simulator';
 import { generatePki } from './cert';
@@ -110,13 +111,9 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-const missing = (product: Product): ApplianceFactory => () => {
-  throw new Error(`the ${product} simulator is not available yet`);
-};
-
 const DEFAULT_FACTORIES: Record<Product, ApplianceFactory> = {
   vcenter: createVcenterAppliance,
-  'sddc-manager': missing('sddc-manager'),
+  'sddc-manager': createSddcManagerAppliance,
   vcda: createVcdaAppliance,
 };
 
