@@ -5,12 +5,30 @@ import { type HttpRequest, HttpTransport, type ParsedErrorBody } from '../http';
 import type { Secret } from '../secrets';
 import {
   ApiErrorBody,
+  type ArchiveFilterSpec,
+  ArchiveInfo,
+  ArchiveSummary,
   BackupJobStatus,
   type BackupRequest,
+  DetailsInfo,
+  type LocationSpec,
+  Part,
+  PartSize,
+  type ReconciliationCreateSpec,
+  ReconciliationJobInfo,
+  RecoveryInfo,
   RestErrorBody,
+  type RestoreRequest,
+  RestoreJobStatus,
+  RestoreMetadata,
+  type RestoreValidateRequest,
   ReturnResult,
+  type ScheduleCreateSpec,
+  ScheduleInfo,
+  type ScheduleUpdateSpec,
   SessionInfo,
   SessionToken,
+  restMap,
   restValue,
 } from './schemas';
 
@@ -49,17 +67,54 @@ export function parseVcenterError(body: unknown): ParsedErrorBody {
   return {};
 }
 
+/** Where one operation goes in one wire form. */
+interface FormTarget {
+  path: string;
+  query?: HttpRequest['query'];
+  /** Overrides {@link FormCall.method} (legacy `PUT .../update/{id}`, `GET` with flattened query). */
+  method?: Dispatcher.HttpMethod;
+  /** This form's own body, sent as is; when the key is present the shared body is not used (even if undefined). */
+  body?: unknown;
+}
+
 /** How one operation looks in each wire form. */
 interface FormCall {
   operation: string;
   method: Dispatcher.HttpMethod;
-  api: { path: string; query?: HttpRequest['query'] };
-  rest: { path: string; query?: HttpRequest['query'] };
+  api: FormTarget;
+  rest: FormTarget;
   /** Request body, wrapped in `{piece}`/`{spec}` for `/rest`. */
   body?: unknown;
   restWrap?: 'piece' | 'spec';
   signal?: AbortSignal;
 }
+
+/** The result schema, the same for both forms or one per form (maps: object vs key/value array). */
+type ResultSchema<T> = z.ZodType<T> | { api: z.ZodType<T>; rest: z.ZodType<T> };
+
+/** Operations that answer no body: `/api` 204, `/rest` 200 with nothing (never wrapped in `{value}`). */
+const NO_CONTENT = z.undefined();
+
+/** A vAPI map in both forms: `/api` JSON object, `/rest` `[{key, value}]`; both become a record. */
+function vapiMap<T extends z.ZodType>(inner: T): { api: z.ZodType<Record<string, z.output<T>>>; rest: z.ZodType<Record<string, z.output<T>>> } {
+  return { api: z.record(z.string(), inner) as z.ZodType<Record<string, z.output<T>>>, rest: restMap(inner) };
+}
+
+/** `/rest` flattens a structure parameter into `prefix.field` query parameters. */
+function flatten(prefix: string, value: object | undefined): Record<string, string | number | boolean | undefined> {
+  const out: Record<string, string | number | boolean | undefined> = {};
+  for (const [k, v] of Object.entries(value ?? {})) {
+    if (v !== undefined) out[`${prefix}.${k}`] = v as string | number | boolean;
+  }
+  return out;
+}
+
+function isSchema<T>(s: ResultSchema<T>): s is z.ZodType<T> {
+  return typeof (s as { safeParse?: unknown }).safeParse === 'function';
+}
+
+const RECOVERY = '/appliance/recovery';
+const enc = encodeURIComponent;
 
 /**
  * Typed client for vCenter appliance recovery. Keeps one session, logs in lazily, and logs in
@@ -146,7 +201,7 @@ export class VcenterClient {
         operation: 'sessionGet',
         method: 'GET',
         api: { path: '/api/session' },
-        rest: { path: '/rest/com/vmware/cis/session', query: { '~action': 'get' } },
+        rest: { path: '/rest/com/vmware/cis/session', query: { '~action': 'get' }, method: 'POST' },
         signal,
       },
       SessionInfo,
@@ -155,23 +210,34 @@ export class VcenterClient {
 
   /**
    * One call in the current form, with the session header; on 401 logs in again once and
-   * repeats the call. `/rest` results are unwrapped from `{value}`.
+   * repeats the call. `/rest` results are unwrapped from `{value}`; a mismatch quotes the wire
+   * path (e.g. `$.value.state`).
    */
-  protected async call<S extends z.ZodType>(c: FormCall, schema: S): Promise<z.output<S>> {
+  protected async call<T>(c: FormCall, schema: ResultSchema<T>): Promise<T> {
     let token = this.token ?? (await this.freshToken(c.signal));
     for (let attempt = 0; ; attempt++) {
       const form = this.form as VcenterApiForm;
       const target = form === 'api' ? c.api : c.rest;
-      // Legacy session get is a POST with ~action=get.
-      const method = form === 'rest' && c.operation === 'sessionGet' ? 'POST' : c.method;
-      const json = c.body === undefined ? undefined : form === 'rest' && c.restWrap ? { [c.restWrap]: c.body } : c.body;
+      const json = Object.hasOwn(target, 'body')
+        ? target.body
+        : c.body === undefined
+          ? undefined
+          : form === 'rest' && c.restWrap
+            ? { [c.restWrap]: c.body }
+            : c.body;
       try {
-        const { res } = await this.http.sendParsed(
-          { operation: c.operation, method, path: target.path, query: target.query, json, headers: { 'vmware-api-session-id': token }, signal: c.signal },
-          z.unknown(),
-        );
-        const value = form === 'rest' ? this.http.parse(restValue(z.unknown()), res.body ?? { value: undefined }, c.operation, res.status).value : res.body;
-        return this.http.parse(schema, value, c.operation, res.status);
+        const res = await this.http.send({
+          operation: c.operation,
+          method: target.method ?? c.method,
+          path: target.path,
+          query: target.query,
+          json,
+          headers: { 'vmware-api-session-id': token },
+          signal: c.signal,
+        });
+        const inner = isSchema(schema) ? schema : schema[form];
+        const wire = form === 'rest' && (inner as z.ZodType) !== NO_CONTENT ? (restValue(inner).transform((v) => v.value) as z.ZodType<T>) : inner;
+        return this.http.parse(wire, res.body, c.operation, res.status);
       } catch (err) {
         if (err instanceof AuthenticationFailed && attempt === 0) {
           this.token = undefined;
@@ -181,6 +247,11 @@ export class VcenterClient {
         throw err;
       }
     }
+  }
+
+  /** Whether the appliance supports file-based recovery. */
+  recoveryInfo(signal?: AbortSignal): Promise<RecoveryInfo> {
+    return this.call({ operation: 'recoveryGet', method: 'GET', api: { path: `/api${RECOVERY}` }, rest: { path: `/rest${RECOVERY}` }, signal }, RecoveryInfo);
   }
 
   /** Starts a backup job. `/api` answers 201, `/rest` 200; both give the job status. */
@@ -234,6 +305,259 @@ export class VcenterClient {
         signal,
       },
       ReturnResult,
+    );
+  }
+
+  /**
+   * Details of backup jobs by id (all current and past jobs when `ids` is empty or unset).
+   * `/api` answers a JSON object, `/rest` a `[{key, value}]` array: both become a record.
+   */
+  backupJobDetails(ids?: readonly string[], signal?: AbortSignal): Promise<Record<string, DetailsInfo>> {
+    const list = ids?.length ? [...ids] : undefined;
+    return this.call(
+      {
+        operation: 'backupJobDetails',
+        method: 'GET',
+        api: { path: `/api${RECOVERY}/backup/job/details`, query: { jobs: list } },
+        rest: { path: `/rest${RECOVERY}/backup/job/details`, query: { 'filter.jobs': list } },
+        signal,
+      },
+      vapiMap(DetailsInfo),
+    );
+  }
+
+  /** The backup parts (`common` is mandatory; `seat` and others are optional). */
+  backupParts(signal?: AbortSignal): Promise<Part[]> {
+    return this.call(
+      { operation: 'backupPartList', method: 'GET', api: { path: `/api${RECOVERY}/backup/parts` }, rest: { path: `/rest${RECOVERY}/backup/parts` }, signal },
+      z.array(Part),
+    );
+  }
+
+  /** Estimated size of one part, in MB. */
+  backupPartSize(id: string, signal?: AbortSignal): Promise<number> {
+    const path = `${RECOVERY}/backup/parts/${enc(id)}`;
+    return this.call({ operation: 'backupPartSize', method: 'GET', api: { path: `/api${path}` }, rest: { path: `/rest${path}` }, signal }, PartSize);
+  }
+
+  /** Checks a backup request without starting it: OK / WARNING / FAIL with messages. */
+  backupValidate(request: BackupRequest, signal?: AbortSignal): Promise<ReturnResult> {
+    return this.call(
+      {
+        operation: 'backupValidate',
+        method: 'POST',
+        api: { path: `/api${RECOVERY}/backup`, query: { action: 'validate' } },
+        rest: { path: `/rest${RECOVERY}/backup/validate` },
+        body: request,
+        restWrap: 'piece',
+        signal,
+      },
+      ReturnResult,
+    );
+  }
+
+  /**
+   * Starts a restore (only on a freshly deployed appliance, before firstboot: otherwise
+   * WrongState). The appliance restarts its services while it runs: expect 503s, dropped
+   * connections and a lost session.
+   */
+  restoreJobCreate(request: RestoreRequest, signal?: AbortSignal): Promise<RestoreJobStatus> {
+    return this.call(
+      {
+        operation: 'restoreJobCreate',
+        method: 'POST',
+        api: { path: `/api${RECOVERY}/restore/job` },
+        rest: { path: `/rest${RECOVERY}/restore/job` },
+        body: request,
+        restWrap: 'piece',
+        signal,
+      },
+      RestoreJobStatus,
+    );
+  }
+
+  /** The appliance's restore job (state NONE when none ran). */
+  restoreJobGet(signal?: AbortSignal): Promise<RestoreJobStatus> {
+    return this.call(
+      { operation: 'restoreJobGet', method: 'GET', api: { path: `/api${RECOVERY}/restore/job` }, rest: { path: `/rest${RECOVERY}/restore/job` }, signal },
+      RestoreJobStatus,
+    );
+  }
+
+  /** Cancels the running restore; answers OK/WARNING/FAIL rather than failing when it cannot. */
+  restoreJobCancel(signal?: AbortSignal): Promise<ReturnResult> {
+    return this.call(
+      {
+        operation: 'restoreJobCancel',
+        method: 'POST',
+        api: { path: `/api${RECOVERY}/restore/job`, query: { action: 'cancel' } },
+        rest: { path: `/rest${RECOVERY}/restore/job/cancel` },
+        signal,
+      },
+      ReturnResult,
+    );
+  }
+
+  /** Reads a backup's metadata and checks it against this appliance (`applicable`, warnings). */
+  restoreValidate(request: RestoreValidateRequest, signal?: AbortSignal): Promise<RestoreMetadata> {
+    // The validate request has no ignore_warnings; drop it if a RestoreRequest was passed.
+    const { ignore_warnings: _ignored, ...piece } = request as RestoreRequest;
+    return this.call(
+      {
+        operation: 'restoreValidate',
+        method: 'POST',
+        api: { path: `/api${RECOVERY}/restore`, query: { action: 'validate' } },
+        rest: { path: `/rest${RECOVERY}/restore/validate` },
+        body: piece,
+        restWrap: 'piece',
+        signal,
+      },
+      RestoreMetadata,
+    );
+  }
+
+  /** Backup schedules by id (normally one, `default`). */
+  schedulesList(signal?: AbortSignal): Promise<Record<string, ScheduleInfo>> {
+    return this.call(
+      { operation: 'scheduleList', method: 'GET', api: { path: `/api${RECOVERY}/backup/schedules` }, rest: { path: `/rest${RECOVERY}/backup/schedules` }, signal },
+      vapiMap(ScheduleInfo),
+    );
+  }
+
+  /** Creates schedule `schedule` (InvalidArgument ALREADY_EXISTS when the appliance has one). */
+  scheduleCreate(schedule: string, spec: ScheduleCreateSpec, signal?: AbortSignal): Promise<void> {
+    return this.call(
+      {
+        operation: 'scheduleCreate',
+        method: 'POST',
+        api: { path: `/api${RECOVERY}/backup/schedules`, body: { schedule, spec } },
+        rest: { path: `/rest${RECOVERY}/backup/schedules/${enc(schedule)}` },
+        body: spec,
+        restWrap: 'spec',
+        signal,
+      },
+      NO_CONTENT,
+    );
+  }
+
+  /** One schedule; NotFound for an unknown id. */
+  scheduleGet(schedule: string, signal?: AbortSignal): Promise<ScheduleInfo> {
+    const path = `${RECOVERY}/backup/schedules/${enc(schedule)}`;
+    return this.call({ operation: 'scheduleGet', method: 'GET', api: { path: `/api${path}` }, rest: { path: `/rest${path}` }, signal }, ScheduleInfo);
+  }
+
+  /** Changes the fields set in `spec` (`/api` PATCH, `/rest` PUT `.../update/{schedule}`). */
+  scheduleUpdate(schedule: string, spec: ScheduleUpdateSpec, signal?: AbortSignal): Promise<void> {
+    return this.call(
+      {
+        operation: 'scheduleUpdate',
+        method: 'PATCH',
+        api: { path: `/api${RECOVERY}/backup/schedules/${enc(schedule)}` },
+        rest: { path: `/rest${RECOVERY}/backup/schedules/update/${enc(schedule)}`, method: 'PUT' },
+        body: spec,
+        restWrap: 'spec',
+        signal,
+      },
+      NO_CONTENT,
+    );
+  }
+
+  /** Deletes a schedule; NotFound for an unknown id. */
+  scheduleDelete(schedule: string, signal?: AbortSignal): Promise<void> {
+    const path = `${RECOVERY}/backup/schedules/${enc(schedule)}`;
+    return this.call({ operation: 'scheduleDelete', method: 'DELETE', api: { path: `/api${path}` }, rest: { path: `/rest${path}` }, signal }, NO_CONTENT);
+  }
+
+  /** Runs a schedule now: a backup job with the schedule's settings (ResourceBusy when one runs). */
+  scheduleRun(schedule: string, comment?: string, signal?: AbortSignal): Promise<BackupJobStatus> {
+    const path = `${RECOVERY}/backup/schedules/${enc(schedule)}`;
+    return this.call(
+      {
+        operation: 'scheduleRun',
+        method: 'POST',
+        api: { path: `/api${path}`, query: { action: 'run' } },
+        rest: { path: `/rest${path}`, query: { action: 'run' } },
+        // Not wrapped in /rest either: the legacy body is `{comment}` too.
+        body: comment === undefined ? {} : { comment },
+        signal,
+      },
+      BackupJobStatus,
+    );
+  }
+
+  /** System names (appliance FQDNs/PNIDs) that have backups at a location. */
+  systemNames(locSpec: LocationSpec, signal?: AbortSignal): Promise<string[]> {
+    return this.call(
+      {
+        operation: 'systemNameList',
+        method: 'POST',
+        // The 7.0.2 spec's /api body is the LocationSpec itself (not `{loc_spec}`).
+        api: { path: `/api${RECOVERY}/backup/system-name`, query: { action: 'list' }, body: locSpec },
+        rest: { path: `/rest${RECOVERY}/backup/system-name`, method: 'GET', query: flatten('loc_spec', locSpec), body: undefined },
+        signal,
+      },
+      z.array(z.string()),
+    );
+  }
+
+  /** Backup archives of one system at a location, filtered by time range, comment substring and count. */
+  archives(systemName: string, locSpec: LocationSpec, filter: ArchiveFilterSpec = {}, signal?: AbortSignal): Promise<ArchiveSummary[]> {
+    const path = `${RECOVERY}/backup/system-name/${enc(systemName)}/archives`;
+    return this.call(
+      {
+        operation: 'archiveList',
+        method: 'POST',
+        // Both loc_spec and filter_spec are required in the /api body.
+        api: { path: `/api${path}`, query: { action: 'list' }, body: { loc_spec: locSpec, filter_spec: filter } },
+        rest: { path: `/rest${path}`, method: 'GET', query: { ...flatten('loc_spec', locSpec), ...flatten('filter_spec', filter) }, body: undefined },
+        signal,
+      },
+      z.array(ArchiveSummary),
+    );
+  }
+
+  /** One archive's details; its `location` is what a restore request points at. */
+  archiveGet(systemName: string, archive: string, locSpec: LocationSpec, signal?: AbortSignal): Promise<ArchiveInfo> {
+    const path = `${RECOVERY}/backup/system-name/${enc(systemName)}/archives/${enc(archive)}`;
+    return this.call(
+      {
+        operation: 'archiveGet',
+        method: 'POST',
+        api: { path: `/api${path}`, query: { action: 'get' }, body: locSpec },
+        rest: { path: `/rest${path}`, method: 'GET', query: flatten('spec', locSpec), body: undefined },
+        signal,
+      },
+      ArchiveInfo,
+    );
+  }
+
+  /** Starts the post-restore reconciliation (Enhanced Linked Mode / vCenter HA). */
+  reconciliationJobCreate(spec: ReconciliationCreateSpec = {}, signal?: AbortSignal): Promise<ReconciliationJobInfo> {
+    return this.call(
+      {
+        operation: 'reconciliationJobCreate',
+        method: 'POST',
+        api: { path: `/api${RECOVERY}/reconciliation/job` },
+        rest: { path: `/rest${RECOVERY}/reconciliation/job` },
+        body: spec,
+        restWrap: 'spec',
+        signal,
+      },
+      ReconciliationJobInfo,
+    );
+  }
+
+  /** The reconciliation job (status NONE before one ran; NotFound when no restore happened). */
+  reconciliationJobGet(signal?: AbortSignal): Promise<ReconciliationJobInfo> {
+    return this.call(
+      {
+        operation: 'reconciliationJobGet',
+        method: 'GET',
+        api: { path: `/api${RECOVERY}/reconciliation/job` },
+        rest: { path: `/rest${RECOVERY}/reconciliation/job` },
+        signal,
+      },
+      ReconciliationJobInfo,
     );
   }
 }
