@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { type RetryTuning, VmwareApiError, retryDecision } from '../src/errors';
+import { type RetryTuning, type StepClock, VmwareApiError, retryDecision } from '../src/errors';
 import { SecretReferenceError } from '../src/secrets';
 
 /**
@@ -7,13 +7,14 @@ import { SecretReferenceError } from '../src/secrets';
  * error class name, retryability comes from `errors.ts` alone, the message names product,
  * appliance, operation, VMware error id and the remediation hint. Never includes request bodies.
  */
-export function toApplicationFailure(err: unknown, attempt: number, tuning: RetryTuning = {}): unknown {
+export function toApplicationFailure(err: unknown, attempt: number, tuning: RetryTuning = {}, clock?: StepClock): unknown {
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof VmwareApiError) {
-    const decision = retryDecision(err, attempt, tuning);
+    const decision = retryDecision(err, attempt, tuning, clock);
+    const pastDeadline = err.name === 'ResourceBusy' && !decision.retryable;
     return ApplicationFailure.create({
       type: err.name,
-      message: err.message,
+      message: pastDeadline ? `${err.message} (still busy at the step's deadline)` : err.message,
       nonRetryable: !decision.retryable,
       nextRetryDelay: decision.nextRetryDelayMs,
       details: [

@@ -1,9 +1,14 @@
 import { ClientPool } from './clients';
 import { type ActivitiesOptions, resolveOptions } from './options';
+import { createSddcManagerActivities } from './sddc-manager';
+import { createVcdaActivities } from './vcda';
 import { createVcenterActivities } from './vcenter';
 
 export type { ActivitiesOptions } from './options';
 export type * from './vcenter';
+export type * from './vcda';
+export type * from './sddc-manager';
+export type { StepRef } from './step';
 
 /**
  * Builds every activity of this package. Register the result on your worker:
@@ -14,6 +19,8 @@ export function createActivities(options: ActivitiesOptions = {}) {
   const pool = new ClientPool(opts);
   return {
     ...createVcenterActivities(pool, opts),
+    ...createSddcManagerActivities(pool, opts),
+    ...createVcdaActivities(pool, opts),
   };
 }
 

@@ -1,13 +1,13 @@
 import { Context } from '@temporalio/activity';
 import type { VcenterEndpoint } from '../src/config';
-import { RemoteJobFailed, UnknownRemoteState } from '../src/errors';
+import { RemoteJobFailed, ResourceBusy, UnknownRemoteState } from '../src/errors';
 import type { Secret, SecretRef } from '../src/secrets';
 import type { VcenterClient } from '../src/vcenter/client';
 import type { BackupJobStatus, BackupRequest, LocationType } from '../src/vcenter/schemas';
 import type { ClientPool } from './clients';
-import { toApplicationFailure } from './failure';
 import type { ResolvedActivitiesOptions } from './options';
 import { pollUntilDone, previousDetails } from './poll';
+import { type StepRef, asActivity, startOnce } from './step';
 
 /** Where and how to back up a vCenter. Secrets are references. */
 export interface VcenterBackupSpec {
@@ -25,17 +25,34 @@ export interface VcenterBackupSpec {
   fastBackup?: boolean;
 }
 
+/** Which backup to restore onto a freshly deployed vCenter, and with which credentials. */
+export interface VcenterRestoreSpec {
+  locationType: LocationType;
+  /** The backup folder, e.g. `sftp://backup.example.com/vcsa/vc01/20261123-1010`. */
+  location: string;
+  locationUser?: string;
+  locationPasswordRef?: SecretRef;
+  /** Reference to the password the backup was encrypted with. */
+  backupPasswordRef?: SecretRef;
+  ssoAdminUserName?: string;
+  ssoAdminPasswordRef?: SecretRef;
+  /** Proceed despite validation warnings. Default false (warnings fail the restore). */
+  ignoreWarnings?: boolean;
+}
+
 export interface StartVcenterBackupInput {
   endpoint: VcenterEndpoint;
   backup: VcenterBackupSpec;
-  /** Stable id of this step, stamped into the job comment so a retry can find its own job. */
-  stepId: string;
+  /** This step's identity: stamped into the job comment so a retry attaches to its own job. */
+  step: StepRef;
 }
 
 export interface VcenterJobRef {
   jobId: string;
   state: BackupJobStatus['state'];
   startTime: string;
+  /** True when a retry found the job this step had already started. */
+  attached: boolean;
 }
 
 export interface PollVcenterBackupInput {
@@ -52,6 +69,10 @@ export interface VcenterBackupJobResult {
   startTime: string;
   endTime?: string;
   messages: string[];
+  /** Polls made, across attempts. */
+  polls: number;
+  /** Set when a retried attempt resumed from the previous attempt's heartbeat (its poll count). */
+  resumedFromPolls?: number;
 }
 
 /** Heartbeat details of a poll: no secrets, small. */
@@ -62,6 +83,84 @@ export interface VcenterPollDetails {
   polls: number;
 }
 
+export interface StartVcenterRestoreInput {
+  endpoint: VcenterEndpoint;
+  restore: VcenterRestoreSpec;
+  step: StepRef;
+}
+
+export interface VcenterRestoreRef {
+  state: string;
+  progress: number;
+  attached: boolean;
+}
+
+export interface PollVcenterRestoreInput {
+  endpoint: VcenterEndpoint;
+  pollIntervalMs?: number;
+}
+
+export interface VcenterRestoreResult {
+  state: 'SUCCEEDED';
+  progress: number;
+  messages: string[];
+}
+
+export interface CancelVcenterJobInput {
+  endpoint: VcenterEndpoint;
+  /** The backup job to cancel; unset cancels the appliance's restore job. */
+  jobId?: string;
+}
+
+export interface VcenterReturnResult {
+  status: 'OK' | 'WARNING' | 'FAIL';
+  messages: string[];
+}
+
+export interface ValidateVcenterBackupInput {
+  endpoint: VcenterEndpoint;
+  backup: VcenterBackupSpec;
+}
+
+export interface ValidateVcenterRestoreInput {
+  endpoint: VcenterEndpoint;
+  restore: VcenterRestoreSpec;
+}
+
+export interface VcenterRestoreValidation {
+  applicable: boolean;
+  version: string;
+  boxname: string;
+  timestamp: string;
+  parts: string[];
+  messages: string[];
+}
+
+/** The backup schedule to set on a vCenter (created, or updated when it exists). */
+export interface VcenterScheduleSpec {
+  /** Schedule id. Default `default` (the one the vCenter UI uses). */
+  scheduleId?: string;
+  location: string;
+  locationUser?: string;
+  locationPasswordRef?: SecretRef;
+  backupPasswordRef?: SecretRef;
+  parts?: string[];
+  enable?: boolean;
+  recurrence?: { hour: number; minute: number; days?: ('MONDAY' | 'TUESDAY' | 'WEDNESDAY' | 'THURSDAY' | 'FRIDAY' | 'SATURDAY' | 'SUNDAY')[] };
+  /** Keep this many backups. Default: keep all. */
+  retainCount?: number;
+}
+
+export interface SetVcenterScheduleInput {
+  endpoint: VcenterEndpoint;
+  schedule: VcenterScheduleSpec;
+}
+
+export interface SetVcenterScheduleResult {
+  scheduleId: string;
+  action: 'created' | 'updated';
+}
+
 /** The comment marker that identifies the job a step started. */
 export function stepMarker(stepId: string): string {
   return `[vmware-dr:${stepId}]`;
@@ -69,12 +168,9 @@ export function stepMarker(stepId: string): string {
 
 const KNOWN_STATES = new Set(['NONE', 'INPROGRESS', 'SUCCEEDED', 'FAILED']);
 
-/** Runs `fn`, converting failures with the one taxonomy. */
-export async function asActivity<T>(tuning: ResolvedActivitiesOptions, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toApplicationFailure(err, Context.current().info.attempt, tuning);
+function checkState(client: VcenterClient, operation: string, state: string): void {
+  if (!KNOWN_STATES.has(state)) {
+    throw new UnknownRemoteState(`unknown job state ${JSON.stringify(state)}`, client.http.context(operation));
   }
 }
 
@@ -82,40 +178,85 @@ async function optionalSecret(opts: ResolvedActivitiesOptions, ref: SecretRef | 
   return ref === undefined ? undefined : opts.secrets.resolve(ref, field);
 }
 
+async function backupRequest(opts: ResolvedActivitiesOptions, backup: VcenterBackupSpec, comment?: string): Promise<BackupRequest> {
+  const [locationPassword, backupPassword] = await Promise.all([
+    optionalSecret(opts, backup.locationPasswordRef, 'backup.locationPasswordRef'),
+    optionalSecret(opts, backup.backupPasswordRef, 'backup.backupPasswordRef'),
+  ]);
+  return {
+    parts: backup.parts ?? [],
+    location_type: backup.locationType,
+    location: backup.location,
+    ...(comment !== undefined && { comment }),
+    ...(backup.locationUser !== undefined && { location_user: backup.locationUser }),
+    ...(locationPassword && { location_password: locationPassword.reveal() }),
+    ...(backupPassword && { backup_password: backupPassword.reveal() }),
+    ...(backup.fastBackup !== undefined && { fast_backup: backup.fastBackup }),
+  };
+}
+
+async function restoreRequest(opts: ResolvedActivitiesOptions, restore: VcenterRestoreSpec) {
+  const [locationPassword, backupPassword, ssoPassword] = await Promise.all([
+    optionalSecret(opts, restore.locationPasswordRef, 'restore.locationPasswordRef'),
+    optionalSecret(opts, restore.backupPasswordRef, 'restore.backupPasswordRef'),
+    optionalSecret(opts, restore.ssoAdminPasswordRef, 'restore.ssoAdminPasswordRef'),
+  ]);
+  return {
+    location_type: restore.locationType,
+    location: restore.location,
+    ...(restore.locationUser !== undefined && { location_user: restore.locationUser }),
+    ...(locationPassword && { location_password: locationPassword.reveal() }),
+    ...(backupPassword && { backup_password: backupPassword.reveal() }),
+    ...(restore.ssoAdminUserName !== undefined && { sso_admin_user_name: restore.ssoAdminUserName }),
+    ...(ssoPassword && { sso_admin_user_password: ssoPassword.reveal() }),
+  };
+}
+
 export function createVcenterActivities(pool: ClientPool, opts: ResolvedActivitiesOptions) {
   return {
-    /** One POST: starts a vCenter file-based backup job. */
+    /**
+     * One POST: starts a vCenter file-based backup job, or attaches to the one this step already
+     * started (a retry after a lost answer, or FEATURE_IN_USE caused by our own job).
+     */
     async startVcenterBackup(input: StartVcenterBackupInput): Promise<VcenterJobRef> {
-      return asActivity(opts, async () => {
-        const client = pool.vcenter(input.endpoint);
-        const { backup } = input;
-        const [locationPassword, backupPassword] = await Promise.all([
-          optionalSecret(opts, backup.locationPasswordRef, 'backup.locationPasswordRef'),
-          optionalSecret(opts, backup.backupPasswordRef, 'backup.backupPasswordRef'),
-        ]);
-        const request: BackupRequest = {
-          parts: backup.parts ?? [],
-          location_type: backup.locationType,
-          location: backup.location,
-          comment: [backup.comment, stepMarker(input.stepId)].filter(Boolean).join(' '),
-          ...(backup.locationUser !== undefined && { location_user: backup.locationUser }),
-          ...(locationPassword && { location_password: locationPassword.reveal() }),
-          ...(backupPassword && { backup_password: backupPassword.reveal() }),
-          ...(backup.fastBackup !== undefined && { fast_backup: backup.fastBackup }),
-        };
-        const job = await client.backupJobCreate(request, Context.current().cancellationSignal);
-        Context.current().log.info('vCenter backup job started', { appliance: client.http.appliance, jobId: job.id });
-        return { jobId: job.id, state: job.state, startTime: job.start_time };
-      });
+      return asActivity(
+        opts,
+        async () => {
+          const ctx = Context.current();
+          const client = pool.vcenter(input.endpoint);
+          const signal = ctx.cancellationSignal;
+          const comment = [input.backup.comment, stepMarker(input.step.id)].filter(Boolean).join(' ');
+          const request = await backupRequest(opts, input.backup, comment);
+          const { job, attached } = await startOnce<{ id: string; start_time?: string; failed: boolean; status?: BackupJobStatus }>({
+            step: input.step,
+            recent: async (since) =>
+              Object.entries(await client.backupJobDetails(undefined, signal))
+                .filter(([, d]) => d.type !== 'SCHEDULED' && Date.parse(d.start_time ?? '') >= since)
+                .map(([id, d]) => ({ id, start_time: d.start_time ?? undefined, failed: d.status === 'FAILED' })),
+            id: (j) => j.id,
+            createdAt: (j) => j.start_time,
+            attachable: (j) => !j.failed,
+            start: async () => {
+              const created = await client.backupJobCreate(request, signal);
+              return { id: created.id, start_time: created.start_time, failed: false, status: created };
+            },
+          });
+          const status = job.status ?? (await client.backupJobGet(job.id, signal));
+          ctx.log.info(attached ? 'attached to the vCenter backup job this step started' : 'vCenter backup job started', { appliance: client.http.appliance, jobId: job.id });
+          return { jobId: status.id, state: status.state, startTime: status.start_time, attached };
+        },
+        input.step,
+      );
     },
 
     /** One status poll loop: returns when the job ends; FAILED is a non-retryable failure. */
     async pollVcenterBackup(input: PollVcenterBackupInput): Promise<VcenterBackupJobResult> {
       return asActivity(opts, async () => {
+        const ctx = Context.current();
         const client = pool.vcenter(input.endpoint);
         const resumed = previousDetails<VcenterPollDetails>();
         let polls = resumed?.polls ?? 0;
-        if (resumed) Context.current().log.info('resuming vCenter backup poll', { jobId: resumed.jobId, state: resumed.state, progress: resumed.progress });
+        if (resumed) ctx.log.info('resuming vCenter backup poll', { jobId: resumed.jobId, state: resumed.state, progress: resumed.progress });
         let status: BackupJobStatus;
         try {
           status = await pollUntilDone({
@@ -123,9 +264,7 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
             poll: async (signal) => {
               const s = await client.backupJobGet(input.jobId, signal);
               polls += 1;
-              if (!KNOWN_STATES.has(s.state)) {
-                throw new UnknownRemoteState(`unknown backup job state ${JSON.stringify(s.state)}`, client.http.context('backupJobGet'));
-              }
+              checkState(client, 'backupJobGet', s.state);
               return s;
             },
             isDone: (s) => s.state === 'SUCCEEDED' || s.state === 'FAILED',
@@ -134,25 +273,165 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
         } catch (err) {
           // Only a cancel the workflow asked for stops the remote job; a worker shutdown or a
           // heartbeat timeout leaves it running for the next attempt to resume.
-          if (Context.current().cancellationDetails?.cancelRequested) await cancelRemote(client, input.jobId);
+          if (ctx.cancellationDetails?.cancelRequested) await cancelRemote(client, input.jobId);
           throw err;
         }
         const messages = status.messages.map((m) => m.default_message);
         if (status.state === 'FAILED') {
           throw new RemoteJobFailed(`backup job ${status.id} ended FAILED`, client.http.context('backupJobGet', { messages }));
         }
-        return { jobId: status.id, state: 'SUCCEEDED', progress: status.progress, startTime: status.start_time, endTime: status.end_time, messages };
+        return {
+          jobId: status.id,
+          state: 'SUCCEEDED',
+          progress: status.progress,
+          startTime: status.start_time,
+          endTime: status.end_time,
+          messages,
+          polls,
+          ...(resumed && { resumedFromPolls: resumed.polls }),
+        };
+      });
+    },
+
+    /**
+     * One POST: starts a restore on a freshly deployed vCenter (restore stage), or attaches to the
+     * restore already running there (one restore per appliance).
+     */
+    async startVcenterRestore(input: StartVcenterRestoreInput): Promise<VcenterRestoreRef> {
+      return asActivity(
+        opts,
+        async () => {
+          const ctx = Context.current();
+          const client = pool.vcenter(input.endpoint);
+          const signal = ctx.cancellationSignal;
+          const running = async (): Promise<VcenterRestoreRef | undefined> => {
+            const job = await client.restoreJobGet(signal);
+            checkState(client, 'restoreJobGet', job.state);
+            return job.state === 'INPROGRESS' || job.state === 'SUCCEEDED' ? { state: job.state, progress: job.progress, attached: true } : undefined;
+          };
+          if (ctx.info.attempt > 1) {
+            const ours = await running();
+            if (ours) return ours;
+          }
+          const request = { ...(await restoreRequest(opts, input.restore)), ...(input.restore.ignoreWarnings !== undefined && { ignore_warnings: input.restore.ignoreWarnings }) };
+          try {
+            const job = await client.restoreJobCreate(request, signal);
+            ctx.log.info('vCenter restore job started', { appliance: client.http.appliance });
+            return { state: job.state, progress: job.progress, attached: false };
+          } catch (err) {
+            if (err instanceof ResourceBusy) {
+              const ours = await running();
+              if (ours) return ours;
+            }
+            throw err;
+          }
+        },
+        input.step,
+      );
+    },
+
+    /**
+     * Polls the restore to its end. The appliance restarts services meanwhile: 503s, dropped
+     * connections and lost sessions fail the attempt, and the retry resumes from the heartbeat.
+     */
+    async pollVcenterRestore(input: PollVcenterRestoreInput): Promise<VcenterRestoreResult> {
+      return asActivity(opts, async () => {
+        const ctx = Context.current();
+        const client = pool.vcenter(input.endpoint);
+        const resumed = previousDetails<{ state: string; progress: number; polls: number }>();
+        let polls = resumed?.polls ?? 0;
+        let status;
+        try {
+          status = await pollUntilDone({
+            intervalMs: input.pollIntervalMs ?? opts.pollIntervalMs,
+            poll: async (signal) => {
+              const s = await client.restoreJobGet(signal);
+              polls += 1;
+              checkState(client, 'restoreJobGet', s.state);
+              return s;
+            },
+            isDone: (s) => s.state === 'SUCCEEDED' || s.state === 'FAILED',
+            details: (s) => ({ state: s.state, progress: s.progress, polls }),
+          });
+        } catch (err) {
+          if (ctx.cancellationDetails?.cancelRequested) await cancelRemote(client, undefined);
+          throw err;
+        }
+        const messages = status.messages.map((m) => m.default_message);
+        if (status.state === 'FAILED') throw new RemoteJobFailed('restore job ended FAILED', client.http.context('restoreJobGet', { messages }));
+        return { state: 'SUCCEEDED', progress: status.progress, messages };
+      });
+    },
+
+    /** Cancels a backup job (or, without `jobId`, the restore job). Answers what vCenter said. */
+    async cancelVcenterJob(input: CancelVcenterJobInput): Promise<VcenterReturnResult> {
+      return asActivity(opts, async () => {
+        const client = pool.vcenter(input.endpoint);
+        const signal = Context.current().cancellationSignal;
+        const r = input.jobId === undefined ? await client.restoreJobCancel(signal) : await client.backupJobCancel(input.jobId, signal);
+        return { status: r.status, messages: r.messages.map((m) => m.default_message) };
+      });
+    },
+
+    /** Checks a backup request without starting it (location reachable, password policy, not busy). */
+    async validateVcenterBackup(input: ValidateVcenterBackupInput): Promise<VcenterReturnResult> {
+      return asActivity(opts, async () => {
+        const client = pool.vcenter(input.endpoint);
+        const r = await client.backupValidate(await backupRequest(opts, input.backup, input.backup.comment), Context.current().cancellationSignal);
+        return { status: r.status, messages: r.messages.map((m) => m.default_message) };
+      });
+    },
+
+    /** Checks that a backup can be restored onto this appliance. */
+    async validateVcenterRestore(input: ValidateVcenterRestoreInput): Promise<VcenterRestoreValidation> {
+      return asActivity(opts, async () => {
+        const client = pool.vcenter(input.endpoint);
+        const m = await client.restoreValidate(await restoreRequest(opts, input.restore), Context.current().cancellationSignal);
+        return { applicable: m.applicable, version: m.version, boxname: m.boxname, timestamp: m.timestamp, parts: m.parts, messages: m.messages.map((x) => x.default_message) };
+      });
+    },
+
+    /** Creates the backup schedule, or updates it when it exists. */
+    async setVcenterSchedule(input: SetVcenterScheduleInput): Promise<SetVcenterScheduleResult> {
+      return asActivity(opts, async () => {
+        const client = pool.vcenter(input.endpoint);
+        const signal = Context.current().cancellationSignal;
+        const s = input.schedule;
+        const scheduleId = s.scheduleId ?? 'default';
+        const [locationPassword, backupPassword] = await Promise.all([
+          optionalSecret(opts, s.locationPasswordRef, 'schedule.locationPasswordRef'),
+          optionalSecret(opts, s.backupPasswordRef, 'schedule.backupPasswordRef'),
+        ]);
+        const spec = {
+          location: s.location,
+          ...(s.locationUser !== undefined && { location_user: s.locationUser }),
+          ...(locationPassword && { location_password: locationPassword.reveal() }),
+          ...(backupPassword && { backup_password: backupPassword.reveal() }),
+          ...(s.parts && { parts: s.parts }),
+          ...(s.enable !== undefined && { enable: s.enable }),
+          ...(s.recurrence && { recurrence_info: { hour: s.recurrence.hour, minute: s.recurrence.minute, ...(s.recurrence.days && { days: s.recurrence.days }) } }),
+          ...(s.retainCount !== undefined && { retention_info: { max_count: s.retainCount } }),
+        };
+        const existing = await client.schedulesList(signal);
+        if (scheduleId in existing) {
+          await client.scheduleUpdate(scheduleId, spec, signal);
+          return { scheduleId, action: 'updated' };
+        }
+        await client.scheduleCreate(scheduleId, spec, signal);
+        return { scheduleId, action: 'created' };
       });
     },
   };
 }
 
 /** Best effort: ask vCenter to cancel the job after our activity was cancelled. */
-async function cancelRemote(client: VcenterClient, jobId: string): Promise<void> {
+async function cancelRemote(client: VcenterClient, jobId: string | undefined): Promise<void> {
+  const log = Context.current().log;
   try {
-    const result = await client.backupJobCancel(jobId, AbortSignal.timeout(30_000));
-    Context.current().log.info('vCenter backup job cancel requested', { jobId, status: result.status });
+    const signal = AbortSignal.timeout(30_000);
+    const result = jobId === undefined ? await client.restoreJobCancel(signal) : await client.backupJobCancel(jobId, signal);
+    log.info('vCenter job cancel requested', { jobId, status: result.status });
   } catch (err) {
-    Context.current().log.warn('vCenter backup job cancel failed', { jobId, error: (err as Error).message });
+    log.warn('vCenter job cancel failed', { jobId, error: (err as Error).message });
   }
 }

@@ -41,7 +41,13 @@ export const VcenterEndpoint = z
   .strict();
 export type VcenterEndpoint = z.infer<typeof VcenterEndpoint>;
 
-export const SddcManagerEndpoint = z.object({ ...endpointBase }).strict();
+export const SddcManagerEndpoint = z
+  .object({
+    ...endpointBase,
+    /** How restore calls authenticate: `bearer` token (VCF 4.5+) or HTTP `basic` (the appliance's basic-auth user). Default `bearer`. */
+    restoreAuth: z.enum(['bearer', 'basic']).optional(),
+  })
+  .strict();
 export type SddcManagerEndpoint = z.infer<typeof SddcManagerEndpoint>;
 
 export const VcdaEndpoint = z

@@ -17,5 +17,7 @@ export * from './errors';
 export { createSecretResolver, Secret, SecretReferenceError, type SecretRef, type SecretResolver, type SecretResolverOptions } from './secrets';
 export { VcenterEndpoint, SddcManagerEndpoint, VcdaEndpoint, TlsSettings } from './config';
 export { VcenterClient, type VcenterClientOptions } from './vcenter/client';
+export { SddcManagerClient, type SddcManagerClientOptions } from './sddc-manager/client';
+export { VcdaClient, type VcdaClientOptions } from './vcda/client';
 export { startSimulator, type Simulator, type SimulatorOptions, type SimulatorInfo } from './simulator/server';
 export { SEARCH_ATTRIBUTES } from './search-attributes';

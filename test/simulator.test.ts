@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { Agent, request } from 'undici';
+import { type Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SimulatorInfo } from '../src/simulator/server';
 import { startSimulator } from '../src/simulator/server';

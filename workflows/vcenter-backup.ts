@@ -1,6 +1,7 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { Activities, VcenterBackupSpec } from '../activities';
 import type { VcenterEndpoint } from '../src/config';
+import { DEFAULT_STEP_TIMEOUT_MS, START_RETRY, pollOptions, stepRef } from './step';
 
 export interface VcenterBackupInput {
   /** The vCenter to back up. Its password is a reference resolved by the worker. */
@@ -8,7 +9,7 @@ export interface VcenterBackupInput {
   backup: VcenterBackupSpec;
   /** Wait between status polls. Default: the worker's setting (15 s). */
   pollIntervalMs?: number;
-  /** Longest the backup may run before the step fails. Default 6 hours. */
+  /** Longest the step may take, busy waits included, before it fails. Default 6 hours. */
   timeoutMs?: number;
 }
 
@@ -20,26 +21,31 @@ export interface VcenterBackupResult {
   endTime?: string;
   /** Job duration by the appliance's clock, in ms. */
   durationMs?: number;
+  /** True when a retried start found the job this step had already started. */
+  attached: boolean;
+  /** Set when the poll resumed after a worker restart or failed attempt (polls done before). */
+  resumedFromPolls?: number;
 }
 
-const DEFAULT_TIMEOUT_MS = 6 * 60 * 60 * 1000;
-
-const { startVcenterBackup } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes' },
-});
+const { startVcenterBackup } = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: START_RETRY });
 
 /** Back up one vCenter: one remote job, polled to its end inside one activity. */
 export async function vcenterBackup(input: VcenterBackupInput): Promise<VcenterBackupResult> {
   const appliance = input.endpoint.name ?? input.endpoint.url;
-  const stepId = `${workflowInfo().workflowId}/vcenter-backup/${appliance}`;
-  const started = await startVcenterBackup({ endpoint: input.endpoint, backup: input.backup, stepId });
-  const { pollVcenterBackup } = proxyActivities<Activities>({
-    startToCloseTimeout: input.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    heartbeatTimeout: '30 seconds', // polls heartbeat every ≤5 s even while sleeping
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  });
+  const timeoutMs = input.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
+  const step = stepRef('vcenter-backup', appliance, timeoutMs);
+  const started = await startVcenterBackup({ endpoint: input.endpoint, backup: input.backup, step });
+  const { pollVcenterBackup } = proxyActivities<Activities>(pollOptions(timeoutMs));
   const done = await pollVcenterBackup({ endpoint: input.endpoint, jobId: started.jobId, pollIntervalMs: input.pollIntervalMs });
   const durationMs = done.endTime ? Date.parse(done.endTime) - Date.parse(done.startTime) : undefined;
-  return { appliance, jobId: done.jobId, state: done.state, startTime: done.startTime, endTime: done.endTime, durationMs };
+  return {
+    appliance,
+    jobId: done.jobId,
+    state: done.state,
+    startTime: done.startTime,
+    endTime: done.endTime,
+    durationMs,
+    attached: started.attached,
+    ...(done.resumedFromPolls !== undefined && { resumedFromPolls: done.resumedFromPolls }),
+  };
 }

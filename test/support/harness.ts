@@ -15,6 +15,8 @@ export interface Harness {
   taskQueue: string;
   /** Runs `fn` while a worker polls the task queue. */
   withWorker<T>(fn: () => Promise<T>, activities?: ActivitiesOptions): Promise<T>;
+  /** A worker for the task queue (heartbeats reach the server within 1 s). */
+  worker(activities?: ActivitiesOptions): Promise<Worker>;
   close(): Promise<void>;
 }
 
@@ -25,19 +27,22 @@ export async function createHarness(simOptions: SimulatorOptions = {}): Promise<
   });
   const sim = await startSimulator({ jobSeconds: 1, ...simOptions });
   const taskQueue = `test-${randomUUID()}`;
-  return {
-    env,
-    sim,
-    taskQueue,
-    async withWorker(fn, activities = {}) {
-      const worker = await Worker.create({
+  const worker = (activities: ActivitiesOptions = {}) =>
+    Worker.create({
         connection: env.nativeConnection,
         namespace: inject('temporalNamespace'),
         taskQueue,
         workflowBundle: { codePath: inject('workflowBundlePath') },
         activities: createActivities({ pollIntervalMs: 100, busyRetryDelayMs: 100, ...activities }),
-      });
-      return worker.runUntil(fn);
+      maxHeartbeatThrottleInterval: '1 second',
+    });
+  return {
+    env,
+    sim,
+    taskQueue,
+    worker,
+    async withWorker(fn, activities = {}) {
+      return (await worker(activities)).runUntil(fn);
     },
     async close() {
       await sim.close();

@@ -1,0 +1,252 @@
+import { Context } from '@temporalio/activity';
+import type { SddcManagerEndpoint } from '../src/config';
+import { RemoteJobFailed } from '../src/errors';
+import type { SddcManagerClient, SddcTask } from '../src/sddc-manager/client';
+import { type TaskStatus, isTerminal } from '../src/sddc-manager/schemas';
+import type { SecretRef } from '../src/secrets';
+import type { ClientPool } from './clients';
+import type { ResolvedActivitiesOptions } from './options';
+import { pollUntilDone, previousDetails } from './poll';
+import { type StepRef, asActivity, startOnce } from './step';
+
+/** Task type of SDDC Manager backups in `GET /v1/tasks`. */
+export const SDDC_BACKUP_TASK_TYPE = 'SDDCMANAGER_BACKUP';
+/** Task type of SDDC Manager restores [uncertain: not in public docs; the simulator's choice]. */
+export const SDDC_RESTORE_TASK_TYPE = 'SDDCMANAGER_RESTORE';
+
+export interface StartSddcManagerBackupInput {
+  endpoint: SddcManagerEndpoint;
+  step: StepRef;
+}
+
+export interface SddcTaskRef {
+  taskId: string;
+  status: TaskStatus;
+  attached: boolean;
+}
+
+export interface StartSddcManagerRestoreInput {
+  endpoint: SddcManagerEndpoint;
+  restore: {
+    /** Path of the backup tarball on the (freshly deployed) SDDC Manager, e.g. `/tmp/vcf-backup-….tar.gz`. */
+    backupFile: string;
+    /** Reference to the backup encryption passphrase. */
+    passphraseRef: SecretRef;
+  };
+  step: StepRef;
+}
+
+export interface PollSddcTaskInput {
+  endpoint: SddcManagerEndpoint;
+  taskId: string;
+  pollIntervalMs?: number;
+}
+
+export interface SddcTaskResult {
+  taskId: string;
+  status: 'SUCCESSFUL' | 'COMPLETED_WITH_WARNING' | 'SKIPPED';
+  name?: string;
+  type?: string;
+  creationTimestamp?: string;
+  completionTimestamp?: string;
+}
+
+export interface SddcTaskActionInput {
+  endpoint: SddcManagerEndpoint;
+  taskId: string;
+}
+
+export interface CancelSddcTaskResult {
+  taskId: string;
+  /** False when SDDC Manager says the task cannot be cancelled (`isCancellable: false`) or it already ended. */
+  cancelled: boolean;
+  status: TaskStatus;
+}
+
+export interface SddcBackupConfigurationSpec {
+  /** The external SFTP server backups go to. */
+  location: {
+    server: string;
+    port?: number;
+    username: string;
+    passwordRef: SecretRef;
+    directoryPath: string;
+    /** SSH host key fingerprint of the SFTP server (VCF 9 requires an ECDSA key). */
+    sshFingerprint?: string;
+  };
+  /** Reference to the backup encryption passphrase. */
+  passphraseRef: SecretRef;
+  /** Optional schedule; unset leaves scheduling as it is. */
+  schedule?: {
+    frequency: 'HOURLY' | 'WEEKLY';
+    daysOfWeek?: string[];
+    hourOfDay?: number;
+    minuteOfHour?: number;
+    takeBackupOnStateChange?: boolean;
+    keepMostRecent: number;
+  };
+}
+
+export interface SetSddcBackupConfigurationInput {
+  endpoint: SddcManagerEndpoint;
+  configuration: SddcBackupConfigurationSpec;
+}
+
+const SUCCESS: readonly TaskStatus[] = ['SUCCESSFUL', 'COMPLETED_WITH_WARNING', 'SKIPPED'];
+
+/** Polls one task (generic task API or the restore task API) to its end. */
+async function pollTask(client: SddcManagerClient, input: PollSddcTaskInput, opts: ResolvedActivitiesOptions, restore: boolean): Promise<SddcTaskResult> {
+  const ctx = Context.current();
+  const operation = restore ? 'getRestoreTask' : 'getTask';
+  let polls = previousDetails<{ polls: number }>()?.polls ?? 0;
+  let last: SddcTask | undefined;
+  let task: SddcTask;
+  try {
+    task = await pollUntilDone({
+      intervalMs: input.pollIntervalMs ?? opts.pollIntervalMs,
+      poll: async (signal) => {
+        const t = restore ? await client.getRestoreTask(input.taskId, signal) : await client.getTask(input.taskId, signal);
+        polls += 1;
+        last = t;
+        return t;
+      },
+      isDone: (t) => isTerminal(t.status),
+      details: (t) => ({ taskId: t.id, status: t.status, rawStatus: t.rawStatus, polls }),
+    });
+  } catch (err) {
+    if (ctx.cancellationDetails?.cancelRequested && last?.isCancellable) {
+      await client.cancelTask(input.taskId, AbortSignal.timeout(30_000)).then(
+        () => ctx.log.info('SDDC Manager task cancelled', { taskId: input.taskId }),
+        (e: unknown) => ctx.log.warn('SDDC Manager task cancel failed', { taskId: input.taskId, error: (e as Error).message }),
+      );
+    }
+    throw err;
+  }
+  if (!SUCCESS.includes(task.status)) {
+    const messages = (task.errors ?? []).map((e) => e.message).filter((m): m is string => typeof m === 'string');
+    throw new RemoteJobFailed(`task ${task.id} ended ${task.status}`, client.http.context(operation, { messages, vmwareCode: task.errors?.[0]?.errorCode ?? undefined }));
+  }
+  return {
+    taskId: task.id,
+    status: task.status as SddcTaskResult['status'],
+    ...(task.name != null && { name: task.name }),
+    ...(task.type != null && { type: task.type }),
+    ...(task.creationTimestamp != null && { creationTimestamp: task.creationTimestamp }),
+    ...(task.completionTimestamp != null && { completionTimestamp: task.completionTimestamp }),
+  };
+}
+
+export function createSddcManagerActivities(pool: ClientPool, opts: ResolvedActivitiesOptions) {
+  /** Starts a task, or attaches to the one of `type` this step already started (see `startOnce`). */
+  async function startTask(endpoint: SddcManagerEndpoint, step: StepRef, type: string, start: (client: SddcManagerClient, signal: AbortSignal) => Promise<SddcTask>): Promise<SddcTaskRef> {
+    return asActivity(
+      opts,
+      async () => {
+        const ctx = Context.current();
+        const client = pool.sddcManager(endpoint);
+        const signal = ctx.cancellationSignal;
+        const { job, attached } = await startOnce({
+          step,
+          recent: async (since) => (await client.listTasks({ type }, signal)).filter((t) => t.type === type && Date.parse(t.creationTimestamp ?? '') >= since),
+          id: (t) => t.id,
+          createdAt: (t) => t.creationTimestamp ?? undefined,
+          attachable: (t) => t.status !== 'FAILED' && t.status !== 'CANCELLED',
+          start: () => start(client, signal),
+        });
+        ctx.log.info(attached ? 'attached to the SDDC Manager task this step started' : 'SDDC Manager task started', { appliance: client.http.appliance, taskId: job.id, type });
+        return { taskId: job.id, status: job.status, attached };
+      },
+      step,
+    );
+  }
+
+  return {
+    /** One POST /v1/backups/tasks, or attach to the SDDCMANAGER_BACKUP task this step started. */
+    async startSddcManagerBackup(input: StartSddcManagerBackupInput): Promise<SddcTaskRef> {
+      return startTask(input.endpoint, input.step, SDDC_BACKUP_TASK_TYPE, (client, signal) => client.startBackup(signal));
+    },
+
+    /** One POST /v1/restores/tasks on a freshly deployed SDDC Manager. */
+    async startSddcManagerRestore(input: StartSddcManagerRestoreInput): Promise<SddcTaskRef> {
+      return startTask(input.endpoint, input.step, SDDC_RESTORE_TASK_TYPE, async (client, signal) => {
+        const passphrase = await opts.secrets.resolve(input.restore.passphraseRef, 'restore.passphraseRef');
+        return client.startRestore({ backupFile: input.restore.backupFile, elements: [{ resourceType: 'SDDC_MANAGER' }], encryption: { passphrase: passphrase.reveal() } }, signal);
+      });
+    },
+
+    /** Polls `GET /v1/tasks/{id}` to the end; FAILED/CANCELLED are non-retryable failures. */
+    async pollSddcManagerTask(input: PollSddcTaskInput): Promise<SddcTaskResult> {
+      return asActivity(opts, async () => pollTask(pool.sddcManager(input.endpoint), input, opts, false));
+    },
+
+    /** Polls `GET /v1/restores/tasks/{id}` to the end, through the restore's service restarts. */
+    async pollSddcManagerRestoreTask(input: PollSddcTaskInput): Promise<SddcTaskResult> {
+      return asActivity(opts, async () => pollTask(pool.sddcManager(input.endpoint), input, opts, true));
+    },
+
+    /** Cancels a task when SDDC Manager allows it (`isCancellable`). */
+    async cancelSddcManagerTask(input: SddcTaskActionInput): Promise<CancelSddcTaskResult> {
+      return asActivity(opts, async () => {
+        const client = pool.sddcManager(input.endpoint);
+        const signal = Context.current().cancellationSignal;
+        const task = await client.getTask(input.taskId, signal);
+        if (!task.isCancellable || isTerminal(task.status)) return { taskId: task.id, cancelled: false, status: task.status };
+        await client.cancelTask(input.taskId, signal);
+        const after = await client.getTask(input.taskId, signal);
+        return { taskId: after.id, cancelled: true, status: after.status };
+      });
+    },
+
+    /** Retries a FAILED task (`PATCH /v1/tasks/{id}`); poll it again afterwards. */
+    async retrySddcManagerTask(input: SddcTaskActionInput): Promise<SddcTaskRef> {
+      return asActivity(opts, async () => {
+        const task = await pool.sddcManager(input.endpoint).retryTask(input.taskId, Context.current().cancellationSignal);
+        return { taskId: task.id, status: task.status, attached: false };
+      });
+    },
+
+    /** Sets the backup location, passphrase and schedule (PUT); returns the configuration task to poll. */
+    async setSddcManagerBackupConfiguration(input: SetSddcBackupConfigurationInput): Promise<SddcTaskRef> {
+      return asActivity(opts, async () => {
+        const client = pool.sddcManager(input.endpoint);
+        const c = input.configuration;
+        const [password, passphrase] = await Promise.all([
+          opts.secrets.resolve(c.location.passwordRef, 'configuration.location.passwordRef'),
+          opts.secrets.resolve(c.passphraseRef, 'configuration.passphraseRef'),
+        ]);
+        const task = await client.setBackupConfiguration(
+          {
+            backupLocations: [
+              {
+                server: c.location.server,
+                ...(c.location.port !== undefined && { port: c.location.port }),
+                protocol: 'SFTP',
+                username: c.location.username,
+                password: password.reveal(),
+                directoryPath: c.location.directoryPath,
+                ...(c.location.sshFingerprint !== undefined && { sshFingerprint: c.location.sshFingerprint }),
+              },
+            ],
+            encryption: { passphrase: passphrase.reveal() },
+            ...(c.schedule && {
+              backupSchedules: [
+                {
+                  resourceType: 'SDDC_MANAGER',
+                  takeScheduledBackups: true,
+                  frequency: c.schedule.frequency,
+                  ...(c.schedule.daysOfWeek && { daysOfWeek: c.schedule.daysOfWeek }),
+                  ...(c.schedule.hourOfDay !== undefined && { hourOfDay: c.schedule.hourOfDay }),
+                  ...(c.schedule.minuteOfHour !== undefined && { minuteOfHour: c.schedule.minuteOfHour }),
+                  ...(c.schedule.takeBackupOnStateChange !== undefined && { takeBackupOnStateChange: c.schedule.takeBackupOnStateChange }),
+                  retentionPolicy: { numberOfMostRecentBackups: c.schedule.keepMostRecent },
+                },
+              ],
+            }),
+          },
+          Context.current().cancellationSignal,
+        );
+        return { taskId: task.id, status: task.status, attached: false };
+      });
+    },
+  };
+}

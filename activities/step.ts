@@ -1,0 +1,97 @@
+import { Context } from '@temporalio/activity';
+import { ResourceBusy } from '../src/errors';
+import { toApplicationFailure } from './failure';
+import type { ResolvedActivitiesOptions } from './options';
+
+/**
+ * Identity of one workflow step, so a retried start activity finds the remote job it already
+ * started instead of starting a second one.
+ */
+export interface StepRef {
+  /** Stable id of the step within its workflow, e.g. `<workflowId>/vcenter-backup/vc01`. */
+  id: string;
+  /** When the step began (workflow time, ISO 8601). Remote jobs created before it are not ours. */
+  startedAt: string;
+  /** When "appliance busy" stops being retried (ISO 8601). Default: no bound. */
+  deadline?: string;
+}
+
+/** Tolerance for clock skew between the worker, the appliance and the Temporal server. */
+export const CLOCK_SKEW_MS = 60_000;
+
+/** Whether a remote job that started at `remoteStart` may belong to `step`. */
+export function startedWithinStep(step: StepRef, remoteStart: string | number | undefined): boolean {
+  if (remoteStart === undefined) return false;
+  const t = typeof remoteStart === 'number' ? remoteStart : Date.parse(remoteStart);
+  return Number.isFinite(t) && t >= Date.parse(step.startedAt) - CLOCK_SKEW_MS;
+}
+
+/** Runs an activity body, converting any failure with the one taxonomy (bounded by the step's deadline). */
+export async function asActivity<T>(opts: ResolvedActivitiesOptions, fn: () => Promise<T>, step?: StepRef): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const deadlineMs = step?.deadline ? Date.parse(step.deadline) : undefined;
+    throw toApplicationFailure(err, Context.current().info.attempt, opts, { nowMs: Date.now(), deadlineMs });
+  }
+}
+
+/** Heartbeat details of a start activity: which remote jobs existed just before it POSTed. */
+export interface StartSnapshot {
+  /** Ids of recent remote jobs of this kind seen before the POST. */
+  known: string[];
+  /** When the snapshot was taken (worker clock, ms). */
+  at: number;
+}
+
+export interface StartOnceOptions<J> {
+  step: StepRef;
+  /** Remote jobs of this step's kind created at or after `sinceMs` (the step's start less clock skew). */
+  recent: (sinceMs: number) => Promise<J[]>;
+  id: (job: J) => string;
+  /** Creation time of a job (ISO string or ms), for ordering and the time window. */
+  createdAt: (job: J) => string | number | undefined;
+  /** Jobs that may be attached to (e.g. not FAILED). Default: all. */
+  attachable?: (job: J) => boolean;
+  /** The one state-changing POST. */
+  start: () => Promise<J>;
+}
+
+function timeOf(t: string | number | undefined): number {
+  return t === undefined ? Number.NaN : typeof t === 'number' ? t : Date.parse(t);
+}
+
+/**
+ * Exactly one remote job per step. Before the POST, the recent jobs of this kind are recorded in
+ * the activity's heartbeat details (Temporal hands the last details to the next attempt, also
+ * after a failure). A later attempt, or a "busy" answer, attaches only to a job that was not in
+ * that snapshot and started within the step: the one our lost POST created. A job that was
+ * already running before the POST stays somebody else's, so busy remains busy.
+ */
+export async function startOnce<J>(o: StartOnceOptions<J>): Promise<{ job: J; attached: boolean }> {
+  const ctx = Context.current();
+  const since = Date.parse(o.step.startedAt) - CLOCK_SKEW_MS;
+  const attachable = o.attachable ?? (() => true);
+  const ours = async (snapshot: StartSnapshot): Promise<J | undefined> => {
+    const known = new Set(snapshot.known);
+    return (await o.recent(since))
+      .filter((j) => !known.has(o.id(j)) && attachable(j))
+      .sort((a, b) => timeOf(o.createdAt(b)) - timeOf(o.createdAt(a)))[0];
+  };
+  const previous = ctx.info.heartbeatDetails as StartSnapshot | undefined;
+  if (previous && Array.isArray(previous.known)) {
+    const job = await ours(previous);
+    if (job) return { job, attached: true };
+  }
+  const snapshot: StartSnapshot = { known: (await o.recent(since)).map(o.id), at: Date.now() };
+  ctx.heartbeat(snapshot);
+  try {
+    return { job: await o.start(), attached: false };
+  } catch (err) {
+    if (err instanceof ResourceBusy) {
+      const job = await ours(snapshot);
+      if (job) return { job, attached: true };
+    }
+    throw err;
+  }
+}
