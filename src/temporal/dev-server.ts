@@ -104,7 +104,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
         } catch (err) {
           lastError = err;
           // A free port picked by us may have been taken in between: retry with another one.
-          if (!(err instanceof DevServerExitedError) || !/address already in use|bind/i.test(err.message)) throw err;
+          const portTaken = err instanceof DevServerExitedError && /address already in use|bind/i.test(err.message);
+          if (opts.port !== undefined || !portTaken) throw err;
           log(`port ${port} was taken, retrying with another port`);
         }
       }
@@ -339,22 +340,28 @@ async function waitUntilReady(o: {
   while (Date.now() < o.deadline) {
     if (o.hasExited?.()) throw new Error('server process exited');
     const remaining = o.deadline - Date.now();
-    const opened: { connection?: Connection } = {};
-    try {
-      const attempt = (async () => {
-        const c = await Connection.connect({ address: o.address, connectTimeout: Math.max(500, Math.min(3_000, remaining)) });
-        opened.connection = c;
+    // One attempt; it closes its own connection when it fails.
+    const attempt = (async () => {
+      const c = await Connection.connect({ address: o.address, connectTimeout: Math.max(500, Math.min(3_000, remaining)) });
+      try {
         const callDeadline = Date.now() + Math.max(1_000, Math.min(5_000, o.deadline - Date.now()));
         await c.withDeadline(callDeadline, () => c.workflowService.getSystemInfo({}));
         await c.withDeadline(callDeadline, () => c.workflowService.describeNamespace({ namespace: o.namespace }));
         return c;
-      })();
-      const ready = await (exitedFirst ? Promise.race([attempt, exitedFirst]) : attempt);
-      return ready;
+      } catch (err) {
+        await c.close().catch(() => undefined);
+        throw err;
+      }
+    })();
+    try {
+      return await (exitedFirst ? Promise.race([attempt, exitedFirst]) : attempt);
     } catch (err) {
       lastError = err;
-      await opened.connection?.close().catch(() => undefined);
-      if (o.hasExited?.()) throw err;
+      if (o.hasExited?.()) {
+        // The process died while the attempt was in flight: close whatever it still opens.
+        attempt.then((c) => c.close(), () => undefined).catch(() => undefined);
+        throw err;
+      }
     }
     await sleep(250);
   }
