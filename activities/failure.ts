@@ -6,6 +6,7 @@ import { SecretReferenceError } from '../src/secrets';
  * Turns anything an activity throws into the `ApplicationFailure` that leaves it: `type` is the
  * error class name, retryability comes from `errors.ts` alone, the message names product,
  * appliance, operation, VMware error id and the remediation hint. Never includes request bodies.
+ * Bad input (a secret reference that does not resolve, an out-of-range option) fails for good.
  */
 export function toApplicationFailure(err: unknown, attempt: number, tuning: RetryTuning = {}, clock?: StepClock): unknown {
   if (err instanceof ApplicationFailure) return err;
@@ -30,7 +31,7 @@ export function toApplicationFailure(err: unknown, attempt: number, tuning: Retr
       ],
     });
   }
-  if (err instanceof SecretReferenceError) {
+  if (err instanceof SecretReferenceError || err instanceof RangeError) {
     return ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: true });
   }
   return err;

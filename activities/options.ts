@@ -8,7 +8,7 @@ export interface ActivitiesOptions extends RetryTuning {
    * Default: `createSecretResolver()` (env and file).
    */
   secrets?: SecretResolver | SecretResolverOptions;
-  /** Wait between two status polls. Default 15 000 ms (kept below vCenter's 30 min idle timeout). */
+  /** Wait between two status polls. Default 15 000 ms; at most 25 min (below vCenter's 30 min idle timeout). */
   pollIntervalMs?: number;
   /** Per-request HTTP timeout. Default 60 000 ms. */
   requestTimeoutMs?: number;
@@ -17,6 +17,19 @@ export interface ActivitiesOptions extends RetryTuning {
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 15_000;
+/**
+ * Longest wait between polls: below vCenter's default 30-minute session idle timeout, so a poll
+ * keeps the session alive instead of meeting a 401 every time.
+ */
+export const MAX_POLL_INTERVAL_MS = 25 * 60_000;
+
+/** A poll interval checked against the bounds; the error names the field and the allowed range. */
+export function checkPollInterval(ms: number, field: string): number {
+  if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_POLL_INTERVAL_MS) {
+    throw new RangeError(`${field} must be between 1 and ${MAX_POLL_INTERVAL_MS} ms (25 min, below vCenter's 30 min session idle timeout), got ${ms}`);
+  }
+  return ms;
+}
 
 /** Options with defaults applied. */
 export interface ResolvedActivitiesOptions extends RetryTuning {
@@ -30,7 +43,7 @@ export function resolveOptions(opts: ActivitiesOptions = {}): ResolvedActivities
   const secrets = opts.secrets && 'resolve' in opts.secrets ? opts.secrets : createSecretResolver(opts.secrets);
   return {
     secrets,
-    pollIntervalMs: opts.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    pollIntervalMs: checkPollInterval(opts.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, 'pollIntervalMs'),
     requestTimeoutMs: opts.requestTimeoutMs ?? 60_000,
     warn: opts.warn ?? ((m) => console.warn(m)),
     busyRetryDelayMs: opts.busyRetryDelayMs,

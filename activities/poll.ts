@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { checkPollInterval } from './options';
 
 export interface PollOptions<S> {
   /** Wait between polls. */
@@ -21,6 +22,7 @@ const MAX_HEARTBEAT_GAP_MS = 5_000;
  */
 export async function pollUntilDone<S>(opts: PollOptions<S>): Promise<S> {
   const ctx = Context.current();
+  checkPollInterval(opts.intervalMs, 'pollIntervalMs');
   const hbTimeout = ctx.info.heartbeatTimeoutMs;
   const gap = Math.max(50, Math.min(MAX_HEARTBEAT_GAP_MS, hbTimeout ? hbTimeout / 3 : MAX_HEARTBEAT_GAP_MS));
   for (;;) {

@@ -2,6 +2,7 @@
 import { ActivityCancellationDetails } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
+import { createActivities } from '../activities';
 import { pollUntilDone } from '../activities/poll';
 import { type StartSnapshot, type StepRef, startOnce } from '../activities/step';
 import { ResourceBusy } from '../src/errors';
@@ -87,6 +88,14 @@ describe('startOnce (exactly one remote job per step)', () => {
 });
 
 describe('pollUntilDone', () => {
+  it('refuses an interval longer than the vCenter idle timeout allows, naming the field', async () => {
+    const env = new MockActivityEnvironment();
+    await expect(env.run(() => pollUntilDone({ intervalMs: 31 * 60_000, poll: async () => 1, isDone: () => true, details: () => ({}) }))).rejects.toThrow(
+      /pollIntervalMs must be between 1 and 1500000 ms/,
+    );
+    expect(() => createActivities({ pollIntervalMs: 0 })).toThrow(/pollIntervalMs must be between/);
+  });
+
   it('heartbeats each poll and while sleeping, returns the final state', async () => {
     const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 300 });
     const beats: unknown[] = [];

@@ -117,6 +117,14 @@ describe('simulator admin endpoint', () => {
       expect((await json(`${sim.info.admin}/faults`, { method: 'DELETE' })).status).toBe(204);
       expect((await json(`${sim.info.admin}/faults`)).body).toEqual([]);
       expect((await json(`${sim.info.admin}/appliances/vcenter/vc-9`, { method: 'POST', body: {} })).status).toBe(404);
+      expect(await json(`${sim.info.admin}/appliances/vcenter/vc-2`, { method: 'POST', body: { stage: 'restore' } })).toEqual({ status: 200, body: { stage: 'restore', restartingServices: false } });
+      expect(await json(`${sim.info.admin}/appliances/vcenter/vc-2`, { method: 'POST', body: { stage: 'sideways' } })).toEqual({ status: 400, body: { error: 'stage must be "restore" or "running"' } });
+      // A fault on a legacy /rest route answers the legacy error body.
+      sim.faults.add({ appliance: 'vc-1', operation: 'sessionCreate', action: { kind: 'error', error: 'SERVICE_UNAVAILABLE' } });
+      expect(await json(`${sim.info.vcenter[0]!.url}/rest/com/vmware/cis/session`, { method: 'POST' })).toMatchObject({
+        status: 503,
+        body: { type: 'com.vmware.vapi.std.errors.service_unavailable', value: { messages: [expect.objectContaining({ default_message: 'injected SERVICE_UNAVAILABLE' })] } },
+      });
       expect((await json(`${sim.url}/vcenter/vc-9/api/session`, { method: 'POST' })).status).toBe(404);
     } finally {
       await sim.close();

@@ -242,6 +242,15 @@ export class SddcManagerAppliance implements SimAppliance {
   }
 
   /** Revokes every access token issued so far (refresh tokens stay valid). */
+  /** Admin knobs: `{"expireAccessTokens": true}`, `{"revokeRefreshTokens": true}`. */
+  admin(command: Record<string, unknown>): unknown {
+    const { expireAccessTokens, revokeRefreshTokens, ...rest } = command;
+    if (Object.keys(rest).length) throw new Error(`unknown SDDC Manager admin command ${Object.keys(rest).join(', ')}; use expireAccessTokens or revokeRefreshTokens`);
+    if (expireAccessTokens === true) this.expireAccessTokens();
+    if (revokeRefreshTokens === true) this.revokeRefreshTokens();
+    return {};
+  }
+
   expireAccessTokens(): void {
     this.accessTokens.clear();
   }

@@ -202,7 +202,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       const body = await readBody(req);
       if (!found) {
         count(appliance.product, appliance.name, 'unknown');
-        return send(res, appliance.errorResponse('NOT_FOUND', 404, `no route for ${method} /${segments.join('/')}`));
+        return send(res, appliance.errorResponse('NOT_FOUND', 404, `no route for ${method} /${segments.join('/')}`, `/${segments.join('/')}`));
       }
       const operation = found.route.operation;
       count(appliance.product, appliance.name, operation);
@@ -211,7 +211,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       if (fault?.kind === 'reset') return void req.socket.destroy();
       if (fault?.kind === 'error' || fault?.kind === 'status') {
         const message = fault.message ?? `injected ${fault.kind === 'error' ? fault.error : fault.status}`;
-        return send(res, appliance.errorResponse(fault.kind === 'error' ? fault.error : undefined, fault.status, message));
+        return send(res, appliance.errorResponse(fault.kind === 'error' ? fault.error : undefined, fault.status, message, `/${segments.join('/')}`));
       }
       if (fault?.kind === 'jobFailed') appliance.failNextJob(fault.message ?? 'injected job failure');
       const simReq: SimRequest = { method, path: `/${segments.join('/')}`, query: url.searchParams, headers: req.headers, body, params: found.params };

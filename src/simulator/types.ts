@@ -93,8 +93,8 @@ export interface SimAppliance {
   readonly username: string;
   readonly password: string;
   routes(): SimRoute[];
-  /** The product's error body for a named error (or a bare status). */
-  errorResponse(error: string | undefined, status: number | undefined, message: string): SimResponse;
+  /** The product's error body for a named error (or a bare status), for a call to `path`. */
+  errorResponse(error: string | undefined, status: number | undefined, message: string, path?: string): SimResponse;
   /** Called when a `jobFailed` fault hits a creating operation: the next job this call creates must fail. */
   failNextJob(message: string): void;
   /** Breaks the schema of a normal answer (for `schema` faults). */

@@ -201,6 +201,14 @@ export class VcdaAppliance implements SimAppliance {
   // Test helpers
 
   /** Expires every session now (as an appliance restart or the idle timeout would). */
+  /** Admin knobs: `{"expireSessions": true}`. */
+  admin(command: Record<string, unknown>): unknown {
+    const { expireSessions, ...rest } = command;
+    if (Object.keys(rest).length) throw new Error(`unknown VCDA admin command ${Object.keys(rest).join(', ')}; use expireSessions`);
+    if (expireSessions === true) this.expireSessions();
+    return {};
+  }
+
   expireSessions(): void {
     this.sessions.clear();
   }

@@ -354,9 +354,21 @@ export class VcenterAppliance implements SimAppliance {
     this.nextJobFails = message;
   }
 
-  errorResponse(error: string | undefined, status: number | undefined, message: string): SimResponse {
+  errorResponse(error: string | undefined, status: number | undefined, message: string, path?: string): SimResponse {
     const type = error ?? (status ? STATUS_VAPI[status] : undefined) ?? 'ERROR';
-    return vapiErrorResponse('api', type, message, undefined, status);
+    return vapiErrorResponse(path?.startsWith('/rest/') ? 'rest' : 'api', type, message, undefined, status);
+  }
+
+  /** Admin knobs: `{"stage": "restore" | "running"}`, `{"expireSessions": true}`. */
+  admin(command: Record<string, unknown>): unknown {
+    const { stage, expireSessions, ...rest } = command;
+    if (Object.keys(rest).length) throw new Error(`unknown vCenter admin command ${Object.keys(rest).join(', ')}; use stage or expireSessions`);
+    if (stage !== undefined) {
+      if (stage !== 'restore' && stage !== 'running') throw new Error('stage must be "restore" or "running"');
+      this.setStage(stage);
+    }
+    if (expireSessions === true) this.expireSessions();
+    return { stage: this.stage, restartingServices: this.restartingServices };
   }
 
   corrupt(res: SimResponse): SimResponse {
