@@ -11,7 +11,8 @@ const USAGE = `Usage: vmware-dr <command> [options]
 Commands:
   demo                      Start a dev server, the simulator and a worker; run one vCenter backup.
   simulator [options]       Serve simulated appliances until SIGTERM; prints one JSON line.
-      --port N              Port on 127.0.0.1 (default: a free port)
+      --port N              Port (default: a free port)
+      --host ADDR           Address to listen on (default 127.0.0.1; 0.0.0.0 in a container)
       --http                Plain HTTP instead of HTTPS with a fresh CA
       --vcenters N          Simulated vCenters (default 1)
       --sddc-managers N     Simulated SDDC Managers (default 0)
@@ -35,6 +36,7 @@ async function simulatorCommand(args: string[]): Promise<void> {
     args,
     options: {
       port: { type: 'string' },
+      host: { type: 'string' },
       http: { type: 'boolean' },
       vcenters: { type: 'string' },
       'sddc-managers': { type: 'string' },
@@ -60,6 +62,7 @@ async function simulatorCommand(args: string[]): Promise<void> {
   }
   const sim = await startSimulator({
     port: count('port', values.port, 0),
+    host: values.host,
     http: values.http ?? false,
     vcenters: count('vcenters', values.vcenters, 1),
     sddcManagers: count('sddc-managers', values['sddc-managers'], 0),

@@ -152,7 +152,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   if (opts.http) {
     server = createHttpServer((req, res) => void handle(req, res));
   } else {
-    const pki = await generatePki();
+    const pki = await generatePki(host === '127.0.0.1' || host === '0.0.0.0' ? undefined : { hosts: ['127.0.0.1', 'localhost', '::1', host] });
     tmp = await mkdtemp(join(tmpdir(), 'vmware-dr-sim-'));
     caFile = join(tmp, 'ca.pem');
     await writeFile(caFile, pki.caCertPem);
