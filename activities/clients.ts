@@ -1,80 +1,70 @@
-import { type SddcManagerEndpoint, type VcdaEndpoint, type VcenterEndpoint, endpointName } from '../src/config';
+import type { Dispatcher } from 'undici';
+import { type SddcManagerEndpoint, type TlsSettings, type VcdaEndpoint, type VcenterEndpoint, endpointName } from '../src/config';
+import type { Product } from '../src/errors';
+import type { Secret } from '../src/secrets';
 import { SddcManagerClient } from '../src/sddc-manager/client';
 import { createDispatcher } from '../src/tls';
 import { VcdaClient } from '../src/vcda/client';
 import { VcenterClient } from '../src/vcenter/client';
 import type { ResolvedActivitiesOptions } from './options';
 
+/** What every product client is built from. */
+interface CommonClientOptions {
+  url: string;
+  appliance: string;
+  timeoutMs: number;
+  dispatcher: Dispatcher;
+  credentials: () => Promise<{ username: string; password: Secret }>;
+}
+
+interface AnyEndpoint {
+  name?: string;
+  url: string;
+  username: string;
+  passwordRef: string;
+  tls?: TlsSettings;
+}
+
 /**
  * One client per endpoint per worker, so sessions and tokens are reused across activities and
- * refreshed in one place. Keyed by everything that identifies the endpoint (never by a secret).
+ * refreshed in one place. Keyed by everything that identifies the endpoint (a secret's
+ * reference, never its value).
  */
 export class ClientPool {
-  private readonly vcenters = new Map<string, VcenterClient>();
-  private readonly vcdas = new Map<string, VcdaClient>();
-  private readonly sddcManagers = new Map<string, SddcManagerClient>();
+  private readonly clients = new Map<string, unknown>();
 
   constructor(private readonly opts: ResolvedActivitiesOptions) {}
 
-  private credentials(product: string, endpoint: { username: string; passwordRef: string }, appliance: string) {
-    return async () => ({
-      username: endpoint.username,
-      password: await this.opts.secrets.resolve(endpoint.passwordRef, `${product} ${appliance} passwordRef`),
-    });
-  }
-
-  sddcManager(endpoint: SddcManagerEndpoint): SddcManagerClient {
-    const key = JSON.stringify([endpoint.url, endpoint.username, endpoint.passwordRef, endpoint.restoreAuth ?? 'bearer', endpoint.tls ?? {}]);
-    let client = this.sddcManagers.get(key);
+  private cached<C>(product: Product, endpoint: AnyEndpoint, extraKey: unknown[], build: (common: CommonClientOptions) => C): C {
+    const key = JSON.stringify([product, endpoint.url, endpoint.username, endpoint.passwordRef, endpoint.tls ?? {}, ...extraKey]);
+    let client = this.clients.get(key) as C | undefined;
     if (!client) {
       const appliance = endpointName(endpoint);
-      client = new SddcManagerClient({
+      client = build({
         url: endpoint.url,
         appliance,
-        restoreAuth: endpoint.restoreAuth,
         timeoutMs: this.opts.requestTimeoutMs,
-        dispatcher: createDispatcher({ tls: endpoint.tls, label: `sddc-manager ${appliance}`, warn: this.opts.warn }),
-        credentials: this.credentials('sddc-manager', endpoint, appliance),
+        dispatcher: createDispatcher({ tls: endpoint.tls, label: `${product} ${appliance}`, warn: this.opts.warn }),
+        // Resolved at each login, inside the activity: the secret never travels further.
+        credentials: async () => ({
+          username: endpoint.username,
+          password: await this.opts.secrets.resolve(endpoint.passwordRef, `${product} ${appliance} passwordRef`),
+        }),
       });
-      this.sddcManagers.set(key, client);
-    }
-    return client;
-  }
-
-  vcda(endpoint: VcdaEndpoint): VcdaClient {
-    const key = JSON.stringify([endpoint.url, endpoint.username, endpoint.passwordRef, endpoint.authType ?? 'localUser', endpoint.apiVersion ?? '', endpoint.tls ?? {}]);
-    let client = this.vcdas.get(key);
-    if (!client) {
-      const appliance = endpointName(endpoint);
-      client = new VcdaClient({
-        url: endpoint.url,
-        appliance,
-        authType: endpoint.authType,
-        apiVersion: endpoint.apiVersion,
-        timeoutMs: this.opts.requestTimeoutMs,
-        dispatcher: createDispatcher({ tls: endpoint.tls, label: `vcda ${appliance}`, warn: this.opts.warn }),
-        credentials: this.credentials('vcda', endpoint, appliance),
-      });
-      this.vcdas.set(key, client);
+      this.clients.set(key, client);
     }
     return client;
   }
 
   vcenter(endpoint: VcenterEndpoint): VcenterClient {
-    const key = JSON.stringify([endpoint.url, endpoint.username, endpoint.passwordRef, endpoint.apiForm ?? 'auto', endpoint.tls ?? {}]);
-    let client = this.vcenters.get(key);
-    if (!client) {
-      const appliance = endpointName(endpoint);
-      client = new VcenterClient({
-        url: endpoint.url,
-        appliance,
-        apiForm: endpoint.apiForm,
-        timeoutMs: this.opts.requestTimeoutMs,
-        dispatcher: createDispatcher({ tls: endpoint.tls, label: `vcenter ${appliance}`, warn: this.opts.warn }),
-        credentials: this.credentials('vcenter', endpoint, appliance),
-      });
-      this.vcenters.set(key, client);
-    }
-    return client;
+    return this.cached('vcenter', endpoint, [endpoint.apiForm ?? 'auto'], (c) => new VcenterClient({ ...c, apiForm: endpoint.apiForm }));
+  }
+
+  sddcManager(endpoint: SddcManagerEndpoint): SddcManagerClient {
+    return this.cached('sddc-manager', endpoint, [endpoint.restoreAuth ?? 'bearer'], (c) => new SddcManagerClient({ ...c, restoreAuth: endpoint.restoreAuth }));
+  }
+
+  vcda(endpoint: VcdaEndpoint): VcdaClient {
+    return this.cached('vcda', endpoint, [endpoint.authType ?? 'localUser', endpoint.apiVersion ?? ''], (c) => new VcdaClient({ ...c, authType: endpoint.authType, apiVersion: endpoint.apiVersion }));
   }
 }
