@@ -12,30 +12,32 @@ export interface PollOptions<S> {
   details: (state: S) => unknown;
 }
 
-/** Upper bound for one sleep between heartbeats, so cancellation is seen quickly. */
+/** Upper bound between two heartbeats, so a cancel is seen within seconds. */
 const MAX_HEARTBEAT_GAP_MS = 5_000;
 
 /**
- * Polls inside one activity until done: heartbeats each poll with its details and keeps
- * heartbeating while it sleeps, so history does not grow per poll and a cancel arrives within
- * seconds. Sleep rejects with the activity's cancellation.
+ * Polls inside one activity until done. A ticker heartbeats the latest details every few seconds
+ * for the whole loop (while sleeping and while a slow request is in flight), so history does not
+ * grow per poll, the heartbeat timeout can stay short, and a cancel arrives quickly. The sleep
+ * rejects with the activity's cancellation; the signal given to `poll` aborts in-flight HTTP.
  */
 export async function pollUntilDone<S>(opts: PollOptions<S>): Promise<S> {
   const ctx = Context.current();
   checkPollInterval(opts.intervalMs, 'pollIntervalMs');
   const hbTimeout = ctx.info.heartbeatTimeoutMs;
   const gap = Math.max(50, Math.min(MAX_HEARTBEAT_GAP_MS, hbTimeout ? hbTimeout / 3 : MAX_HEARTBEAT_GAP_MS));
-  for (;;) {
-    const state = await opts.poll(ctx.cancellationSignal);
-    const details = opts.details(state);
-    ctx.heartbeat(details);
-    if (opts.isDone(state)) return state;
-    for (let waited = 0; waited < opts.intervalMs; ) {
-      const step = Math.min(gap, opts.intervalMs - waited);
-      await ctx.sleep(step);
-      waited += step;
+  let details: unknown = ctx.info.heartbeatDetails;
+  const ticker = setInterval(() => ctx.heartbeat(details), gap);
+  try {
+    for (;;) {
+      const state = await opts.poll(ctx.cancellationSignal);
+      details = opts.details(state);
       ctx.heartbeat(details);
+      if (opts.isDone(state)) return state;
+      await ctx.sleep(opts.intervalMs);
     }
+  } finally {
+    clearInterval(ticker);
   }
 }
 

@@ -2,6 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { runWorker } from '../worker/main';
+import { runDemo } from './demo';
 import { FaultBook } from './simulator/faults';
 import { startSimulator } from './simulator/server';
 import { resolveTemporalServer } from './temporal/resolve-cli';
@@ -83,19 +85,15 @@ export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
-      case 'demo': {
-        const { runDemo } = await import('./demo.js');
+      case 'demo':
         await runDemo();
         break;
-      }
       case 'simulator':
         await simulatorCommand(rest);
         break;
-      case 'worker': {
-        const { runWorker } = await import('../worker/main.js');
+      case 'worker':
         await runWorker();
         break;
-      }
       case 'temporal': {
         if (rest[0] !== 'install') throw new Error('usage: vmware-dr temporal install');
         const source = await resolveTemporalServer({ log: (l) => console.error(l) });

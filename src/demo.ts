@@ -12,7 +12,7 @@ import { startSimulator } from './simulator/server';
 import { startDevServer } from './temporal/dev-server';
 
 export interface DemoOptions {
-  /** Seconds the simulated backup takes. Default 10. */
+  /** Seconds the simulated backup takes. Default: `VMWARE_DR_DEMO_JOB_SECONDS`, else 10. */
   jobSeconds?: number;
   log?: (line: string) => void;
 }
@@ -30,7 +30,11 @@ function bar(progress: number): string {
 export async function runDemo(opts: DemoOptions = {}): Promise<VcenterBackupResult> {
   const log = opts.log ?? ((line: string) => console.log(line));
   // The demo prints its own story; the SDK's INFO lines (bundling, worker states) would bury it.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // A host process (a test) installed the runtime already: keep its logger.
+  }
   const stops: (() => Promise<void>)[] = [];
   try {
     log('Starting a Temporal dev server…');
@@ -38,7 +42,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<VcenterBackupResu
     stops.unshift(() => server.stop());
     log(`Temporal: ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl}` : ''}`);
 
-    const sim = await startSimulator({ vcenters: 1, jobSeconds: opts.jobSeconds ?? 10 });
+    const sim = await startSimulator({ vcenters: 1, jobSeconds: opts.jobSeconds ?? (Number(process.env.VMWARE_DR_DEMO_JOB_SECONDS) || 10) });
     stops.unshift(() => sim.close());
     const vc = sim.info.vcenter[0]!;
     log(`Simulated vCenter: ${vc.url} (HTTPS, CA ${sim.info.caFile})`);

@@ -10,9 +10,12 @@
  */
 export { createActivities, type Activities, type ActivitiesOptions } from '../activities';
 export type * from '../activities/vcenter';
-export { DEFAULT_POLL_INTERVAL_MS } from '../activities/options';
+export type * from '../activities/sddc-manager';
+export type * from '../activities/vcda';
+export type { StepRef } from '../activities/step';
+export { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS } from '../activities/options';
 export { createWorker, DEFAULT_TASK_QUEUE, workflowsPath, type CreateWorkerOptions } from '../worker';
-export type { VcenterBackupInput, VcenterBackupResult } from '../workflows';
+export type * from '../workflows';
 export * from './errors';
 export { createSecretResolver, Secret, SecretReferenceError, type SecretRef, type SecretResolver, type SecretResolverOptions } from './secrets';
 export { VcenterEndpoint, SddcManagerEndpoint, VcdaEndpoint, TlsSettings } from './config';

@@ -106,9 +106,21 @@ describe('pollUntilDone', () => {
     );
     expect(final).toBe(3);
     expect(beats[0]).toEqual({ polls: 1 });
-    // The 250 ms sleeps are cut into ≤100 ms slices (heartbeat timeout / 3), each heartbeating.
+    // A ticker (heartbeat timeout / 3 = 100 ms) keeps heartbeating the last details while sleeping.
     expect(beats.filter((b) => (b as { polls: number }).polls === 1).length).toBeGreaterThanOrEqual(3);
     expect(beats.at(-1)).toEqual({ polls: 3 });
+  });
+
+  it('keeps heartbeating while a slow request is in flight', async () => {
+    const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 150, heartbeatDetails: { resumed: true } });
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    await env.run(() =>
+      pollUntilDone({ intervalMs: 10, poll: () => new Promise((r) => setTimeout(() => r('done'), 400)), isDone: () => true, details: () => ({ polls: 1 }) }),
+    );
+    // Before the first answer the ticker repeats the previous attempt's details.
+    expect(beats.filter((b) => (b as { resumed?: boolean }).resumed).length).toBeGreaterThanOrEqual(3);
+    expect(beats.at(-1)).toEqual({ polls: 1 });
   });
 
   it('a cancel interrupts the sleep and aborts the in-flight request signal', async () => {

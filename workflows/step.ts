@@ -19,13 +19,15 @@ export const START_RETRY = { initialInterval: '2 seconds', backoffCoefficient: 2
 /** Retry policy of poll activities (a retry resumes from the last heartbeat). */
 export const POLL_RETRY = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
 /**
- * Options of poll activities: they heartbeat at least every 5 s even while sleeping, and a
- * workflow cancel waits until the activity has asked the appliance to cancel the remote job.
+ * Options of poll activities: they heartbeat every ≤ 3 s for their whole run (so a 10 s heartbeat
+ * timeout is safe, and the SDK's heartbeat throttling, 0.8 × the timeout, still lets a cancel
+ * through within 8 s in any worker), and a workflow cancel waits until the activity has asked
+ * the appliance to cancel the remote job.
  */
 export function pollOptions(timeoutMs: number): ActivityOptions {
   return {
     startToCloseTimeout: timeoutMs,
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout: '10 seconds',
     retry: POLL_RETRY,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   };
