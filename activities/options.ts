@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { RetryTuning } from '../src/errors';
 import { type SecretResolver, type SecretResolverOptions, createSecretResolver } from '../src/secrets';
 
@@ -39,13 +40,24 @@ export interface ResolvedActivitiesOptions extends RetryTuning {
   warn: (message: string) => void;
 }
 
+/** Warns through the running activity's logger (so it carries the activity's context), else console. */
+function activityWarn(message: string): void {
+  let log: { warn(message: string): void } = console;
+  try {
+    log = Context.current().log;
+  } catch {
+    // Not inside an activity (a client used directly).
+  }
+  log.warn(message);
+}
+
 export function resolveOptions(opts: ActivitiesOptions = {}): ResolvedActivitiesOptions {
   const secrets = opts.secrets && 'resolve' in opts.secrets ? opts.secrets : createSecretResolver(opts.secrets);
   return {
     secrets,
     pollIntervalMs: checkPollInterval(opts.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, 'pollIntervalMs'),
     requestTimeoutMs: opts.requestTimeoutMs ?? 60_000,
-    warn: opts.warn ?? ((m) => console.warn(m)),
+    warn: opts.warn ?? activityWarn,
     busyRetryDelayMs: opts.busyRetryDelayMs,
     ambiguousMaxAttempts: opts.ambiguousMaxAttempts,
   };

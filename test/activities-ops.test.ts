@@ -79,6 +79,18 @@ describe('remaining activities against the simulator', () => {
     expect((err as Error).message).toContain('backup.backupPasswordRef');
   });
 
+  it('tls.insecure works but warns through the activity logger on every connection', async () => {
+    const warnings: string[] = [];
+    const logger = { log() {}, trace() {}, debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} };
+    const fresh = createActivities({ pollIntervalMs: 100 });
+    const insecure = { ...vc, tls: { insecure: true } };
+    const env = new MockActivityEnvironment({}, { logger });
+    const r = (await env.run(() => fresh.validateVcenterBackup({ endpoint: insecure, backup: { locationType: 'NFS', location: 'nfs://n/x' } }))) as { status: string };
+    expect(r.status).toBe('OK');
+    expect(warnings.length).toBeGreaterThanOrEqual(1);
+    expect(warnings[0]).toMatch(/TLS certificate verification is DISABLED for vcenter vc-1/);
+  });
+
   it('cancelVcenterJob cancels a running backup job', async () => {
     const started = await once(() => act.startVcenterBackup({ endpoint: vc2, backup: { locationType: 'NFS', location: 'nfs://n/cancel-me' }, step: step('cancel') }));
     const r = await once(() => act.cancelVcenterJob({ endpoint: vc2, jobId: started.jobId }));
