@@ -15,6 +15,16 @@ const cli = (args: string[], env: NodeJS.ProcessEnv) =>
   spawn(process.execPath, ['--require', 'tsx/cjs', join(root, 'src', 'cli.ts'), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 
 describe('commands', () => {
+  it('the vmware-dr bin prints its usage', async () => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'vmware-dr.js'), '--help'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    expect(out).toMatch(/^Usage: vmware-dr <command>/);
+    for (const command of ['demo', 'simulator', 'worker', 'temporal install']) expect(out).toContain(`  ${command}`);
+  }, 60_000);
+
   it('vmware-dr worker: connects from TEMPORAL_ADDRESS/TEMPORAL_NAMESPACE, serves VMWARE_DR_TASK_QUEUE, stops on SIGTERM', async () => {
     const sim = await startSimulator({ vcenters: 1, jobSeconds: 1, http: true });
     const taskQueue = `worker-cmd-${Date.now()}`;
