@@ -1,47 +1,71 @@
 import { Context } from '@temporalio/activity';
+import type { VmwareApiError } from '../src/errors';
 import { checkPollInterval } from './options';
+import { heartbeat } from './step';
 
-export interface PollOptions<S> {
+/** What a poll activity keeps in its heartbeat, on top of the product's own details. */
+export interface PollProgress {
+  /** Status reads made, across attempts. */
+  polls: number;
+}
+
+/** How one product's remote job (backup job, task, restore) is polled. */
+export interface RemoteJobPoll<S, R> {
   /** Wait between polls. */
   intervalMs: number;
-  /** One status read. `signal` aborts when the activity is cancelled. */
+  /** One status read. `signal` aborts when the activity is cancelled. Throws for unknown states. */
   poll: (signal: AbortSignal) => Promise<S>;
-  /** True when `state` is final (success or failure). */
-  isDone: (state: S) => boolean;
-  /** Heartbeat details for a state: small, and never a secret. */
-  details: (state: S) => unknown;
+  /** Where the job stands. */
+  outcome: (state: S) => 'running' | 'succeeded' | 'failed';
+  /** Heartbeat details for a state: small, and never a secret (the poll count is added). */
+  details: (state: S) => Record<string, unknown>;
+  /** The failure to raise when the job ended failed (non-retryable through the taxonomy). */
+  failure: (state: S) => VmwareApiError;
+  /** The activity's result from the final state. */
+  result: (state: S, progress: { polls: number; resumedFromPolls?: number }) => R;
+  /**
+   * Asks the appliance to stop the job, after the workflow cancelled this activity (best
+   * effort, 30 s; `last` is the last state read, if any). Unset: the product cannot cancel it.
+   */
+  cancelRemote?: (last: S | undefined, signal: AbortSignal) => Promise<unknown>;
+  /** Names the job in logs, e.g. `vCenter backup job 2026…`. */
+  label: string;
 }
-
-/** Upper bound between two heartbeats, so a cancel is seen within seconds. */
-const MAX_HEARTBEAT_GAP_MS = 5_000;
 
 /**
- * Polls inside one activity until done. A ticker heartbeats the latest details every few seconds
- * for the whole loop (while sleeping and while a slow request is in flight), so history does not
- * grow per poll, the heartbeat timeout can stay short, and a cancel arrives quickly. The sleep
- * rejects with the activity's cancellation; the signal given to `poll` aborts in-flight HTTP.
+ * The poll activity pattern, once for all products: resume from the previous attempt's heartbeat
+ * (its poll count), poll inside this one activity until the job ends (heartbeats carry the state,
+ * so history does not grow per poll), ask the appliance to cancel the job when the workflow
+ * cancels (never on a worker shutdown or heartbeat timeout: the next attempt resumes), and fail
+ * with the product's error when the job failed. Call inside `asActivity`, whose ticker keeps the
+ * heartbeat alive between polls and during slow requests.
  */
-export async function pollUntilDone<S>(opts: PollOptions<S>): Promise<S> {
+export async function pollRemoteJob<S, R>(o: RemoteJobPoll<S, R>): Promise<R> {
   const ctx = Context.current();
-  checkPollInterval(opts.intervalMs, 'pollIntervalMs');
-  const hbTimeout = ctx.info.heartbeatTimeoutMs;
-  const gap = Math.max(50, Math.min(MAX_HEARTBEAT_GAP_MS, hbTimeout ? hbTimeout / 3 : MAX_HEARTBEAT_GAP_MS));
-  let details: unknown = ctx.info.heartbeatDetails;
-  const ticker = setInterval(() => ctx.heartbeat(details), gap);
+  checkPollInterval(o.intervalMs, 'pollIntervalMs');
+  const resumed = ctx.info.heartbeatDetails as Partial<PollProgress> | undefined;
+  const resumedFromPolls = typeof resumed?.polls === 'number' ? resumed.polls : undefined;
+  if (resumedFromPolls !== undefined) ctx.log.info(`resuming the poll of ${o.label}`, { ...resumed });
+  let polls = resumedFromPolls ?? 0;
+  let last: S | undefined;
   try {
     for (;;) {
-      const state = await opts.poll(ctx.cancellationSignal);
-      details = opts.details(state);
-      ctx.heartbeat(details);
-      if (opts.isDone(state)) return state;
-      await ctx.sleep(opts.intervalMs);
+      const state = await o.poll(ctx.cancellationSignal);
+      polls += 1;
+      last = state;
+      heartbeat({ ...o.details(state), polls });
+      const outcome = o.outcome(state);
+      if (outcome === 'failed') throw o.failure(state);
+      if (outcome === 'succeeded') return o.result(state, { polls, ...(resumedFromPolls !== undefined && { resumedFromPolls }) });
+      await ctx.sleep(o.intervalMs);
     }
-  } finally {
-    clearInterval(ticker);
+  } catch (err) {
+    if (ctx.cancellationDetails?.cancelRequested && o.cancelRemote) {
+      await o.cancelRemote(last, AbortSignal.timeout(30_000)).then(
+        () => ctx.log.info(`cancel of ${o.label} requested on the appliance`),
+        (e: unknown) => ctx.log.warn(`cancel of ${o.label} failed`, { error: (e as Error).message }),
+      );
+    }
+    throw err;
   }
-}
-
-/** The last heartbeat details of a previous attempt of this activity, if any. */
-export function previousDetails<T>(): T | undefined {
-  return Context.current().info.heartbeatDetails as T | undefined;
 }

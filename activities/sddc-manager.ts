@@ -6,7 +6,7 @@ import { type TaskStatus, isTerminal } from '../src/sddc-manager/schemas';
 import type { SecretRef } from '../src/secrets';
 import type { ClientPool } from './clients';
 import type { ResolvedActivitiesOptions } from './options';
-import { pollUntilDone, previousDetails } from './poll';
+import { pollRemoteJob } from './poll';
 import { type StepRef, asActivity, startOnce } from './step';
 
 /** Task type of SDDC Manager backups in `GET /v1/tasks`. */
@@ -96,44 +96,28 @@ const SUCCESS: readonly TaskStatus[] = ['SUCCESSFUL', 'COMPLETED_WITH_WARNING', 
 
 /** Polls one task (generic task API or the restore task API) to its end. */
 async function pollTask(client: SddcManagerClient, input: PollSddcTaskInput, opts: ResolvedActivitiesOptions, restore: boolean): Promise<SddcTaskResult> {
-  const ctx = Context.current();
   const operation = restore ? 'getRestoreTask' : 'getTask';
-  let polls = previousDetails<{ polls: number }>()?.polls ?? 0;
-  let last: SddcTask | undefined;
-  let task: SddcTask;
-  try {
-    task = await pollUntilDone({
-      intervalMs: input.pollIntervalMs ?? opts.pollIntervalMs,
-      poll: async (signal) => {
-        const t = restore ? await client.getRestoreTask(input.taskId, signal) : await client.getTask(input.taskId, signal);
-        polls += 1;
-        last = t;
-        return t;
-      },
-      isDone: (t) => isTerminal(t.status),
-      details: (t) => ({ taskId: t.id, status: t.status, rawStatus: t.rawStatus, polls }),
-    });
-  } catch (err) {
-    if (ctx.cancellationDetails?.cancelRequested && last?.isCancellable) {
-      await client.cancelTask(input.taskId, AbortSignal.timeout(30_000)).then(
-        () => ctx.log.info('SDDC Manager task cancelled', { taskId: input.taskId }),
-        (e: unknown) => ctx.log.warn('SDDC Manager task cancel failed', { taskId: input.taskId, error: (e as Error).message }),
-      );
-    }
-    throw err;
-  }
-  if (!SUCCESS.includes(task.status)) {
-    const messages = (task.errors ?? []).map((e) => e.message).filter((m): m is string => typeof m === 'string');
-    throw new RemoteJobFailed(`task ${task.id} ended ${task.status}`, client.http.context(operation, { messages, vmwareCode: task.errors?.[0]?.errorCode ?? undefined }));
-  }
-  return {
-    taskId: task.id,
-    status: task.status as SddcTaskResult['status'],
-    ...(task.name != null && { name: task.name }),
-    ...(task.type != null && { type: task.type }),
-    ...(task.creationTimestamp != null && { creationTimestamp: task.creationTimestamp }),
-    ...(task.completionTimestamp != null && { completionTimestamp: task.completionTimestamp }),
-  };
+  return pollRemoteJob({
+    label: `SDDC Manager ${client.http.appliance} task ${input.taskId}`,
+    intervalMs: input.pollIntervalMs ?? opts.pollIntervalMs,
+    poll: (signal) => (restore ? client.getRestoreTask(input.taskId, signal) : client.getTask(input.taskId, signal)),
+    outcome: (t) => (!isTerminal(t.status) ? 'running' : SUCCESS.includes(t.status) ? 'succeeded' : 'failed'),
+    details: (t) => ({ taskId: t.id, status: t.status, rawStatus: t.rawStatus }),
+    failure: (t) => {
+      const messages = (t.errors ?? []).map((e) => e.message).filter((m): m is string => typeof m === 'string');
+      return new RemoteJobFailed(`task ${t.id} ended ${t.status}`, client.http.context(operation, { messages, vmwareCode: t.errors?.[0]?.errorCode ?? undefined }));
+    },
+    // Only a task SDDC Manager calls cancellable (`isCancellable`) is asked to stop.
+    cancelRemote: async (last, signal) => (last?.isCancellable ? client.cancelTask(input.taskId, signal) : undefined),
+    result: (t) => ({
+      taskId: t.id,
+      status: t.status as SddcTaskResult['status'],
+      ...(t.name != null && { name: t.name }),
+      ...(t.type != null && { type: t.type }),
+      ...(t.creationTimestamp != null && { creationTimestamp: t.creationTimestamp }),
+      ...(t.completionTimestamp != null && { completionTimestamp: t.completionTimestamp }),
+    }),
+  });
 }
 
 export function createSddcManagerActivities(pool: ClientPool, opts: ResolvedActivitiesOptions) {

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { ResourceBusy } from '../src/errors';
+import { ProtocolError, ResourceBusy, StartOutcomeUnknown } from '../src/errors';
 import { toApplicationFailure } from './failure';
 import type { ResolvedActivitiesOptions } from './options';
 
@@ -26,13 +26,43 @@ export function startedWithinStep(step: StepRef, remoteStart: string | number | 
   return Number.isFinite(t) && t >= Date.parse(step.startedAt) - CLOCK_SKEW_MS;
 }
 
-/** Runs an activity body, converting any failure with the one taxonomy (bounded by the step's deadline). */
+/** Upper bound between two heartbeats, so a cancel or a dead worker is seen within seconds. */
+const MAX_HEARTBEAT_GAP_MS = 5_000;
+
+/** The latest heartbeat details of each running activity, re-sent by its ticker. */
+const latestDetails = new WeakMap<Context, { details: unknown }>();
+
+/**
+ * Records `details` as this activity's heartbeat (what the next attempt resumes from) and sends
+ * it now. The ticker of {@link asActivity} keeps re-sending the latest details.
+ */
+export function heartbeat(details: unknown): void {
+  const ctx = Context.current();
+  const slot = latestDetails.get(ctx);
+  if (slot) slot.details = details;
+  ctx.heartbeat(details);
+}
+
+/**
+ * Runs an activity body: heartbeats on a ticker for its whole run (every ≤ 5 s, a third of the
+ * heartbeat timeout), so a killed worker is noticed within the heartbeat timeout, also during a
+ * slow request; converts any failure with the one taxonomy, bounded by the step's deadline.
+ */
 export async function asActivity<T>(opts: ResolvedActivitiesOptions, fn: () => Promise<T>, step?: StepRef): Promise<T> {
+  const ctx = Context.current();
+  const slot = { details: ctx.info.heartbeatDetails as unknown };
+  latestDetails.set(ctx, slot);
+  const hbTimeout = ctx.info.heartbeatTimeoutMs;
+  const gap = Math.max(50, Math.min(MAX_HEARTBEAT_GAP_MS, hbTimeout ? hbTimeout / 3 : MAX_HEARTBEAT_GAP_MS));
+  const ticker = setInterval(() => ctx.heartbeat(slot.details), gap);
   try {
     return await fn();
   } catch (err) {
     const deadlineMs = step?.deadline ? Date.parse(step.deadline) : undefined;
-    throw toApplicationFailure(err, Context.current().info.attempt, opts, { nowMs: Date.now(), deadlineMs });
+    const cancelled = ctx.cancellationSignal.aborted;
+    throw toApplicationFailure(err, ctx.info.attempt, opts, { nowMs: Date.now(), deadlineMs }, cancelled);
+  } finally {
+    clearInterval(ticker);
   }
 }
 
@@ -53,6 +83,13 @@ export interface StartOnceOptions<J> {
   createdAt: (job: J) => string | number | undefined;
   /** Jobs that may be attached to (e.g. not FAILED). Default: all. */
   attachable?: (job: J) => boolean;
+  /**
+   * True when the job carries this step's tag (the vCenter job comment): then it is provably
+   * ours, and a job without the tag never is. Unset where the product echoes no tag (SDDC
+   * Manager, VCDA): the caller must hold the appliance lease over the snapshot → POST window,
+   * so no other step's job can appear in it.
+   */
+  tagged?: (job: J) => boolean;
   /** The one state-changing POST. */
   start: () => Promise<J>;
 }
@@ -71,7 +108,7 @@ function timeOf(t: string | number | undefined): number {
 export async function startOnce<J>(o: StartOnceOptions<J>): Promise<{ job: J; attached: boolean }> {
   const ctx = Context.current();
   const since = Date.parse(o.step.startedAt) - CLOCK_SKEW_MS;
-  const attachable = o.attachable ?? (() => true);
+  const attachable = (j: J) => (o.attachable?.(j) ?? true) && (o.tagged?.(j) ?? true);
   const ours = async (snapshot: StartSnapshot): Promise<J | undefined> => {
     const known = new Set(snapshot.known);
     return (await o.recent(since))
@@ -84,13 +121,25 @@ export async function startOnce<J>(o: StartOnceOptions<J>): Promise<{ job: J; at
     if (job) return { job, attached: true };
   }
   const snapshot: StartSnapshot = { known: (await o.recent(since)).map(o.id), at: Date.now() };
-  ctx.heartbeat(snapshot);
+  heartbeat(snapshot);
   try {
     return { job: await o.start(), attached: false };
   } catch (err) {
     if (err instanceof ResourceBusy) {
       const job = await ours(snapshot);
       if (job) return { job, attached: true };
+    }
+    // An answer we cannot read may still mean the job exists: retry (bounded), and the retry
+    // attaches to it through the snapshot instead of failing and leaving it untracked.
+    if (err instanceof ProtocolError && err.name !== 'BackupHashMismatch') {
+      throw new StartOutcomeUnknown(`the answer to the start request could not be read (${err.summary})`, {
+        product: err.product,
+        operation: err.operation,
+        appliance: err.appliance,
+        httpStatus: err.httpStatus,
+        messages: err.messages,
+        cause: err,
+      });
     }
     throw err;
   }

@@ -5,7 +5,7 @@ import type { SecretRef } from '../src/secrets';
 import { type ApiTask, normaliseTaskState } from '../src/vcda/schemas';
 import type { ClientPool } from './clients';
 import type { ResolvedActivitiesOptions } from './options';
-import { pollUntilDone, previousDetails } from './poll';
+import { pollRemoteJob } from './poll';
 import { type StepRef, asActivity, startOnce } from './step';
 
 export interface StartVcdaBackupInput {
@@ -69,29 +69,28 @@ export function createVcdaActivities(pool: ClientPool, opts: ResolvedActivitiesO
     async pollVcdaTask(input: PollVcdaTaskInput): Promise<VcdaBackupResult> {
       return asActivity(opts, async () => {
         const client = pool.vcda(input.endpoint);
-        let polls = previousDetails<{ polls: number }>()?.polls ?? 0;
-        const task = await pollUntilDone({
+        return pollRemoteJob({
+          label: `VCDA ${client.http.appliance} task ${input.taskId}`,
           intervalMs: input.pollIntervalMs ?? opts.pollIntervalMs,
           poll: async (signal) => {
             const t = await client.getBackupTask(input.taskId, { signal });
-            polls += 1;
             return { task: t, state: normaliseTaskState(t.state) };
           },
-          isDone: (s) => s.state === 'SUCCEEDED' || s.state === 'FAILED' || s.state === 'CANCELED',
-          details: (s) => ({ taskId: input.taskId, state: s.state, progress: s.task.progress ?? 0, polls }),
+          outcome: (s) => (s.state === 'SUCCEEDED' ? 'succeeded' : s.state === 'FAILED' || s.state === 'CANCELED' ? 'failed' : 'running'),
+          details: (s) => ({ taskId: input.taskId, state: s.state, progress: s.task.progress ?? 0 }),
+          failure: (s) =>
+            new RemoteJobFailed(`task ${input.taskId} ended ${s.state}`, client.http.context('taskGet', { messages: s.task.error ? [`${s.task.error.code}: ${s.task.error.msg ?? ''}`] : [] })),
+          result: (s) => {
+            const r = s.task.result;
+            return {
+              taskId: input.taskId,
+              state: 'SUCCEEDED',
+              ...(r && { backup: { id: r.id, generatedOn: r.generatedOn, hash: r.hash } }),
+              ...(s.task.startTime != null && { startTime: s.task.startTime }),
+              ...(s.task.endTime != null && s.task.endTime !== -1 && { endTime: s.task.endTime }),
+            };
+          },
         });
-        if (task.state !== 'SUCCEEDED') {
-          const messages = task.task.error ? [`${task.task.error.code}: ${task.task.error.msg ?? ''}`] : [];
-          throw new RemoteJobFailed(`task ${input.taskId} ended ${task.state}`, client.http.context('taskGet', { messages }));
-        }
-        const r = task.task.result;
-        return {
-          taskId: input.taskId,
-          state: 'SUCCEEDED',
-          ...(r && { backup: { id: r.id, generatedOn: r.generatedOn, hash: r.hash } }),
-          ...(task.task.startTime != null && { startTime: task.task.startTime }),
-          ...(task.task.endTime != null && task.task.endTime !== -1 && { endTime: task.task.endTime }),
-        };
       });
     },
   };

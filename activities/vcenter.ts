@@ -3,10 +3,10 @@ import type { VcenterEndpoint } from '../src/config';
 import { RemoteJobFailed, ResourceBusy, UnknownRemoteState } from '../src/errors';
 import type { Secret, SecretRef } from '../src/secrets';
 import type { VcenterClient } from '../src/vcenter/client';
-import type { BackupJobStatus, BackupRequest, LocationType } from '../src/vcenter/schemas';
+import type { BackupJobStatus, BackupRequest, DetailsInfo, LocationType } from '../src/vcenter/schemas';
 import type { ClientPool } from './clients';
 import type { ResolvedActivitiesOptions } from './options';
-import { pollUntilDone, previousDetails } from './poll';
+import { pollRemoteJob } from './poll';
 import { type StepRef, asActivity, startOnce } from './step';
 
 /** Where and how to back up a vCenter. Secrets are references. */
@@ -166,6 +166,17 @@ export function stepMarker(stepId: string): string {
   return `[vmware-dr:${stepId}]`;
 }
 
+/**
+ * Whether a job's details carry the step's marker. vCenter stores the job comment; the 7.0.2
+ * `DetailsInfo` has no comment field, so it is read from the localizable description and its
+ * arguments [uncertain: which of the two carries the comment on a real appliance; a job listing
+ * from a real vCenter would settle it]. A job without the marker is never attached to.
+ */
+function carriesMarker(d: DetailsInfo, marker: string): boolean {
+  const description = d.description as { default_message?: string; args?: unknown[] } | undefined;
+  return !!description && (description.default_message?.includes(marker) === true || (description.args ?? []).some((a) => typeof a === 'string' && a.includes(marker)));
+}
+
 const KNOWN_STATES = new Set(['NONE', 'INPROGRESS', 'SUCCEEDED', 'FAILED']);
 
 function checkState(client: VcenterClient, operation: string, state: string): void {
@@ -225,20 +236,22 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
           const ctx = Context.current();
           const client = pool.vcenter(input.endpoint);
           const signal = ctx.cancellationSignal;
-          const comment = [input.backup.comment, stepMarker(input.step.id)].filter(Boolean).join(' ');
+          const marker = stepMarker(input.step.id);
+          const comment = [input.backup.comment, marker].filter(Boolean).join(' ');
           const request = await backupRequest(opts, input.backup, comment);
-          const { job, attached } = await startOnce<{ id: string; start_time?: string; failed: boolean; status?: BackupJobStatus }>({
+          const { job, attached } = await startOnce<{ id: string; start_time?: string; failed: boolean; tag: boolean; status?: BackupJobStatus }>({
             step: input.step,
             recent: async (since) =>
               Object.entries(await client.backupJobDetails(undefined, signal))
                 .filter(([, d]) => d.type !== 'SCHEDULED' && Date.parse(d.start_time ?? '') >= since)
-                .map(([id, d]) => ({ id, start_time: d.start_time ?? undefined, failed: d.status === 'FAILED' })),
+                .map(([id, d]) => ({ id, start_time: d.start_time ?? undefined, failed: d.status === 'FAILED', tag: carriesMarker(d, marker) })),
             id: (j) => j.id,
             createdAt: (j) => j.start_time,
             attachable: (j) => !j.failed,
+            tagged: (j) => j.tag,
             start: async () => {
               const created = await client.backupJobCreate(request, signal);
-              return { id: created.id, start_time: created.start_time, failed: false, status: created };
+              return { id: created.id, start_time: created.start_time, failed: false, tag: true, status: created };
             },
           });
           const status = job.status ?? (await client.backupJobGet(job.id, signal));
@@ -252,44 +265,30 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
     /** One status poll loop: returns when the job ends; FAILED is a non-retryable failure. */
     async pollVcenterBackup(input: PollVcenterBackupInput): Promise<VcenterBackupJobResult> {
       return asActivity(opts, async () => {
-        const ctx = Context.current();
         const client = pool.vcenter(input.endpoint);
-        const resumed = previousDetails<VcenterPollDetails>();
-        let polls = resumed?.polls ?? 0;
-        if (resumed) ctx.log.info('resuming vCenter backup poll', { jobId: resumed.jobId, state: resumed.state, progress: resumed.progress });
-        let status: BackupJobStatus;
-        try {
-          status = await pollUntilDone({
-            intervalMs: input.pollIntervalMs ?? opts.pollIntervalMs,
-            poll: async (signal) => {
-              const s = await client.backupJobGet(input.jobId, signal);
-              polls += 1;
-              checkState(client, 'backupJobGet', s.state);
-              return s;
-            },
-            isDone: (s) => s.state === 'SUCCEEDED' || s.state === 'FAILED',
-            details: (s): VcenterPollDetails => ({ jobId: s.id, state: s.state, progress: s.progress, polls }),
-          });
-        } catch (err) {
-          // Only a cancel the workflow asked for stops the remote job; a worker shutdown or a
-          // heartbeat timeout leaves it running for the next attempt to resume.
-          if (ctx.cancellationDetails?.cancelRequested) await cancelRemote(client, input.jobId);
-          throw err;
-        }
-        const messages = status.messages.map((m) => m.default_message);
-        if (status.state === 'FAILED') {
-          throw new RemoteJobFailed(`backup job ${status.id} ended FAILED`, client.http.context('backupJobGet', { messages }));
-        }
-        return {
-          jobId: status.id,
-          state: 'SUCCEEDED',
-          progress: status.progress,
-          startTime: status.start_time,
-          endTime: status.end_time,
-          messages,
-          polls,
-          ...(resumed && { resumedFromPolls: resumed.polls }),
-        };
+        return pollRemoteJob({
+          label: `vCenter ${client.http.appliance} backup job ${input.jobId}`,
+          intervalMs: input.pollIntervalMs ?? opts.pollIntervalMs,
+          poll: async (signal) => {
+            const s = await client.backupJobGet(input.jobId, signal);
+            checkState(client, 'backupJobGet', s.state);
+            return s;
+          },
+          outcome: (s) => (s.state === 'SUCCEEDED' ? 'succeeded' : s.state === 'FAILED' ? 'failed' : 'running'),
+          details: (s) => ({ jobId: s.id, state: s.state, progress: s.progress }),
+          failure: (s) =>
+            new RemoteJobFailed(`backup job ${s.id} ended FAILED`, client.http.context('backupJobGet', { messages: s.messages.map((m) => m.default_message) })),
+          cancelRemote: (_last, signal) => client.backupJobCancel(input.jobId, signal),
+          result: (s, progress) => ({
+            jobId: s.id,
+            state: 'SUCCEEDED',
+            progress: s.progress,
+            startTime: s.start_time,
+            endTime: s.end_time,
+            messages: s.messages.map((m) => m.default_message),
+            ...progress,
+          }),
+        });
       });
     },
 
@@ -336,30 +335,21 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
      */
     async pollVcenterRestore(input: PollVcenterRestoreInput): Promise<VcenterRestoreResult> {
       return asActivity(opts, async () => {
-        const ctx = Context.current();
         const client = pool.vcenter(input.endpoint);
-        const resumed = previousDetails<{ state: string; progress: number; polls: number }>();
-        let polls = resumed?.polls ?? 0;
-        let status;
-        try {
-          status = await pollUntilDone({
-            intervalMs: input.pollIntervalMs ?? opts.pollIntervalMs,
-            poll: async (signal) => {
-              const s = await client.restoreJobGet(signal);
-              polls += 1;
-              checkState(client, 'restoreJobGet', s.state);
-              return s;
-            },
-            isDone: (s) => s.state === 'SUCCEEDED' || s.state === 'FAILED',
-            details: (s) => ({ state: s.state, progress: s.progress, polls }),
-          });
-        } catch (err) {
-          if (ctx.cancellationDetails?.cancelRequested) await cancelRemote(client, undefined);
-          throw err;
-        }
-        const messages = status.messages.map((m) => m.default_message);
-        if (status.state === 'FAILED') throw new RemoteJobFailed('restore job ended FAILED', client.http.context('restoreJobGet', { messages }));
-        return { state: 'SUCCEEDED', progress: status.progress, messages };
+        return pollRemoteJob({
+          label: `vCenter ${client.http.appliance} restore job`,
+          intervalMs: input.pollIntervalMs ?? opts.pollIntervalMs,
+          poll: async (signal) => {
+            const s = await client.restoreJobGet(signal);
+            checkState(client, 'restoreJobGet', s.state);
+            return s;
+          },
+          outcome: (s) => (s.state === 'SUCCEEDED' ? 'succeeded' : s.state === 'FAILED' ? 'failed' : 'running'),
+          details: (s) => ({ state: s.state, progress: s.progress }),
+          failure: (s) => new RemoteJobFailed('restore job ended FAILED', client.http.context('restoreJobGet', { messages: s.messages.map((m) => m.default_message) })),
+          cancelRemote: (_last, signal) => client.restoreJobCancel(signal),
+          result: (s) => ({ state: 'SUCCEEDED', progress: s.progress, messages: s.messages.map((m) => m.default_message) }),
+        });
       });
     },
 
@@ -422,16 +412,4 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
       });
     },
   };
-}
-
-/** Best effort: ask vCenter to cancel the job after our activity was cancelled. */
-async function cancelRemote(client: VcenterClient, jobId: string | undefined): Promise<void> {
-  const log = Context.current().log;
-  try {
-    const signal = AbortSignal.timeout(30_000);
-    const result = jobId === undefined ? await client.restoreJobCancel(signal) : await client.backupJobCancel(jobId, signal);
-    log.info('vCenter job cancel requested', { jobId, status: result.status });
-  } catch (err) {
-    log.warn('vCenter job cancel failed', { jobId, error: (err as Error).message });
-  }
 }

@@ -4,33 +4,135 @@
  */
 import { z } from 'zod';
 
-const secretRef = (field: string) =>
+/** Longest appliance name: it travels in step ids, workflow results, logs and search attributes. */
+export const MAX_NAME_LENGTH = 64;
+/** Longest URL, path or free text field of an input. */
+export const MAX_URL_LENGTH = 2048;
+/** Default bound of one step, busy waits included (6 h). */
+export const DEFAULT_STEP_TIMEOUT_MS = 6 * 60 * 60 * 1000;
+/** Shortest and longest step deadline an input may ask for (1 s, 7 days). */
+export const MIN_STEP_TIMEOUT_MS = 1_000;
+export const MAX_STEP_TIMEOUT_MS = 7 * 24 * 60 * 60 * 1000;
+/**
+ * Longest wait between polls: below vCenter's default 30-minute session idle timeout, so a poll
+ * keeps the session alive instead of meeting a 401 every time.
+ */
+export const MAX_POLL_INTERVAL_MS = 25 * 60_000;
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** An appliance (or other) name: 1–64 letters, digits, `.`, `_`, `-`. */
+export const Name = z
+  .string()
+  .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
+  .regex(NAME_PATTERN, 'must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+
+/**
+ * Schemes a reference may use without a resolver registered in the workflow: `env:NAME` and
+ * `file:/absolute/path`. Other schemes (`vault:…`) pass the shape check here and are checked
+ * against the worker's registered resolvers when resolved.
+ */
+const REF_SHAPES: readonly RegExp[] = [/^env:[A-Za-z_][A-Za-z0-9_]*$/, /^file:\/[^\0\r\n]*$/, /^[a-z][a-z0-9+.-]{1,31}:[^\s]+$/];
+/** URL schemes that are addresses, never secret stores: `https://…` in a password field is a mistake. */
+const NOT_SECRET_SCHEMES = /^(https?|s?ftps?|ssh|scp|nfs|smb|cifs|ldaps?|mailto|data|javascript):/i;
+
+/** Whether `value` has the shape of a secret reference (it does not resolve it). Pure. */
+export function looksLikeSecretRef(value: string): boolean {
+  return value.length <= MAX_URL_LENGTH && !NOT_SECRET_SCHEMES.test(value) && REF_SHAPES.some((re) => re.test(value));
+}
+
+/** The message for a secret field holding something that is not a reference. Never repeats the value. */
+export function literalSecretMessage(field: string): string {
+  return (
+    `${field} must be a secret reference (env:NAME, file:/absolute/path, or a scheme your worker registers), ` +
+    'never the secret itself. If you typed the secret here it is now in this run\'s history: rotate it'
+  );
+}
+
+/** A field holding a reference to a secret, never the secret. */
+export const secretRef = (field: string) =>
   z
     .string()
-    .regex(/^[a-z][a-z0-9+.-]*:.+$/i, `${field} must be a secret reference such as env:NAME or file:/path, never the secret itself`);
+    .refine((v) => looksLikeSecretRef(v), { message: literalSecretMessage(field), abort: true });
+
+/** SHA-256 thumbprint: 64 hex digits, with or without `:` between pairs. */
+const SHA256_THUMBPRINT = /^(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){31})$/;
+const SHA1_THUMBPRINT = /^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){19})$/;
 
 export const TlsSettings = z
   .object({
-    /** PEM CA bundle trusted for this endpoint. */
-    caFile: z.string().min(1).optional(),
+    /** PEM CA bundle trusted for this endpoint (an absolute path on the worker). */
+    caFile: z.string().max(MAX_URL_LENGTH).regex(/^\/[^\0\r\n]*$/, 'must be an absolute path on the worker, e.g. /etc/vmware-dr/ca.pem').optional(),
     /** SHA-256 thumbprint of the appliance certificate (hex, with or without colons). */
-    thumbprint: z.string().min(1).optional(),
-    /** Skip verification. Explicit only; every connect logs a warning. */
+    thumbprint: z
+      .string()
+      .max(200)
+      .superRefine((v, ctx) => {
+        const t = v.trim();
+        if (SHA256_THUMBPRINT.test(t)) return;
+        ctx.addIssue({
+          code: 'custom',
+          message: SHA1_THUMBPRINT.test(t)
+            ? 'is a SHA-1 thumbprint (40 hex digits): give the SHA-256 one (64 hex digits), e.g. openssl x509 -noout -fingerprint -sha256'
+            : 'must be a SHA-256 thumbprint: 64 hex digits, optionally as AB:CD:… pairs',
+        });
+      })
+      .optional(),
+    /** Skip verification. Explicit only (true or false); every connect logs a warning. */
     insecure: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((t, ctx) => {
+    if (t.insecure === true && (t.caFile !== undefined || t.thumbprint !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['insecure'], message: 'insecure: true cannot be combined with caFile or thumbprint: keep one of them' });
+    }
+    if (t.caFile !== undefined && t.thumbprint !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['thumbprint'], message: 'caFile and thumbprint are mutually exclusive: verify the chain (caFile) or pin the certificate (thumbprint)' });
+    }
+  });
 export type TlsSettings = z.infer<typeof TlsSettings>;
 
+/**
+ * `scheme://host[:port][/path]`, nothing else: no user info (credentials belong in references),
+ * no query, no fragment. Hosts: a DNS name, IPv4, or [IPv6].
+ */
+const URL_PATTERN = /^(https?):\/\/((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?(\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/;
+
+/** What is wrong with an appliance URL, or undefined. Never repeats the URL (it may hold a password). */
+export function urlProblem(url: string, allowHttp: boolean): string | undefined {
+  if (url.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`;
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined) return 'must be an absolute URL such as https://vc01.example.com (the scheme is missing)';
+  if (scheme !== 'https' && scheme !== 'http') return `must use https:// (got ${scheme}:), e.g. https://vc01.example.com`;
+  const rest = url.slice(scheme.length + 3);
+  if (!url.slice(scheme.length).startsWith('://')) return 'must be an absolute URL such as https://vc01.example.com';
+  if (/^[^/?#]*@/.test(rest)) return 'must not carry a user name or password (user@host): put the user in username and the password in passwordRef';
+  if (/[?#]/.test(rest)) return 'must not have a query (?…) or fragment (#…)';
+  const m = URL_PATTERN.exec(url);
+  if (!m) return 'must be https://host[:port][/path] with a valid host name or address';
+  if (m[3] !== undefined && (Number(m[3]) < 1 || Number(m[3]) > 65535)) return 'has a port outside 1–65535';
+  if (scheme === 'http' && !allowHttp) return 'uses plain http://, which sends the password unencrypted: use https://, or set allowHttp: true knowingly';
+  return undefined;
+}
+
 const endpointBase = {
-  /** Name used in logs, errors and search attributes. Default: the URL's host. */
-  name: z.string().min(1).optional(),
-  /** Base URL, e.g. `https://vc01.example.com`. */
-  url: z.url(),
-  username: z.string().min(1),
+  /** Name used in logs, errors, step ids and search attributes. Default: the URL's host. */
+  name: Name.optional(),
+  /** Base URL, e.g. `https://vc01.example.com`: https, no user info, no query or fragment. */
+  url: z.string(),
+  /** Accept a plain `http://` URL. Default false: the password would cross the network in clear. */
+  allowHttp: z.boolean().optional(),
+  username: z.string().min(1).max(256),
   /** Secret reference for the password. */
   passwordRef: secretRef('passwordRef'),
   tls: TlsSettings.optional(),
 };
+
+/** The URL check, on the endpoint object (it needs `allowHttp`). */
+function checkEndpointUrl(e: { url: string; allowHttp?: boolean }, ctx: z.core.$RefinementCtx): void {
+  const problem = urlProblem(e.url, e.allowHttp === true);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['url'], message: problem });
+}
 
 export const VcenterEndpoint = z
   .object({
@@ -38,7 +140,8 @@ export const VcenterEndpoint = z
     /** `api` (7.0U2+), `rest` (legacy) or `auto` (try /api, fall back to /rest). Default `auto`. */
     apiForm: z.enum(['api', 'rest', 'auto']).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(checkEndpointUrl);
 export type VcenterEndpoint = z.infer<typeof VcenterEndpoint>;
 
 export const SddcManagerEndpoint = z
@@ -47,7 +150,8 @@ export const SddcManagerEndpoint = z
     /** How restore calls authenticate: `bearer` token (VCF 4.5+) or HTTP `basic` (the appliance's basic-auth user). Default `bearer`. */
     restoreAuth: z.enum(['bearer', 'basic']).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(checkEndpointUrl);
 export type SddcManagerEndpoint = z.infer<typeof SddcManagerEndpoint>;
 
 export const VcdaEndpoint = z
@@ -58,17 +162,22 @@ export const VcdaEndpoint = z
     /** API version in the `Accept` media type. Default `4.5`. */
     apiVersion: z.string().regex(/^\d+(\.\d+)?$/).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(checkEndpointUrl);
 export type VcdaEndpoint = z.infer<typeof VcdaEndpoint>;
 
-/** The name of an endpoint for logs and errors. */
+/**
+ * The one name of an appliance, everywhere (workflow results, step ids, logs, search attributes):
+ * its `name`, else the URL's host[:port]. Pure string work, so workflows can call it too; never
+ * includes user info, path or query.
+ */
 export function endpointName(e: { name?: string; url: string }): string {
   if (e.name) return e.name;
-  try {
-    return new URL(e.url).host;
-  } catch {
-    return e.url;
-  }
+  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^/?#@]*@)?([^/?#]+)/.exec(e.url);
+  return (m?.[1] ?? 'appliance').toLowerCase();
 }
 
-export { secretRef };
+/** The identity of the appliance itself (product and host:port), whatever a runbook names it. */
+export function applianceKey(product: string, e: { url: string }): string {
+  return `${product}/${endpointName({ url: e.url })}`;
+}

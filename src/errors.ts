@@ -56,6 +56,8 @@ type Retryability = 'transient' | 'busy' | 'ambiguous' | 'fatal';
 
 /** Base class: one stable `code` per failure mode, as undici does. */
 export abstract class VmwareApiError extends Error {
+  /** The class name as a literal, so `ApplicationFailure.type` survives bundling and minifying. */
+  abstract override readonly name: ErrorType;
   abstract readonly code: string;
   /** How this failure mode is retried; read through {@link retryDecision}. */
   protected abstract readonly retryability: Retryability;
@@ -84,10 +86,6 @@ export abstract class VmwareApiError extends Error {
     this.remediationOverride = ctx.remediation;
   }
 
-  override get name(): string {
-    return this.constructor.name;
-  }
-
   get remediation(): string {
     return this.remediationOverride ?? this.defaultRemediation;
   }
@@ -108,6 +106,7 @@ export abstract class VmwareApiError extends Error {
 
 /** The appliance is busy (FEATURE_IN_USE, RESOURCE_BUSY, SDDC resource lock, HTTP 423/409). */
 export class ResourceBusy extends VmwareApiError {
+  override readonly name = 'ResourceBusy' as const;
   readonly code = 'VMWARE_DR_RESOURCE_BUSY';
   protected readonly retryability = 'busy';
   protected readonly defaultRemediation = 'wait for the running backup/restore/task to finish; the step retries by itself';
@@ -115,6 +114,7 @@ export class ResourceBusy extends VmwareApiError {
 
 /** Credentials rejected, even after one re-login (401 UNAUTHENTICATED / NotAuthenticated). */
 export class AuthenticationFailed extends VmwareApiError {
+  override readonly name = 'AuthenticationFailed' as const;
   readonly code = 'VMWARE_DR_AUTHENTICATION_FAILED';
   protected readonly retryability = 'fatal';
   protected readonly defaultRemediation = 'check the username and the password reference (env:/file:) of this endpoint';
@@ -122,6 +122,7 @@ export class AuthenticationFailed extends VmwareApiError {
 
 /** Authenticated but not allowed (403 UNAUTHORIZED / Forbidden). */
 export class PermissionDenied extends VmwareApiError {
+  override readonly name = 'PermissionDenied' as const;
   readonly code = 'VMWARE_DR_PERMISSION_DENIED';
   protected readonly retryability = 'fatal';
   protected readonly defaultRemediation =
@@ -130,6 +131,7 @@ export class PermissionDenied extends VmwareApiError {
 
 /** The object or path does not exist (404 NOT_FOUND / OPERATION_NOT_FOUND). */
 export class NotFound extends VmwareApiError {
+  override readonly name = 'NotFound' as const;
   readonly code = 'VMWARE_DR_NOT_FOUND';
   protected readonly retryability = 'fatal';
   protected readonly defaultRemediation = 'check the id, or the API form (/api vs /rest) and version of the appliance';
@@ -137,6 +139,7 @@ export class NotFound extends VmwareApiError {
 
 /** The request was rejected as invalid (INVALID_ARGUMENT, INVALID_REQUEST, UNSUPPORTED, ALREADY_EXISTS, SDDC 400 validation). */
 export class InvalidArgument extends VmwareApiError {
+  override readonly name = 'InvalidArgument' as const;
   readonly code = 'VMWARE_DR_INVALID_ARGUMENT';
   protected readonly retryability = 'fatal';
   protected readonly defaultRemediation = 'correct the request as the appliance message says';
@@ -144,6 +147,7 @@ export class InvalidArgument extends VmwareApiError {
 
 /** The appliance is not in a state that allows this (NOT_ALLOWED_IN_CURRENT_STATE). */
 export class WrongState extends VmwareApiError {
+  override readonly name = 'WrongState' as const;
   readonly code = 'VMWARE_DR_WRONG_STATE';
   protected readonly retryability = 'fatal';
   protected readonly defaultRemediation =
@@ -152,6 +156,7 @@ export class WrongState extends VmwareApiError {
 
 /** The appliance failed internally (HTTP 500, INTERNAL_SERVER_ERROR, GeneralServerFailure). Limited retries. */
 export class ServerError extends VmwareApiError {
+  override readonly name = 'ServerError' as const;
   readonly code = 'VMWARE_DR_SERVER_ERROR';
   protected readonly retryability = 'ambiguous';
   protected readonly defaultRemediation = 'check the appliance logs and health; the step retries a few times';
@@ -159,6 +164,7 @@ export class ServerError extends VmwareApiError {
 
 /** The service is down or restarting (502/503, SERVICE_UNAVAILABLE, 429). */
 export class ServiceUnavailable extends VmwareApiError {
+  override readonly name = 'ServiceUnavailable' as const;
   readonly code = 'VMWARE_DR_SERVICE_UNAVAILABLE';
   protected readonly retryability = 'transient';
   protected readonly defaultRemediation = 'wait for the appliance services to come back; the step retries by itself';
@@ -166,6 +172,7 @@ export class ServiceUnavailable extends VmwareApiError {
 
 /** The appliance or the connection timed out (504/408, TIMED_OUT, undici timeouts). */
 export class RequestTimeout extends VmwareApiError {
+  override readonly name = 'RequestTimeout' as const;
   readonly code = 'VMWARE_DR_TIMEOUT';
   protected readonly retryability = 'transient';
   protected readonly defaultRemediation = 'check the appliance load and network; the step retries by itself';
@@ -173,6 +180,7 @@ export class RequestTimeout extends VmwareApiError {
 
 /** The connection failed (refused, reset, DNS, socket closed). */
 export class NetworkError extends VmwareApiError {
+  override readonly name = 'NetworkError' as const;
   readonly code = 'VMWARE_DR_NETWORK';
   protected readonly retryability = 'transient';
   protected readonly defaultRemediation = 'check that the appliance address is reachable from the worker; the step retries by itself';
@@ -180,6 +188,7 @@ export class NetworkError extends VmwareApiError {
 
 /** TLS verification failed (unknown CA, pin mismatch, bad TLS configuration). */
 export class TlsError extends VmwareApiError {
+  override readonly name = 'TlsError' as const;
   readonly code = 'VMWARE_DR_TLS';
   protected readonly retryability = 'fatal';
   protected readonly defaultRemediation =
@@ -188,6 +197,7 @@ export class TlsError extends VmwareApiError {
 
 /** The appliance answered something this client cannot read (malformed JSON, unexpected status). Limited retries. */
 export class ProtocolError extends VmwareApiError {
+  override readonly name: ErrorType = 'ProtocolError';
   readonly code: string = 'VMWARE_DR_PROTOCOL';
   protected readonly retryability: Retryability = 'ambiguous';
   protected readonly defaultRemediation: string =
@@ -196,12 +206,14 @@ export class ProtocolError extends VmwareApiError {
 
 /** A well-formed body whose shape breaks the schema (quotes the offending field's path). */
 export class SchemaMismatch extends ProtocolError {
+  override readonly name: ErrorType = 'SchemaMismatch';
   override readonly code = 'VMWARE_DR_SCHEMA_MISMATCH';
   protected override readonly retryability = 'fatal';
 }
 
 /** A downloaded backup whose SHA-512 differs from the one the appliance published. Limited retries. */
 export class BackupHashMismatch extends ProtocolError {
+  override readonly name: ErrorType = 'BackupHashMismatch';
   override readonly code = 'VMWARE_DR_BACKUP_HASH_MISMATCH';
   protected override readonly defaultRemediation =
     'the transfer or the stored archive is corrupt; the step retries a few times, then check the appliance storage and the network path';
@@ -209,6 +221,7 @@ export class BackupHashMismatch extends ProtocolError {
 
 /** The appliance reported a state this client does not know: never taken as "still running". */
 export class UnknownRemoteState extends ProtocolError {
+  override readonly name: ErrorType = 'UnknownRemoteState';
   override readonly code = 'VMWARE_DR_UNKNOWN_STATE';
   protected override readonly retryability = 'fatal';
   protected override readonly defaultRemediation = 'report the raw state value; this client does not know it';
@@ -216,55 +229,102 @@ export class UnknownRemoteState extends ProtocolError {
 
 /** The remote job or task ended FAILED or CANCELLED: a business outcome, not retried by the activity. */
 export class RemoteJobFailed extends VmwareApiError {
+  override readonly name = 'RemoteJobFailed' as const;
   readonly code = 'VMWARE_DR_REMOTE_JOB_FAILED';
   protected readonly retryability = 'fatal';
   protected readonly defaultRemediation = 'read the job messages on the appliance, fix the cause and run the step again';
 }
 
+/**
+ * A state-changing request (the POST that starts a job or task) got an answer that cannot be
+ * read, or none the client could trust: the job may exist. Retried a few times, within the step's
+ * deadline; the retry attaches to the job this step created instead of starting a second one.
+ */
+export class StartOutcomeUnknown extends VmwareApiError {
+  override readonly name = 'StartOutcomeUnknown' as const;
+  readonly code = 'VMWARE_DR_START_OUTCOME_UNKNOWN';
+  protected readonly retryability = 'ambiguous';
+  protected readonly defaultRemediation =
+    'none needed if a retry succeeds: the step looks for the job its request may have created before it starts another';
+}
+
+/** Every error class by its `name`: the one registry the type lists below derive from. */
+export const ERROR_CLASSES = {
+  ResourceBusy,
+  AuthenticationFailed,
+  PermissionDenied,
+  NotFound,
+  InvalidArgument,
+  WrongState,
+  ServerError,
+  ServiceUnavailable,
+  RequestTimeout,
+  NetworkError,
+  TlsError,
+  ProtocolError,
+  SchemaMismatch,
+  BackupHashMismatch,
+  UnknownRemoteState,
+  RemoteJobFailed,
+  StartOutcomeUnknown,
+} as const;
+
 /** All error classes by name: the `type` of the ApplicationFailure each becomes. */
-export const ERROR_TYPES = [
-  'ResourceBusy',
-  'AuthenticationFailed',
-  'PermissionDenied',
-  'NotFound',
-  'InvalidArgument',
-  'WrongState',
-  'ServerError',
-  'ServiceUnavailable',
-  'RequestTimeout',
-  'NetworkError',
-  'TlsError',
-  'ProtocolError',
-  'SchemaMismatch',
-  'BackupHashMismatch',
-  'UnknownRemoteState',
-  'RemoteJobFailed',
-] as const;
-export type ErrorType = (typeof ERROR_TYPES)[number];
+export type ErrorType =
+  | 'ResourceBusy'
+  | 'AuthenticationFailed'
+  | 'PermissionDenied'
+  | 'NotFound'
+  | 'InvalidArgument'
+  | 'WrongState'
+  | 'ServerError'
+  | 'ServiceUnavailable'
+  | 'RequestTimeout'
+  | 'NetworkError'
+  | 'TlsError'
+  | 'ProtocolError'
+  | 'SchemaMismatch'
+  | 'BackupHashMismatch'
+  | 'UnknownRemoteState'
+  | 'RemoteJobFailed'
+  | 'StartOutcomeUnknown';
+
+// Compile-time check that the registry and the union agree in both directions.
+type _RegistryMatchesUnion = [keyof typeof ERROR_CLASSES] extends [ErrorType] ? ([ErrorType] extends [keyof typeof ERROR_CLASSES] ? true : never) : never;
+const _registryMatchesUnion: _RegistryMatchesUnion = true;
+void _registryMatchesUnion;
+
+export const ERROR_TYPES = Object.keys(ERROR_CLASSES) as readonly ErrorType[];
 
 /** Error types that never succeed on retry: useful for workflow-level retry policies. */
-export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
-  'AuthenticationFailed',
-  'PermissionDenied',
-  'NotFound',
-  'InvalidArgument',
-  'WrongState',
-  'TlsError',
-  'SchemaMismatch',
-  'UnknownRemoteState',
-  'RemoteJobFailed',
-];
+export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = ERROR_TYPES.filter(
+  (name) => new ERROR_CLASSES[name]('', { product: 'vcenter', operation: '' }).retryabilityForDecision() === 'fatal',
+);
+
+/**
+ * Failure types raised outside the appliance taxonomy. `InvalidInput`: a workflow's input broke its
+ * schema (nothing was started). `ConfigurationError`: TLS settings, a secret reference or an option
+ * that cannot work on this worker. `InternalError`: anything else, a bug: never retried.
+ * All three are non-retryable.
+ */
+export const NON_APPLIANCE_FAILURE_TYPES = ['InvalidInput', 'ConfigurationError', 'InternalError'] as const;
+export type NonApplianceFailureType = (typeof NON_APPLIANCE_FAILURE_TYPES)[number];
+
+/** Whether the step's deadline has passed: then nothing is retried any more. */
+function pastDeadline(clock: StepClock | undefined): boolean {
+  return clock?.deadlineMs !== undefined && clock.nowMs >= clock.deadlineMs;
+}
 
 /**
  * Decide how to retry `err` on attempt number `attempt` (1-based, as Temporal counts), within
- * the step's deadline when `clock` gives one.
+ * the step's deadline when `clock` gives one: past it, nothing is retried (network errors included).
  * Errors that are not {@link VmwareApiError}s are programming errors: not retryable.
  */
 export function retryDecision(err: unknown, attempt = 1, tuning: RetryTuning = {}, clock?: StepClock): RetryDecision {
   if (!(err instanceof VmwareApiError)) return { retryable: false };
   switch (err.retryabilityForDecision()) {
     case 'transient':
-      return { retryable: true };
+      return { retryable: !pastDeadline(clock) };
     case 'busy': {
       const delay = tuning.busyRetryDelayMs ?? DEFAULT_BUSY_RETRY_DELAY_MS;
       // Busy is retried until the step's deadline, never past it.
@@ -272,7 +332,7 @@ export function retryDecision(err: unknown, attempt = 1, tuning: RetryTuning = {
       return { retryable: true, nextRetryDelayMs: delay };
     }
     case 'ambiguous':
-      return { retryable: attempt < (tuning.ambiguousMaxAttempts ?? DEFAULT_AMBIGUOUS_MAX_ATTEMPTS) };
+      return { retryable: !pastDeadline(clock) && attempt < (tuning.ambiguousMaxAttempts ?? DEFAULT_AMBIGUOUS_MAX_ATTEMPTS) };
     case 'fatal':
       return { retryable: false };
   }

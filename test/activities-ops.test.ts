@@ -75,7 +75,7 @@ describe('remaining activities against the simulator', () => {
 
   it('a secret reference that does not resolve fails for good, naming the field', async () => {
     const err = await once(() => act.validateVcenterBackup({ endpoint: vc, backup: { locationType: 'SFTP', location: 'sftp://b/v', backupPasswordRef: 'env:OPS_NOT_SET' } })).catch((e: unknown) => e);
-    expect(err).toMatchObject({ type: 'SecretReferenceError', nonRetryable: true });
+    expect(err).toMatchObject({ type: 'ConfigurationError', nonRetryable: true });
     expect((err as Error).message).toContain('backup.backupPasswordRef');
   });
 

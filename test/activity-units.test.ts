@@ -3,14 +3,43 @@ import { ActivityCancellationDetails } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { createActivities } from '../activities';
-import { pollUntilDone } from '../activities/poll';
-import { type StartSnapshot, type StepRef, startOnce } from '../activities/step';
-import { ResourceBusy } from '../src/errors';
+import { type RemoteJobPoll, pollRemoteJob } from '../activities/poll';
+import { resolveOptions } from '../activities/options';
+import { ApplicationFailure } from '@temporalio/common';
+import { TlsConfigError } from '../src/tls';
+import { type StartSnapshot, type StepRef, asActivity, startOnce } from '../activities/step';
+import { RemoteJobFailed, ResourceBusy } from '../src/errors';
 
 interface Job {
   id: string;
   at: string;
   failed?: boolean;
+}
+
+/** A poll activity body as the products write it: `pollRemoteJob` inside `asActivity`. */
+function pollJob<S>(o: Partial<RemoteJobPoll<S, S>> & Pick<RemoteJobPoll<S, S>, 'poll' | 'outcome' | 'intervalMs'>): Promise<S> {
+  return asActivity(resolveOptions({}), () =>
+    pollRemoteJob<S, S>({
+      label: 'test job',
+      details: (s) => ({ s }),
+      failure: () => new RemoteJobFailed('job failed', { product: 'vcenter', operation: 'backupJobGet' }),
+      result: (s) => s,
+      ...o,
+    }),
+  );
+}
+
+/** Like `pollJob`, returning the poll progress (count, resumed-from) as the result. */
+function pollRemoteJobWithProgress<S>(o: Pick<RemoteJobPoll<S, unknown>, 'poll' | 'outcome' | 'intervalMs'>): Promise<unknown> {
+  return asActivity(resolveOptions({}), () =>
+    pollRemoteJob<S, unknown>({
+      label: 'test job',
+      details: (s) => ({ s }),
+      failure: () => new RemoteJobFailed('job failed', { product: 'vcenter', operation: 'backupJobGet' }),
+      result: (_s, progress) => progress,
+      ...o,
+    }),
+  );
 }
 
 /** `MockActivityEnvironment.run` with the result type kept. */
@@ -87,12 +116,13 @@ describe('startOnce (exactly one remote job per step)', () => {
   });
 });
 
-describe('pollUntilDone', () => {
+describe('pollRemoteJob', () => {
   it('refuses an interval longer than the vCenter idle timeout allows, naming the field', async () => {
     const env = new MockActivityEnvironment();
-    await expect(env.run(() => pollUntilDone({ intervalMs: 31 * 60_000, poll: async () => 1, isDone: () => true, details: () => ({}) }))).rejects.toThrow(
-      /pollIntervalMs must be between 1 and 1500000 ms/,
-    );
+    const err = (await env.run(() => pollJob({ intervalMs: 31 * 60_000, poll: async () => 1, outcome: () => 'succeeded' })).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(err.type).toBe('ConfigurationError');
+    expect(err.nonRetryable).toBe(true);
+    expect(err.message).toMatch(/pollIntervalMs must be between 1 and 1500000 ms/);
     expect(() => createActivities({ pollIntervalMs: 0 })).toThrow(/pollIntervalMs must be between/);
   });
 
@@ -102,44 +132,90 @@ describe('pollUntilDone', () => {
     env.on('heartbeat', (d: unknown) => beats.push(d));
     let n = 0;
     const final = await env.run(() =>
-      pollUntilDone({ intervalMs: 250, poll: async () => ++n, isDone: (s) => s >= 3, details: (s) => ({ polls: s }) }),
+      pollJob({ intervalMs: 250, poll: async () => ++n, outcome: (s) => (s >= 3 ? 'succeeded' : 'running'), details: (s) => ({ n: s }) }),
     );
     expect(final).toBe(3);
-    expect(beats[0]).toEqual({ polls: 1 });
+    const polled = beats.filter((b) => b !== undefined);
+    expect(polled[0]).toEqual({ n: 1, polls: 1 });
     // A ticker (heartbeat timeout / 3 = 100 ms) keeps heartbeating the last details while sleeping.
-    expect(beats.filter((b) => (b as { polls: number }).polls === 1).length).toBeGreaterThanOrEqual(3);
-    expect(beats.at(-1)).toEqual({ polls: 3 });
+    expect(polled.filter((b) => (b as { polls: number }).polls === 1).length).toBeGreaterThanOrEqual(3);
+    expect(polled.at(-1)).toEqual({ n: 3, polls: 3 });
   });
 
   it('keeps heartbeating while a slow request is in flight', async () => {
-    const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 150, heartbeatDetails: { resumed: true } });
+    const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 150, heartbeatDetails: { polls: 7 } });
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
-    await env.run(() =>
-      pollUntilDone({ intervalMs: 10, poll: () => new Promise((r) => setTimeout(() => r('done'), 400)), isDone: () => true, details: () => ({ polls: 1 }) }),
+    const result = await env.run(() =>
+      pollRemoteJobWithProgress({ intervalMs: 10, poll: () => new Promise<string>((r) => setTimeout(() => r('done'), 400)), outcome: () => 'succeeded' }),
     );
     // Before the first answer the ticker repeats the previous attempt's details.
-    expect(beats.filter((b) => (b as { resumed?: boolean }).resumed).length).toBeGreaterThanOrEqual(3);
-    expect(beats.at(-1)).toEqual({ polls: 1 });
+    expect(beats.filter((b) => (b as { polls?: number }).polls === 7).length).toBeGreaterThanOrEqual(3);
+    expect(beats.at(-1)).toEqual({ s: 'done', polls: 8 });
+    expect(result).toEqual({ polls: 8, resumedFromPolls: 7 });
   });
 
   it('a cancel interrupts the sleep and aborts the in-flight request signal', async () => {
     const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 });
     let signal: AbortSignal | undefined;
     const running = env.run(() =>
-      pollUntilDone({
+      pollJob({
         intervalMs: 60_000,
         poll: async (s) => {
           signal = s;
           return 'INPROGRESS';
         },
-        isDone: () => false,
-        details: (s) => ({ s }),
+        outcome: () => 'running',
+        cancelRemote: async (last) => cancelled.push(last),
       }),
     );
+    const cancelled: unknown[] = [];
     await new Promise((r) => setTimeout(r, 50));
     env.cancel('CANCELLED', new ActivityCancellationDetails({ cancelRequested: true }));
     await expect(running).rejects.toThrow();
     expect(signal?.aborted).toBe(true);
+    // The workflow's cancel reaches the appliance once, with the last state read.
+    expect(cancelled).toEqual(['INPROGRESS']);
+  });
+
+  it('a job that ended failed leaves as the product failure, not retried, and is not cancelled', async () => {
+    const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 });
+    const cancelled: unknown[] = [];
+    const err = await env.run(() => pollJob({ intervalMs: 10, poll: async () => 'FAILED', outcome: () => 'failed', cancelRemote: async (l) => cancelled.push(l) })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect((err as ApplicationFailure).type).toBe('RemoteJobFailed');
+    expect((err as ApplicationFailure).nonRetryable).toBe(true);
+    expect(cancelled).toEqual([]);
+  });
+});
+
+describe('every failure leaves through the taxonomy', () => {
+  const fail = async (thrown: unknown) => (await new MockActivityEnvironment().run(() => asActivity(resolveOptions({}), async () => { throw thrown; })).catch((e: unknown) => e)) as ApplicationFailure;
+
+  it('an error nobody classified is a non-retryable InternalError with its stack', async () => {
+    const err = await fail(new TypeError("Cannot read properties of undefined (reading 'url')"));
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err.type).toBe('InternalError');
+    expect(err.nonRetryable).toBe(true);
+    expect(err.message).toContain('TypeError');
+    expect(err.stack).toContain('activity-units.test.ts');
+    expect((await fail('a string')).type).toBe('InternalError');
+  });
+
+  it('configuration errors (TLS) are non-retryable with a fix', async () => {
+    const err = await fail(new TlsConfigError('tls.thumbprint has 40 hex digits, which is a SHA-1 thumbprint'));
+    expect(err.type).toBe('ConfigurationError');
+    expect(err.nonRetryable).toBe(true);
+    expect(err.message).toMatch(/Fix: .*thumbprint/);
+  });
+
+  it('busy stays retryable inside the deadline and ends at it', async () => {
+    const step = (deadlineInMs: number): StepRef => ({ id: 's', startedAt: now(), deadline: new Date(Date.now() + deadlineInMs).toISOString() });
+    const run = async (s: StepRef) => (await new MockActivityEnvironment().run(() => asActivity(resolveOptions({ busyRetryDelayMs: 1000 }), async () => { throw busy(); }, s)).catch((e: unknown) => e)) as ApplicationFailure;
+    const inside = await run(step(60_000));
+    expect(inside.nonRetryable).toBe(false);
+    const past = await run(step(500));
+    expect(past.nonRetryable).toBe(true);
+    expect(past.message).toContain("still busy at the step's deadline");
   });
 });

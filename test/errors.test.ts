@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   AuthenticationFailed,
   BackupHashMismatch,
+  ERROR_CLASSES,
   ERROR_TYPES,
+  StartOutcomeUnknown,
   InvalidArgument,
   NON_RETRYABLE_ERROR_TYPES,
   NetworkError,
@@ -102,7 +104,7 @@ describe('error taxonomy (reference §5)', () => {
 
   it('lists every class once, and the non-retryable list agrees with retryDecision', () => {
     const ctx = { ...vc };
-    const classes = { BackupHashMismatch, ResourceBusy, AuthenticationFailed, PermissionDenied, NotFound, InvalidArgument, WrongState, ServerError, ServiceUnavailable, RequestTimeout, NetworkError, TlsError, ProtocolError, SchemaMismatch, UnknownRemoteState, RemoteJobFailed };
+    const classes = { BackupHashMismatch, ResourceBusy, AuthenticationFailed, PermissionDenied, NotFound, InvalidArgument, WrongState, ServerError, ServiceUnavailable, RequestTimeout, NetworkError, TlsError, ProtocolError, SchemaMismatch, UnknownRemoteState, RemoteJobFailed, StartOutcomeUnknown };
     expect(Object.keys(classes).sort()).toEqual([...ERROR_TYPES].sort());
     for (const [name, cls] of Object.entries(classes)) {
       const err = new cls('x', ctx);
@@ -127,6 +129,18 @@ describe('busy retries are bounded by the step deadline', () => {
     const err = new ResourceBusy('busy', vc);
     expect(retryDecision(err, 1, { busyRetryDelayMs: 1000 }, { nowMs: 0, deadlineMs: 5000 })).toEqual({ retryable: true, nextRetryDelayMs: 1000 });
     expect(retryDecision(err, 1, { busyRetryDelayMs: 1000 }, { nowMs: 4500, deadlineMs: 5000 })).toEqual({ retryable: false });
-    expect(retryDecision(new NetworkError('x', vc), 1, {}, { nowMs: 9999, deadlineMs: 0 })).toEqual({ retryable: true });
+  });
+
+  it('bounds every retryable failure by the deadline, network errors and ambiguous answers included', () => {
+    for (const err of [new NetworkError('x', vc), new RequestTimeout('x', vc), new ServiceUnavailable('x', vc), new ServerError('x', vc), new StartOutcomeUnknown('x', vc)]) {
+      expect(retryDecision(err, 1, {}, { nowMs: 4999, deadlineMs: 5000 }).retryable).toBe(true);
+      expect(retryDecision(err, 1, {}, { nowMs: 5000, deadlineMs: 5000 })).toEqual({ retryable: false });
+    }
+  });
+
+  it('gives every class a literal name that survives minification', () => {
+    for (const [name, cls] of Object.entries(ERROR_CLASSES)) {
+      expect(Object.getOwnPropertyDescriptor(new cls('x', vc), 'name')?.value).toBe(name);
+    }
   });
 });

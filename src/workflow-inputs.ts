@@ -1,0 +1,192 @@
+/**
+ * The inputs of this package's workflows, as zod schemas: the one boundary. Workflows validate
+ * their whole input with these first, before any activity; clients and the CLI validate with the
+ * same schemas before they start anything. Pure (zod only): safe to import from workflow code.
+ */
+import { z } from 'zod';
+import {
+  MAX_NAME_LENGTH,
+  MAX_POLL_INTERVAL_MS,
+  MAX_STEP_TIMEOUT_MS,
+  MAX_URL_LENGTH,
+  MIN_STEP_TIMEOUT_MS,
+  SddcManagerEndpoint,
+  VcdaEndpoint,
+  VcenterEndpoint,
+  secretRef,
+} from './config';
+import { LOCATION_TYPES } from './vcenter/schemas';
+
+/**
+ * Largest input a workflow accepts, as JSON. Temporal refuses payloads over 2 MB (and warns at
+ * 512 KB); a workflow copies parts of its input into activity inputs and its result, so the
+ * bound is far below, and an oversized input ends the run at once instead of failing its
+ * workflow task in a loop.
+ */
+export const MAX_INPUT_BYTES = 64 * 1024;
+
+/** Wait between status polls, ms: a whole number from 1 to 25 min. */
+export const PollIntervalMs = z
+  .number()
+  .int('must be a whole number of milliseconds')
+  .min(1, 'must be at least 1 ms')
+  .max(MAX_POLL_INTERVAL_MS, `must be at most ${MAX_POLL_INTERVAL_MS} ms (25 min, below vCenter's 30 min session idle timeout)`);
+
+/** A step's deadline, ms: busy waits and retries included. */
+export const StepTimeoutMs = z
+  .number()
+  .int('must be a whole number of milliseconds')
+  .min(MIN_STEP_TIMEOUT_MS, `must be at least ${MIN_STEP_TIMEOUT_MS} ms`)
+  .max(MAX_STEP_TIMEOUT_MS, `must be at most ${MAX_STEP_TIMEOUT_MS} ms (7 days)`);
+
+/** Free text sent to an appliance (a job comment): bounded, single line. */
+const Comment = z
+  .string()
+  .max(512, 'must be at most 512 characters')
+  .regex(/^[^\r\n\0]*$/, 'must be one line of text');
+
+/** A backup location (`sftp://host/path`, `nfs://…`, …): no user info, the password is a reference. */
+const Location = z
+  .string()
+  .min(1)
+  .max(MAX_URL_LENGTH, `must be at most ${MAX_URL_LENGTH} characters`)
+  .refine((v) => !/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*@/.test(v), {
+    message: 'must not carry a user name or password (user@host): use locationUser and locationPasswordRef',
+  })
+  .refine((v) => !/[\r\n\0]/.test(v), { message: 'must be one line' });
+
+/** Where and how to back up a vCenter (the `backup` of `vcenterBackup`). */
+export const VcenterBackupSpec = z
+  .object({
+    locationType: z.enum(LOCATION_TYPES),
+    location: Location,
+    locationUser: z.string().min(1).max(256).optional(),
+    locationPasswordRef: secretRef('locationPasswordRef').optional(),
+    backupPasswordRef: secretRef('backupPasswordRef').optional(),
+    parts: z
+      .array(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be a part id such as seat'))
+      .max(32)
+      .optional(),
+    comment: Comment.optional(),
+    fastBackup: z.boolean().optional(),
+  })
+  .strict();
+
+export const VcenterBackupInput = z
+  .object({
+    /** The vCenter to back up. Its password is a reference resolved by the worker. */
+    endpoint: VcenterEndpoint,
+    backup: VcenterBackupSpec,
+    /** Wait between status polls. Default: the worker's setting (15 s). */
+    pollIntervalMs: PollIntervalMs.optional(),
+    /** Longest the step may take, busy waits included, before it fails. Default 6 hours. */
+    timeoutMs: StepTimeoutMs.optional(),
+  })
+  .strict();
+export type VcenterBackupInput = z.input<typeof VcenterBackupInput>;
+
+export const SddcManagerBackupInput = z
+  .object({
+    endpoint: SddcManagerEndpoint,
+    pollIntervalMs: PollIntervalMs.optional(),
+    /** Longest the step may take, lock waits included. Default 6 hours. */
+    timeoutMs: StepTimeoutMs.optional(),
+  })
+  .strict();
+export type SddcManagerBackupInput = z.input<typeof SddcManagerBackupInput>;
+
+export const VcdaBackupInput = z
+  .object({
+    endpoint: VcdaEndpoint,
+    /** Reference to the backup encryption password. Default: none. */
+    backupPasswordRef: secretRef('backupPasswordRef').optional(),
+    pollIntervalMs: PollIntervalMs.optional(),
+    timeoutMs: StepTimeoutMs.optional(),
+  })
+  .strict();
+export type VcdaBackupInput = z.input<typeof VcdaBackupInput>;
+
+/** One problem with an input: where (a dotted path such as `endpoint.url`) and what to do. */
+export interface InputProblem {
+  path: string;
+  message: string;
+}
+
+export type InputCheck<T> = { ok: true; value: T } | { ok: false; problems: InputProblem[]; message: string };
+
+/** Field names that hold secrets when they are not references. */
+const SECRET_LIKE_KEY = /pass(word|phrase)?|secret|token|credential|api[-_]?key|private[-_]?key/i;
+/** Keys shown by name in messages; any other unknown key is "an unknown field" (a key may itself be a secret). */
+const SHOWABLE_KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+
+function pathOf(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(input)' : path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+}
+
+/** Every string in `value` long enough to matter, to keep out of messages (belt and braces). */
+function stringsIn(value: unknown, out: Set<string> = new Set(), depth = 0): Set<string> {
+  if (depth > 20 || out.size > 10_000) return out;
+  if (typeof value === 'string') {
+    if (value.length >= 8) out.add(value);
+  } else if (Array.isArray(value)) {
+    for (const v of value) stringsIn(v, out, depth + 1);
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (!SHOWABLE_KEY.test(k) && k.length >= 8) out.add(k);
+      stringsIn(v, out, depth + 1);
+    }
+  }
+  return out;
+}
+
+function problemsOf(error: z.ZodError): InputProblem[] {
+  const problems: InputProblem[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const at = pathOf([...issue.path, ...(SHOWABLE_KEY.test(key) ? [key] : [])]);
+        const name = SHOWABLE_KEY.test(key) ? `unknown field ${JSON.stringify(key)}` : 'an unknown field';
+        const message = SECRET_LIKE_KEY.test(key) && !/Ref$/.test(key)
+          ? `${name}: secrets are never passed as values; use the matching …Ref field with a reference (env:NAME, file:/path). If this held a secret it is now in this run's history: rotate it`
+          : `${name}: remove it (check its spelling against the documented fields)`;
+        problems.push({ path: at, message });
+      }
+      continue;
+    }
+    if (issue.code === 'invalid_union' && issue.errors.length) {
+      problems.push({ path: pathOf(issue.path), message: 'does not match any accepted form' });
+      continue;
+    }
+    problems.push({ path: pathOf(issue.path), message: issue.message });
+  }
+  return problems;
+}
+
+/**
+ * Checks a workflow input against its schema: all problems at once, each with its field path and
+ * the fix. Messages never repeat a value from the input (a value may be a secret typed in the
+ * wrong field). Oversized inputs are refused before they are parsed.
+ */
+export function checkInput<S extends z.ZodType>(what: string, schema: S, input: unknown): InputCheck<z.output<S>> {
+  let problems: InputProblem[];
+  let size = 0;
+  try {
+    size = JSON.stringify(input ?? null).length;
+  } catch {
+    size = Number.POSITIVE_INFINITY;
+  }
+  if (size > MAX_INPUT_BYTES) {
+    problems = [{ path: '(input)', message: `is ${Number.isFinite(size) ? `${size} bytes` : 'not serialisable'} as JSON; at most ${MAX_INPUT_BYTES} bytes are accepted (names at most ${MAX_NAME_LENGTH} characters)` }];
+  } else if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    problems = [{ path: '(input)', message: `must be an object (got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input})` }];
+  } else {
+    const result = schema.safeParse(input);
+    if (result.success) return { ok: true, value: result.data };
+    problems = problemsOf(result.error);
+  }
+  const secrets = [...stringsIn(input)].sort((a, b) => b.length - a.length);
+  const scrub = (text: string) => secrets.reduce((t, s) => (t.includes(s) ? t.split(s).join('[redacted]') : t), text);
+  problems = problems.slice(0, 50).map((p) => ({ path: scrub(p.path), message: scrub(p.message) }));
+  const message = `${what} input is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}); nothing was started: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
+  return { ok: false, problems, message };
+}
