@@ -3,12 +3,14 @@ import { type ActivitiesOptions, resolveOptions } from './options';
 import { createSddcManagerActivities } from './sddc-manager';
 import { createVcdaActivities } from './vcda';
 import { createVcenterActivities } from './vcenter';
+import { createLeaseActivities } from './lease';
 
 export type { ActivitiesOptions } from './options';
 export type * from './vcenter';
 export type * from './vcda';
 export type * from './sddc-manager';
 export type { StepRef } from './step';
+export type { RequestApplianceLeaseInput } from './lease';
 
 /**
  * Builds every activity of this package. Register the result on your worker:
@@ -21,6 +23,7 @@ export function createActivities(options: ActivitiesOptions = {}) {
     ...createVcenterActivities(pool, opts),
     ...createSddcManagerActivities(pool, opts),
     ...createVcdaActivities(pool, opts),
+    ...createLeaseActivities(),
   };
 }
 

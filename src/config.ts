@@ -42,18 +42,18 @@ export function looksLikeSecretRef(value: string): boolean {
 }
 
 /** The message for a secret field holding something that is not a reference. Never repeats the value. */
-export function literalSecretMessage(field: string): string {
+export function literalSecretMessage(field?: string): string {
   return (
-    `${field} must be a secret reference (env:NAME, file:/absolute/path, or a scheme your worker registers), ` +
+    `${field ? `${field} ` : ''}must be a secret reference (env:NAME, file:/absolute/path, or a scheme your worker registers), ` +
     'never the secret itself. If you typed the secret here it is now in this run\'s history: rotate it'
   );
 }
 
 /** A field holding a reference to a secret, never the secret. */
-export const secretRef = (field: string) =>
+export const secretRef = () =>
   z
     .string()
-    .refine((v) => looksLikeSecretRef(v), { message: literalSecretMessage(field), abort: true });
+    .refine((v) => looksLikeSecretRef(v), { message: literalSecretMessage(), abort: true });
 
 /** SHA-256 thumbprint: 64 hex digits, with or without `:` between pairs. */
 const SHA256_THUMBPRINT = /^(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){31})$/;
@@ -124,7 +124,7 @@ const endpointBase = {
   allowHttp: z.boolean().optional(),
   username: z.string().min(1).max(256),
   /** Secret reference for the password. */
-  passwordRef: secretRef('passwordRef'),
+  passwordRef: secretRef(),
   tls: TlsSettings.optional(),
 };
 

@@ -61,8 +61,8 @@ export const VcenterBackupSpec = z
     locationType: z.enum(LOCATION_TYPES),
     location: Location,
     locationUser: z.string().min(1).max(256).optional(),
-    locationPasswordRef: secretRef('locationPasswordRef').optional(),
-    backupPasswordRef: secretRef('backupPasswordRef').optional(),
+    locationPasswordRef: secretRef().optional(),
+    backupPasswordRef: secretRef().optional(),
     parts: z
       .array(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be a part id such as seat'))
       .max(32)
@@ -99,7 +99,7 @@ export const VcdaBackupInput = z
   .object({
     endpoint: VcdaEndpoint,
     /** Reference to the backup encryption password. Default: none. */
-    backupPasswordRef: secretRef('backupPasswordRef').optional(),
+    backupPasswordRef: secretRef().optional(),
     pollIntervalMs: PollIntervalMs.optional(),
     timeoutMs: StepTimeoutMs.optional(),
   })

@@ -13,22 +13,10 @@ import { VcenterClient } from '../src/vcenter/client';
 import { createDispatcher } from '../src/tls';
 import type { SddcManagerBackupInput, VcdaBackupInput, VcenterBackupInput } from '../workflows';
 import { type Harness, createHarness } from './support/harness';
+import { historyText } from './support/history';
 
 const VC_BACKUP_PASSWORD = 'Backup#Pass42';
 const VC_LOCATION_PASSWORD = 'sftp-Secret-991';
-
-/** Every string and every decoded byte field of a history, joined. */
-function historyText(value: unknown): string {
-  const out: string[] = [];
-  const walk = (v: unknown): void => {
-    if (v instanceof Uint8Array) out.push(Buffer.from(v).toString('utf8'));
-    else if (typeof v === 'string') out.push(v);
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-  };
-  walk(value);
-  return out.join('\n');
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
   const end = Date.now() + timeoutMs;

@@ -1,17 +1,12 @@
-import { proxyActivities } from '@temporalio/workflow';
-import type { Activities, VcenterBackupSpec } from '../activities';
-import type { VcenterEndpoint } from '../src/config';
-import { DEFAULT_STEP_TIMEOUT_MS, START_RETRY, pollOptions, stepRef } from './step';
+import { patched, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { applianceKey, endpointName } from '../src/config';
+import { VcenterBackupInput } from '../src/workflow-inputs';
+import { ending, validateInput } from './boundary';
+import { withApplianceLease } from './lease';
+import { pollOptions, startOptions, stepRef } from './step';
 
-export interface VcenterBackupInput {
-  /** The vCenter to back up. Its password is a reference resolved by the worker. */
-  endpoint: VcenterEndpoint;
-  backup: VcenterBackupSpec;
-  /** Wait between status polls. Default: the worker's setting (15 s). */
-  pollIntervalMs?: number;
-  /** Longest the step may take, busy waits included, before it fails. Default 6 hours. */
-  timeoutMs?: number;
-}
+export type { VcenterBackupInput };
 
 export interface VcenterBackupResult {
   appliance: string;
@@ -27,25 +22,30 @@ export interface VcenterBackupResult {
   resumedFromPolls?: number;
 }
 
-const { startVcenterBackup } = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: START_RETRY });
+/** Marks the histories that hold the appliance lease around the start (older ones replay without). */
+export const LEASE_PATCH = 'vmware-dr-appliance-lease';
 
 /** Back up one vCenter: one remote job, polled to its end inside one activity. */
-export async function vcenterBackup(input: VcenterBackupInput): Promise<VcenterBackupResult> {
-  const appliance = input.endpoint.name ?? input.endpoint.url;
-  const timeoutMs = input.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
-  const step = stepRef('vcenter-backup', appliance, timeoutMs);
-  const started = await startVcenterBackup({ endpoint: input.endpoint, backup: input.backup, step });
-  const { pollVcenterBackup } = proxyActivities<Activities>(pollOptions(timeoutMs));
-  const done = await pollVcenterBackup({ endpoint: input.endpoint, jobId: started.jobId, pollIntervalMs: input.pollIntervalMs });
-  const durationMs = done.endTime ? Date.parse(done.endTime) - Date.parse(done.startTime) : undefined;
-  return {
-    appliance,
-    jobId: done.jobId,
-    state: done.state,
-    startTime: done.startTime,
-    endTime: done.endTime,
-    durationMs,
-    attached: started.attached,
-    ...(done.resumedFromPolls !== undefined && { resumedFromPolls: done.resumedFromPolls }),
-  };
+export async function vcenterBackup(raw: VcenterBackupInput): Promise<VcenterBackupResult> {
+  return ending(async () => {
+    const input = validateInput('vcenterBackup', VcenterBackupInput, raw);
+    const appliance = endpointName(input.endpoint);
+    const step = stepRef('vcenter-backup', appliance, input.timeoutMs);
+    const { startVcenterBackup } = proxyActivities<Activities>(startOptions(step));
+    const start = () => startVcenterBackup({ endpoint: input.endpoint, backup: input.backup, step });
+    const started = patched(LEASE_PATCH) ? await withApplianceLease(applianceKey('vcenter', input.endpoint), Date.parse(step.deadline as string), start) : await start();
+    const { pollVcenterBackup } = proxyActivities<Activities>(pollOptions(step));
+    const done = await pollVcenterBackup({ endpoint: input.endpoint, jobId: started.jobId, pollIntervalMs: input.pollIntervalMs });
+    const durationMs = done.endTime ? Date.parse(done.endTime) - Date.parse(done.startTime) : undefined;
+    return {
+      appliance,
+      jobId: done.jobId,
+      state: done.state,
+      startTime: done.startTime,
+      endTime: done.endTime,
+      durationMs,
+      attached: started.attached,
+      ...(done.resumedFromPolls !== undefined && { resumedFromPolls: done.resumedFromPolls }),
+    };
+  });
 }

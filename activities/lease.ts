@@ -1,0 +1,40 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+
+export interface RequestApplianceLeaseInput {
+  /** Workflow id of the appliance's lease workflow, e.g. `vmware-dr-lease/vcenter/vc01.example.com`. */
+  leaseId: string;
+  /** Unique per request: a retried activity delivers the same request, which the lease ignores. */
+  requestId: string;
+  /** Longest the requester may hold the lease. */
+  holdMs: number;
+}
+
+/**
+ * Asks the appliance's lease workflow for the lease on behalf of the calling workflow, starting
+ * the lease workflow when none runs (signal-with-start on this task queue). The grant arrives as
+ * a signal to the caller. Uses the worker's own client.
+ */
+export function createLeaseActivities() {
+  return {
+    async requestApplianceLease(input: RequestApplianceLeaseInput): Promise<void> {
+      const { info, client } = Context.current();
+      const requester = info.workflowExecution;
+      if (!requester) throw ApplicationFailure.nonRetryable('requestApplianceLease runs only on behalf of a workflow', 'InternalError');
+      await client.workflow.signalWithStart('applianceLease', {
+        workflowId: input.leaseId,
+        taskQueue: info.taskQueue,
+        args: [],
+        signal: 'vmwareDrLeaseRequest',
+        signalArgs: [
+          {
+            requestId: input.requestId,
+            requesterWorkflowId: requester.workflowId,
+            requesterRunId: requester.runId,
+            holdMs: input.holdMs,
+          },
+        ],
+      });
+    },
+  };
+}

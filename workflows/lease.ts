@@ -1,0 +1,136 @@
+/**
+ * The appliance lease: at most one state-changing step at a time per appliance, across all
+ * workflows and workers. One `applianceLease` workflow per appliance (id `vmware-dr-lease/…`)
+ * grants the lease to one requester at a time, in order of request (the `mutex` model of the
+ * Temporal TypeScript samples). A start step holds it from the snapshot of recent jobs to the
+ * end of its POST, retries included, so no other step's job can appear in that window and a
+ * retry attaches only to the job it created.
+ */
+import {
+  CancellationScope,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineSignal,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+
+export interface LeaseRequest {
+  /** Unique per request; a duplicate delivery of the same request is ignored. */
+  requestId: string;
+  requesterWorkflowId: string;
+  requesterRunId: string;
+  /** Longest the holder may keep the lease (its step's remaining time); then it is taken back. */
+  holdMs: number;
+}
+
+export const leaseRequestSignal = defineSignal<[LeaseRequest]>('vmwareDrLeaseRequest');
+export const leaseGrantedSignal = defineSignal<[{ requestId: string }]>('vmwareDrLeaseGranted');
+export const leaseReleaseSignal = defineSignal<[{ requestId: string }]>('vmwareDrLeaseRelease');
+
+/** An idle lease workflow ends after this; the next request starts it again. */
+const LEASE_IDLE_MS = 60_000;
+/** Grants per run before the lease workflow continues as new (keeps its history small). */
+const GRANTS_PER_RUN = 200;
+/** Recently finished request ids remembered, to ignore late duplicate deliveries. */
+const REMEMBERED = 500;
+
+export interface ApplianceLeaseState {
+  queue: LeaseRequest[];
+  done: string[];
+}
+
+/** The lease of one appliance. Started by `requestApplianceLease` (signal-with-start). */
+export async function applianceLease(state: ApplianceLeaseState = { queue: [], done: [] }): Promise<void> {
+  const queue = [...state.queue];
+  const done = new Set(state.done);
+  const released = new Set<string>();
+  setHandler(leaseRequestSignal, (r) => {
+    if (!done.has(r.requestId) && !queue.some((q) => q.requestId === r.requestId)) queue.push(r);
+  });
+  setHandler(leaseReleaseSignal, ({ requestId }) => {
+    released.add(requestId);
+  });
+  const finish = (id: string) => {
+    done.add(id);
+    released.delete(id);
+    if (done.size > REMEMBERED) done.delete(done.values().next().value as string);
+  };
+  for (let grants = 0; ; ) {
+    if (!(await condition(() => queue.length > 0, LEASE_IDLE_MS)) && queue.length === 0) {
+      await condition(allHandlersFinished);
+      return;
+    }
+    const req = queue.shift() as LeaseRequest;
+    // Released before it was granted: the requester gave up waiting.
+    if (released.has(req.requestId)) {
+      finish(req.requestId);
+      continue;
+    }
+    try {
+      await getExternalWorkflowHandle(req.requesterWorkflowId, req.requesterRunId).signal(leaseGrantedSignal, { requestId: req.requestId });
+    } catch {
+      finish(req.requestId); // the requester has ended
+      continue;
+    }
+    await condition(() => released.has(req.requestId), Math.max(1, req.holdMs));
+    finish(req.requestId);
+    grants += 1;
+    if (grants >= GRANTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof applianceLease>({ queue, done: [...done] });
+    }
+  }
+}
+
+const { requestApplianceLease } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 10 },
+});
+
+/** Lease ids granted to this workflow run, by request id. */
+const granted = new Set<string>();
+
+/**
+ * Runs `fn` while holding the lease of the appliance `key` (see `applianceKey`), waiting for it
+ * at most until `deadlineMs` (workflow time). The lease is released when `fn` ends, also on
+ * failure and on cancellation; a holder that never releases loses it at its deadline.
+ */
+export async function withApplianceLease<T>(key: string, deadlineMs: number, fn: () => Promise<T>): Promise<T> {
+  setHandler(leaseGrantedSignal, ({ requestId }) => {
+    granted.add(requestId);
+  });
+  const leaseId = `vmware-dr-lease/${key}`;
+  const requestId = uuid4();
+  const holdMs = Math.max(1_000, deadlineMs - Date.now());
+  const release = () =>
+    CancellationScope.nonCancellable(() => getExternalWorkflowHandle(leaseId).signal(leaseReleaseSignal, { requestId })).catch(() => undefined);
+  await requestApplianceLease({ leaseId, requestId, holdMs });
+  let got: boolean;
+  try {
+    got = await condition(() => granted.has(requestId), holdMs);
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  if (!got) {
+    await release();
+    throw ApplicationFailure.create({
+      type: 'ResourceBusy',
+      nonRetryable: true,
+      message: `${key}: another step held this appliance until this step's deadline (waited for the appliance lease ${leaseId}). Fix: run the steps on this appliance one after the other, or give the step a longer timeoutMs`,
+    });
+  }
+  try {
+    return await fn();
+  } finally {
+    granted.delete(requestId);
+    await release();
+  }
+}
