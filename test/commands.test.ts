@@ -45,7 +45,7 @@ describe('commands', () => {
       const result = await client.workflow.execute('vcenterBackup', {
         taskQueue,
         workflowId: taskQueue,
-        args: [{ endpoint: { url: vc.url, username: vc.username, passwordRef: 'env:CMD_VC_PASSWORD' }, backup: { locationType: 'NFS', location: 'nfs://n/cmd' } }],
+        args: [{ endpoint: { url: vc.url, allowHttp: true, username: vc.username, passwordRef: 'env:CMD_VC_PASSWORD' }, backup: { locationType: 'NFS', location: 'nfs://n/cmd' } }],
       });
       expect(result).toMatchObject({ state: 'SUCCEEDED' });
       expect(out).toContain(`task queue ${taskQueue}`);

@@ -38,7 +38,7 @@ describe('the published entry', () => {
     expect(Object.keys(pkg.createActivities({}))).toEqual(
       expect.arrayContaining(['startVcenterBackup', 'pollVcenterBackup', 'startSddcManagerBackup', 'pollSddcManagerTask', 'startVcdaBackup', 'pollVcdaTask']),
     );
-    expect(() => pkg.VcenterEndpoint.parse({ url: 'https://vc', username: 'u', passwordRef: 'Hunter2' })).toThrow(/passwordRef must be a secret reference/);
+    expect(() => pkg.VcenterEndpoint.parse({ url: 'https://vc', username: 'u', passwordRef: 'Hunter2' })).toThrow(/must be a secret reference/);
   });
 
   it('a worker built from the entry alone runs a vCenter backup', async () => {

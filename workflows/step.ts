@@ -23,6 +23,13 @@ export function remainingMs(step: StepRef): number {
 export const START_RETRY = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes' } as const;
 /** Retry policy of poll activities (a retry resumes from the last heartbeat). */
 export const POLL_RETRY = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
+/**
+ * Slack of the server-side bound over the step's deadline. The activities themselves stop
+ * retrying at the deadline (with the failure that says why); the schedule-to-close timeout is the
+ * backstop for an attempt that hangs past it.
+ */
+const DEADLINE_BACKSTOP_MS = 30_000;
+
 /** Heartbeat timeout of every step activity: a killed worker's activity is retried within it. */
 export const STEP_HEARTBEAT_TIMEOUT = '10 seconds';
 
@@ -33,7 +40,7 @@ export const STEP_HEARTBEAT_TIMEOUT = '10 seconds';
 export function startOptions(step: StepRef): ActivityOptions {
   return {
     startToCloseTimeout: '2 minutes',
-    scheduleToCloseTimeout: remainingMs(step),
+    scheduleToCloseTimeout: remainingMs(step) + DEADLINE_BACKSTOP_MS,
     heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT,
     retry: START_RETRY,
   };
