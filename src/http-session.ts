@@ -122,7 +122,7 @@ export class SessionCore<S> {
 
   /** Logs in now, sharing a login already under way. */
   login(signal?: AbortSignal): Promise<SessionLease<S>> {
-    return waitUnlessAborted(this.shared('login'), signal);
+    return this.join('login', signal);
   }
 
   /** A session to use: the current one, a renewed one when it is stale or was rejected, or a new login. */
@@ -130,7 +130,7 @@ export class SessionCore<S> {
     const lease = this.lease;
     if (!lease) return this.login(signal);
     if (lease.generation === this.rejectedGeneration || this.opts.isStale?.(lease.value)) {
-      return waitUnlessAborted(this.shared('renew'), signal);
+      return this.join('renew', signal);
     }
     return Promise.resolve(lease);
   }
@@ -143,7 +143,7 @@ export class SessionCore<S> {
     const lease = this.lease;
     if (lease && lease.generation > stale.generation && lease.generation !== this.rejectedGeneration) return Promise.resolve(lease);
     if (lease && lease.generation === stale.generation) this.rejectedGeneration = stale.generation;
-    return waitUnlessAborted(this.shared('renew'), signal);
+    return this.join('renew', signal);
   }
 
   /**
@@ -161,6 +161,12 @@ export class SessionCore<S> {
       lease = await this.afterRejection(lease, signal);
     }
     return attempt(lease.value);
+  }
+
+  /** Waits for the shared login/renewal; a caller already cancelled starts none. */
+  private join(kind: 'login' | 'renew', signal?: AbortSignal): Promise<SessionLease<S>> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    return waitUnlessAborted(this.shared(kind), signal);
   }
 
   /** The login/renewal under way, or a new one; no caller's signal reaches it. */

@@ -164,7 +164,11 @@ export class HttpTransport {
       if ((opts.isLocalError ?? isLocalFileError)(err)) throw err;
       throw this.failure(err, req);
     } finally {
-      if (!res.body.readableEnded) res.body.destroy();
+      if (!res.body.readableEnded) {
+        // Discard the unread rest; undici reports that as an abort nobody listens for any more.
+        res.body.on('error', () => {});
+        res.body.destroy();
+      }
     }
   }
 
