@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { type Dispatcher, request } from 'undici';
 import type { z } from 'zod';
 import {
@@ -10,6 +11,9 @@ import {
   errorFromTransport,
   isAbortError,
 } from './errors';
+
+/** Per-request header/body (idle) timeout when a client sets none. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 /** What a product makes of an error body: its own code, messages and hint. */
 export interface ParsedErrorBody {
@@ -28,7 +32,10 @@ export interface HttpTransportOptions {
   dispatcher?: Dispatcher;
   /** Reads the product's error body. */
   parseError: (body: unknown) => ParsedErrorBody;
-  /** Per-request header/body timeout. Default 60 000 ms. */
+  /**
+   * Per-request header/body timeout.
+   * @default DEFAULT_REQUEST_TIMEOUT_MS (60 000 ms)
+   */
   timeoutMs?: number;
 }
 
@@ -49,6 +56,29 @@ export interface HttpResponse {
   headers: Record<string, string | string[] | undefined>;
   /** Parsed JSON body, or undefined when empty. */
   body: unknown;
+}
+
+/** A 2xx answer whose body is read as a stream (see {@link HttpTransport.stream}). */
+export interface HttpStreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The answer's bytes; read it once, to the end (or let `stream` discard it). */
+  body: Readable;
+}
+
+export interface HttpStreamOptions {
+  /**
+   * Whether a failure of `consume` is the consumer's own (e.g. a full disk) rather than the
+   * answer's: such errors leave as they are instead of being classified as transport failures.
+   * @default isLocalFileError
+   */
+  isLocalError?: (err: unknown) => boolean;
+}
+
+/** Whether `err` is a local file-system failure (it names a syscall and a path), not the network's. */
+export function isLocalFileError(err: unknown): boolean {
+  const e = err as { syscall?: unknown; path?: unknown } | null;
+  return !!e && typeof e.syscall === 'string' && typeof e.path === 'string';
 }
 
 /** Builds a query string; arrays repeat the key (`jobs=a&jobs=b`), as vAPI expects. */
@@ -79,7 +109,7 @@ export class HttpTransport {
     this.appliance = opts.appliance ?? this.base;
     this.dispatcher = opts.dispatcher;
     this.parseError = opts.parseError;
-    this.timeoutMs = opts.timeoutMs ?? 60_000;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   }
 
   context(operation: string, extra: Partial<ErrorContext> = {}): ErrorContext {
@@ -88,28 +118,13 @@ export class HttpTransport {
 
   /** Sends the request; resolves for 2xx/304, throws a classified {@link VmwareApiError} otherwise. */
   async send(req: HttpRequest): Promise<HttpResponse> {
-    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
-    let body: string | undefined;
-    if (req.json !== undefined) {
-      body = JSON.stringify(req.json);
-      headers['content-type'] ??= 'application/json';
-    }
     let res: Dispatcher.ResponseData;
     let text: string;
     try {
-      res = await request(`${this.base}${req.path}${queryString(req.query)}`, {
-        method: req.method,
-        headers,
-        body,
-        signal: req.signal,
-        dispatcher: this.dispatcher,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
+      res = await this.dispatch(req);
       text = await res.body.text();
     } catch (err) {
-      if (isAbortError(err) || req.signal?.aborted) throw err;
-      throw errorFromTransport(err, this.context(req.operation));
+      throw this.failure(err, req);
     }
     const parsed = this.parseJson(text, req.operation, res.statusCode);
     if (res.statusCode >= 200 && res.statusCode < 300) {
@@ -117,6 +132,69 @@ export class HttpTransport {
     }
     if (res.statusCode === 304) return { status: 304, headers: res.headers, body: parsed };
     throw this.errorFor(req.operation, res.statusCode, parsed);
+  }
+
+  /**
+   * Sends the request and hands a 2xx answer to `consume` with its body as a stream (never held
+   * in memory), under the same timeouts, abort handling and error classification as
+   * {@link send}. Any other status is a classified {@link VmwareApiError} (its body read for
+   * detail). A failure while consuming is classified as a transport failure (the answer broke
+   * off), unless it is an abort or `isLocalError` says it is the consumer's own. The body is
+   * discarded if `consume` leaves it unread.
+   */
+  async stream<T>(req: HttpRequest, consume: (res: HttpStreamResponse) => Promise<T>, opts: HttpStreamOptions = {}): Promise<T> {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.dispatch(req);
+    } catch (err) {
+      throw this.failure(err, req);
+    }
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      let text = '';
+      try {
+        text = await res.body.text();
+      } catch {
+        // the status decides the class; the body only adds detail
+      }
+      throw this.errorFor(req.operation, res.statusCode, lenientJson(text));
+    }
+    try {
+      return await consume({ status: res.statusCode, headers: res.headers, body: res.body });
+    } catch (err) {
+      if ((opts.isLocalError ?? isLocalFileError)(err)) throw err;
+      throw this.failure(err, req);
+    } finally {
+      if (!res.body.readableEnded) {
+        // Discard the unread rest; undici reports that as an abort nobody listens for any more.
+        res.body.on('error', () => {});
+        res.body.destroy();
+      }
+    }
+  }
+
+  /** One undici request with this endpoint's dispatcher and timeouts; JSON bodies serialised. */
+  private dispatch(req: HttpRequest): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+    let body: string | undefined;
+    if (req.json !== undefined) {
+      body = JSON.stringify(req.json);
+      headers['content-type'] ??= 'application/json';
+    }
+    return request(`${this.base}${req.path}${queryString(req.query)}`, {
+      method: req.method,
+      headers,
+      body,
+      signal: req.signal,
+      dispatcher: this.dispatcher,
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+    });
+  }
+
+  /** A failure with no (complete) answer: an abort leaves as it is, anything else is classified. */
+  private failure(err: unknown, req: HttpRequest): unknown {
+    if (isAbortError(err) || req.signal?.aborted) return err;
+    return errorFromTransport(err, this.context(req.operation));
   }
 
   /** Sends and validates the body with `schema`. */
@@ -152,6 +230,16 @@ export class HttpTransport {
     }
     const messages = parsed.messages?.length ? parsed.messages : typeof body === 'string' && body ? [snippet(body)] : [];
     return errorFromResponse({ ...this.context(operation), httpStatus: status, vmwareCode: parsed.vmwareCode, messages, remediation: parsed.remediation });
+  }
+}
+
+/** The parsed JSON of an error answer, or its text when it is not JSON (classified by status). */
+function lenientJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }
 

@@ -1,7 +1,8 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
-import { AuthenticationFailed, isAbortError } from '../errors';
+import { isAbortError } from '../errors';
 import { type HttpRequest, HttpTransport, type ParsedErrorBody } from '../http';
+import { SessionCore } from '../http-session';
 import type { Secret } from '../secrets';
 import {
   AccessToken,
@@ -32,6 +33,11 @@ export interface SddcManagerClientOptions {
   dispatcher?: Dispatcher;
   /** Per-request timeout. Default 60 000 ms. */
   timeoutMs?: number;
+  /**
+   * How long one login or token refresh (shared by concurrent calls) may take.
+   * @default LOGIN_TIMEOUT_REQUESTS × timeoutMs
+   */
+  loginTimeoutMs?: number;
   /** Refresh the access token when it expires within this many seconds. Default 120 (as PowerVCF). */
   refreshBeforeExpirySeconds?: number;
   /**
@@ -107,14 +113,14 @@ type Call = Omit<HttpRequest, 'headers'>;
  * Typed client for SDDC Manager backup/restore and tasks. Logs in lazily (`POST /v1/tokens`),
  * refreshes the access token before it expires (and, failing that, logs in again), and answers
  * a 401 by re-authenticating once and repeating the call once. Concurrent calls share one
- * login/refresh. Method names are the operation names in errors, simulator counters and faults.
+ * login/refresh (see {@link SessionCore}). Method names are the operation names in errors,
+ * simulator counters and faults.
  */
 export class SddcManagerClient {
   readonly http: HttpTransport;
   private readonly opts: SddcManagerClientOptions;
   private readonly refreshBeforeMs: number;
-  private tokens?: Tokens;
-  private authInFlight?: Promise<Tokens>;
+  private readonly session: SessionCore<Tokens>;
 
   constructor(opts: SddcManagerClientOptions) {
     this.opts = opts;
@@ -127,50 +133,53 @@ export class SddcManagerClient {
       timeoutMs: opts.timeoutMs,
       parseError: parseSddcError,
     });
+    this.session = new SessionCore<Tokens>({
+      context: this.http.context('tokenCreate'),
+      login: (signal) => this.createTokens(signal),
+      renew: (current, signal) => this.renewTokens(current, signal),
+      isStale: (t) => t.expiresAtMs !== undefined && t.expiresAtMs - Date.now() < this.refreshBeforeMs,
+      loginTimeoutMs: opts.loginTimeoutMs,
+      requestTimeoutMs: opts.timeoutMs,
+    });
   }
 
   // -------------------------------------------------------------------------------------------
   // Authentication
 
   /** Gets a token pair now (otherwise the first call does). The tokens stay private. */
-  async login(): Promise<void> {
-    await this.renew('login');
+  async login(signal?: AbortSignal): Promise<void> {
+    await this.session.login(signal);
   }
 
   /**
-   * One shared renewal: `refresh` uses the refresh token and falls back to a full login on any
-   * failure; `login` always logs in. Requests made for authentication carry no caller signal, so
-   * one caller's abort never fails the others sharing it (they are bounded by `timeoutMs`).
+   * The session core's renewal: the refresh token first, and a full login on any failure of it.
+   * `signal` is the core's own (login timeout), never a caller's: one caller's abort never fails
+   * the others sharing the renewal.
    */
-  private renew(kind: 'refresh' | 'login'): Promise<Tokens> {
-    this.authInFlight ??= (async () => {
-      const refreshId = this.tokens?.refreshId;
-      if (kind === 'refresh' && refreshId) {
-        try {
-          return await this.refresh(refreshId);
-        } catch (err) {
-          if (isAbortError(err)) throw err;
-          // Refresh token expired/revoked or the refresh endpoint failed: full login.
-        }
+  private async renewTokens(current: Tokens, signal: AbortSignal): Promise<Tokens> {
+    if (current.refreshId) {
+      try {
+        return await this.refresh(current.refreshId, signal);
+      } catch (err) {
+        if (isAbortError(err) || signal.aborted) throw err;
+        // Refresh token expired/revoked or the refresh endpoint failed: full login.
       }
-      return this.createTokens();
-    })().finally(() => (this.authInFlight = undefined));
-    return this.authInFlight;
+    }
+    return this.createTokens(signal);
   }
 
-  private store(access: string, refreshId: string | undefined): Tokens {
+  private tokensOf(access: string, refreshId: string | undefined): Tokens {
     const exp = jwtExpiry(access);
-    this.tokens = { access, expiresAtMs: exp === undefined ? undefined : exp * 1000, refreshId };
-    return this.tokens;
+    return { access, expiresAtMs: exp === undefined ? undefined : exp * 1000, refreshId };
   }
 
-  private async createTokens(): Promise<Tokens> {
+  private async createTokens(signal: AbortSignal): Promise<Tokens> {
     const { username, password } = await this.opts.credentials();
     const { data } = await this.http.sendParsed(
-      { operation: 'tokenCreate', method: 'POST', path: '/v1/tokens', json: { username, password: password.reveal() } },
+      { operation: 'tokenCreate', method: 'POST', path: '/v1/tokens', json: { username, password: password.reveal() }, signal },
       TokenPair,
     );
-    return this.store(data.accessToken, data.refreshToken.id);
+    return this.tokensOf(data.accessToken, data.refreshToken.id);
   }
 
   /**
@@ -178,23 +187,13 @@ export class SddcManagerClient {
    * docs say it returns the new access token as a string; a token pair is accepted too, in case
    * a release answers like `POST /v1/tokens` [uncertain].
    */
-  private async refresh(refreshId: string): Promise<Tokens> {
+  private async refresh(refreshId: string, signal: AbortSignal): Promise<Tokens> {
     const { data } = await this.http.sendParsed(
-      { operation: 'tokenRefresh', method: 'PATCH', path: '/v1/tokens/access-token/refresh', json: refreshId },
+      { operation: 'tokenRefresh', method: 'PATCH', path: '/v1/tokens/access-token/refresh', json: refreshId, signal },
       z.union([AccessToken, TokenPair]),
     );
-    if (typeof data === 'string') return this.store(data, refreshId);
-    return this.store(data.accessToken, data.refreshToken.id);
-  }
-
-  /** A token that is not about to expire: logs in or refreshes first when needed. */
-  private async usableToken(): Promise<string> {
-    const t = this.tokens;
-    if (!t) return (await this.renew('login')).access;
-    if (t.expiresAtMs !== undefined && t.expiresAtMs - Date.now() < this.refreshBeforeMs) {
-      return (await this.renew('refresh')).access;
-    }
-    return t.access;
+    if (typeof data === 'string') return this.tokensOf(data, refreshId);
+    return this.tokensOf(data.accessToken, data.refreshToken.id);
   }
 
   private async basicAuthorization(): Promise<string> {
@@ -203,29 +202,19 @@ export class SddcManagerClient {
   }
 
   /**
-   * One call with `Authorization`; with a bearer token, a 401 answer re-authenticates (refresh,
-   * else login) once and repeats the call once. A second 401 is an {@link AuthenticationFailed}.
+   * One call with `Authorization`; with a bearer token (refreshed first when about to expire),
+   * a 401 answer re-authenticates (refresh, else login; or another call's renewal) once and
+   * repeats the call once. A second 401 is an {@link AuthenticationFailed}.
    */
   private async call<S extends z.ZodType>(req: Call, schema: S, auth: 'bearer' | 'basic' = 'bearer'): Promise<z.output<S>> {
     if (auth === 'basic') {
       const { data } = await this.http.sendParsed({ ...req, headers: { authorization: await this.basicAuthorization() } }, schema);
       return data;
     }
-    let token = await this.usableToken();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const { data } = await this.http.sendParsed({ ...req, headers: { authorization: `Bearer ${token}` } }, schema);
-        return data;
-      } catch (err) {
-        if (err instanceof AuthenticationFailed && err.httpStatus === 401 && attempt === 0) {
-          // Another call may have renewed already; otherwise renew now.
-          const current = this.tokens?.access;
-          token = current && current !== token ? current : (await this.renew('refresh')).access;
-          continue;
-        }
-        throw err;
-      }
-    }
+    return this.session.run(async (tokens) => {
+      const { data } = await this.http.sendParsed({ ...req, headers: { authorization: `Bearer ${tokens.access}` } }, schema);
+      return data;
+    }, req.signal);
   }
 
   private readStatus<T extends { status: string }>(task: T, operation: string): T & { status: TaskStatus; rawStatus: string } {

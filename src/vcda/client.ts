@@ -4,21 +4,11 @@ import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { z } from 'zod';
-import {
-  AuthenticationFailed,
-  BackupHashMismatch,
-  type ErrorContext,
-  InvalidArgument,
-  NotFound,
-  ProtocolError,
-  type VmwareApiError,
-  errorFromResponse,
-  errorFromTransport,
-  isAbortError,
-} from '../errors';
+import { BackupHashMismatch, InvalidArgument, NotFound, ProtocolError } from '../errors';
 import { type HttpRequest, type HttpResponse, HttpTransport, type ParsedErrorBody } from '../http';
+import { SessionCore } from '../http-session';
 import type { Secret } from '../secrets';
 import {
   ApiError,
@@ -56,8 +46,16 @@ export interface VcdaClientOptions {
   /** h4 API version in the `Accept` media type, e.g. `4.5`, `4.7`, `4`. Default `4.5`. */
   apiVersion?: string;
   dispatcher?: Dispatcher;
-  /** Per-request header/body (idle) timeout. Default 60 000 ms. */
+  /**
+   * Per-request header/body (idle) timeout.
+   * @default DEFAULT_REQUEST_TIMEOUT_MS (60 000 ms)
+   */
   timeoutMs?: number;
+  /**
+   * How long one login (shared by concurrent calls) may take.
+   * @default LOGIN_TIMEOUT_REQUESTS × timeoutMs
+   */
+  loginTimeoutMs?: number;
 }
 
 /** Per-call options. */
@@ -97,10 +95,17 @@ export function parseVcdaError(body: unknown): ParsedErrorBody {
 
 type Call = Omit<HttpRequest, 'headers' | 'signal'> & VcdaCallOptions;
 
+/** A VCDA session: its `X-VCAV-Auth` token and who it is. */
+interface VcdaSession {
+  token: string;
+  details: SessionDetails;
+}
+
 /**
  * Typed client for VCDA appliance backups. Logs in lazily (`POST /sessions`, token in
- * `X-VCAV-Auth`), shares one in-flight login between concurrent calls, and logs in again once
- * when a call answers 401 (idle timeout, restart), then repeats that call once.
+ * `X-VCAV-Auth`), shares one in-flight login between concurrent calls (see
+ * {@link SessionCore}), and logs in again once when a call answers 401 (idle timeout, restart),
+ * then repeats that call once.
  */
 export class VcdaClient {
   readonly http: HttpTransport;
@@ -108,17 +113,12 @@ export class VcdaClient {
   /** The media type every request accepts. */
   readonly mediaType: string;
   private readonly opts: VcdaClientOptions;
-  private readonly baseUrl: string;
-  private readonly timeoutMs: number;
-  private token?: string;
-  private loggingIn?: Promise<{ token: string; details: SessionDetails }>;
+  private readonly session: SessionCore<VcdaSession>;
 
   constructor(opts: VcdaClientOptions) {
     this.opts = opts;
     this.apiVersion = opts.apiVersion ?? DEFAULT_VCDA_API_VERSION;
     this.mediaType = h4MediaType(this.apiVersion);
-    this.baseUrl = opts.url.replace(/\/+$/, '');
-    this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.http = new HttpTransport({
       product: 'vcda',
       baseUrl: opts.url,
@@ -127,32 +127,33 @@ export class VcdaClient {
       timeoutMs: opts.timeoutMs,
       parseError: parseVcdaError,
     });
+    this.session = new SessionCore({
+      context: this.http.context('sessionCreate'),
+      login: (signal) => this.createSession(signal),
+      loginTimeoutMs: opts.loginTimeoutMs,
+      requestTimeoutMs: opts.timeoutMs,
+    });
   }
 
-  /** Creates a session and keeps its token (private). Concurrent callers share one login. */
-  async login(): Promise<SessionDetails> {
-    return (await this.freshSession()).details;
+  /**
+   * Creates a session and keeps its token (private). Concurrent callers share one login;
+   * `signal` only stops this caller waiting for it.
+   */
+  async login(signal?: AbortSignal): Promise<SessionDetails> {
+    return (await this.session.login(signal)).value.details;
   }
 
   /** Forgets the session token (VCDA has no documented session delete). */
   forgetSession(): void {
-    this.token = undefined;
+    this.session.clear();
   }
 
-  /**
-   * One login shared by every caller waiting for it. It takes no caller's abort signal: one
-   * cancelled caller must not fail the login the others wait for (the request timeout bounds it).
-   */
-  private freshSession(): Promise<{ token: string; details: SessionDetails }> {
-    this.loggingIn ??= this.createSession().finally(() => (this.loggingIn = undefined));
-    return this.loggingIn;
-  }
-
-  private async createSession(): Promise<{ token: string; details: SessionDetails }> {
+  /** One login; `signal` is the session core's own (login timeout), never a caller's. */
+  private async createSession(signal: AbortSignal): Promise<VcdaSession> {
     const { username, password } = await this.opts.credentials();
     const body = this.sessionBody(username, password);
     const { res, data } = await this.http.sendParsed(
-      { operation: 'sessionCreate', method: 'POST', path: '/sessions', headers: this.headers(), json: body },
+      { operation: 'sessionCreate', method: 'POST', path: '/sessions', headers: this.headers(), json: body, signal },
       SessionDetails,
     );
     const header = res.headers[VCDA_AUTH_HEADER.toLowerCase()];
@@ -160,7 +161,6 @@ export class VcdaClient {
     if (!token) {
       throw new ProtocolError(`session created but the ${VCDA_AUTH_HEADER} header is missing`, this.http.context('sessionCreate', { httpStatus: res.status }));
     }
-    this.token = token;
     return { token, details: data };
   }
 
@@ -185,32 +185,10 @@ export class VcdaClient {
     return h;
   }
 
-  /** The token to use after `stale` was rejected: another call's newer login, or a new one. */
-  private async renewToken(stale: string): Promise<string> {
-    if (this.token && this.token !== stale) return this.token;
-    this.token = undefined;
-    return (await this.freshSession()).token;
-  }
-
-  /** Runs `attempt` with the session token; on 401 logs in again once and repeats once. */
-  private async withSession<T>(attempt: (token: string) => Promise<T>): Promise<T> {
-    let token = this.token ?? (await this.freshSession()).token;
-    for (let n = 0; ; n++) {
-      try {
-        return await attempt(token);
-      } catch (err) {
-        if (err instanceof AuthenticationFailed && n === 0) {
-          token = await this.renewToken(token);
-          continue;
-        }
-        throw err;
-      }
-    }
-  }
-
+  /** One call with the session token; on 401 logs in again once (or picks up another call's login) and repeats once. */
   private call<S extends z.ZodType>(c: Call, schema: S): Promise<{ res: HttpResponse; data: z.output<S> }> {
     const { operationId, signal, ...req } = c;
-    return this.withSession((token) => this.http.sendParsed({ ...req, signal, headers: this.headers(token, operationId) }, schema));
+    return this.session.run((s) => this.http.sendParsed({ ...req, signal, headers: this.headers(s.token, operationId) }, schema), signal);
   }
 
   /** `POST /backups` → 202 ApiTask_of_BackupInfo. Generating the backup needs administrator rights. */
@@ -283,7 +261,7 @@ export class VcdaClient {
     if (!want) {
       throw new InvalidArgument('expectedHash is not a SHA-512 digest', this.http.context(operation, { messages: ['expected "SHA-512:AA:BB:…" (64 hex pairs) or 128 hex digits'] }));
     }
-    const got = await this.withSession((token) => this.streamToFile(id, filePath, token, opts));
+    const got = await this.session.run((s) => this.streamToFile(id, filePath, s.token, opts), opts.signal);
     if (got.sha512 !== want) {
       await rm(got.partial, { force: true });
       throw new BackupHashMismatch(`SHA-512 of the downloaded backup ${id} does not match`, this.http.context(operation, {
@@ -299,74 +277,36 @@ export class VcdaClient {
     return { path: filePath, bytes: got.bytes, sha512: got.sha512, hash: got.hash };
   }
 
-  /** One download attempt into a fresh temporary file; resolves with its digest, or deletes it and throws. */
-  private async streamToFile(id: string, filePath: string, token: string, opts: VcdaCallOptions): Promise<Omit<DownloadedBackup, 'path'> & { partial: string }> {
-    const operation = 'backupDownload';
-    const ctx = this.http.context(operation);
-    const path = `/backups/${encodeURIComponent(id)}`;
+  /**
+   * One download attempt into a fresh temporary file, through the shared transport (timeouts,
+   * aborts, error classes); resolves with its digest, or deletes the file and throws.
+   */
+  private streamToFile(id: string, filePath: string, token: string, opts: VcdaCallOptions): Promise<Omit<DownloadedBackup, 'path'> & { partial: string }> {
     // The h4 media type as everywhere (a strict server negotiating content may want the binary
     // type listed too: both are sent, the h4 one first, so the version is still named).
     const headers = { ...this.headers(token, opts.operationId), accept: `${this.mediaType}, application/octet-stream` };
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await request(`${this.baseUrl}${path}`, {
-        method: 'GET',
-        headers,
-        signal: opts.signal,
-        dispatcher: this.opts.dispatcher,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
+    const request = { operation: 'backupDownload', method: 'GET', path: `/backups/${encodeURIComponent(id)}`, headers, signal: opts.signal } as const;
+    return this.http.stream(request, async ({ body }) => {
+      const partial = join(dirname(filePath), `.${basename(filePath)}.${randomBytes(6).toString('hex')}.part`);
+      const digest = createHash('sha512');
+      let bytes = 0;
+      const meter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          digest.update(chunk);
+          bytes += chunk.length;
+          callback(null, chunk);
+        },
       });
-    } catch (err) {
-      if (isAbortError(err) || opts.signal?.aborted) throw err;
-      throw errorFromTransport(err, ctx);
-    }
-    if (res.statusCode < 200 || res.statusCode >= 300) {
-      let text = '';
       try {
-        text = await res.body.text();
-      } catch {
-        // the status decides the class; the body only adds detail
+        // Local file system failures (no space, permissions) stay the worker's: the transport
+        // classifies only failures of the answer itself.
+        await pipeline(body, meter, createWriteStream(partial, { flags: 'wx', mode: 0o600 }));
+      } catch (err) {
+        await rm(partial, { force: true });
+        throw err;
       }
-      throw this.errorForAnswer(ctx, res.statusCode, text);
-    }
-    const partial = join(dirname(filePath), `.${basename(filePath)}.${randomBytes(6).toString('hex')}.part`);
-    const digest = createHash('sha512');
-    let bytes = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        digest.update(chunk);
-        bytes += chunk.length;
-        callback(null, chunk);
-      },
+      const sha512 = digest.digest('hex');
+      return { partial, bytes, sha512, hash: formatVcdaHash(sha512) };
     });
-    try {
-      await pipeline(res.body, meter, createWriteStream(partial, { flags: 'wx', mode: 0o600 }));
-    } catch (err) {
-      await rm(partial, { force: true });
-      if (isAbortError(err) || opts.signal?.aborted) throw err;
-      // Local file system failures (no space, permissions) are the worker's, not the appliance's.
-      if (isFileSystemError(err)) throw err;
-      throw errorFromTransport(err, ctx);
-    }
-    const sha512 = digest.digest('hex');
-    return { partial, bytes, sha512, hash: formatVcdaHash(sha512) };
   }
-
-  private errorForAnswer(ctx: ErrorContext, status: number, text: string): VmwareApiError {
-    let parsed: ParsedErrorBody = {};
-    try {
-      parsed = parseVcdaError(JSON.parse(text));
-    } catch {
-      parsed = {};
-    }
-    const flat = text.replace(/\s+/g, ' ').trim();
-    const messages = parsed.messages?.length ? parsed.messages : flat ? [flat.length > 200 ? `${flat.slice(0, 200)}…` : flat] : [];
-    return errorFromResponse({ ...ctx, httpStatus: status, vmwareCode: parsed.vmwareCode, messages });
-  }
-}
-
-function isFileSystemError(err: unknown): boolean {
-  const e = err as { syscall?: unknown; path?: unknown } | null;
-  return !!e && typeof e.syscall === 'string' && typeof e.path === 'string';
 }

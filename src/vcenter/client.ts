@@ -1,7 +1,8 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
-import { AuthenticationFailed, NotFound } from '../errors';
+import { NotFound } from '../errors';
 import { type HttpRequest, HttpTransport, type ParsedErrorBody } from '../http';
+import { SessionCore } from '../http-session';
 import type { Secret } from '../secrets';
 import {
   ApiErrorBody,
@@ -50,8 +51,16 @@ export interface VcenterClientOptions {
   /** `api` (7.0U2+), `rest` (legacy), or `auto`: try `/api`, fall back to `/rest` on 404. Default `auto`. */
   apiForm?: VcenterApiForm | 'auto';
   dispatcher?: Dispatcher;
-  /** Per-request timeout. Default 60 000 ms. */
+  /**
+   * Per-request timeout.
+   * @default DEFAULT_REQUEST_TIMEOUT_MS (60 000 ms)
+   */
   timeoutMs?: number;
+  /**
+   * How long one login (shared by concurrent calls) may take.
+   * @default LOGIN_TIMEOUT_REQUESTS × timeoutMs
+   */
+  loginTimeoutMs?: number;
 }
 
 /** Reads both error body forms into the taxonomy's terms. */
@@ -117,15 +126,15 @@ const RECOVERY = '/appliance/recovery';
 const enc = encodeURIComponent;
 
 /**
- * Typed client for vCenter appliance recovery. Keeps one session, logs in lazily, and logs in
- * again once when a call answers 401 (idle timeout, restarts).
+ * Typed client for vCenter appliance recovery. Keeps one session (see {@link SessionCore}):
+ * logs in lazily, once for all concurrent calls, and logs in again once when a call answers
+ * 401 (idle timeout, restarts).
  */
 export class VcenterClient {
   readonly http: HttpTransport;
   private readonly opts: VcenterClientOptions;
+  private readonly session: SessionCore<string>;
   private form?: VcenterApiForm;
-  private token?: string;
-  private loggingIn?: Promise<string>;
 
   constructor(opts: VcenterClientOptions) {
     this.opts = opts;
@@ -138,6 +147,12 @@ export class VcenterClient {
       parseError: parseVcenterError,
     });
     if (opts.apiForm && opts.apiForm !== 'auto') this.form = opts.apiForm;
+    this.session = new SessionCore({
+      context: this.http.context('sessionCreate'),
+      login: (signal) => this.createSession(signal),
+      loginTimeoutMs: opts.loginTimeoutMs,
+      requestTimeoutMs: opts.timeoutMs,
+    });
   }
 
   /** The wire form in use (after detection). */
@@ -145,17 +160,16 @@ export class VcenterClient {
     return this.form;
   }
 
-  /** Creates a session (Basic auth) and keeps its token. Returns nothing: the token is private. */
+  /**
+   * Creates a session (Basic auth) and keeps its token. Returns nothing: the token is private.
+   * Concurrent callers share one login; `signal` only stops this caller waiting for it.
+   */
   async login(signal?: AbortSignal): Promise<void> {
-    await this.freshToken(signal);
+    await this.session.login(signal);
   }
 
-  private freshToken(signal?: AbortSignal): Promise<string> {
-    this.loggingIn ??= this.createSession(signal).finally(() => (this.loggingIn = undefined));
-    return this.loggingIn;
-  }
-
-  private async createSession(signal?: AbortSignal): Promise<string> {
+  /** One login; `signal` is the session core's own (login timeout), never a caller's. */
+  private async createSession(signal: AbortSignal): Promise<string> {
     const { username, password } = await this.opts.credentials();
     const authorization = `Basic ${Buffer.from(`${username}:${password.reveal()}`).toString('base64')}`;
     const tryForm = async (form: VcenterApiForm): Promise<string> => {
@@ -179,18 +193,18 @@ export class VcenterClient {
         this.form = 'rest';
       }
     }
-    this.token = token;
     return token;
   }
 
   /** Deletes the session, if any. */
   async logout(signal?: AbortSignal): Promise<void> {
-    if (!this.token || !this.form) return;
+    const token = this.session.current?.value;
+    if (!token || !this.form) return;
     const path = this.form === 'api' ? '/api/session' : '/rest/com/vmware/cis/session';
     try {
-      await this.http.send({ operation: 'sessionDelete', method: 'DELETE', path, headers: { 'vmware-api-session-id': this.token }, signal });
+      await this.http.send({ operation: 'sessionDelete', method: 'DELETE', path, headers: { 'vmware-api-session-id': token }, signal });
     } finally {
-      this.token = undefined;
+      this.session.clear();
     }
   }
 
@@ -213,9 +227,8 @@ export class VcenterClient {
    * repeats the call. `/rest` results are unwrapped from `{value}`; a mismatch quotes the wire
    * path (e.g. `$.value.state`).
    */
-  protected async call<T>(c: FormCall, schema: ResultSchema<T>): Promise<T> {
-    let token = this.token ?? (await this.freshToken(c.signal));
-    for (let attempt = 0; ; attempt++) {
+  protected call<T>(c: FormCall, schema: ResultSchema<T>): Promise<T> {
+    return this.session.run(async (token) => {
       const form = this.form as VcenterApiForm;
       const target = form === 'api' ? c.api : c.rest;
       const json = Object.hasOwn(target, 'body')
@@ -225,28 +238,19 @@ export class VcenterClient {
           : form === 'rest' && c.restWrap
             ? { [c.restWrap]: c.body }
             : c.body;
-      try {
-        const res = await this.http.send({
-          operation: c.operation,
-          method: target.method ?? c.method,
-          path: target.path,
-          query: target.query,
-          json,
-          headers: { 'vmware-api-session-id': token },
-          signal: c.signal,
-        });
-        const inner = isSchema(schema) ? schema : schema[form];
-        const wire = form === 'rest' && (inner as z.ZodType) !== NO_CONTENT ? (restValue(inner).transform((v) => v.value) as z.ZodType<T>) : inner;
-        return this.http.parse(wire, res.body, c.operation, res.status);
-      } catch (err) {
-        if (err instanceof AuthenticationFailed && attempt === 0) {
-          this.token = undefined;
-          token = await this.freshToken(c.signal);
-          continue;
-        }
-        throw err;
-      }
-    }
+      const res = await this.http.send({
+        operation: c.operation,
+        method: target.method ?? c.method,
+        path: target.path,
+        query: target.query,
+        json,
+        headers: { 'vmware-api-session-id': token },
+        signal: c.signal,
+      });
+      const inner = isSchema(schema) ? schema : schema[form];
+      const wire = form === 'rest' && (inner as z.ZodType) !== NO_CONTENT ? (restValue(inner).transform((v) => v.value) as z.ZodType<T>) : inner;
+      return this.http.parse(wire, res.body, c.operation, res.status);
+    }, c.signal);
   }
 
   /** Whether the appliance supports file-based recovery. */
