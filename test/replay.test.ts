@@ -1,16 +1,23 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 
-const fixture = join(__dirname, 'fixtures', 'histories', 'vcenter-backup.json');
+const dir = join(__dirname, 'fixtures', 'histories');
+const fixture = join(dir, 'vcenter-backup.json');
+/** Every recorded history: the current shape of each workflow and the shapes before its patches. */
+const recorded = ['vcenter-backup.json', 'vcenter-backup-before-lease.json', 'sddc-manager-backup.json', 'vcda-backup.json'];
 
-describe('replay of a history recorded on a real server', () => {
-  it('vcenterBackup replays without a determinism error', async () => {
-    const history = historyFromJSON(JSON.parse(await readFile(fixture, 'utf8')));
+describe('replay of histories recorded on a real server', () => {
+  it('the list covers every recorded history', async () => {
+    expect((await readdir(dir)).filter((f) => f.endsWith('.json')).sort()).toEqual([...recorded].sort());
+  });
+
+  it.each(recorded)('%s replays without a determinism error', async (file) => {
+    const history = historyFromJSON(JSON.parse(await readFile(join(dir, file), 'utf8')));
     expect(history.events?.length).toBeGreaterThan(10);
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, 'recorded-vcenter-backup');
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, `recorded-${file}`);
   });
 
   it('detects a workflow that schedules different activities than the history', async () => {

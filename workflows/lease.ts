@@ -131,6 +131,7 @@ export async function withApplianceLease<T>(key: string, deadlineMs: number, fn:
     return await fn();
   } finally {
     granted.delete(requestId);
-    await release();
+    // Not awaited: the release goes out with the step's next command, without a workflow task of its own.
+    void release();
   }
 }
