@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 
 export interface RequestApplianceLeaseInput {
@@ -17,6 +18,17 @@ export interface RequestApplianceLeaseInput {
  */
 export function createLeaseActivities() {
   return {
+    /** Whether a workflow run is still running (the lease asks this of a holder that others wait for). */
+    async isWorkflowRunning(input: { workflowId: string; runId: string }): Promise<boolean> {
+      try {
+        const d = await Context.current().client.workflow.getHandle(input.workflowId, input.runId).describe();
+        return d.status.name === 'RUNNING';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      }
+    },
+
     async requestApplianceLease(input: RequestApplianceLeaseInput): Promise<void> {
       const { info, client } = Context.current();
       const requester = info.workflowExecution;

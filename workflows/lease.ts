@@ -46,6 +46,34 @@ export interface ApplianceLeaseState {
   done: string[];
 }
 
+/** While someone waits for the lease, how often the lease checks that its holder still runs. */
+const LIVENESS_CHECK_MS = 30_000;
+
+const { isWorkflowRunning } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
+});
+
+/**
+ * Waits until the holder releases the lease, or its hold time ends. While others wait, checks
+ * every 30 s that the holder still runs: a holder terminated by an operator (it cannot release)
+ * loses the lease then instead of at its deadline. Nobody waiting costs no checks.
+ */
+async function holdUntilReleased(req: LeaseRequest, isReleased: () => boolean, othersWaiting: () => boolean): Promise<void> {
+  const until = Date.now() + Math.max(1, req.holdMs);
+  for (;;) {
+    const left = until - Date.now();
+    if (isReleased() || left <= 0) return;
+    if (!othersWaiting()) {
+      await condition(() => isReleased() || othersWaiting(), left);
+      continue;
+    }
+    if (await condition(isReleased, Math.min(left, LIVENESS_CHECK_MS))) return;
+    const running = await isWorkflowRunning({ workflowId: req.requesterWorkflowId, runId: req.requesterRunId }).catch(() => true);
+    if (!running) return;
+  }
+}
+
 /** The lease of one appliance. Started by `requestApplianceLease` (signal-with-start). */
 export async function applianceLease(state: ApplianceLeaseState = { queue: [], done: [] }): Promise<void> {
   const queue = [...state.queue];
@@ -79,7 +107,7 @@ export async function applianceLease(state: ApplianceLeaseState = { queue: [], d
       finish(req.requestId); // the requester has ended
       continue;
     }
-    await condition(() => released.has(req.requestId), Math.max(1, req.holdMs));
+    await holdUntilReleased(req, () => released.has(req.requestId), () => queue.length > 0);
     finish(req.requestId);
     grants += 1;
     if (grants >= GRANTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
@@ -127,11 +155,16 @@ export async function withApplianceLease<T>(key: string, deadlineMs: number, fn:
       message: `${key}: another step held this appliance until this step's deadline (waited for the appliance lease ${leaseId}). Fix: run the steps on this appliance one after the other, or give the step a longer timeoutMs`,
     });
   }
+  let result: T;
   try {
-    return await fn();
-  } finally {
+    result = await fn();
+  } catch (err) {
     granted.delete(requestId);
-    // Not awaited: the release goes out with the step's next command, without a workflow task of its own.
-    void release();
+    await release();
+    throw err;
   }
+  granted.delete(requestId);
+  // Not awaited on success: the release goes out with the step's next command, without a workflow task of its own.
+  void release();
+  return result;
 }
