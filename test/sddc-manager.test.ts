@@ -603,8 +603,8 @@ describe('SDDC Manager contract fixtures (seeds 001, 004 and reference §2)', ()
 
   it('the casing quirk of the docs (top-level "Failed", subtasks upper case) normalises', () => {
     const list = TaskList.parse(fixture('task-list.json'));
-    expect(list.elements.map((t) => normaliseTaskStatus(t.status))).toEqual(['FAILED', 'SUCCESSFUL']);
-    expect(list.elements[0]?.subTasks?.map((s) => normaliseTaskStatus(s.status ?? ''))).toEqual(['SUCCESSFUL', 'FAILED', 'PENDING']);
+    expect(list.elements!.map((t) => normaliseTaskStatus(t.status))).toEqual(['FAILED', 'SUCCESSFUL']);
+    expect(list.elements![0]?.subTasks?.map((s) => normaliseTaskStatus(s.status ?? ''))).toEqual(['SUCCESSFUL', 'FAILED', 'PENDING']);
   });
 
   describe('the simulator answers with the same keys and types', () => {

@@ -41,7 +41,7 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
 import type { SimAppliance, SimRequest, SimResponse, SimRoute, SimulatorContext } from '../simulator/types';
-import { type BackupLocation, type BackupSchedule, BackupConfigurationSpec, BackupSpec, RestoreSpec, type TaskStatus } from './schemas';
+import { type BackupLocationSpec, type BackupSchedule, BackupConfigurationSpec, BackupSpec, RestoreSpec, type TaskStatus } from './schemas';
 
 /** errorCode → HTTP status, for `error` faults. Unknown codes answer 400 (a validation error). */
 const CODE_STATUS: Record<string, number> = {
@@ -170,7 +170,7 @@ const CONFIGURATION_STEPS: readonly Step[] = [
 ];
 
 interface StoredConfiguration {
-  backupLocations: BackupLocation[];
+  backupLocations: BackupLocationSpec[];
   backupSchedules: BackupSchedule[];
   passphrase?: string;
 }
