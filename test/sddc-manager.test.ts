@@ -481,13 +481,21 @@ describe('SDDC Manager faults become the right error classes', () => {
     expect((await client.getTask(taskId)).id).toBe(taskId);
   });
 
-  it('a schema fault names the field path in lists and in the token refresh too', async () => {
+  it('a schema fault names the field path in lists, the fingerprint lookup and validations too', async () => {
     fault('listTasks', { kind: 'schema' });
     const list = await rejection(client.listTasks());
     expect(list).toBeInstanceOf(SchemaMismatch);
     expect(list.messages.join(' ')).toContain('$.elements[0].status');
     fault('startBackup', { kind: 'status', status: 400 });
     expect(await rejection(client.startBackup())).toBeInstanceOf(InvalidArgument);
+    fault('getBackupLocation', { kind: 'schema' });
+    const lookup = await rejection(client.getBackupLocation({ server: 'sftp.rainpole.io' }));
+    expect(lookup).toBeInstanceOf(SchemaMismatch);
+    expect(lookup.messages.join(' ')).toContain('$.sshFingerprint');
+    fault('validateBackupConfiguration', { kind: 'schema' });
+    const validation = await rejection(client.validateBackupConfiguration(CONFIG_SPEC));
+    expect(validation).toBeInstanceOf(SchemaMismatch);
+    expect(validation.messages.join(' ')).toContain('$.validationChecks');
   });
 
   it('error bodies are read: code, messages of causes and nested errors, remediation', () => {

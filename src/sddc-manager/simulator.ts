@@ -335,6 +335,8 @@ export class SddcManagerAppliance implements SimAppliance {
       else if (Array.isArray(copy.elements) && copy.elements.length) copy.elements = [{ ...(copy.elements[0] as object), status: 42 }, ...copy.elements.slice(1)];
       else if ('accessToken' in copy) copy.accessToken = 42;
       else if ('isConfigured' in copy) copy.isConfigured = 'yes';
+      else if ('sshFingerprint' in copy) copy.sshFingerprint = 42;
+      else if ('validationChecks' in copy) copy.validationChecks = 'none';
       else copy.elements = 42;
       return { ...res, body: copy };
     }
