@@ -2,7 +2,10 @@
  * A simulated SDDC Manager: JWT access tokens with refresh and logout, the backup configuration
  * (with validation and the SFTP fingerprint lookup), backup and restore tasks that progress over
  * `jobSeconds`, resource locks, the generic task API (filtered list, get, retry, cancel), and the
- * status spellings real appliances send.
+ * status spellings real appliances send. This file holds the appliance (state, authentication,
+ * task progress and rendering, routes); `simulator-errors.ts` the Error model answers,
+ * `simulator-backup-configuration.ts` the configuration, validation and fingerprint lookup,
+ * `simulator-tasks.ts` the task steps and the `GET /v1/tasks` query.
  *
  * Contract: VMware's generated bindings, PyPI `vmware-sddc-manager` 9.1.1.0 (operation stubs in
  * `vmware/sddc_manager/v1_client.py`, `v1/tokens_client.py`, `v1/tokens/access_token_client.py`,
@@ -77,19 +80,36 @@
  *   passwords and the passphrase are never echoed. Only backup and restore tasks are recorded
  *   with `ctx.recordJob` (not the pre-existing automatic backup, which no client started).
  */
-import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { z } from 'zod';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { SimAppliance, SimRequest, SimResponse, SimRoute, SimulatorContext } from '../simulator/types';
+import { BackupSpec, RestoreSpec, type TaskStatus } from './schemas';
 import {
-  type BackupLocationSpec,
-  type BackupSchedule,
-  BackupConfigurationSpec,
-  BackupSpec,
-  MAX_TASK_PAGE_SIZE,
-  RestoreSpec,
-  type TaskStatus,
-  normaliseTaskStatus,
-} from './schemas';
+  SIM_BACKUP_PASSPHRASE,
+  SIM_SFTP_SERVER,
+  type StoredConfiguration,
+  checkBackupConfiguration,
+  defaultBackupConfiguration,
+  isBackupConfigured,
+  lookupBackupLocation,
+  proposedBackupConfiguration,
+  renderBackupConfiguration,
+  simSshFingerprint,
+  validateBackupConfiguration,
+} from './simulator-backup-configuration';
+import { CODE_STATUS, DOCS_URL, STATUS_CODE, SddcFault, sddcErrorBody, zodMessage } from './simulator-errors';
+import {
+  BACKUP_STEPS,
+  CONFIGURATION_STEPS,
+  RESTORE_STEPS,
+  type SimTask,
+  type Step,
+  backupFileName,
+  parseTaskListQuery,
+  selectTasks,
+  titleCase,
+} from './simulator-tasks';
+
+export { SIM_BACKUP_PASSPHRASE, SIM_SFTP_SERVER, SddcFault, sddcErrorBody, simSshFingerprint };
 
 /** Options of one simulated SDDC Manager. */
 export interface SddcManagerSimulatorOptions {
@@ -102,186 +122,12 @@ export interface SddcManagerSimulatorOptions {
   backupConfigured?: boolean;
 }
 
-/** The encryption passphrase of the default backup configuration (a restore needs it). */
-export const SIM_BACKUP_PASSPHRASE = 'Sim-Backup-Passphrase-1!';
-/** The SFTP server of the default backup configuration. */
-export const SIM_SFTP_SERVER = 'sftp.vcf.sim.local';
-const DOCS_URL = 'https://techdocs.broadcom.com/us/en/vmware-cis/vcf.html';
-
-/** errorCode → HTTP status, for `error` faults. Unknown codes answer 400 (a validation error). */
-const CODE_STATUS: Record<string, number> = {
-  UNAUTHORIZED: 401,
-  UNAUTHENTICATED: 401,
-  NOTAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  TASK_NOT_FOUND: 404,
-  // Locks: 400 like the simulator's own busy answer (the bindings declare 400/500 for starts).
-  RESOURCE_LOCKED: 400,
-  RESOURCES_LOCKED: 400,
-  RESOURCE_BUSY: 400,
-  TASK_NOT_RETRYABLE: 409,
-  TASK_NOT_CANCELLABLE: 409,
-  INTERNAL_SERVER_ERROR: 500,
-  SERVICE_UNAVAILABLE: 503,
-};
-/** HTTP status → errorCode, for `status` faults. */
-const STATUS_CODE: Record<number, string> = {
-  400: 'BAD_REQUEST',
-  401: 'Unauthorized',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  409: 'CONFLICT',
-  423: 'RESOURCE_LOCKED',
-  429: 'TOO_MANY_REQUESTS',
-  500: 'INTERNAL_SERVER_ERROR',
-  502: 'BAD_GATEWAY',
-  503: 'SERVICE_UNAVAILABLE',
-  504: 'GATEWAY_TIMEOUT',
-};
-
 const REFRESH_TOKEN_TTL_MS = 24 * 3600 * 1000;
 const LOGIN_USERS = ['administrator@vsphere.local', 'admin@local'];
 const BASIC_USER = 'admin';
 
-interface ErrorExtras {
-  remediationMessage?: string;
-  remediationUrl?: string;
-  causes?: { type: string; message: string }[];
-  context?: Record<string, string>;
-  args?: string[];
-}
-
-/** An Error-model answer: handlers throw it, the route wrapper renders it. */
-export class SddcFault extends Error {
-  readonly extras: ErrorExtras;
-  constructor(
-    readonly status: number,
-    readonly errorCode: string,
-    message: string,
-    remediationMessage?: string,
-    causes: { type: string; message: string }[] = [],
-    extras: Omit<ErrorExtras, 'remediationMessage' | 'causes'> = {},
-  ) {
-    super(message);
-    this.extras = { ...extras, remediationMessage, causes };
-  }
-}
-
-function referenceToken(): string {
-  return randomBytes(3).toString('hex').toUpperCase();
-}
-
-/**
- * The bindings' `Error` model, as every error answer of this simulator carries it. There is
- * always a `remediationMessage` (a generic one when the caller has none); `remediationUrl` only
- * when there is documentation to link.
- */
-export function sddcErrorBody(errorCode: string, message: string, opts: ErrorExtras = {}) {
-  return {
-    errorCode,
-    errorType: 'ERROR',
-    arguments: opts.args ?? [],
-    context: opts.context ?? {},
-    message,
-    remediationMessage: opts.remediationMessage ?? 'Retry the operation; if it keeps failing, contact support with the reference token.',
-    ...(opts.remediationUrl ? { remediationUrl: opts.remediationUrl } : {}),
-    causes: opts.causes ?? [],
-    nestedErrors: [],
-    referenceToken: referenceToken(),
-  };
-}
-
-/** The simulated SSH host key fingerprint of an SFTP server: `SHA256:<base64, unpadded>`. */
-export function simSshFingerprint(server: string, port = 22): string {
-  return `SHA256:${createHash('sha256').update(`${server.toLowerCase()}:${port}`).digest('base64').replace(/=+$/, '')}`;
-}
-
-function titleCase(status: string): string {
-  return status
-    .split('_')
-    .map((w) => w.charAt(0) + w.slice(1).toLowerCase())
-    .join(' ');
-}
-
-function zodMessage(error: z.ZodError): string {
-  const issue = error.issues[0];
-  return `Invalid parameter ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`;
-}
-
-type TaskKind = 'backup' | 'restore' | 'configuration';
-
-interface Step {
-  name: string;
-  description: string;
-  type: string;
-  /** Nested subtasks (`SubTask.subTasks`). */
-  children?: readonly Step[];
-}
-
-interface SimTask {
-  id: string;
-  seq: number;
-  kind: TaskKind;
-  type: string;
-  name: string;
-  createdMs: number;
-  startMs: number;
-  durationMs: number;
-  steps: readonly Step[];
-  /** Failure message: the task ends FAILED. */
-  fail?: string;
-  cancelledMs?: number;
-  retries: number;
-  /** Polls of `GET /v1/restores/tasks/{id}` still to answer 503. */
-  unavailablePolls: number;
-  backupFile?: string;
-}
-
-const BACKUP_STEPS: readonly Step[] = [
-  { name: 'Validate backup configuration', description: 'Validate the backup location and encryption settings', type: 'SDDCMANAGER_BACKUP_VALIDATE' },
-  { name: 'Back up SDDC Manager database', description: 'Dump the SDDC Manager database', type: 'SDDCMANAGER_BACKUP_DATABASE' },
-  { name: 'Back up SDDC Manager configuration', description: 'Archive the SDDC Manager configuration', type: 'SDDCMANAGER_BACKUP_CONFIGURATION' },
-  {
-    name: 'Transfer backup',
-    description: 'Encrypt the backup and upload it to the SFTP server',
-    type: 'SDDCMANAGER_BACKUP_TRANSFER',
-    children: [
-      { name: 'Encrypt backup', description: 'Encrypt the backup archive with the passphrase', type: 'SDDCMANAGER_BACKUP_ENCRYPT' },
-      { name: 'Upload backup', description: 'Upload the encrypted archive to the SFTP server', type: 'SDDCMANAGER_BACKUP_UPLOAD' },
-    ],
-  },
-];
-/** The restore steps VMware's progress file lists (§2.3). */
-const RESTORE_STEPS: readonly Step[] = [
-  'ExtractSDDCManagerBackup',
-  'StopSDDCManagerServices',
-  'RestoreSDDCManagerConfiguration',
-  'RestoreSDDCManagerDatabase',
-  'StartSDDCManagerServices',
-  'RestoreSDDCSystemConfiguration',
-  'PostRestoreRemediation',
-  'UnquiesceSystem',
-].map((name) => ({ name, description: name.replace(/([a-z])([A-Z])/g, '$1 $2').replace('SDDCManager', 'SDDC Manager '), type: `SDDCMANAGER_RESTORE_${name.toUpperCase()}` }));
-const CONFIGURATION_STEPS: readonly Step[] = [
-  { name: 'Validate backup location', description: 'Connect to the SFTP server and check the directory is writable', type: 'BACKUP_CONFIGURATION_VALIDATE' },
-  { name: 'Save backup configuration', description: 'Store the backup configuration', type: 'BACKUP_CONFIGURATION_SAVE' },
-];
-
-interface StoredConfiguration {
-  backupLocations: BackupLocationSpec[];
-  backupSchedules: BackupSchedule[];
-  passphrase?: string;
-}
-
 function b64json(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-/** `vcf-backup-<fqdn-with-dashes>-YYYY-MM-DD-HH-MM-SS.tar.gz` (§2.3). */
-function backupFileName(fqdn: string, ms: number): string {
-  const stamp = new Date(ms).toISOString().slice(0, 19).replace(/[T:]/g, '-');
-  return `vcf-backup-${fqdn.replace(/\./g, '-')}-${stamp}.tar.gz`;
 }
 
 export class SddcManagerAppliance implements SimAppliance {
@@ -306,7 +152,7 @@ export class SddcManagerAppliance implements SimAppliance {
     this.fqdn = `sddc-${index}.vcf.sim.local`;
     this.ctx = ctx;
     this.password = `Sim-${randomBytes(6).toString('hex')}!${index}`;
-    if (opts.backupConfigured ?? true) this.configuration = this.defaultConfiguration();
+    if (opts.backupConfigured ?? true) this.configuration = defaultBackupConfiguration(this.fqdn);
     // An automatic backup from before (takeBackupOnStateChange): clients must filter GET /v1/tasks.
     const created = ctx.now() - 24 * 3600 * 1000;
     this.addTask({ kind: 'backup', type: 'SDDCMANAGER_BACKUP', name: 'SDDC Manager Backup', steps: BACKUP_STEPS, startMs: created, durationMs: Math.max(1, ctx.jobSeconds * 1000) });
@@ -354,7 +200,7 @@ export class SddcManagerAppliance implements SimAppliance {
     if (backupConfigured !== undefined && typeof backupConfigured !== 'boolean') throw new Error('backupConfigured must be true or false');
     if (expireAccessTokens === true) this.expireAccessTokens();
     if (revokeRefreshTokens === true) this.revokeRefreshTokens();
-    if (backupConfigured === true) this.configuration = this.defaultConfiguration();
+    if (backupConfigured === true) this.configuration = defaultBackupConfiguration(this.fqdn);
     if (backupConfigured === false) this.configuration = undefined;
     return { backupConfigured: this.isConfigured() };
   }
@@ -630,61 +476,14 @@ export class SddcManagerAppliance implements SimAppliance {
   // -------------------------------------------------------------------------------------------
   // Backup configuration
 
-  /** The configuration a fresh appliance comes up with (see {@link SddcManagerSimulatorOptions}). */
-  private defaultConfiguration(): StoredConfiguration {
-    return {
-      backupLocations: [
-        {
-          server: SIM_SFTP_SERVER,
-          port: 22,
-          protocol: 'SFTP',
-          username: 'svc-vcf-backup',
-          password: randomBytes(9).toString('base64'),
-          directoryPath: `/backups/${this.fqdn}`,
-          sshFingerprint: simSshFingerprint(SIM_SFTP_SERVER, 22),
-        },
-      ],
-      backupSchedules: [],
-      passphrase: SIM_BACKUP_PASSPHRASE,
-    };
-  }
-
   private isConfigured(): boolean {
-    return !!this.configuration && this.configuration.backupLocations.length > 0 && !!this.configuration.passphrase;
-  }
-
-  private renderConfiguration() {
-    const c = this.configuration;
-    return {
-      backupLocations: (c?.backupLocations ?? []).map(({ password: _password, ...rest }) => rest),
-      backupSchedules: c?.backupSchedules ?? [],
-      isConfigured: this.isConfigured(),
-    };
-  }
-
-  /** The configuration a spec asks for: PUT replaces, PATCH and validation merge over the current one. */
-  private proposedConfiguration(body: unknown, replace: boolean): StoredConfiguration {
-    const parsed = BackupConfigurationSpec.safeParse(body);
-    if (!parsed.success) throw new SddcFault(400, 'VALIDATION_FAILED', zodMessage(parsed.error), 'Correct the backup configuration.');
-    const spec = parsed.data;
-    const base: StoredConfiguration = replace ? { backupLocations: [], backupSchedules: [] } : structuredClone(this.configuration ?? { backupLocations: [], backupSchedules: [] });
-    return {
-      backupLocations: spec.backupLocations ?? base.backupLocations,
-      backupSchedules: spec.backupSchedules ?? base.backupSchedules,
-      passphrase: spec.encryption?.passphrase ?? base.passphrase,
-    };
+    return isBackupConfigured(this.configuration);
   }
 
   /** PUT answers 200 "Ok", PATCH 202 "Accepted", both with a Task (bindings; VCF 5.2+ pages list 202 for both). */
   private configure(req: SimRequest, replace: boolean): SimResponse {
-    const next = this.proposedConfiguration(req.body, replace);
-    if (!next.backupLocations.length || !next.passphrase) {
-      throw new SddcFault(400, 'VALIDATION_FAILED', 'Invalid parameter: a backup location and an encryption passphrase are required.', 'Send backupLocations and encryption.passphrase.');
-    }
-    for (const [i, loc] of next.backupLocations.entries()) {
-      if (loc.protocol.toUpperCase() !== 'SFTP') throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter backupLocations.${i}.protocol: only SFTP is supported.`);
-      if (!loc.password) throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter backupLocations.${i}.password: required.`);
-    }
+    const next = proposedBackupConfiguration(req.body, this.configuration, replace);
+    checkBackupConfiguration(next);
     const task = this.addTask({
       kind: 'configuration',
       type: 'BACKUP_CONFIGURATION',
@@ -694,74 +493,6 @@ export class SddcManagerAppliance implements SimAppliance {
     });
     if (!task.fail) this.configuration = { ...next, backupLocations: next.backupLocations.map((l) => ({ port: 22, ...l })) };
     return { status: replace ? 200 : 202, body: this.renderTask(task, 'create') };
-  }
-
-  /**
-   * `POST /v1/system/backup-configuration/validations` → 202 with a finished `Validation`
-   * (executionStatus COMPLETED, resultStatus SUCCEEDED or FAILED) and one check per concern.
-   * Nothing is applied.
-   */
-  private validateConfiguration(req: SimRequest): SimResponse {
-    const next = this.proposedConfiguration(req.body, false);
-    type Check = { description: string; severity: 'ERROR' | 'WARNING'; ok: boolean; code: string; message: string; remediation: string };
-    const checks: Check[] = [];
-    const loc = next.backupLocations[0];
-    checks.push({ description: 'Backup location is set', severity: 'ERROR', ok: !!loc, code: 'BACKUP_LOCATION_MISSING', message: 'No backup location is configured.', remediation: 'Add an SFTP backup location.' });
-    if (loc) {
-      const port = loc.port ?? 22;
-      const reachable = !loc.server.toLowerCase().endsWith('.invalid');
-      checks.push({ description: `SFTP server ${loc.server}:${port} is reachable`, severity: 'ERROR', ok: reachable, code: 'SSH_CONNECTION_FAILED', message: `Unable to connect to ${loc.server}:${port}.`, remediation: 'Check the server name, port and firewall.' });
-      if (reachable) {
-        const expected = simSshFingerprint(loc.server, port);
-        const given = loc.sshFingerprint;
-        checks.push({
-          description: 'SSH fingerprint matches the server host key',
-          severity: given ? 'ERROR' : 'WARNING',
-          ok: given === expected,
-          code: given ? 'SSH_FINGERPRINT_MISMATCH' : 'SSH_FINGERPRINT_MISSING',
-          message: given ? `The SSH fingerprint ${given} does not match the server's ${expected}.` : 'No SSH fingerprint was given.',
-          remediation: 'Look the fingerprint up with GET /v1/system/backup-configuration/backup-locations and send it as sshFingerprint.',
-        });
-      }
-      checks.push({ description: 'Protocol is SFTP', severity: 'ERROR', ok: loc.protocol.toUpperCase() === 'SFTP', code: 'UNSUPPORTED_PROTOCOL', message: `Protocol ${loc.protocol} is not supported.`, remediation: 'Use SFTP.' });
-      checks.push({ description: 'Directory path is absolute', severity: 'ERROR', ok: loc.directoryPath.startsWith('/'), code: 'INVALID_DIRECTORY_PATH', message: `Directory path ${loc.directoryPath} is not absolute.`, remediation: 'Give a full directory path on the SFTP server.' });
-    }
-    checks.push({ description: 'Encryption passphrase is set', severity: 'ERROR', ok: !!next.passphrase, code: 'PASSPHRASE_MISSING', message: 'No encryption passphrase is configured.', remediation: 'Send encryption.passphrase.' });
-    const failed = checks.some((c) => !c.ok && c.severity === 'ERROR');
-    const warned = checks.some((c) => !c.ok);
-    return {
-      status: 202,
-      body: {
-        id: randomUUID(),
-        description: 'Validate backup configuration',
-        executionStatus: 'COMPLETED',
-        resultStatus: failed ? 'FAILED' : warned ? 'WARNING' : 'SUCCEEDED',
-        validationChecks: checks.map((c) => ({
-          description: c.description,
-          severity: c.severity,
-          resultStatus: c.ok ? 'SUCCEEDED' : c.severity === 'ERROR' ? 'FAILED' : 'WARNING',
-          acknowledge: false,
-          ...(c.ok ? {} : { errorResponse: sddcErrorBody(c.code, c.message, { remediationMessage: c.remediation, remediationUrl: DOCS_URL }) }),
-          nestedValidationChecks: [],
-        })),
-      },
-    };
-  }
-
-  /**
-   * `GET /v1/system/backup-configuration/backup-locations?serverIp=&port=` → 200 `BackupLocation`
-   * with the server's SSH fingerprint (port default 22).
-   */
-  private lookupBackupLocation(req: SimRequest): SimResponse {
-    const server = req.query.get('serverIp')?.trim();
-    if (!server) throw new SddcFault(400, 'VALIDATION_FAILED', 'Invalid parameter serverIp: required.', 'Send the SFTP server as the serverIp query parameter.');
-    const rawPort = req.query.get('port');
-    const port = rawPort === null || rawPort === '' ? 22 : Number(rawPort);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter port: ${rawPort}.`, 'Send a TCP port between 1 and 65535.');
-    if (server.toLowerCase().endsWith('.invalid')) {
-      throw new SddcFault(400, 'SSH_CONNECTION_FAILED', `Unable to connect to ${server}:${port}.`, 'Check the server name, port and firewall.', [{ type: 'java.net.UnknownHostException', message: server }], { remediationUrl: DOCS_URL });
-    }
-    return { status: 200, body: { server, port, protocol: 'SFTP', sshFingerprint: simSshFingerprint(server, port) } };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -831,65 +562,11 @@ export class SddcManagerAppliance implements SimAppliance {
     return { status: 200 };
   }
 
-  /** A non-negative integer query parameter, or undefined; 400 for anything else. */
-  private intParam(req: SimRequest, name: string): number | undefined {
-    const raw = req.query.get(name);
-    if (raw === null || raw === '') return undefined;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0) throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter ${name}: ${raw}.`, `Send ${name} as a non-negative integer.`);
-    return n;
-  }
-
   /** `GET /v1/tasks` with the bindings' filters (see the file comment) → 200 PageOfTask. */
   private listTasks(req: SimRequest): SimResponse {
-    const q = req.query;
-    const limit = this.intParam(req, 'limit');
-    const completedAfter = this.intParam(req, 'completedAfter');
-    const pageNumber = this.intParam(req, 'pageNumber') ?? 0;
-    const pageSize = this.intParam(req, 'pageSize');
-    if (pageSize !== undefined && (pageSize < 1 || pageSize > MAX_TASK_PAGE_SIZE)) {
-      throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter pageSize: ${pageSize}. Max page size allowed is ${MAX_TASK_PAGE_SIZE}.`, `Send a pageSize between 1 and ${MAX_TASK_PAGE_SIZE}.`);
-    }
-    const orderBy = q.get('orderBy') || 'creationTimestamp';
-    if (!['creationTimestamp', 'completionTimestamp', 'name'].includes(orderBy)) {
-      throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter orderBy: ${orderBy}.`, 'Order by creationTimestamp, completionTimestamp or name.');
-    }
-    const direction = (q.get('orderDirection') || 'DESC').toUpperCase();
-    if (direction !== 'ASC' && direction !== 'DESC') throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter orderDirection: ${direction}.`, 'Send ASC or DESC.');
-    let wantStatus: TaskStatus | undefined;
-    const rawStatus = q.get('taskStatus');
-    if (rawStatus) {
-      try {
-        wantStatus = normaliseTaskStatus(rawStatus);
-      } catch {
-        throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter taskStatus: ${rawStatus}.`, 'Send a task status such as IN_PROGRESS or FAILED.');
-      }
-    }
-    const type = q.get('taskType');
-    const resourceId = q.get('resourceId');
-    const resourceType = q.get('resourceType');
-    const name = q.get('taskName')?.toLowerCase();
-    const resources = this.resources();
-    const rows = [...this.tasks.values()]
-      .map((t) => ({ t, ...this.taskState(t) }))
-      .filter(({ t }) => !type || t.type === type)
-      .filter(({ status }) => !wantStatus || status === wantStatus)
-      .filter(() => !resourceId || resources.some((r) => r.resourceId === resourceId))
-      .filter(() => !resourceType || resources.some((r) => r.type === resourceType))
-      .filter(({ t }) => !name || t.name.toLowerCase().includes(name))
-      .filter(({ status, endMs }) => completedAfter === undefined || ((status === 'SUCCESSFUL' || status === 'FAILED') && endMs !== undefined && endMs > completedAfter));
-    const key = (r: (typeof rows)[number]): number | string => (orderBy === 'name' ? r.t.name : orderBy === 'completionTimestamp' ? (r.endMs ?? Number.MAX_SAFE_INTEGER) : r.t.createdMs);
-    rows.sort((a, b) => {
-      const ka = key(a);
-      const kb = key(b);
-      const c = ka < kb ? -1 : ka > kb ? 1 : a.t.seq - b.t.seq;
-      return direction === 'ASC' ? c : -c;
-    });
-    const size = pageSize ?? Math.max(1, rows.length);
-    let page = rows.slice(pageNumber * size, (pageNumber + 1) * size);
-    if (limit !== undefined) page = page.slice(0, limit);
-    const elements = page.map(({ t }) => this.renderTask(t));
-    return { status: 200, body: { elements, pageMetadata: { pageNumber, pageSize: size, totalElements: rows.length, totalPages: Math.ceil(rows.length / size) } } };
+    const rows = [...this.tasks.values()].map((t) => ({ t, ...this.taskState(t) }));
+    const { page, pageMetadata } = selectTasks(rows, parseTaskListQuery(req.query), this.resources());
+    return { status: 200, body: { elements: page.map(({ t }) => this.renderTask(t)), pageMetadata } };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -917,11 +594,11 @@ export class SddcManagerAppliance implements SimAppliance {
       this.route('POST', '/v1/tokens', 'tokenCreate', 'none', (req) => this.login(req)),
       this.route('PATCH', '/v1/tokens/access-token/refresh', 'tokenRefresh', 'none', (req) => this.refresh(req)),
       this.route('DELETE', '/v1/tokens/refresh-token', 'tokenLogout', 'none', (req) => this.logout(req)),
-      this.route('GET', '/v1/system/backup-configuration', 'getBackupConfiguration', 'bearer', () => ({ status: 200, body: this.renderConfiguration() })),
+      this.route('GET', '/v1/system/backup-configuration', 'getBackupConfiguration', 'bearer', () => ({ status: 200, body: renderBackupConfiguration(this.configuration) })),
       this.route('PUT', '/v1/system/backup-configuration', 'setBackupConfiguration', 'bearer', (req) => this.configure(req, true)),
       this.route('PATCH', '/v1/system/backup-configuration', 'updateBackupConfiguration', 'bearer', (req) => this.configure(req, false)),
-      this.route('POST', '/v1/system/backup-configuration/validations', 'validateBackupConfiguration', 'bearer', (req) => this.validateConfiguration(req)),
-      this.route('GET', '/v1/system/backup-configuration/backup-locations', 'getBackupLocation', 'bearer', (req) => this.lookupBackupLocation(req)),
+      this.route('POST', '/v1/system/backup-configuration/validations', 'validateBackupConfiguration', 'bearer', (req) => ({ status: 202, body: validateBackupConfiguration(proposedBackupConfiguration(req.body, this.configuration, false)) })),
+      this.route('GET', '/v1/system/backup-configuration/backup-locations', 'getBackupLocation', 'bearer', (req) => ({ status: 200, body: lookupBackupLocation(req.query) })),
       this.route('POST', '/v1/backups/tasks', 'startBackup', 'bearer', (req) => this.startBackup(req)),
       this.route('GET', '/v1/tasks', 'listTasks', 'bearer', (req) => this.listTasks(req)),
       this.route('GET', '/v1/tasks/:id', 'getTask', 'bearer', (req) => ({ status: 200, body: this.renderTask(this.task(req.params.id)) })),
