@@ -743,7 +743,10 @@ function keysDeep(value: unknown, out = new Set<string>()): Set<string> {
   return out;
 }
 
-describe('SDDC Manager as the 9.1.1.0 bindings declare it', () => {
+describe.each([
+  { transport: 'HTTP', tls: false },
+  { transport: 'HTTPS', tls: true },
+])('SDDC Manager as the 9.1.1.0 bindings declare it, over $transport', ({ tls }) => {
   let env: Env;
   let c1: SddcManagerClient;
   let base: string;
@@ -752,6 +755,7 @@ describe('SDDC Manager as the 9.1.1.0 bindings declare it', () => {
   const call = async (method: Dispatcher.HttpMethod, path: string, body?: unknown, auth: string | null = `Bearer ${token}`): Promise<{ status: number; body: unknown }> => {
     const res = await request(`${base}${path}`, {
       method,
+      dispatcher: env.dispatcher,
       headers: { ...(auth ? { authorization: auth } : {}), 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
@@ -765,9 +769,10 @@ describe('SDDC Manager as the 9.1.1.0 bindings declare it', () => {
   };
 
   beforeAll(async () => {
-    env = await startEnv();
+    env = await startEnv({ tls });
     c1 = env.client('sddc-1');
     base = env.sim.info.sddcManager[0]!.url;
+    expect(base.startsWith(tls ? 'https:' : 'http:')).toBe(true);
     const res = await login();
     const pair = res.body as { accessToken: string; refreshToken: { id: string } };
     token = pair.accessToken;
@@ -792,7 +797,8 @@ describe('SDDC Manager as the 9.1.1.0 bindings declare it', () => {
   it('starts unconfigured with the factory option or the admin knob; backupConfigured true brings the default back', async () => {
     const c2 = env.client('sddc-2');
     expect((await c2.getBackupConfiguration()).isConfigured).toBe(false);
-    const admin = (body: unknown) => request(`${env.sim.info.admin}/appliances/sddc-manager/sddc-2`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const admin = (body: unknown) =>
+      request(`${env.sim.info.admin}/appliances/sddc-manager/sddc-2`, { method: 'POST', dispatcher: env.dispatcher, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const on = await admin({ backupConfigured: true });
     expect(on.statusCode).toBe(200);
     expect(await on.body.json()).toEqual({ backupConfigured: true });
@@ -1022,6 +1028,9 @@ describe('SDDC Manager as the 9.1.1.0 bindings declare it', () => {
     expect(nested.length).toBeGreaterThan(0);
   });
 
+});
+
+describe('SDDC Manager client schemas against the 9.1.1.0 bindings', () => {
   it('the client schemas accept what the bindings declare (every field absent or null) and refuse garbage', () => {
     const allNull = (model: string, keep: Record<string, unknown> = {}) => ({ ...Object.fromEntries(Object.keys(BINDINGS.models[model]!).map((k) => [k, null])), ...keep });
     const accepts: [string, z.ZodType, Record<string, unknown>?][] = [
