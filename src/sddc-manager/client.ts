@@ -103,7 +103,7 @@ function errorMessages(e: SddcError, out: string[] = [], depth = 0): string[] {
   return out;
 }
 
-/** Reads the SDDC Manager Error model into the taxonomy's terms (reference §2.5). */
+/** Reads the SDDC Manager `Error` model (bindings `model_client.Error`) into the taxonomy's terms. */
 export function parseSddcError(body: unknown): ParsedErrorBody {
   const parsed = SddcError.safeParse(body);
   if (!parsed.success || typeof body !== 'object' || body === null || Array.isArray(body)) return {};

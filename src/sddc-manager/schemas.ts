@@ -2,7 +2,7 @@
  * SDDC Manager (VMware Cloud Foundation) backup/restore shapes. The contract is VMware's
  * generated bindings, PyPI `vmware-sddc-manager` 9.1.1.0, `vmware/sddc_manager/model_client.py`
  * (struct and error types) and the operation stubs under `vmware/sddc_manager/v1/`; the VCF 4.4
- * API reference pages (seeds 001, 004) agree on the shapes used here.
+ * API reference pages ("Trigger Restore", "Start Backup") agree on the shapes used here.
  *
  * The bindings declare every field of every model `OptionalType` (absent or null), even a task's
  * `id`. Answers are therefore parsed with `.nullish()` fields, except what a client cannot work
@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { type ErrorContext, UnknownRemoteState } from '../errors';
 
 // ---------------------------------------------------------------------------------------------
-// Authentication (§2.1)
+// Authentication (`/v1/tokens`)
 
 /** `POST /v1/tokens` answer. */
 export const TokenPair = z.looseObject({
@@ -28,7 +28,7 @@ export type TokenPair = z.infer<typeof TokenPair>;
 export const AccessToken = z.string().min(1);
 
 // ---------------------------------------------------------------------------------------------
-// Error model (§2.5)
+// Error model
 
 /** `ErrorCause` (bindings: `type`, `message`). */
 export const ErrorCause = z.looseObject({
@@ -92,7 +92,7 @@ export const SddcError: z.ZodType<SddcError> = z.looseObject({
 });
 
 // ---------------------------------------------------------------------------------------------
-// Tasks (§2.2, §2.4)
+// Tasks (`/v1/backups/tasks`, `/v1/tasks`)
 
 /** Resource types of 4.4 and later (open: unknown values are kept, not rejected). */
 export const RESOURCE_TYPES = [
@@ -302,7 +302,7 @@ const BackupElement = z.object({ resourceType: z.string().min(1) });
 export const BackupSpec = z.object({ elements: z.array(BackupElement).min(1) });
 export type BackupSpec = z.infer<typeof BackupSpec>;
 
-/** `POST /v1/restores/tasks` body (seed 001): all fields required, backupFile non-empty. */
+/** `POST /v1/restores/tasks` body (VCF 4.4 API reference, "Trigger Restore"): all fields required, backupFile non-empty. */
 export const RestoreSpec = z.object({
   backupFile: z.string().min(1),
   elements: z.array(BackupElement).min(1),
@@ -311,7 +311,7 @@ export const RestoreSpec = z.object({
 export type RestoreSpec = z.infer<typeof RestoreSpec>;
 
 // ---------------------------------------------------------------------------------------------
-// Backup configuration (§2.6)
+// Backup configuration (`/v1/system/backup-configuration`)
 
 /**
  * `BackupLocation` as an answer (`GET /v1/system/backup-configuration` and
@@ -394,7 +394,7 @@ export const BackupConfigurationSpec = z.object({
 export type BackupConfigurationSpec = z.infer<typeof BackupConfigurationSpec>;
 
 // ---------------------------------------------------------------------------------------------
-// Status normalisation (§2.4)
+// Status normalisation
 
 export const TASK_STATUSES = ['PENDING', 'IN_PROGRESS', 'SUCCESSFUL', 'FAILED', 'CANCELLED', 'COMPLETED_WITH_WARNING', 'SKIPPED'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];

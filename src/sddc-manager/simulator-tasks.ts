@@ -57,7 +57,7 @@ export const BACKUP_STEPS: readonly Step[] = [
     ],
   },
 ];
-/** The restore steps VMware's progress file lists (§2.3). */
+/** The restore steps of the progress file VMware's instance-recovery module reads (`reference-files/new_restore_status.json`). */
 export const RESTORE_STEPS: readonly Step[] = [
   'ExtractSDDCManagerBackup',
   'StopSDDCManagerServices',
@@ -73,7 +73,7 @@ export const CONFIGURATION_STEPS: readonly Step[] = [
   { name: 'Save backup configuration', description: 'Store the backup configuration', type: 'BACKUP_CONFIGURATION_SAVE' },
 ];
 
-/** `vcf-backup-<fqdn-with-dashes>-YYYY-MM-DD-HH-MM-SS.tar.gz` (§2.3). */
+/** `vcf-backup-<fqdn-with-dashes>-YYYY-MM-DD-HH-MM-SS.tar.gz`, the name in VMware's restore examples. */
 export function backupFileName(fqdn: string, ms: number): string {
   const stamp = new Date(ms).toISOString().slice(0, 19).replace(/[T:]/g, '-');
   return `vcf-backup-${fqdn.replace(/\./g, '-')}-${stamp}.tar.gz`;

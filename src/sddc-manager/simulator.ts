@@ -439,7 +439,7 @@ export class SddcManagerAppliance implements SimAppliance {
     };
   }
 
-  /** The full Task (seed 001 shape). */
+  /** The full Task (bindings `model_client.Task`). */
   renderTask(t: SimTask, mode: 'create' | 'read' = 'read') {
     const { status, endMs } = this.taskState(t);
     if (t.kind === 'backup' && status === 'SUCCESSFUL') t.backupFile ??= backupFileName(this.fqdn, t.startMs + t.durationMs);
@@ -512,7 +512,7 @@ export class SddcManagerAppliance implements SimAppliance {
     const task = this.addTask({ kind: 'backup', type: 'SDDCMANAGER_BACKUP', name: 'SDDC Manager Backup', steps: BACKUP_STEPS, durationMs: Math.max(1, this.ctx.jobSeconds * 1000) });
     this.ctx.recordJob({ product: 'sddc-manager', appliance: this.name, kind: 'backup', id: task.id, label: task.name });
     const full = this.renderTask(task, 'create');
-    // BackupTask (seed 004): {id, name, status, resources, errors}.
+    // BackupTask (bindings `model_client.BackupTask`): {id, name, status, resources, errors}.
     return { status: 202, body: { id: full.id, name: full.name, status: full.status, resources: full.resources, errors: full.errors } };
   }
 
