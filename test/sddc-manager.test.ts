@@ -19,6 +19,7 @@ import {
   ServiceUnavailable,
   UnknownRemoteState,
   type VmwareApiError,
+  WrongState,
   retryDecision,
 } from '../src/errors';
 import { Secret } from '../src/secrets';
@@ -26,6 +27,7 @@ import { SddcManagerClient, type SddcManagerClientOptions, type SddcTask, jwtExp
 import {
   BackupConfiguration,
   BackupConfigurationSpec,
+  BackupLocation as BackupLocationSchema,
   BackupSpec,
   BackupTask,
   RestoreSpec,
@@ -33,10 +35,11 @@ import {
   Task,
   TaskList,
   TokenPair,
+  Validation as ValidationSchema,
   isTerminal,
   normaliseTaskStatus,
 } from '../src/sddc-manager/schemas';
-import { type SddcManagerAppliance, createSddcManagerAppliance } from '../src/sddc-manager/simulator';
+import { SIM_BACKUP_PASSPHRASE, SIM_SFTP_SERVER, type SddcManagerAppliance, createSddcManagerAppliance, simSshFingerprint } from '../src/sddc-manager/simulator';
 import { type ApplianceInfo, type Simulator, type SimulatorOptions, startSimulator } from '../src/simulator/server';
 import type { FaultAction } from '../src/simulator/types';
 import { createDispatcher } from '../src/tls';
@@ -83,9 +86,10 @@ interface Env {
   close(): Promise<void>;
 }
 
+/** Two appliances; sddc-2 starts without a backup configuration (sddc-1 has the default one). */
 async function startEnv(opts: SimulatorOptions & { tls?: boolean } = {}): Promise<Env> {
   const sim = await startSimulator({
-    factories: { 'sddc-manager': createSddcManagerAppliance },
+    factories: { 'sddc-manager': (i, ctx) => createSddcManagerAppliance(i, ctx, { backupConfigured: i !== 2 }) },
     sddcManagers: 2,
     vcenters: 0,
     jobSeconds: 1,
@@ -226,11 +230,11 @@ describe.each([
     expect(env.calls().listTasks).toBeGreaterThanOrEqual(4);
   });
 
-  it('answers a second backup (or a restore) while one runs with 409 RESOURCE_LOCKED → ResourceBusy, retried after a delay', async () => {
+  it('answers a second backup (or a restore) while one runs with 400 RESOURCE_LOCKED → ResourceBusy, retried after a delay', async () => {
     const first = await c1.startBackup();
     const err = await rejection(c1.startBackup());
     expect(err).toBeInstanceOf(ResourceBusy);
-    expect(err.httpStatus).toBe(409);
+    expect(err.httpStatus).toBe(400);
     expect(err.vmwareCode).toBe('RESOURCE_LOCKED');
     expect(err.messages.join(' ')).toContain(first.id);
     expect(retryDecision(err)).toEqual({ retryable: true, nextRetryDelayMs: 30_000 });
@@ -257,8 +261,11 @@ describe.each([
     expect(done.errors).toEqual([]);
 
     const notFailed = await rejection(c1.retryTask(started.id));
-    expect(notFailed).toBeInstanceOf(InvalidArgument);
+    expect(notFailed).toBeInstanceOf(WrongState);
+    expect(notFailed.httpStatus).toBe(409);
     expect(notFailed.vmwareCode).toBe('TASK_NOT_RETRYABLE');
+    expect(notFailed.remediation).toBe('only a FAILED task can be retried');
+    expect(retryDecision(notFailed).retryable).toBe(false);
   });
 
   it('cancels a running backup; unknown task ids are NotFound', async () => {
@@ -268,7 +275,10 @@ describe.each([
     const cancelled = await c1.getTask(started.id);
     expect(cancelled.status).toBe('CANCELLED');
     expect(cancelled.isCancellable).toBe(false);
-    expect(await rejection(c1.cancelTask(started.id))).toBeInstanceOf(InvalidArgument);
+    const refused = await rejection(c1.cancelTask(started.id));
+    expect(refused).toBeInstanceOf(WrongState);
+    expect(refused.httpStatus).toBe(409);
+    expect(refused.vmwareCode).toBe('TASK_NOT_CANCELLABLE');
     const unknown = randomUUID();
     for (const call of [() => c1.getTask(unknown), () => c1.cancelTask(unknown), () => c1.retryTask(unknown)]) {
       const err = await rejection(call());
@@ -358,6 +368,7 @@ describe('SDDC Manager tokens', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ username: env.sim.info.sddcManager[0]!.username, password: env.sim.info.sddcManager[0]!.password }),
       });
+      expect(res.statusCode).toBe(201);
       const pair = TokenPair.parse(await res.body.json());
       expect(pair.accessToken.split('.')).toHaveLength(3);
       const exp = jwtExpiry(pair.accessToken)!;
@@ -374,8 +385,8 @@ describe('SDDC Manager tokens', () => {
         expect(jwtExpiry(access as string)).toBeGreaterThanOrEqual(exp);
       }
       const unknown = await request(`${env.sim.info.sddcManager[0]!.url}/v1/tokens/access-token/refresh`, { method: 'PATCH', body: JSON.stringify(randomUUID()) });
-      expect(unknown.statusCode).toBe(401);
-      expect(parseSddcError(await unknown.body.json())).toMatchObject({ vmwareCode: 'Unauthorized' });
+      expect(unknown.statusCode).toBe(404);
+      expect(parseSddcError(await unknown.body.json())).toMatchObject({ vmwareCode: 'REFRESH_TOKEN_NOT_FOUND' });
     });
 
     it('answers a 401 mid-session by refreshing once and repeating the call once', async () => {
@@ -470,13 +481,21 @@ describe('SDDC Manager faults become the right error classes', () => {
     expect((await client.getTask(taskId)).id).toBe(taskId);
   });
 
-  it('a schema fault names the field path in lists and in the token refresh too', async () => {
+  it('a schema fault names the field path in lists, the fingerprint lookup and validations too', async () => {
     fault('listTasks', { kind: 'schema' });
     const list = await rejection(client.listTasks());
     expect(list).toBeInstanceOf(SchemaMismatch);
     expect(list.messages.join(' ')).toContain('$.elements[0].status');
     fault('startBackup', { kind: 'status', status: 400 });
     expect(await rejection(client.startBackup())).toBeInstanceOf(InvalidArgument);
+    fault('getBackupLocation', { kind: 'schema' });
+    const lookup = await rejection(client.getBackupLocation({ server: 'sftp.rainpole.io' }));
+    expect(lookup).toBeInstanceOf(SchemaMismatch);
+    expect(lookup.messages.join(' ')).toContain('$.sshFingerprint');
+    fault('validateBackupConfiguration', { kind: 'schema' });
+    const validation = await rejection(client.validateBackupConfiguration(CONFIG_SPEC));
+    expect(validation).toBeInstanceOf(SchemaMismatch);
+    expect(validation.messages.join(' ')).toContain('$.validationChecks');
   });
 
   it('error bodies are read: code, messages of causes and nested errors, remediation', () => {
@@ -551,7 +570,7 @@ const kindOf = (v: unknown): Kind => (v === null ? 'null' : Array.isArray(v) ? '
  * (an empty array on either side matches any array). `maps` keys hold free-form maps (only
  * "is an object" is checked); `optional` keys may be absent from `actual`.
  */
-function structuralDiff(actual: unknown, expected: unknown, opts: { optional?: string[]; maps?: string[] } = {}, path = '$'): string[] {
+function structuralDiff(actual: unknown, expected: unknown, opts: { optional?: string[]; maps?: string[]; extra?: string[] } = {}, path = '$'): string[] {
   const ka = kindOf(actual);
   const ke = kindOf(expected);
   if (ka !== ke) return [`${path}: ${ka} where the fixture has ${ke}`];
@@ -575,9 +594,12 @@ function structuralDiff(actual: unknown, expected: unknown, opts: { optional?: s
     }
     out.push(...structuralDiff(a[key], e[key], opts, `${path}.${key}`));
   }
-  for (const key of Object.keys(a)) if (!(key in e)) out.push(`${path}.${key}: not in the fixture`);
+  for (const key of Object.keys(a)) if (!(key in e) && !opts.extra?.includes(key)) out.push(`${path}.${key}: not in the fixture`);
   return out;
 }
+
+/** Keys the 9.1.1.0 bindings declare that the (older) seed pages do not show. */
+const BINDINGS_ONLY_KEYS = ['localizableDescriptionPack', 'isRetryable', 'documentationLink', 'remediationUrl', 'label'];
 
 describe('SDDC Manager contract fixtures (seeds 001, 004 and reference §2)', () => {
   it('the structural comparison reports missing, extra and retyped keys at any depth', () => {
@@ -603,8 +625,8 @@ describe('SDDC Manager contract fixtures (seeds 001, 004 and reference §2)', ()
 
   it('the casing quirk of the docs (top-level "Failed", subtasks upper case) normalises', () => {
     const list = TaskList.parse(fixture('task-list.json'));
-    expect(list.elements.map((t) => normaliseTaskStatus(t.status))).toEqual(['FAILED', 'SUCCESSFUL']);
-    expect(list.elements[0]?.subTasks?.map((s) => normaliseTaskStatus(s.status ?? ''))).toEqual(['SUCCESSFUL', 'FAILED', 'PENDING']);
+    expect(list.elements!.map((t) => normaliseTaskStatus(t.status))).toEqual(['FAILED', 'SUCCESSFUL']);
+    expect(list.elements![0]?.subTasks?.map((s) => normaliseTaskStatus(s.status ?? ''))).toEqual(['SUCCESSFUL', 'FAILED', 'PENDING']);
   });
 
   describe('the simulator answers with the same keys and types', () => {
@@ -641,6 +663,7 @@ describe('SDDC Manager contract fixtures (seeds 001, 004 and reference §2)', ()
     afterAll(async () => env?.close());
 
     it('Error (400, backup not configured) ≅ error.json', async () => {
+      env.appliance().admin({ backupConfigured: false });
       const res = await call('POST', '/v1/backups/tasks', fixture('backup-spec.json'));
       expect(res.status).toBe(400);
       expect(structuralDiff(res.body, fixture('error.json'), { maps: ['context'] })).toEqual([]);
@@ -648,7 +671,7 @@ describe('SDDC Manager contract fixtures (seeds 001, 004 and reference §2)', ()
 
     it('BackupConfiguration ≅ backup-configuration.json; BackupTask ≅ backup-task.json; Task list ≅ task-list.json', async () => {
       const put = await call('PUT', '/v1/system/backup-configuration', fixture('backup-configuration-spec.json'));
-      expect(put.status).toBe(202);
+      expect(put.status).toBe(200);
       const config = await call('GET', '/v1/system/backup-configuration');
       expect(structuralDiff(config.body, fixture('backup-configuration.json'))).toEqual([]);
 
@@ -660,7 +683,8 @@ describe('SDDC Manager contract fixtures (seeds 001, 004 and reference §2)', ()
       const list = await call('GET', '/v1/tasks');
       expect(list.status).toBe(200);
       // Running or successful tasks have no resolutionStatus; pending subtasks no timestamps.
-      expect(structuralDiff(list.body, fixture('task-list.json'), { maps: ['context'], optional: ['resolutionStatus'] })).toEqual([]);
+      // The seed pages predate fields the bindings declare (checked against them below).
+      expect(structuralDiff(list.body, fixture('task-list.json'), { maps: ['context'], optional: ['resolutionStatus'], extra: BINDINGS_ONLY_KEYS })).toEqual([]);
     });
 
     it('a FAILED restore Task ≅ restore-task.json (seed 001), every key at every depth', async () => {
@@ -670,7 +694,370 @@ describe('SDDC Manager contract fixtures (seeds 001, 004 and reference §2)', ()
       const id = (started.body as { id: string }).id;
       const failed = await waitTerminal(`/v1/restores/tasks/${id}`);
       expect((failed as { status: string }).status).toBe('FAILED');
-      expect(structuralDiff(failed, fixture('restore-task.json'), { maps: ['context'] })).toEqual([]);
+      expect(structuralDiff(failed, fixture('restore-task.json'), { maps: ['context'], extra: BINDINGS_ONLY_KEYS })).toEqual([]);
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The contract of VMware's generated bindings (PyPI vmware-sddc-manager 9.1.1.0), transcribed in
+// fixtures/sddc-manager/bindings-9.1.1.0.json.
+
+type BindingsType = string | BindingsType[] | { map: BindingsType };
+interface BindingsOperation {
+  method: string;
+  path: string;
+  success: number;
+  errors: number[];
+}
+const BINDINGS = fixture('bindings-9.1.1.0.json') as { operations: Record<string, BindingsOperation>; models: Record<string, Record<string, BindingsType>> };
+
+/** Where `value` strays from a bindings type: undeclared keys and wrong JSON types, at any depth. Absent/null is always fine (every field is optional). */
+function bindingsDiff(value: unknown, type: BindingsType, path = '$'): string[] {
+  if (value === null || value === undefined) return [];
+  if (Array.isArray(type)) {
+    if (!Array.isArray(value)) return [`${path}: ${kindOf(value)} where the bindings have a list`];
+    return value.flatMap((v, i) => bindingsDiff(v, type[0]!, `${path}[${i}]`));
+  }
+  if (typeof type === 'object') {
+    if (kindOf(value) !== 'object') return [`${path}: ${kindOf(value)} where the bindings have a map`];
+    return Object.entries(value as object).flatMap(([k, v]) => bindingsDiff(v, type.map, `${path}.${k}`));
+  }
+  if (type === 'string' || type === 'boolean') return typeof value === type ? [] : [`${path}: ${kindOf(value)} where the bindings have ${type}`];
+  if (type === 'integer') return Number.isInteger(value) ? [] : [`${path}: ${kindOf(value)} where the bindings have integer`];
+  const model = BINDINGS.models[type];
+  if (!model) return [`${path}: unknown bindings model ${type}`];
+  if (kindOf(value) !== 'object') return [`${path}: ${kindOf(value)} where the bindings have ${type}`];
+  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => (k in model ? bindingsDiff(v, model[k]!, `${path}.${k}`) : [`${path}.${k}: not declared by the bindings' ${type}`]));
+}
+
+/** The names of every key of `value`, at any depth. */
+function keysDeep(value: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) value.forEach((v) => keysDeep(v, out));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      out.add(k);
+      keysDeep(v, out);
+    }
+  }
+  return out;
+}
+
+describe.each([
+  { transport: 'HTTP', tls: false },
+  { transport: 'HTTPS', tls: true },
+])('SDDC Manager as the 9.1.1.0 bindings declare it, over $transport', ({ tls }) => {
+  let env: Env;
+  let c1: SddcManagerClient;
+  let base: string;
+  let token: string;
+  let refreshId: string;
+  const call = async (method: Dispatcher.HttpMethod, path: string, body?: unknown, auth: string | null = `Bearer ${token}`): Promise<{ status: number; body: unknown }> => {
+    const res = await request(`${base}${path}`, {
+      method,
+      dispatcher: env.dispatcher,
+      headers: { ...(auth ? { authorization: auth } : {}), 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
+  };
+  const login = async () => {
+    const a = env.sim.info.sddcManager[0]!;
+    const res = await call('POST', '/v1/tokens', { username: a.username, password: a.password }, null);
+    return res;
+  };
+
+  beforeAll(async () => {
+    env = await startEnv({ tls });
+    c1 = env.client('sddc-1');
+    base = env.sim.info.sddcManager[0]!.url;
+    expect(base.startsWith(tls ? 'https:' : 'http:')).toBe(true);
+    const res = await login();
+    const pair = res.body as { accessToken: string; refreshToken: { id: string } };
+    token = pair.accessToken;
+    refreshId = pair.refreshToken.id;
+  });
+  afterAll(async () => env?.close());
+
+  it('a fresh appliance is configured for backups: a backup runs without any configuration call', async () => {
+    env.sim.resetCounters();
+    const config = await c1.getBackupConfiguration();
+    expect(config.isConfigured).toBe(true);
+    const location = config.backupLocations?.[0];
+    expect(location).toMatchObject({ server: SIM_SFTP_SERVER, port: 22, protocol: 'SFTP', directoryPath: '/backups/sddc-1.vcf.sim.local' });
+    expect(location?.password).toBeUndefined();
+    expect(location?.sshFingerprint).toBe((await c1.getBackupLocation({ server: SIM_SFTP_SERVER })).sshFingerprint);
+    const started = await c1.startBackup();
+    expect((await poll(() => c1.getTask(started.id))).task.status).toBe('SUCCESSFUL');
+    expect(env.calls().setBackupConfiguration).toBeUndefined();
+    expect(SIM_BACKUP_PASSPHRASE.length).toBeGreaterThanOrEqual(12);
+  });
+
+  it('starts unconfigured with the factory option or the admin knob; backupConfigured true brings the default back', async () => {
+    const c2 = env.client('sddc-2');
+    expect((await c2.getBackupConfiguration()).isConfigured).toBe(false);
+    const admin = (body: unknown) =>
+      request(`${env.sim.info.admin}/appliances/sddc-manager/sddc-2`, { method: 'POST', dispatcher: env.dispatcher, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const on = await admin({ backupConfigured: true });
+    expect(on.statusCode).toBe(200);
+    expect(await on.body.json()).toEqual({ backupConfigured: true });
+    expect((await c2.getBackupConfiguration()).backupLocations?.[0]?.server).toBe(SIM_SFTP_SERVER);
+    expect(await (await admin({ backupConfigured: false })).body.json()).toEqual({ backupConfigured: false });
+    expect((await c2.getBackupConfiguration()).isConfigured).toBe(false);
+    expect(() => env.appliance('sddc-2').admin({ backupConfigured: 'no' })).toThrow(/true or false/);
+  });
+
+  it('looks up a backup location: the SSH fingerprint per server and port; unreachable servers and bad queries answer 400', async () => {
+    const a = await c1.getBackupLocation({ server: 'sftp.rainpole.io', port: 22 });
+    expect(a).toEqual({ server: 'sftp.rainpole.io', port: 22, protocol: 'SFTP', sshFingerprint: simSshFingerprint('sftp.rainpole.io', 22) });
+    expect(a.sshFingerprint).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    expect((await c1.getBackupLocation({ server: 'sftp.rainpole.io', port: 2222 })).sshFingerprint).not.toBe(a.sshFingerprint);
+    const unreachable = await rejection(c1.getBackupLocation({ server: 'sftp.example.invalid' }));
+    expect(unreachable).toBeInstanceOf(InvalidArgument);
+    expect(unreachable.httpStatus).toBe(400);
+    expect(unreachable.vmwareCode).toBe('SSH_CONNECTION_FAILED');
+    expect(unreachable.remediation).toMatch(/firewall\. See https:\/\//);
+    expect(unreachable.operation).toBe('getBackupLocation');
+    for (const query of ['', '?serverIp=', '?serverIp=sftp.rainpole.io&port=abc', '?serverIp=sftp.rainpole.io&port=70000']) {
+      const res = await call('GET', `/v1/system/backup-configuration/backup-locations${query}`);
+      expect(res.status).toBe(400);
+      expect((res.body as { errorCode: string }).errorCode).toBe('VALIDATION_FAILED');
+    }
+  });
+
+  it('validates a backup configuration without applying it (202 Validation): matching, wrong and missing fingerprints', async () => {
+    const location = { ...CONFIG_SPEC.backupLocations![0]!, sshFingerprint: (await c1.getBackupLocation({ server: 'sftp.rainpole.io', port: 22 })).sshFingerprint! };
+    const good = await c1.validateBackupConfiguration({ ...CONFIG_SPEC, backupLocations: [location] });
+    expect(good).toMatchObject({ executionStatus: 'COMPLETED', resultStatus: 'SUCCEEDED' });
+    expect(good.validationChecks?.every((c) => c.resultStatus === 'SUCCEEDED' && c.errorResponse === undefined)).toBe(true);
+
+    const wrong = await c1.validateBackupConfiguration(CONFIG_SPEC);
+    expect(wrong.resultStatus).toBe('FAILED');
+    const mismatch = wrong.validationChecks?.find((c) => c.resultStatus === 'FAILED');
+    expect(mismatch?.errorResponse).toMatchObject({ errorCode: 'SSH_FINGERPRINT_MISMATCH', remediationUrl: expect.stringMatching(/^https:\/\//) });
+
+    const { sshFingerprint: _omitted, ...noFingerprint } = location;
+    expect((await c1.validateBackupConfiguration({ backupLocations: [noFingerprint] })).resultStatus).toBe('WARNING');
+    expect((await c1.validateBackupConfiguration({ backupLocations: [{ ...location, server: 'sftp.example.invalid' }] })).resultStatus).toBe('FAILED');
+
+    // Nothing was applied.
+    expect((await c1.getBackupConfiguration()).backupLocations?.[0]?.server).toBe(SIM_SFTP_SERVER);
+    const res = await call('POST', '/v1/system/backup-configuration/validations', { backupLocations: [{ server: '' }] });
+    expect(res.status).toBe(400);
+    expect((res.body as { errorCode: string }).errorCode).toBe('VALIDATION_FAILED');
+  });
+
+  it('logs out: DELETE /v1/tokens/refresh-token answers 204, the refresh token is gone, the client logs in again', async () => {
+    const own = ((await login()).body as { refreshToken: { id: string } }).refreshToken.id;
+    expect((await call('DELETE', '/v1/tokens/refresh-token', own, null)).status).toBe(204);
+    const refused = await call('PATCH', '/v1/tokens/access-token/refresh', own, null);
+    expect(refused.status).toBe(404);
+    expect((await call('DELETE', '/v1/tokens/refresh-token', undefined, null)).status).toBe(400);
+
+    const client = env.client('sddc-1');
+    env.sim.resetCounters();
+    await client.logout(); // before login: nothing to revoke
+    expect(env.calls().tokenLogout).toBeUndefined();
+    await client.login();
+    await client.logout();
+    await client.listTasks({ limit: 1 });
+    expect(env.calls()).toEqual({ tokenCreate: 2, tokenLogout: 1, listTasks: 1 });
+  });
+
+  it("lists tasks with the bindings' filters: type, status (any spelling), name, resource, completedAfter, order, paging, limit", async () => {
+    const since = Date.now();
+    env.sim.faults.add({ product: 'sddc-manager', appliance: 'sddc-1', operation: 'startBackup', action: { kind: 'jobFailed', message: 'SFTP upload failed' } });
+    const failed = await c1.startBackup();
+    await poll(() => c1.getTask(failed.id));
+    const ok = await c1.startBackup();
+    await poll(() => c1.getTask(ok.id));
+
+    expect((await c1.listTasks({ type: 'SDDCMANAGER_BACKUP', status: 'FAILED' })).map((t) => t.id)).toEqual([failed.id]);
+    const raw = await call('GET', '/v1/tasks?taskStatus=Failed&taskType=SDDCMANAGER_BACKUP');
+    expect((raw.body as { elements: { id: string }[] }).elements.map((t) => t.id)).toEqual([failed.id]);
+    expect((await c1.listTasks({ completedAfterMs: since })).map((t) => t.id)).toEqual([ok.id, failed.id]);
+    expect((await c1.listTasks({ completedAfterMs: since, orderDirection: 'ASC' })).map((t) => t.id)).toEqual([failed.id, ok.id]);
+    expect((await c1.listTasks({ taskName: 'sddc manager BACKUP' })).length).toBeGreaterThanOrEqual(3);
+    expect(await c1.listTasks({ taskName: 'no such task' })).toEqual([]);
+    expect((await c1.listTasks({ resourceType: 'SDDC_MANAGER' })).length).toBeGreaterThanOrEqual(3);
+    expect(await c1.listTasks({ resourceType: 'VCENTER' })).toEqual([]);
+    const resourceId = (await c1.getTask(ok.id)).resources?.[0]?.resourceId ?? undefined;
+    expect((await c1.listTasks({ resourceId })).length).toBeGreaterThanOrEqual(3);
+    expect(await c1.listTasks({ resourceId: randomUUID() })).toEqual([]);
+    const oldest = (await c1.listTasks({ orderBy: 'creationTimestamp', orderDirection: 'ASC', limit: 1 }))[0];
+    expect(Date.now() - Date.parse(oldest?.creationTimestamp ?? '')).toBeGreaterThan(3_600_000); // the automatic backup
+
+    const all = await c1.listTasksPage();
+    const total = all.tasks.length;
+    const page = await c1.listTasksPage({ pageSize: 1, pageNumber: 1 });
+    expect(page.tasks.map((t) => t.id)).toEqual([all.tasks[1]!.id]);
+    expect(page.pageMetadata).toEqual({ pageNumber: 1, pageSize: 1, totalElements: total, totalPages: total });
+    expect(await c1.listTasks({ limit: 2 })).toHaveLength(2);
+
+    for (const bad of [{ pageSize: 101 }, { pageSize: 0 }, { orderBy: 'colour' }, { limit: -1 }]) {
+      const err = await rejection(c1.listTasks(bad));
+      expect(err).toBeInstanceOf(InvalidArgument);
+      expect(err.vmwareCode).toBe('VALIDATION_FAILED');
+    }
+    expect((await call('GET', '/v1/tasks?taskStatus=RUNNING')).status).toBe(400);
+    expect((await call('GET', '/v1/tasks?orderDirection=sideways')).status).toBe(400);
+  });
+
+  it('answers with the success and error statuses the bindings declare for each operation', async () => {
+    const op = BINDINGS.operations;
+    const expectStatus = (name: string, status: number, kind: 'success' | 'error') => {
+      const o = op[name]!;
+      if (kind === 'success') expect({ name, status }).toEqual({ name, status: o.success });
+      else expect({ name, declared: o.errors.includes(status) }).toEqual({ name, declared: true });
+    };
+    expectStatus('create_token', (await login()).status, 'success');
+    expectStatus('refresh_access_token', (await call('PATCH', '/v1/tokens/access-token/refresh', refreshId, null)).status, 'success');
+    expectStatus('refresh_access_token', (await call('PATCH', '/v1/tokens/access-token/refresh', randomUUID(), null)).status, 'error');
+    expectStatus('get_backup_configuration', (await call('GET', '/v1/system/backup-configuration')).status, 'success');
+    expectStatus('set_backup_configuration', (await call('PUT', '/v1/system/backup-configuration', fixture('backup-configuration-spec.json'))).status, 'success');
+    expectStatus('set_backup_configuration', (await call('PUT', '/v1/system/backup-configuration', { backupLocations: [] })).status, 'error');
+    const patched = await call('PATCH', '/v1/system/backup-configuration', { encryption: { passphrase: 'VMw@re1!VMw@re1!' } });
+    expectStatus('update_backup_configuration', patched.status, 'success');
+    await poll(() => c1.getTask((patched.body as { id: string }).id));
+    expectStatus('validate_backup_configurations_operations', (await call('POST', '/v1/system/backup-configuration/validations', fixture('backup-configuration-spec.json'))).status, 'success');
+    expectStatus('get_backup_location', (await call('GET', `/v1/system/backup-configuration/backup-locations?serverIp=${SIM_SFTP_SERVER}&port=22`)).status, 'success');
+    expectStatus('get_backup_location', (await call('GET', '/v1/system/backup-configuration/backup-locations')).status, 'error');
+
+    env.sim.faults.add({ product: 'sddc-manager', appliance: 'sddc-1', operation: 'startBackup', action: { kind: 'jobFailed', message: 'SFTP upload failed' } });
+    const started = await call('POST', '/v1/backups/tasks', fixture('backup-spec.json'));
+    expectStatus('start_backup', started.status, 'success');
+    const id = (started.body as { id: string }).id;
+    expectStatus('start_backup', (await call('POST', '/v1/backups/tasks', fixture('backup-spec.json'))).status, 'error'); // busy
+    expectStatus('retry_task', (await call('PATCH', `/v1/tasks/${id}`)).status, 'error'); // still running
+    await poll(() => c1.getTask(id));
+    expectStatus('cancel_task', (await call('DELETE', `/v1/tasks/${id}`)).status, 'error'); // FAILED: not cancellable
+    const retried = await call('PATCH', `/v1/tasks/${id}`);
+    expectStatus('retry_task', retried.status, 'success');
+    expect(retried.body).toBeUndefined();
+    const cancelled = await call('DELETE', `/v1/tasks/${id}`);
+    expectStatus('cancel_task', cancelled.status, 'success');
+    expect(cancelled.body).toBeUndefined();
+    expectStatus('get_task', (await call('GET', `/v1/tasks/${id}`)).status, 'success');
+    expectStatus('get_task', (await call('GET', `/v1/tasks/${randomUUID()}`)).status, 'error');
+    expectStatus('get_tasks', (await call('GET', '/v1/tasks?pageSize=5&pageNumber=0&orderDirection=ASC')).status, 'success');
+
+    const restore = await call('POST', '/v1/restores/tasks', fixture('restore-spec.json'));
+    expectStatus('start_restore', restore.status, 'success');
+    expectStatus('start_restore', (await call('POST', '/v1/restores/tasks', { backupFile: '' })).status, 'error');
+    expectStatus('get_restore_task', (await call('GET', `/v1/restores/tasks/${randomUUID()}`)).status, 'error');
+    const restoreId = (restore.body as { id: string }).id;
+    expect((await call('GET', `/v1/restores/tasks/${restoreId}`)).status).toBe(503); // restarting services: outside the declared set on purpose
+    expectStatus('get_restore_task', (await call('GET', `/v1/restores/tasks/${restoreId}`)).status, 'success');
+    await poll(() => c1.getRestoreTask(restoreId));
+    expectStatus('invalidate_refresh_token', (await call('DELETE', '/v1/tokens/refresh-token', refreshId, null)).status, 'success');
+  });
+
+  it("every error answer is the bindings' Error model, with a remediationMessage", async () => {
+    const bodies: [string, number, unknown][] = [];
+    const collect = async (label: string, p: Promise<{ status: number; body: unknown }>) => {
+      const res = await p;
+      expect(res.status, label).toBeGreaterThanOrEqual(400);
+      bodies.push([label, res.status, res.body]);
+    };
+    const a = env.sim.info.sddcManager[0]!;
+    await collect('bad login', call('POST', '/v1/tokens', { username: a.username, password: 'wrong' }, null));
+    await collect('login without body', call('POST', '/v1/tokens', undefined, null));
+    await collect('no token', call('GET', '/v1/tasks', undefined, null));
+    await collect('bad token', call('GET', '/v1/tasks', undefined, 'Bearer a.b.c'));
+    await collect('unknown refresh token', call('PATCH', '/v1/tokens/access-token/refresh', randomUUID(), null));
+    await collect('bad configuration', call('PUT', '/v1/system/backup-configuration', { backupLocations: [{ server: 'x' }] }));
+    await collect('unknown task', call('GET', `/v1/tasks/${randomUUID()}`));
+    await collect('bad task filter', call('GET', '/v1/tasks?pageSize=1000'));
+    await collect('unknown restore task', call('GET', `/v1/restores/tasks/${randomUUID()}`));
+    await collect('bad backup spec', call('POST', '/v1/backups/tasks', { elements: [] }));
+    await collect('no route', call('GET', '/v1/no-such-thing'));
+    const started = (await call('POST', '/v1/backups/tasks', fixture('backup-spec.json'))).body as { id: string };
+    await collect('busy', call('POST', '/v1/backups/tasks', fixture('backup-spec.json')));
+    await collect('retry a running task', call('PATCH', `/v1/tasks/${started.id}`));
+    await poll(() => c1.getTask(started.id));
+    await collect('cancel a finished task', call('DELETE', `/v1/tasks/${started.id}`));
+    env.sim.faults.add({ product: 'sddc-manager', appliance: 'sddc-1', operation: 'getTask', action: { kind: 'status', status: 500 } });
+    await collect('status fault', call('GET', `/v1/tasks/${started.id}`));
+    env.sim.faults.add({ product: 'sddc-manager', appliance: 'sddc-1', operation: 'getTask', action: { kind: 'error', error: 'RESOURCE_LOCKED' } });
+    await collect('error fault', call('GET', `/v1/tasks/${started.id}`));
+    env.appliance().admin({ backupConfigured: false });
+    await collect('not configured', call('POST', '/v1/backups/tasks', fixture('backup-spec.json')));
+    env.appliance().admin({ backupConfigured: true });
+
+    for (const [label, status, body] of bodies) {
+      expect({ label, diff: bindingsDiff(body, 'Error') }).toEqual({ label, diff: [] });
+      expect({ label, keys: Object.keys(body as object).sort() }).toEqual({
+        label,
+        keys: expect.arrayContaining(['arguments', 'causes', 'context', 'errorCode', 'errorType', 'message', 'nestedErrors', 'referenceToken', 'remediationMessage']),
+      });
+      expect(SddcError.safeParse(body).success, label).toBe(true);
+      expect(status, label).not.toBe(200);
+    }
+    expect(new Set(bodies.map(([, status]) => status))).toEqual(new Set([400, 401, 404, 409, 500]));
+  });
+
+  it('answers conform to the bindings models, including the fields the seed pages lack', async () => {
+    const conform = (model: string, body: unknown) => expect({ model, diff: bindingsDiff(body, model) }).toEqual({ model, diff: [] });
+    conform('TokenPair', (await login()).body);
+    conform('BackupConfiguration', (await call('GET', '/v1/system/backup-configuration')).body);
+    conform('BackupLocation', (await call('GET', `/v1/system/backup-configuration/backup-locations?serverIp=${SIM_SFTP_SERVER}`)).body);
+    conform('Validation', (await call('POST', '/v1/system/backup-configuration/validations', fixture('backup-configuration-spec.json'))).body);
+    const seen = new Set<string>();
+    const configTask = (await call('PATCH', '/v1/system/backup-configuration', { encryption: { passphrase: 'VMw@re1!VMw@re1!' } })).body;
+    conform('Task', configTask);
+    await poll(() => c1.getTask((configTask as { id: string }).id));
+    env.sim.faults.add({ product: 'sddc-manager', appliance: 'sddc-1', operation: 'startBackup', action: { kind: 'jobFailed', message: 'SFTP upload failed' } });
+    const started = (await call('POST', '/v1/backups/tasks', fixture('backup-spec.json'))).body as { id: string };
+    conform('BackupTask', started);
+    const running = (await call('GET', `/v1/tasks/${started.id}`)).body;
+    conform('Task', running);
+    keysDeep(running, seen);
+    await poll(() => c1.getTask(started.id));
+    const failed = (await call('GET', `/v1/tasks/${started.id}`)).body as { isRetryable: boolean; errors: { remediationUrl?: string }[] };
+    conform('Task', failed);
+    keysDeep(failed, seen);
+    expect(failed.isRetryable).toBe(true);
+    expect(failed.errors[0]?.remediationUrl).toMatch(/^https:\/\//);
+    const page = (await call('GET', '/v1/tasks')).body;
+    conform('PageOfTask', page);
+    keysDeep(page, seen);
+    // What the simulator used to leave out is sent now.
+    expect([...seen]).toEqual(expect.arrayContaining(['isRetryable', 'isCancellable', 'localizableDescriptionPack', 'bundle', 'messageKey', 'documentationLink', 'subTasks', 'stages', 'remediationUrl', 'label', 'resolutionStatus']));
+    const nested = (failed as unknown as { subTasks: { subTasks: unknown[] }[] }).subTasks.flatMap((s) => s.subTasks);
+    expect(nested.length).toBeGreaterThan(0);
+  });
+
+});
+
+describe('SDDC Manager client schemas against the 9.1.1.0 bindings', () => {
+  it('the client schemas accept what the bindings declare (every field absent or null) and refuse garbage', () => {
+    const allNull = (model: string, keep: Record<string, unknown> = {}) => ({ ...Object.fromEntries(Object.keys(BINDINGS.models[model]!).map((k) => [k, null])), ...keep });
+    const accepts: [string, z.ZodType, Record<string, unknown>?][] = [
+      ['Error', SddcError],
+      ['Task', Task, { id: 't-1', status: 'PENDING' }],
+      ['BackupTask', BackupTask, { id: 't-1', status: 'IN_PROGRESS' }],
+      ['PageOfTask', TaskList],
+      ['BackupConfiguration', BackupConfiguration],
+      ['BackupLocation', BackupLocationSchema],
+      ['Validation', ValidationSchema],
+    ];
+    for (const [model, schema, keep] of accepts) {
+      expect({ model, issues: schema.safeParse(allNull(model, keep)).error?.issues ?? [] }).toEqual({ model, issues: [] });
+      expect({ model, issues: schema.safeParse(keep ?? {}).error?.issues ?? [] }).toEqual({ model, issues: [] });
+    }
+    const garbage: [z.ZodType, unknown][] = [
+      [Task, { id: 't', status: 42 }],
+      [Task, { status: 'FAILED' }],
+      [Task, { id: 't', status: 'FAILED', isRetryable: 'yes' }],
+      [Task, { id: 't', status: 'FAILED', subTasks: [{ documentationLink: 'x' }] }],
+      [Task, { id: 't', status: 'FAILED', localizableDescriptionPack: { arguments: 'x' } }],
+      [TaskList, { elements: [{ id: 't', status: 'FAILED' }], pageMetadata: { pageNumber: 1.5 } }],
+      [BackupConfiguration, { isConfigured: 'yes' }],
+      [BackupLocationSchema, { port: 'twenty-two' }],
+      [ValidationSchema, { validationChecks: [{ nestedValidationChecks: [{ acknowledge: 'no' }] }] }],
+      [SddcError, { remediationUrl: 7 }],
+    ];
+    for (const [schema, value] of garbage) expect(schema.safeParse(value).success, JSON.stringify(value)).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
-import { isAbortError } from '../errors';
+import { ResourceBusy, WrongState, isAbortError } from '../errors';
 import { type HttpRequest, HttpTransport, type ParsedErrorBody } from '../http';
 import { SessionCore } from '../http-session';
 import type { Secret } from '../secrets';
@@ -8,13 +8,16 @@ import {
   AccessToken,
   BackupConfiguration,
   type BackupConfigurationSpec,
+  BackupLocation,
   BackupTask,
+  type PageMetadata,
   type RestoreSpec,
   SddcError,
   Task,
   TaskList,
   type TaskStatus,
   TokenPair,
+  Validation,
   normaliseTaskStatus,
 } from './schemas';
 
@@ -57,25 +60,56 @@ export const DEFAULT_REFRESH_BEFORE_EXPIRY_SECONDS = 120;
 export type SddcTask = Task & { status: TaskStatus; rawStatus: string };
 export type SddcBackupTask = BackupTask & { status: TaskStatus; rawStatus: string };
 
+/**
+ * Filters of `GET /v1/tasks`, sent as the query parameters the bindings declare
+ * (`Tasks.get_tasks`: taskType, taskStatus, resourceId, resourceType, completedAfter, taskName,
+ * limit, pageNumber, pageSize, orderBy, orderDirection). `type` and `status` are also applied
+ * here, so an appliance that ignores them cannot widen the answer.
+ */
 export interface TaskFilter {
-  /** Task `type`, e.g. `SDDCMANAGER_BACKUP` (exact match). */
+  /** Task `type`, e.g. `SDDCMANAGER_BACKUP` (exact match); sent as `taskType`. */
   type?: string;
-  /** Normalised status. */
+  /** Normalised status; sent as `taskStatus`. */
   status?: TaskStatus;
+  /** Tasks touching this resource id (`resourceId`). */
+  resourceId?: string;
+  /** Tasks touching resources of this type, e.g. `SDDC_MANAGER` (`resourceType`). */
+  resourceType?: string;
+  /** Tasks completed after this time, ms since the epoch (`completedAfter`, "time is in milliseconds"). */
+  completedAfterMs?: number;
+  /** Tasks whose name contains this text (`taskName`). */
+  taskName?: string;
+  /** At most this many elements (`limit`). */
+  limit?: number;
+  /** Page number (`pageNumber`) [uncertain: 0- or 1-based; the bindings do not say]. */
+  pageNumber?: number;
+  /** Page size (`pageSize`), at most 100 per the bindings. */
+  pageSize?: number;
+  /** Sort key (`orderBy`), e.g. `creationTimestamp` [uncertain: value set undeclared]. */
+  orderBy?: string;
+  /** `ASC` or `DESC` (`orderDirection`) [uncertain: value set undeclared]. */
+  orderDirection?: 'ASC' | 'DESC';
+}
+
+/** One page of `GET /v1/tasks`: the tasks that passed the filter, and the appliance's paging metadata. */
+export interface SddcTaskPage {
+  tasks: SddcTask[];
+  pageMetadata?: PageMetadata;
 }
 
 /** Messages of an Error, its causes and nested errors, depth first, without duplicates. */
 function errorMessages(e: SddcError, out: string[] = [], depth = 0): string[] {
-  const add = (m: string | undefined) => {
+  const add = (m: string | null | undefined) => {
     if (m && !out.includes(m)) out.push(m);
   };
   add(e.message);
   for (const c of e.causes ?? []) add(c.message);
+  for (const n of e.notifications ?? []) add(n.message);
   if (depth < 5) for (const n of e.nestedErrors ?? []) errorMessages(n, out, depth + 1);
   return out;
 }
 
-/** Reads the SDDC Manager Error model into the taxonomy's terms (reference §2.5). */
+/** Reads the SDDC Manager `Error` model (bindings `model_client.Error`) into the taxonomy's terms. */
 export function parseSddcError(body: unknown): ParsedErrorBody {
   const parsed = SddcError.safeParse(body);
   if (!parsed.success || typeof body !== 'object' || body === null || Array.isArray(body)) return {};
@@ -84,7 +118,9 @@ export function parseSddcError(body: unknown): ParsedErrorBody {
   if (e.errorCode) out.vmwareCode = e.errorCode;
   const messages = errorMessages(e);
   if (messages.length) out.messages = messages;
-  if (e.remediationMessage) out.remediation = e.remediationMessage;
+  // The bindings' `remediationUrl` ("URL string for remediation documentation link") is appended.
+  const remediation = [e.remediationMessage, e.remediationUrl && `See ${e.remediationUrl}`].filter(Boolean).join(' ');
+  if (remediation) out.remediation = remediation;
   return out;
 }
 
@@ -230,16 +266,53 @@ export class SddcManagerClient {
     return this.call({ operation: 'getBackupConfiguration', method: 'GET', path: '/v1/system/backup-configuration', signal }, BackupConfiguration);
   }
 
-  /** `PUT /v1/system/backup-configuration` (set): answers a Task (200 in 4.x–5.1, 202 in 5.2+). */
+  /**
+   * `PUT /v1/system/backup-configuration` (set): answers a Task. The bindings
+   * (`System.BackupConfiguration.set_backup_configuration`) declare 200 "Ok"; VCF 5.2+ doc pages
+   * list 202. Any 2xx with a Task is accepted.
+   */
   async setBackupConfiguration(spec: BackupConfigurationSpec, signal?: AbortSignal): Promise<SddcTask> {
     const task = await this.call({ operation: 'setBackupConfiguration', method: 'PUT', path: '/v1/system/backup-configuration', json: spec, signal }, Task);
     return this.readStatus(task, 'setBackupConfiguration');
   }
 
-  /** `PATCH /v1/system/backup-configuration` (update only what is given): answers a Task. */
+  /** `PATCH /v1/system/backup-configuration` (update only what is given): answers 202 "Accepted" with a Task (bindings). */
   async updateBackupConfiguration(spec: BackupConfigurationSpec, signal?: AbortSignal): Promise<SddcTask> {
     const task = await this.call({ operation: 'updateBackupConfiguration', method: 'PATCH', path: '/v1/system/backup-configuration', json: spec, signal }, Task);
     return this.readStatus(task, 'updateBackupConfiguration');
+  }
+
+  /**
+   * `POST /v1/system/backup-configuration/validations`: checks a configuration spec (SFTP
+   * reachability, SSH fingerprint, directory, passphrase) without applying it; 202 "Accepted"
+   * with a `Validation` (bindings). The bindings declare no operation to read a validation back
+   * by id, so the answer is all there is [uncertain: whether a real appliance answers a finished
+   * validation or one still IN_PROGRESS].
+   */
+  validateBackupConfiguration(spec: BackupConfigurationSpec, signal?: AbortSignal): Promise<Validation> {
+    return this.call(
+      { operation: 'validateBackupConfiguration', method: 'POST', path: '/v1/system/backup-configuration/validations', json: spec, signal },
+      Validation,
+    );
+  }
+
+  /**
+   * `GET /v1/system/backup-configuration/backup-locations?serverIp=&port=`: what the appliance
+   * sees at an SFTP server, notably its `sshFingerprint` (bindings
+   * `BackupLocations.get_backup_location`, 200 "Ok"; `port` is a string query parameter there).
+   * Use it to fill `sshFingerprint` in a backup configuration.
+   */
+  getBackupLocation(location: { server: string; port?: number }, signal?: AbortSignal): Promise<BackupLocation> {
+    return this.call(
+      {
+        operation: 'getBackupLocation',
+        method: 'GET',
+        path: '/v1/system/backup-configuration/backup-locations',
+        query: { serverIp: location.server, port: location.port },
+        signal,
+      },
+      BackupLocation,
+    );
   }
 
   // -------------------------------------------------------------------------------------------
@@ -260,49 +333,97 @@ export class SddcManagerClient {
   // -------------------------------------------------------------------------------------------
   // Tasks
 
-  /** `GET /v1/tasks/{id}`; NotFound for an unknown id. */
+  /** `GET /v1/tasks/{id}`; NotFound for an unknown id (404 "Task not found", bindings). */
   async getTask(id: string, signal?: AbortSignal): Promise<SddcTask> {
     const task = await this.call({ operation: 'getTask', method: 'GET', path: `/v1/tasks/${encodeURIComponent(id)}`, signal }, Task);
     return this.readStatus(task, 'getTask');
   }
 
   /**
-   * `GET /v1/tasks`, filtered. The filter is sent as query parameters and applied here as well,
-   * since which query filters an appliance honours is not documented. Only the tasks of the
-   * requested type have their status read, so an odd status on an unrelated task cannot fail
+   * `GET /v1/tasks`, filtered (see {@link TaskFilter}); the tasks of one page. Only the tasks of
+   * the requested type have their status read, so an odd status on an unrelated task cannot fail
    * the listing.
    */
   async listTasks(filter: TaskFilter = {}, signal?: AbortSignal): Promise<SddcTask[]> {
-    const list = await this.call(
-      { operation: 'listTasks', method: 'GET', path: '/v1/tasks', query: { type: filter.type, status: filter.status }, signal },
-      TaskList,
-    );
-    return list.elements
+    return (await this.listTasksPage(filter, signal)).tasks;
+  }
+
+  /** {@link listTasks} with the answer's `pageMetadata`. */
+  async listTasksPage(filter: TaskFilter = {}, signal?: AbortSignal): Promise<SddcTaskPage> {
+    const query = {
+      taskType: filter.type,
+      taskStatus: filter.status,
+      resourceId: filter.resourceId,
+      resourceType: filter.resourceType,
+      completedAfter: filter.completedAfterMs,
+      taskName: filter.taskName,
+      limit: filter.limit,
+      pageNumber: filter.pageNumber,
+      pageSize: filter.pageSize,
+      orderBy: filter.orderBy,
+      orderDirection: filter.orderDirection,
+    };
+    const list = await this.call({ operation: 'listTasks', method: 'GET', path: '/v1/tasks', query, signal }, TaskList);
+    const tasks = (list.elements ?? [])
       .filter((t) => filter.type === undefined || t.type === filter.type)
       .map((t) => this.readStatus(t, 'listTasks'))
       .filter((t) => filter.status === undefined || t.status === filter.status);
+    return { tasks, ...(list.pageMetadata ? { pageMetadata: list.pageMetadata } : {}) };
   }
 
   /**
-   * `PATCH /v1/tasks/{id}` (no body): retries a FAILED task. The answer is not documented
-   * (likely 202 with the task); when it has no task body, the task is read back.
+   * A 409 from retry or cancel is the bindings' "Task can not be retried/cancelled", a state
+   * refusal rather than a busy appliance: it becomes {@link WrongState} (not retried). Other
+   * errors are returned as they are.
+   */
+  private refusal(err: unknown, operation: 'retryTask' | 'cancelTask', id: string): unknown {
+    if (!(err instanceof ResourceBusy) || err.httpStatus !== 409) return err;
+    const retry = operation === 'retryTask';
+    return new WrongState(`task ${id} cannot be ${retry ? 'retried' : 'cancelled'} in its current state`, {
+      ...this.http.context(operation),
+      httpStatus: err.httpStatus,
+      vmwareCode: err.vmwareCode,
+      messages: err.messages,
+      remediation: retry ? 'only a FAILED task can be retried' : 'only an IN_PROGRESS task whose isCancellable is true can be cancelled',
+      cause: err,
+    });
+  }
+
+  /**
+   * `PATCH /v1/tasks/{id}` (no body): retries a FAILED task. The bindings (`Tasks.retry_task`)
+   * declare 200 "Task was retried successfully." with no body, 404 unknown task, 409 "Only a
+   * failed Task can be retried" (→ {@link WrongState}). The task is read back afterwards; a
+   * Task body, should a release send one, is used instead.
    */
   async retryTask(id: string, signal?: AbortSignal): Promise<SddcTask> {
     const path = `/v1/tasks/${encodeURIComponent(id)}`;
-    const body = await this.call({ operation: 'retryTask', method: 'PATCH', path, signal }, z.unknown());
+    let body: unknown;
+    try {
+      body = await this.call({ operation: 'retryTask', method: 'PATCH', path, signal }, z.unknown());
+    } catch (err) {
+      throw this.refusal(err, 'retryTask', id);
+    }
     if (body === undefined || body === null || typeof body === 'string') return this.getTask(id, signal);
     return this.readStatus(this.http.parse(Task, body, 'retryTask'), 'retryTask');
   }
 
-  /** `DELETE /v1/tasks/{id}`: cancels a task whose `isCancellable` is true; NotFound for an unknown id. */
+  /**
+   * `DELETE /v1/tasks/{id}`: cancels a task whose `isCancellable` is true. Bindings
+   * (`Tasks.cancel_task`): 200 "Task was cancelled successfully.", 404 unknown task
+   * ({@link NotFound}), 409 "Only a IN_PROGRESS task can be cancelled" ({@link WrongState}).
+   */
   async cancelTask(id: string, signal?: AbortSignal): Promise<void> {
-    await this.call({ operation: 'cancelTask', method: 'DELETE', path: `/v1/tasks/${encodeURIComponent(id)}`, signal }, z.unknown());
+    try {
+      await this.call({ operation: 'cancelTask', method: 'DELETE', path: `/v1/tasks/${encodeURIComponent(id)}`, signal }, z.unknown());
+    } catch (err) {
+      throw this.refusal(err, 'cancelTask', id);
+    }
   }
 
   // -------------------------------------------------------------------------------------------
   // Restore (authenticated per `restoreAuth`)
 
-  /** `POST /v1/restores/tasks` → 202 Task. */
+  /** `POST /v1/restores/tasks` → 202 "Accepted" Task (bindings `Restores.Tasks.start_restore`; errors 400, 500). */
   async startRestore(spec: RestoreSpec, signal?: AbortSignal): Promise<SddcTask> {
     const task = await this.call(
       { operation: 'startRestore', method: 'POST', path: '/v1/restores/tasks', json: spec, signal },
@@ -312,7 +433,11 @@ export class SddcManagerClient {
     return this.readStatus(task, 'startRestore');
   }
 
-  /** `GET /v1/restores/tasks/{id}`. Expect 503s and lost connections while services restart. */
+  /**
+   * `GET /v1/restores/tasks/{id}` → 200 Task. The bindings (`get_restore_task`) declare only 400
+   * and 500 as errors (no 404), so an unknown id is a 400: read its `errorCode`. Expect 503s and
+   * lost connections while services restart (not declared, but a restarting appliance answers so).
+   */
   async getRestoreTask(id: string, signal?: AbortSignal): Promise<SddcTask> {
     const task = await this.call(
       { operation: 'getRestoreTask', method: 'GET', path: `/v1/restores/tasks/${encodeURIComponent(id)}`, signal },
@@ -320,5 +445,22 @@ export class SddcManagerClient {
       this.opts.restoreAuth ?? 'bearer',
     );
     return this.readStatus(task, 'getRestoreTask');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Logout
+
+  /**
+   * `DELETE /v1/tokens/refresh-token` with the refresh-token id as a JSON string: invalidates
+   * the refresh token (bindings `Tokens.RefreshToken.invalidate_refresh_token`, 204 "No
+   * content", no errors declared) and forgets the tokens, so the next call logs in again. Sent
+   * without `Authorization`, like the refresh it revokes [uncertain: whether an appliance wants
+   * a bearer token here; a 401 answer from a real one would settle it]. A no-op before login.
+   */
+  async logout(signal?: AbortSignal): Promise<void> {
+    const refreshId = this.session.current?.value.refreshId;
+    this.session.clear();
+    if (!refreshId) return;
+    await this.http.send({ operation: 'tokenLogout', method: 'DELETE', path: '/v1/tokens/refresh-token', json: refreshId, signal });
   }
 }

@@ -1,188 +1,133 @@
 /**
- * A simulated SDDC Manager (reference §2): JWT access tokens with refresh, the backup
- * configuration, backup and restore tasks that progress over `jobSeconds`, resource locks,
- * the generic task API (list, get, retry, cancel), and the status spellings real appliances send.
+ * A simulated SDDC Manager: JWT access tokens with refresh and logout, the backup configuration
+ * (with validation and the SFTP fingerprint lookup), backup and restore tasks that progress over
+ * `jobSeconds`, resource locks, the generic task API (filtered list, get, retry, cancel), and the
+ * status spellings real appliances send. This file holds the appliance (state, authentication,
+ * task progress and rendering, routes); `simulator-errors.ts` the Error model answers,
+ * `simulator-backup-configuration.ts` the configuration, validation and fingerprint lookup,
+ * `simulator-tasks.ts` the task steps and the `GET /v1/tasks` query.
  *
- * Choices where the reference is uncertain (each is cheap to change):
- * - 401 bodies carry `errorCode: "Unauthorized"`: the spelling the official Python SDK filter
- *   compares (§2.1). 403 uses `FORBIDDEN` (an `Unauthorized` code would read as a 401).
- * - A backup or restore requested while another backup/restore task runs answers **409**
- *   `RESOURCE_LOCKED` (§2.5 lists 409 for lock conflicts; the exact errorCode is unverified).
- * - A backup requested before the backup configuration is set answers **400**
- *   `BACKUP_NOT_CONFIGURED` with a message and remediationMessage (exact code unknown, §2.2).
- * - Validation failures answer 400 `VALIDATION_FAILED`; retrying a task that is not FAILED
- *   answers 400 `TASK_NOT_RETRYABLE`; cancelling a task that is not cancellable answers 400
- *   `TASK_NOT_CANCELLABLE`; an unknown task id answers 404 `TASK_NOT_FOUND`.
+ * Contract: VMware's generated bindings, PyPI `vmware-sddc-manager` 9.1.1.0 (operation stubs in
+ * `vmware/sddc_manager/v1_client.py`, `v1/tokens_client.py`, `v1/tokens/access_token_client.py`,
+ * `v1/backups_client.py`, `v1/restores_client.py`, `v1/system_client.py`,
+ * `v1/system/backup_configuration_client.py`; models in `model_client.py`). Success codes below
+ * are the bindings' response descriptions ("Created" 201, "Ok" 200, "Accepted" 202, "No content"
+ * 204); error codes are the ones they declare, and every error answer is their `Error` model
+ * (errorCode, errorType, arguments, context, message, remediationMessage, causes, nestedErrors,
+ * referenceToken, and remediationUrl/label where there is something to link).
+ *
+ * | call | success | refusals |
+ * |---|---|---|
+ * | `POST /v1/tokens` | 201 TokenPair | 400 bad body, 401 bad credentials |
+ * | `PATCH /v1/tokens/access-token/refresh` | 200 JSON string | 404 unknown/expired refresh token |
+ * | `DELETE /v1/tokens/refresh-token` | 204 | 400 no id |
+ * | `GET/PUT/PATCH /v1/system/backup-configuration` | 200 / 200 Task / 202 Task | 400 |
+ * | `POST /v1/system/backup-configuration/validations` | 202 Validation | 400 bad body |
+ * | `GET /v1/system/backup-configuration/backup-locations` | 200 BackupLocation | 400 |
+ * | `POST /v1/backups/tasks` | 202 BackupTask | 400 (also while another task holds the locks) |
+ * | `GET /v1/tasks`, `GET /v1/tasks/{id}` | 200 PageOfTask / Task | 400 bad filter, 404 |
+ * | `PATCH /v1/tasks/{id}` (retry) | 200, no body | 404, 409 not FAILED |
+ * | `DELETE /v1/tasks/{id}` (cancel) | 200, no body | 404, 409 not IN_PROGRESS/cancellable |
+ * | `POST /v1/restores/tasks`, `GET /v1/restores/tasks/{id}` | 202 / 200 Task | 400 (unknown id too), 503 |
+ *
+ * Where the bindings and the VCF doc pages disagree, the bindings win (they are generated from
+ * the 9.1 spec, the pages are older): `POST /v1/tokens` answers 201 (pages: 200); `PUT` of the
+ * configuration 200 (5.2+ pages: 202); an unknown restore task id 400 (the bindings declare no
+ * 404 there); a refused refresh 404 (no 401 declared). The bindings declare 401/403 for no
+ * operation, yet bearer-authenticated calls obviously need them: those stay 401 with
+ * `errorCode: "Unauthorized"` (the spelling the official Python SDK's filter compares) and 403
+ * `FORBIDDEN`.
+ *
+ * Choices where VMware says nothing (each is cheap to change) [uncertain]:
+ * - A backup or restore requested while another backup/restore task runs answers **400**
+ *   `RESOURCE_LOCKED` (the bindings declare only 400/500 for both starts; the errorCode is
+ *   unverified, a real second POST would settle it). A backup before the configuration is set
+ *   answers 400 `BACKUP_NOT_CONFIGURED`.
+ * - Retrying a task that is not FAILED answers 409 `TASK_NOT_RETRYABLE`; cancelling one that is
+ *   not IN_PROGRESS/cancellable 409 `TASK_NOT_CANCELLABLE`; unknown ids 404 `TASK_NOT_FOUND`
+ *   (400 on the restore path); bad bodies 400 `VALIDATION_FAILED`.
+ * - A fresh appliance comes up with an SFTP backup location (`sftp.vcf.sim.local`) and the
+ *   passphrase {@link SIM_BACKUP_PASSPHRASE} configured, so a backup works without raw REST;
+ *   `{ backupConfigured: false }` (factory option, or the admin command) starts it unconfigured.
+ * - The fingerprint lookup answers `SHA256:<base64 of sha256(server:port)>` for any server, and
+ *   400 `SSH_CONNECTION_FAILED` for a server under `.invalid`. A PUT/PATCH does not check the
+ *   fingerprint it is given (tests send placeholders); the validation endpoint does, and answers
+ *   a finished Validation at once (the bindings declare no way to read one back).
+ * - `GET /v1/tasks` honours taskType, taskStatus (any spelling), resourceId, resourceType,
+ *   completedAfter (ms; SUCCESSFUL or FAILED tasks, as the bindings' parameter doc says),
+ *   taskName (contains, case-insensitive), orderBy (creationTimestamp, completionTimestamp,
+ *   name), orderDirection (ASC/DESC, default DESC: newest first), pageNumber (0-based),
+ *   pageSize (≤ 100, else 400) and limit; doLiveRefresh is ignored.
  * - Status spellings (deterministic): every task has a sequence number per appliance (the
- *   pre-existing automatic backup is #1). Answers to the calls that create or restart a task
- *   (POST backup/restore, PUT/PATCH configuration, PATCH retry) use the documented UPPER_SNAKE
- *   spelling. When a task is read (`GET /v1/tasks[/{id}]`, `GET /v1/restores/tasks/{id}`):
- *   restore tasks use upper case with a space (`IN PROGRESS`, as VMware's instance-recovery
- *   module polls for); other tasks with an even number use Title Case (`In Progress`,
- *   `Successful`, `Failed`, `Cancelled`, as in the official doc examples); odd numbers use
- *   UPPER_SNAKE. Subtasks and stages always use UPPER_SNAKE.
+ *   pre-existing automatic backup is #1). Answers to the calls that create a task (POST
+ *   backup/restore, PUT/PATCH configuration) use the documented UPPER_SNAKE spelling. When a
+ *   task is read (`GET /v1/tasks[/{id}]`, `GET /v1/restores/tasks/{id}`): restore tasks use
+ *   upper case with a space (`IN PROGRESS`, as VMware's instance-recovery module polls for);
+ *   other tasks with an even number use Title Case (`In Progress`, `Successful`, as in the
+ *   official doc examples); odd numbers UPPER_SNAKE. Subtasks and stages always UPPER_SNAKE.
+ * - Tasks carry `isRetryable` (FAILED), `isCancellable` (running backups), a
+ *   `localizableDescriptionPack`, subtasks with stages, nested subtasks and, when failed, a
+ *   `documentationLink`; the component/message keys and links are invented.
  * - Users: `administrator@vsphere.local` and `admin@local` log in with the appliance password.
  *   The restore endpoints also accept HTTP Basic for user `admin` with the same password (the
  *   OVA `BASIC_AUTH_PASSWORD` user PowerVCF uses; its name is uncertain).
- * - Refresh tokens live 24 h [uncertain]; access tokens `ctx.tokenTtlSeconds`. A `status 401`
- *   fault also revokes every access token issued so far (as a token-service restart would), so
- *   the client really has to re-authenticate; refresh tokens survive it.
- * - `PATCH /v1/tasks/{id}` answers 202 with the task; a retried task runs again from its first
- *   subtask. `DELETE /v1/tasks/{id}` answers 200 without a body. Only running backup tasks are
- *   cancellable.
+ * - Refresh tokens live 24 h; access tokens `ctx.tokenTtlSeconds`. A `status 401` fault also
+ *   revokes every access token issued so far (as a token-service restart would), so the client
+ *   really has to re-authenticate; refresh tokens survive it.
  * - While a restore runs, services restart: the first `GET /v1/restores/tasks/{id}` after the
- *   start answers 503. Query filters of `GET /v1/tasks` are ignored (their support is not
- *   documented), so clients must filter; tasks are listed newest first.
- * - Backup configuration changes apply at once and answer 202 with a short task
- *   (`BACKUP_CONFIGURATION` type [uncertain]); passwords and the passphrase are never echoed.
- *   Only backup and restore tasks are recorded with `ctx.recordJob` (and not the pre-existing
- *   automatic backup, which no client started).
+ *   start answers 503 (not declared by the bindings; a restarting appliance does it).
+ * - Configuration changes apply at once with a short task (`BACKUP_CONFIGURATION` type);
+ *   passwords and the passphrase are never echoed. Only backup and restore tasks are recorded
+ *   with `ctx.recordJob` (not the pre-existing automatic backup, which no client started).
  */
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { z } from 'zod';
 import type { SimAppliance, SimRequest, SimResponse, SimRoute, SimulatorContext } from '../simulator/types';
-import { type BackupLocation, type BackupSchedule, BackupConfigurationSpec, BackupSpec, RestoreSpec, type TaskStatus } from './schemas';
+import { BackupSpec, RestoreSpec, type TaskStatus } from './schemas';
+import {
+  SIM_BACKUP_PASSPHRASE,
+  SIM_SFTP_SERVER,
+  type StoredConfiguration,
+  checkBackupConfiguration,
+  defaultBackupConfiguration,
+  isBackupConfigured,
+  lookupBackupLocation,
+  proposedBackupConfiguration,
+  renderBackupConfiguration,
+  simSshFingerprint,
+  validateBackupConfiguration,
+} from './simulator-backup-configuration';
+import { CODE_STATUS, DOCS_URL, STATUS_CODE, SddcFault, sddcErrorBody, zodMessage } from './simulator-errors';
+import {
+  BACKUP_STEPS,
+  CONFIGURATION_STEPS,
+  RESTORE_STEPS,
+  type SimTask,
+  type Step,
+  backupFileName,
+  parseTaskListQuery,
+  selectTasks,
+  titleCase,
+} from './simulator-tasks';
 
-/** errorCode → HTTP status, for `error` faults. Unknown codes answer 400 (a validation error). */
-const CODE_STATUS: Record<string, number> = {
-  UNAUTHORIZED: 401,
-  UNAUTHENTICATED: 401,
-  NOTAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  TASK_NOT_FOUND: 404,
-  RESOURCE_LOCKED: 409,
-  RESOURCES_LOCKED: 409,
-  RESOURCE_BUSY: 409,
-  INTERNAL_SERVER_ERROR: 500,
-  SERVICE_UNAVAILABLE: 503,
-};
-/** HTTP status → errorCode, for `status` faults. */
-const STATUS_CODE: Record<number, string> = {
-  400: 'BAD_REQUEST',
-  401: 'Unauthorized',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  409: 'RESOURCE_LOCKED',
-  423: 'RESOURCE_LOCKED',
-  429: 'TOO_MANY_REQUESTS',
-  500: 'INTERNAL_SERVER_ERROR',
-  502: 'BAD_GATEWAY',
-  503: 'SERVICE_UNAVAILABLE',
-  504: 'GATEWAY_TIMEOUT',
-};
+export { SIM_BACKUP_PASSPHRASE, SIM_SFTP_SERVER, SddcFault, sddcErrorBody, simSshFingerprint };
+
+/** Options of one simulated SDDC Manager. */
+export interface SddcManagerSimulatorOptions {
+  /**
+   * Come up with an SFTP backup location and the passphrase {@link SIM_BACKUP_PASSPHRASE}
+   * configured, so that `POST /v1/backups/tasks` works at once. `false` starts unconfigured
+   * (for tests of that path).
+   * @default true
+   */
+  backupConfigured?: boolean;
+}
 
 const REFRESH_TOKEN_TTL_MS = 24 * 3600 * 1000;
 const LOGIN_USERS = ['administrator@vsphere.local', 'admin@local'];
 const BASIC_USER = 'admin';
 
-/** An Error-model answer: handlers throw it, the route wrapper renders it. */
-export class SddcFault extends Error {
-  constructor(
-    readonly status: number,
-    readonly errorCode: string,
-    message: string,
-    readonly remediationMessage?: string,
-    readonly causes: { type: string; message: string }[] = [],
-  ) {
-    super(message);
-  }
-}
-
-function referenceToken(): string {
-  return randomBytes(3).toString('hex').toUpperCase();
-}
-
-/** The Error model (§2.5). */
-export function sddcErrorBody(errorCode: string, message: string, opts: { remediationMessage?: string; causes?: { type: string; message: string }[]; context?: Record<string, string>; args?: string[] } = {}) {
-  return {
-    errorCode,
-    errorType: 'ERROR',
-    arguments: opts.args ?? [],
-    context: opts.context ?? {},
-    message,
-    ...(opts.remediationMessage ? { remediationMessage: opts.remediationMessage } : {}),
-    causes: opts.causes ?? [],
-    nestedErrors: [],
-    referenceToken: referenceToken(),
-  };
-}
-
-function titleCase(status: string): string {
-  return status
-    .split('_')
-    .map((w) => w.charAt(0) + w.slice(1).toLowerCase())
-    .join(' ');
-}
-
-function zodMessage(error: z.ZodError): string {
-  const issue = error.issues[0];
-  return `Invalid parameter ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`;
-}
-
-type TaskKind = 'backup' | 'restore' | 'configuration';
-
-interface Step {
-  name: string;
-  description: string;
-  type: string;
-}
-
-interface SimTask {
-  id: string;
-  seq: number;
-  kind: TaskKind;
-  type: string;
-  name: string;
-  createdMs: number;
-  startMs: number;
-  durationMs: number;
-  steps: readonly Step[];
-  /** Failure message: the task ends FAILED. */
-  fail?: string;
-  cancelledMs?: number;
-  retries: number;
-  /** Polls of `GET /v1/restores/tasks/{id}` still to answer 503. */
-  unavailablePolls: number;
-  backupFile?: string;
-}
-
-const BACKUP_STEPS: readonly Step[] = [
-  { name: 'Validate backup configuration', description: 'Validate the backup location and encryption settings', type: 'SDDCMANAGER_BACKUP_VALIDATE' },
-  { name: 'Back up SDDC Manager database', description: 'Dump the SDDC Manager database', type: 'SDDCMANAGER_BACKUP_DATABASE' },
-  { name: 'Back up SDDC Manager configuration', description: 'Archive the SDDC Manager configuration', type: 'SDDCMANAGER_BACKUP_CONFIGURATION' },
-  { name: 'Transfer backup', description: 'Encrypt the backup and upload it to the SFTP server', type: 'SDDCMANAGER_BACKUP_TRANSFER' },
-];
-/** The restore steps VMware's progress file lists (§2.3). */
-const RESTORE_STEPS: readonly Step[] = [
-  'ExtractSDDCManagerBackup',
-  'StopSDDCManagerServices',
-  'RestoreSDDCManagerConfiguration',
-  'RestoreSDDCManagerDatabase',
-  'StartSDDCManagerServices',
-  'RestoreSDDCSystemConfiguration',
-  'PostRestoreRemediation',
-  'UnquiesceSystem',
-].map((name) => ({ name, description: name.replace(/([a-z])([A-Z])/g, '$1 $2').replace('SDDCManager', 'SDDC Manager '), type: `SDDCMANAGER_RESTORE_${name.toUpperCase()}` }));
-const CONFIGURATION_STEPS: readonly Step[] = [
-  { name: 'Validate backup location', description: 'Connect to the SFTP server and check the directory is writable', type: 'BACKUP_CONFIGURATION_VALIDATE' },
-  { name: 'Save backup configuration', description: 'Store the backup configuration', type: 'BACKUP_CONFIGURATION_SAVE' },
-];
-
-interface StoredConfiguration {
-  backupLocations: BackupLocation[];
-  backupSchedules: BackupSchedule[];
-  passphrase?: string;
-}
-
 function b64json(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-/** `vcf-backup-<fqdn-with-dashes>-YYYY-MM-DD-HH-MM-SS.tar.gz` (§2.3). */
-function backupFileName(fqdn: string, ms: number): string {
-  const stamp = new Date(ms).toISOString().slice(0, 19).replace(/[T:]/g, '-');
-  return `vcf-backup-${fqdn.replace(/\./g, '-')}-${stamp}.tar.gz`;
 }
 
 export class SddcManagerAppliance implements SimAppliance {
@@ -202,11 +147,12 @@ export class SddcManagerAppliance implements SimAppliance {
   private configuration?: StoredConfiguration;
   private nextJobFails?: string;
 
-  constructor(index: number, ctx: SimulatorContext) {
+  constructor(index: number, ctx: SimulatorContext, opts: SddcManagerSimulatorOptions = {}) {
     this.name = `sddc-${index}`;
     this.fqdn = `sddc-${index}.vcf.sim.local`;
     this.ctx = ctx;
     this.password = `Sim-${randomBytes(6).toString('hex')}!${index}`;
+    if (opts.backupConfigured ?? true) this.configuration = defaultBackupConfiguration(this.fqdn);
     // An automatic backup from before (takeBackupOnStateChange): clients must filter GET /v1/tasks.
     const created = ctx.now() - 24 * 3600 * 1000;
     this.addTask({ kind: 'backup', type: 'SDDCMANAGER_BACKUP', name: 'SDDC Manager Backup', steps: BACKUP_STEPS, startMs: created, durationMs: Math.max(1, ctx.jobSeconds * 1000) });
@@ -215,11 +161,11 @@ export class SddcManagerAppliance implements SimAppliance {
   // -------------------------------------------------------------------------------------------
   // SimAppliance
 
-  errorResponse(error: string | undefined, status: number | undefined, message: string): SimResponse {
+  errorResponse(error: string | undefined, status: number | undefined, message: string, path?: string): SimResponse {
     const code = error ?? (status !== undefined ? STATUS_CODE[status] : undefined) ?? 'INTERNAL_SERVER_ERROR';
     const httpStatus = status ?? CODE_STATUS[code.toUpperCase()] ?? 400;
     if (httpStatus === 401) this.expireAccessTokens();
-    return { status: httpStatus, body: sddcErrorBody(code, message) };
+    return { status: httpStatus, body: sddcErrorBody(code, message, path ? { context: { path } } : {}) };
   }
 
   failNextJob(message: string): void {
@@ -235,21 +181,31 @@ export class SddcManagerAppliance implements SimAppliance {
       else if (Array.isArray(copy.elements) && copy.elements.length) copy.elements = [{ ...(copy.elements[0] as object), status: 42 }, ...copy.elements.slice(1)];
       else if ('accessToken' in copy) copy.accessToken = 42;
       else if ('isConfigured' in copy) copy.isConfigured = 'yes';
+      else if ('sshFingerprint' in copy) copy.sshFingerprint = 42;
+      else if ('validationChecks' in copy) copy.validationChecks = 'none';
       else copy.elements = 42;
       return { ...res, body: copy };
     }
     return { ...res, body: { unexpected: true } };
   }
 
-  /** Revokes every access token issued so far (refresh tokens stay valid). */
-  /** Admin knobs: `{"expireAccessTokens": true}`, `{"revokeRefreshTokens": true}`. */
+  /**
+   * Admin knobs: `{"expireAccessTokens": true}`, `{"revokeRefreshTokens": true}`,
+   * `{"backupConfigured": false}` (forget the backup configuration) or `true` (back to the
+   * default one). Answers `{backupConfigured}`.
+   */
   admin(command: Record<string, unknown>): unknown {
-    const { expireAccessTokens, revokeRefreshTokens, ...rest } = command;
-    if (Object.keys(rest).length) throw new Error(`unknown SDDC Manager admin command ${Object.keys(rest).join(', ')}; use expireAccessTokens or revokeRefreshTokens`);
+    const { expireAccessTokens, revokeRefreshTokens, backupConfigured, ...rest } = command;
+    if (Object.keys(rest).length) throw new Error(`unknown SDDC Manager admin command ${Object.keys(rest).join(', ')}; use expireAccessTokens, revokeRefreshTokens or backupConfigured`);
+    if (backupConfigured !== undefined && typeof backupConfigured !== 'boolean') throw new Error('backupConfigured must be true or false');
     if (expireAccessTokens === true) this.expireAccessTokens();
     if (revokeRefreshTokens === true) this.revokeRefreshTokens();
-    return {};
+    if (backupConfigured === true) this.configuration = defaultBackupConfiguration(this.fqdn);
+    if (backupConfigured === false) this.configuration = undefined;
+    return { backupConfigured: this.isConfigured() };
   }
+
+  /** Revokes every access token issued so far (refresh tokens stay valid). */
 
   expireAccessTokens(): void {
     this.accessTokens.clear();
@@ -323,19 +279,41 @@ export class SddcManagerAppliance implements SimAppliance {
     }
     const refreshId = randomUUID();
     this.refreshTokens.set(refreshId, { user: body.username, expiresMs: this.ctx.now() + REFRESH_TOKEN_TTL_MS });
-    return { status: 200, body: { accessToken: this.issueAccessToken(body.username), refreshToken: { id: refreshId } } };
+    // 201 "Created" (bindings `Tokens.create_token`); the VCF doc pages say 200.
+    return { status: 201, body: { accessToken: this.issueAccessToken(body.username), refreshToken: { id: refreshId } } };
   }
 
-  /** Accepts the id as a JSON string (`"id"`, the docs), a bare id (PowerVCF) or `{id}`. */
-  private refresh(req: SimRequest): SimResponse {
-    const body = req.body;
+  /** The refresh-token id of a refresh or logout body: a JSON string (`"id"`), a bare id (PowerVCF) or `{id}`. */
+  private refreshIdOf(body: unknown): string | undefined {
     const id = typeof body === 'string' ? body.trim().replace(/^"|"$/g, '') : body && typeof body === 'object' ? (body as { id?: unknown }).id : undefined;
-    const entry = typeof id === 'string' ? this.refreshTokens.get(id) : undefined;
+    return typeof id === 'string' && id ? id : undefined;
+  }
+
+  /**
+   * `PATCH /v1/tokens/access-token/refresh` → 200 with the access token as a JSON string. An
+   * unknown, revoked or expired refresh token answers 404 (the bindings declare 400/404/500 and
+   * no 401 here; the errorCode is the simulator's).
+   */
+  private refresh(req: SimRequest): SimResponse {
+    const id = this.refreshIdOf(req.body);
+    if (!id) throw new SddcFault(400, 'VALIDATION_FAILED', 'Invalid parameter: the refresh token id is required.', 'Send the refresh token id as a JSON string.');
+    const entry = this.refreshTokens.get(id);
     if (!entry || entry.expiresMs <= this.ctx.now()) {
-      if (typeof id === 'string') this.refreshTokens.delete(id);
-      throw new SddcFault(401, 'Unauthorized', 'The refresh token is invalid or has expired.', 'Log in again with POST /v1/tokens.');
+      this.refreshTokens.delete(id);
+      throw new SddcFault(404, 'REFRESH_TOKEN_NOT_FOUND', 'The refresh token is invalid or has expired.', 'Log in again with POST /v1/tokens.');
     }
     return { status: 200, body: this.issueAccessToken(entry.user) };
+  }
+
+  /**
+   * `DELETE /v1/tokens/refresh-token` → 204 (bindings `invalidate_refresh_token`, no errors
+   * declared): an unknown id is answered 204 too (the token is invalid either way).
+   */
+  private logout(req: SimRequest): SimResponse {
+    const id = this.refreshIdOf(req.body);
+    if (!id) throw new SddcFault(400, 'VALIDATION_FAILED', 'Invalid parameter: the refresh token id is required.', 'Send the refresh token id as a JSON string.');
+    this.refreshTokens.delete(id);
+    return { status: 204 };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -366,21 +344,29 @@ export class SddcManagerAppliance implements SimAppliance {
     return undefined;
   }
 
+  /** 400 `RESOURCE_LOCKED` while a backup/restore runs (the bindings declare only 400/500 for the starts). */
   private checkLocks(what: string): void {
     const holder = this.lockHolder();
     if (holder) {
-      throw new SddcFault(409, 'RESOURCE_LOCKED', `Unable to ${what}: the resources are locked by task ${holder.name} (${holder.id}).`, 'Wait for the running task to finish and try again.');
+      throw new SddcFault(400, 'RESOURCE_LOCKED', `Unable to ${what}: the resources are locked by task ${holder.name} (${holder.id}).`, 'Wait for the running task to finish and try again.', [], {
+        context: { lockedBy: holder.id },
+        args: [holder.id],
+      });
     }
   }
 
   private taskError(t: SimTask, message: string) {
     const code = t.kind === 'backup' ? 'SDDCMANAGER_BACKUP_FAILED' : t.kind === 'restore' ? 'SDDCMANAGER_RESTORE_FAILED' : 'BACKUP_CONFIGURATION_FAILED';
-    return sddcErrorBody(code, message, {
-      remediationMessage: 'Fix the cause, then retry the task (PATCH /v1/tasks/{id}).',
-      causes: [{ type: 'com.vmware.evo.sddc.orchestrator.exceptions.OrchProcessingException', message }],
-      context: { taskId: t.id },
-      args: [t.id],
-    });
+    return {
+      ...sddcErrorBody(code, message, {
+        remediationMessage: 'Fix the cause, then retry the task (PATCH /v1/tasks/{id}).',
+        remediationUrl: DOCS_URL,
+        causes: [{ type: 'com.vmware.evo.sddc.orchestrator.exceptions.OrchProcessingException', message }],
+        context: { taskId: t.id },
+        args: [t.id],
+      }),
+      label: t.kind === 'restore' ? 'Restore failed' : t.kind === 'backup' ? 'Backup failed' : 'Backup configuration failed',
+    };
   }
 
   private resources() {
@@ -426,12 +412,34 @@ export class SddcManagerAppliance implements SimAppliance {
         errors,
         resources: this.resources(),
         stages: [{ name: step.name, description, type: step.type, status: st, ...times, errors }],
-        subTasks: [],
+        subTasks: (step.children ?? []).map((child, j, all) => this.childSubTask(child, st, j, all.length, times)),
+        ...(st === 'FAILED' ? { documentationLink: { url: DOCS_URL, label: 'Troubleshooting backup and restore' } } : {}),
       };
     });
   }
 
-  /** The full Task (seed 001 shape). */
+  /** A nested subtask: the parent's status, spread over the children (first running, last failing). */
+  private childSubTask(step: Step, parent: TaskStatus, j: number, n: number, times: { creationTimestamp?: string; completionTimestamp?: string }) {
+    let st: TaskStatus = parent;
+    if (parent === 'IN_PROGRESS' || parent === 'CANCELLED') st = j === 0 ? parent : 'PENDING';
+    else if (parent === 'FAILED') st = j === n - 1 ? 'FAILED' : 'SUCCESSFUL';
+    const started = st !== 'PENDING';
+    const done = started && st !== 'IN_PROGRESS';
+    return {
+      name: step.name,
+      description: step.description,
+      type: step.type,
+      status: st,
+      ...(started && times.creationTimestamp ? { creationTimestamp: times.creationTimestamp } : {}),
+      ...(done && times.completionTimestamp ? { completionTimestamp: times.completionTimestamp } : {}),
+      errors: [],
+      resources: this.resources(),
+      stages: [],
+      subTasks: [],
+    };
+  }
+
+  /** The full Task (bindings `model_client.Task`). */
   renderTask(t: SimTask, mode: 'create' | 'read' = 'read') {
     const { status, endMs } = this.taskState(t);
     if (t.kind === 'backup' && status === 'SUCCESSFUL') t.backupFile ??= backupFileName(this.fqdn, t.startMs + t.durationMs);
@@ -439,15 +447,23 @@ export class SddcManagerAppliance implements SimAppliance {
     return {
       id: t.id,
       name: t.name,
+      localizableDescriptionPack: {
+        component: 'com.vmware.vcf.backuprestore',
+        messageKey: `${t.type.toLowerCase()}.task.name`,
+        arguments: [this.fqdn],
+        message: t.name,
+        bundle: 'com.vmware.vcf.backuprestore.messages',
+      },
       type: t.type,
       status: this.renderStatus(t, status, mode),
       creationTimestamp: new Date(t.createdMs).toISOString(),
       ...(endMs !== undefined ? { completionTimestamp: new Date(endMs).toISOString() } : {}),
-      isCancellable: t.kind === 'backup' && status === 'IN_PROGRESS',
-      ...(resolutionStatus ? { resolutionStatus } : {}),
+      subTasks: this.subTasks(t, status, endMs),
       errors: status === 'FAILED' && t.fail ? [this.taskError(t, t.fail)] : [],
       resources: this.resources(),
-      subTasks: this.subTasks(t, status, endMs),
+      ...(resolutionStatus ? { resolutionStatus } : {}),
+      isCancellable: t.kind === 'backup' && status === 'IN_PROGRESS',
+      isRetryable: status === 'FAILED',
     };
   }
 
@@ -461,35 +477,13 @@ export class SddcManagerAppliance implements SimAppliance {
   // Backup configuration
 
   private isConfigured(): boolean {
-    return !!this.configuration && this.configuration.backupLocations.length > 0 && !!this.configuration.passphrase;
+    return isBackupConfigured(this.configuration);
   }
 
-  private renderConfiguration() {
-    const c = this.configuration;
-    return {
-      backupLocations: (c?.backupLocations ?? []).map(({ password: _password, ...rest }) => rest),
-      backupSchedules: c?.backupSchedules ?? [],
-      isConfigured: this.isConfigured(),
-    };
-  }
-
+  /** PUT answers 200 "Ok", PATCH 202 "Accepted", both with a Task (bindings; VCF 5.2+ pages list 202 for both). */
   private configure(req: SimRequest, replace: boolean): SimResponse {
-    const parsed = BackupConfigurationSpec.safeParse(req.body);
-    if (!parsed.success) throw new SddcFault(400, 'VALIDATION_FAILED', zodMessage(parsed.error), 'Correct the backup configuration.');
-    const spec = parsed.data;
-    const base: StoredConfiguration = replace ? { backupLocations: [], backupSchedules: [] } : structuredClone(this.configuration ?? { backupLocations: [], backupSchedules: [] });
-    const next: StoredConfiguration = {
-      backupLocations: spec.backupLocations ?? base.backupLocations,
-      backupSchedules: spec.backupSchedules ?? base.backupSchedules,
-      passphrase: spec.encryption?.passphrase ?? base.passphrase,
-    };
-    if (!next.backupLocations.length || !next.passphrase) {
-      throw new SddcFault(400, 'VALIDATION_FAILED', 'Invalid parameter: a backup location and an encryption passphrase are required.', 'Send backupLocations and encryption.passphrase.');
-    }
-    for (const [i, loc] of next.backupLocations.entries()) {
-      if (loc.protocol.toUpperCase() !== 'SFTP') throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter backupLocations.${i}.protocol: only SFTP is supported.`);
-      if (!loc.password) throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter backupLocations.${i}.password: required.`);
-    }
+    const next = proposedBackupConfiguration(req.body, this.configuration, replace);
+    checkBackupConfiguration(next);
     const task = this.addTask({
       kind: 'configuration',
       type: 'BACKUP_CONFIGURATION',
@@ -498,7 +492,7 @@ export class SddcManagerAppliance implements SimAppliance {
       durationMs: Math.min(1000, Math.max(1, (this.ctx.jobSeconds * 1000) / 5)),
     });
     if (!task.fail) this.configuration = { ...next, backupLocations: next.backupLocations.map((l) => ({ port: 22, ...l })) };
-    return { status: 202, body: this.renderTask(task, 'create') };
+    return { status: replace ? 200 : 202, body: this.renderTask(task, 'create') };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -518,7 +512,7 @@ export class SddcManagerAppliance implements SimAppliance {
     const task = this.addTask({ kind: 'backup', type: 'SDDCMANAGER_BACKUP', name: 'SDDC Manager Backup', steps: BACKUP_STEPS, durationMs: Math.max(1, this.ctx.jobSeconds * 1000) });
     this.ctx.recordJob({ product: 'sddc-manager', appliance: this.name, kind: 'backup', id: task.id, label: task.name });
     const full = this.renderTask(task, 'create');
-    // BackupTask (seed 004): {id, name, status, resources, errors}.
+    // BackupTask (bindings `model_client.BackupTask`): {id, name, status, resources, errors}.
     return { status: 202, body: { id: full.id, name: full.name, status: full.status, resources: full.resources, errors: full.errors } };
   }
 
@@ -532,38 +526,47 @@ export class SddcManagerAppliance implements SimAppliance {
     return { status: 202, body: this.renderTask(task, 'create') };
   }
 
+  /** Unknown ids answer 400: `get_restore_task` declares 400/500 and no 404 (bindings). */
   private getRestoreTask(req: SimRequest): SimResponse {
-    const t = this.task(req.params.id);
-    if (t.kind !== 'restore') throw new SddcFault(404, 'TASK_NOT_FOUND', `Restore task not found: ${t.id}`, 'Check the restore task id.');
+    const t = req.params.id ? this.tasks.get(req.params.id) : undefined;
+    if (t?.kind !== 'restore') throw new SddcFault(400, 'TASK_NOT_FOUND', `Restore task not found: ${req.params.id}`, 'Check the restore task id.');
     if (t.unavailablePolls > 0) {
       t.unavailablePolls--;
-      return { status: 503, body: sddcErrorBody('SERVICE_UNAVAILABLE', 'SDDC Manager services are restarting.') };
+      return { status: 503, body: sddcErrorBody('SERVICE_UNAVAILABLE', 'SDDC Manager services are restarting.', { remediationMessage: 'Poll again in a minute.' }) };
     }
     return { status: 200, body: this.renderTask(t) };
   }
 
+  /**
+   * `PATCH /v1/tasks/{id}` → 200, no body (bindings `retry_task`: "Task was retried
+   * successfully."); 409 "Only a failed Task can be retried". The task runs again from its first
+   * subtask.
+   */
   private retryTask(req: SimRequest): SimResponse {
     const t = this.task(req.params.id);
     const { status } = this.taskState(t);
-    if (status !== 'FAILED') throw new SddcFault(400, 'TASK_NOT_RETRYABLE', `Task ${t.id} is ${status}: only a FAILED task can be retried.`, 'Retry only failed tasks.');
+    if (status !== 'FAILED') throw new SddcFault(409, 'TASK_NOT_RETRYABLE', `Task can not be retried. Only a failed Task can be retried. Task ${t.id} is ${status}.`, 'Retry only failed tasks.');
     if (t.kind !== 'configuration') this.checkLocks('retry the task');
     t.startMs = this.ctx.now();
     t.retries++;
     t.fail = this.nextJobFails;
     this.nextJobFails = undefined;
-    return { status: 202, body: this.renderTask(t, 'create') };
+    return { status: 200 };
   }
 
+  /** `DELETE /v1/tasks/{id}` → 200, no body; 409 "Only a IN_PROGRESS task can be cancelled" (bindings `cancel_task`). */
   private cancelTask(req: SimRequest): SimResponse {
     const t = this.task(req.params.id);
-    if (!this.renderTask(t).isCancellable) throw new SddcFault(400, 'TASK_NOT_CANCELLABLE', `Task ${t.id} cannot be cancelled.`, 'Only a running task whose isCancellable is true can be cancelled.');
+    if (!this.renderTask(t).isCancellable) throw new SddcFault(409, 'TASK_NOT_CANCELLABLE', `Task can not be cancelled. Only a IN_PROGRESS task can be cancelled. Task ${t.id} is ${this.taskState(t).status}.`, 'Only a running task whose isCancellable is true can be cancelled.');
     t.cancelledMs = this.ctx.now();
     return { status: 200 };
   }
 
-  private listTasks(): SimResponse {
-    const elements = [...this.tasks.values()].sort((a, b) => b.createdMs - a.createdMs || b.seq - a.seq).map((t) => this.renderTask(t));
-    return { status: 200, body: { elements, pageMetadata: { pageNumber: 0, pageSize: elements.length, totalElements: elements.length, totalPages: 1 } } };
+  /** `GET /v1/tasks` with the bindings' filters (see the file comment) → 200 PageOfTask. */
+  private listTasks(req: SimRequest): SimResponse {
+    const rows = [...this.tasks.values()].map((t) => ({ t, ...this.taskState(t) }));
+    const { page, pageMetadata } = selectTasks(rows, parseTaskListQuery(req.query), this.resources());
+    return { status: 200, body: { elements: page.map(({ t }) => this.renderTask(t)), pageMetadata } };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -579,9 +582,7 @@ export class SddcManagerAppliance implements SimAppliance {
           if (auth !== 'none') this.authenticate(req, auth === 'bearerOrBasic');
           return handler(req);
         } catch (err) {
-          if (err instanceof SddcFault) {
-            return { status: err.status, body: sddcErrorBody(err.errorCode, err.message, { remediationMessage: err.remediationMessage, causes: err.causes }) };
-          }
+          if (err instanceof SddcFault) return { status: err.status, body: sddcErrorBody(err.errorCode, err.message, err.extras) };
           throw err;
         }
       },
@@ -592,11 +593,14 @@ export class SddcManagerAppliance implements SimAppliance {
     return [
       this.route('POST', '/v1/tokens', 'tokenCreate', 'none', (req) => this.login(req)),
       this.route('PATCH', '/v1/tokens/access-token/refresh', 'tokenRefresh', 'none', (req) => this.refresh(req)),
-      this.route('GET', '/v1/system/backup-configuration', 'getBackupConfiguration', 'bearer', () => ({ status: 200, body: this.renderConfiguration() })),
+      this.route('DELETE', '/v1/tokens/refresh-token', 'tokenLogout', 'none', (req) => this.logout(req)),
+      this.route('GET', '/v1/system/backup-configuration', 'getBackupConfiguration', 'bearer', () => ({ status: 200, body: renderBackupConfiguration(this.configuration) })),
       this.route('PUT', '/v1/system/backup-configuration', 'setBackupConfiguration', 'bearer', (req) => this.configure(req, true)),
       this.route('PATCH', '/v1/system/backup-configuration', 'updateBackupConfiguration', 'bearer', (req) => this.configure(req, false)),
+      this.route('POST', '/v1/system/backup-configuration/validations', 'validateBackupConfiguration', 'bearer', (req) => ({ status: 202, body: validateBackupConfiguration(proposedBackupConfiguration(req.body, this.configuration, false)) })),
+      this.route('GET', '/v1/system/backup-configuration/backup-locations', 'getBackupLocation', 'bearer', (req) => ({ status: 200, body: lookupBackupLocation(req.query) })),
       this.route('POST', '/v1/backups/tasks', 'startBackup', 'bearer', (req) => this.startBackup(req)),
-      this.route('GET', '/v1/tasks', 'listTasks', 'bearer', () => this.listTasks()),
+      this.route('GET', '/v1/tasks', 'listTasks', 'bearer', (req) => this.listTasks(req)),
       this.route('GET', '/v1/tasks/:id', 'getTask', 'bearer', (req) => ({ status: 200, body: this.renderTask(this.task(req.params.id)) })),
       this.route('PATCH', '/v1/tasks/:id', 'retryTask', 'bearer', (req) => this.retryTask(req)),
       this.route('DELETE', '/v1/tasks/:id', 'cancelTask', 'bearer', (req) => this.cancelTask(req)),
@@ -606,6 +610,7 @@ export class SddcManagerAppliance implements SimAppliance {
   }
 }
 
-export function createSddcManagerAppliance(index: number, ctx: SimulatorContext): SddcManagerAppliance {
-  return new SddcManagerAppliance(index, ctx);
+/** The `sddc-manager` factory of the simulator; pass `opts` through a custom factory (e.g. `{ backupConfigured: false }`). */
+export function createSddcManagerAppliance(index: number, ctx: SimulatorContext, opts: SddcManagerSimulatorOptions = {}): SddcManagerAppliance {
+  return new SddcManagerAppliance(index, ctx, opts);
 }
