@@ -1,5 +1,6 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { type ClientRequest, request as httpRequest } from 'node:http';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { type Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SimulatorInfo } from '../src/simulator/server';
-import { startSimulator } from '../src/simulator/server';
+import { MAX_BODY_BYTES, startSimulator } from '../src/simulator/server';
 import { VcenterClient } from '../src/vcenter/client';
 import { Secret } from '../src/secrets';
 import { createDispatcher } from '../src/tls';
@@ -129,5 +130,117 @@ describe('simulator admin endpoint', () => {
     } finally {
       await sim.close();
     }
+  });
+});
+
+/** A raw HTTP request: resolves with the status (and body) as soon as the server answers, even mid-upload. */
+function rawRequest(url: string, opts: { method: string; headers?: Record<string, string | number>; write?: (req: ClientRequest) => void }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: opts.method, headers: opts.headers }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    // The server closes the connection after a 413; a write still under way may fail after the answer.
+    req.on('error', reject);
+    if (opts.write) opts.write(req);
+    else req.flushHeaders();
+  });
+}
+
+describe('simulator hardening', () => {
+  it('answers 413 to a body over 1 MiB before authentication, whether declared or streamed', async () => {
+    const sim = await startSimulator({ http: true });
+    try {
+      const login = `${sim.info.vcenter[0]!.url}/api/session`;
+      // Declared: answered from the headers alone (the body is never sent).
+      const declared = await rawRequest(login, { method: 'POST', headers: { 'content-length': MAX_BODY_BYTES + 1, 'content-type': 'application/json' } });
+      expect(declared.status).toBe(413);
+      // Streamed without a length: counted while it arrives.
+      const streamed = await rawRequest(login, {
+        method: 'POST',
+        headers: { 'transfer-encoding': 'chunked' },
+        write: (req) => {
+          const chunk = Buffer.alloc(64 * 1024, 0x61);
+          let sent = 0;
+          const pump = (): void => {
+            while (sent <= MAX_BODY_BYTES + chunk.length && !req.destroyed) {
+              sent += chunk.length;
+              if (!req.write(chunk)) return void req.once('drain', pump);
+            }
+          };
+          pump();
+        },
+      });
+      expect(streamed.status).toBe(413);
+      const admin = await rawRequest(`${sim.info.admin}/faults`, { method: 'POST', headers: { 'content-length': 2 * MAX_BODY_BYTES } });
+      expect(admin.status).toBe(413);
+      expect(sim.counters().calls).toEqual({});
+      // A body under the bound still reaches the route (401: no credentials).
+      expect((await json(login, { method: 'POST', body: { pad: 'x'.repeat(1000) } })).status).toBe(401);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('answers 400, not 500, to malformed percent-encoding in the path or the query', async () => {
+    const sim = await startSimulator({ http: true });
+    try {
+      const vc = sim.info.vcenter[0]!.url;
+      for (const target of [`${vc}/api/appliance/recovery/backup/job/%zz`, `${vc}/api/appliance/recovery/backup/job?x=%E0%A4%A`, `${vc}/api/session?%`, `${sim.info.admin}/faults%`]) {
+        const res = await rawRequest(target, { method: 'GET' });
+        expect(res.status, target).toBe(400);
+        expect(res.body, target).toContain('malformed percent-encoding');
+      }
+      // Well-formed encoding still routes.
+      expect((await rawRequest(`${vc}/api/appliance/recovery/backup/job/a%20b`, { method: 'GET' })).status).toBe(401);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('rejects admin fault rules with a bad status, delay or count, naming the field', async () => {
+    const sim = await startSimulator({ http: true });
+    try {
+      const cases: [unknown, string][] = [
+        [{ operation: '*', action: { kind: 'status', status: 42 } }, 'fault.action.status'],
+        [{ operation: '*', action: { kind: 'status', status: 600 } }, 'fault.action.status'],
+        [{ operation: '*', action: { kind: 'status', status: '503' } }, 'fault.action.status'],
+        [{ operation: '*', action: { kind: 'error', error: 'X', status: 1000 } }, 'fault.action.status'],
+        [{ operation: '*', action: { kind: 'delay', ms: -1 } }, 'fault.action.ms'],
+        [{ operation: '*', action: { kind: 'delay', ms: '10' } }, 'fault.action.ms'],
+        [{ operation: '*', count: 0, action: { kind: 'reset' } }, 'fault.count'],
+        [{ operation: '*', count: 1.5, action: { kind: 'reset' } }, 'fault.count'],
+        [{ operation: '*', count: '2', action: { kind: 'reset' } }, 'fault.count'],
+      ];
+      for (const [rule, field] of cases) {
+        const res = await json(`${sim.info.admin}/faults`, { method: 'POST', body: rule });
+        expect(res, JSON.stringify(rule)).toEqual({ status: 400, body: { error: expect.stringContaining(field) } });
+      }
+      expect((await json(`${sim.info.admin}/faults`)).body).toEqual([]);
+      const ok = await json(`${sim.info.admin}/faults`, { method: 'POST', body: { operation: '*', count: 3, action: { kind: 'delay', ms: 0 } } });
+      expect(ok.status).toBe(201);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('keeps fixed credentials: one password for all, or one per appliance; a key naming no appliance is refused', async () => {
+    const sim = await startSimulator({ http: true, vcenters: 2, vcdas: 1, credentials: { password: 'Fixed-Pw1!', appliances: { 'vcenter/vc-2': 'Other-Pw2!' } } });
+    try {
+      expect(sim.info.vcenter.map((v) => v.password)).toEqual(['Fixed-Pw1!', 'Other-Pw2!']);
+      expect(sim.info.vcda[0]!.password).toBe('Fixed-Pw1!');
+      for (const vc of sim.info.vcenter) {
+        const client = new VcenterClient({ url: vc.url, apiForm: 'api', credentials: async () => ({ username: vc.username, password: new Secret(vc.password) }) });
+        await expect(client.backupJobList()).resolves.toEqual([]);
+      }
+      const wrong = new VcenterClient({ url: sim.info.vcenter[1]!.url, apiForm: 'api', credentials: async () => ({ username: 'administrator@vsphere.local', password: new Secret('Fixed-Pw1!') }) });
+      await expect(wrong.backupJobList()).rejects.toMatchObject({ name: 'AuthenticationFailed' });
+    } finally {
+      await sim.close();
+    }
+    await expect(startSimulator({ http: true, credentials: { appliances: { 'vcenter/vc-7': 'x' } } })).rejects.toThrow(/credentials\.appliances\["vcenter\/vc-7"\]: no such appliance/);
+    await expect(startSimulator({ http: true, credentials: { password: '' } })).rejects.toThrow(/credentials\.password/);
   });
 });
