@@ -1,11 +1,13 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { type ClientRequest, request as httpRequest } from 'node:http';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { type PeerCertificate, connect as tlsConnect } from 'node:tls';
 import { type Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SimulatorInfo } from '../src/simulator/server';
@@ -242,5 +244,35 @@ describe('simulator hardening', () => {
     }
     await expect(startSimulator({ http: true, credentials: { appliances: { 'vcenter/vc-7': 'x' } } })).rejects.toThrow(/credentials\.appliances\["vcenter\/vc-7"\]: no such appliance/);
     await expect(startSimulator({ http: true, credentials: { password: '' } })).rejects.toThrow(/credentials\.password/);
+  });
+});
+
+describe('simulator certificate', () => {
+  it('covers loopback, the --host name and every extra name; a client trusting only the printed caFile accepts it under those names', async () => {
+    const sim = await startSimulator({ host: '127.0.0.1', certNames: ['vcenter-sim', 'sim.example.test', '10.9.8.7'] });
+    try {
+      const ca = await readFile(sim.info.caFile!, 'utf8');
+      const port = Number(new URL(sim.url).port);
+      const peer = await new Promise<{ authorized: boolean; error?: Error; cert: PeerCertificate }>((resolve, reject) => {
+        const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'vcenter-sim', ca }, () => {
+          resolve({ authorized: socket.authorized, error: socket.authorizationError, cert: socket.getPeerCertificate() });
+          socket.end();
+        });
+        socket.once('error', reject);
+      });
+      expect(peer.authorized, String(peer.error)).toBe(true);
+      const leaf = new X509Certificate(peer.cert.raw);
+      for (const name of ['vcenter-sim', 'sim.example.test', 'localhost']) expect(leaf.checkHost(name), name).toBe(name);
+      for (const ip of ['127.0.0.1', '::1', '10.9.8.7']) expect(leaf.checkIP(ip), ip).toBe(ip);
+      expect(leaf.checkHost('other-sim')).toBeUndefined();
+      // A name the certificate does not cover is refused by the same client.
+      const refused = await new Promise<string>((resolve) => {
+        const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'other-sim', ca }, () => resolve('connected'));
+        socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      });
+      expect(refused).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+    } finally {
+      await sim.close();
+    }
   });
 });
