@@ -20,7 +20,7 @@ const root = join(__dirname, '..');
 
 /** Starts `vmware-dr simulator` from source; resolves with its one JSON line. */
 async function startCli(args: string[]): Promise<{ child: ChildProcessByStdio<null, Readable, Readable>; info: SimulatorInfo; stderr: () => string }> {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(root, 'src', 'cli.ts'), 'simulator', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(root, 'src', 'cli', 'index.ts'), 'simulator', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const lines = createInterface({ input: child.stdout });
@@ -98,6 +98,53 @@ describe('vmware-dr simulator (the command)', () => {
     await writeFile(bad, '- operation: backupJobCreate\n  action: { kind: explode }\n');
     await expect(startCli(['--http', '--faults', bad])).rejects.toThrow(/entry 0: fault\.action\.kind: one of error, status/);
     await expect(startCli(['--http', '--vcenters', 'two'])).rejects.toThrow(/--vcenters must be a whole number/);
+  });
+});
+
+describe('vmware-dr simulator: fixed credentials and certificate names', () => {
+  const children: { kill: (s: NodeJS.Signals) => boolean }[] = [];
+  afterAll(() => {
+    for (const c of children) c.kill('SIGKILL');
+  });
+
+  it('--credentials FILE and --password keep the same passwords across a restart; --cert-name reaches the certificate', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sim-creds-'));
+    const file = join(dir, 'credentials.yaml');
+    await writeFile(file, 'appliances:\n  vcenter/vc-2: "Second-Pw2!"\n');
+    const args = ['--vcenters', '2', '--password', 'First-Pw1!', '--credentials', file, '--cert-name', 'vcenter-sim'];
+    const passwords: string[][] = [];
+    for (let run = 0; run < 2; run++) {
+      const { child, info } = await startCli(args);
+      children.push(child);
+      passwords.push(info.vcenter.map((v) => v.password));
+      const ca = await readFile(info.caFile!, 'utf8');
+      const authorized = await new Promise<boolean>((resolve, reject) => {
+        const socket = tlsConnect({ host: '127.0.0.1', port: Number(new URL(info.admin).port), servername: 'vcenter-sim', ca }, () => {
+          resolve(socket.authorized);
+          socket.end();
+        });
+        socket.once('error', reject);
+      });
+      expect(authorized).toBe(true);
+      const client = new VcenterClient({
+        url: info.vcenter[1]!.url,
+        dispatcher: createDispatcher({ tls: { caFile: info.caFile } }),
+        apiForm: 'api',
+        credentials: async () => ({ username: info.vcenter[1]!.username, password: new Secret('Second-Pw2!') }),
+      });
+      await expect(client.backupJobList()).resolves.toEqual([]);
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    expect(passwords).toEqual([
+      ['First-Pw1!', 'Second-Pw2!'],
+      ['First-Pw1!', 'Second-Pw2!'],
+    ]);
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ appliances: { 'vcenter/vc-9': 'x' } }));
+    await expect(startCli(['--credentials', bad])).rejects.toThrow(/credentials\.appliances\["vcenter\/vc-9"\]: no such appliance/);
+    await writeFile(bad, JSON.stringify({ pasword: 'x' }));
+    await expect(startCli(['--credentials', bad])).rejects.toThrow(/unknown field\(s\) pasword/);
   });
 });
 
