@@ -1,28 +1,110 @@
 /**
- * The commands a user runs: `vmware-dr worker` (connection from Temporal's environment
+ * The command line (parsing, help, usage errors) and the commands a user runs: `vmware-dr worker` (connection from Temporal's environment
  * configuration) and `npm run demo` (the README's first quick-start command).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { Server, connect } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { describe, expect, inject, it } from 'vitest';
+import { type MockInstance, afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { main } from '../src/cli';
 import { startSimulator } from '../src/simulator/server';
 
 const root = join(__dirname, '..');
 const cli = (args: string[], env: NodeJS.ProcessEnv) =>
-  spawn(process.execPath, ['--require', 'tsx/cjs', join(root, 'src', 'cli.ts'), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  spawn(process.execPath, ['--require', 'tsx/cjs', join(root, 'src', 'cli', 'index.ts'), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+
+/** Runs the program in this process, capturing what it writes. */
+async function runMain(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { stdout: (s) => (out += s), stderr: (s) => (err += s) });
+  return { code, out, err };
+}
+
+describe('vmware-dr command line (parsing only)', () => {
+  const commands = [['demo'], ['simulator'], ['worker'], ['temporal'], ['temporal', 'install']];
+  let listen: MockInstance<Server['listen']>;
+  beforeEach(() => {
+    listen = vi.spyOn(Server.prototype, 'listen');
+  });
+  afterEach(() => listen.mockRestore());
+
+  it.each(commands)('%s … --help prints its help, exits 0 and opens no port', async (...command: string[]) => {
+    const started = Date.now();
+    for (const help of [[...command, '--help'], [...command, '-h'], [...command.slice(0, -1), 'help', ...command.slice(-1)]]) {
+      const { code, out, err } = await runMain(help);
+      expect(code, help.join(' ')).toBe(0);
+      expect(err).toBe('');
+      expect(out).toContain(`Usage: vmware-dr ${command.join(' ')} [options]`);
+    }
+    expect(listen).not.toHaveBeenCalled();
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('vmware-dr alone and --help list every command', async () => {
+    for (const argv of [[], ['--help']]) {
+      const { code, out } = await runMain(argv);
+      expect(code).toBe(0);
+      for (const command of ['demo', 'simulator', 'worker', 'temporal']) expect(out).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
+  });
+
+  it('--version and -V print the package version', async () => {
+    expect(await runMain(['--version'])).toEqual({ code: 0, out: `${version}\n`, err: '' });
+    expect((await runMain(['-V'])).out).toBe(`${version}\n`);
+  });
+
+  it.each(commands)('%s … refuses an unknown flag with exit 2, naming it', async (...command: string[]) => {
+    const { code, out, err } = await runMain([...command, '--frobnicate']);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toContain("unknown option '--frobnicate'");
+    expect(listen).not.toHaveBeenCalled();
+  });
+
+  it('refuses an unknown command, a stray argument, a missing subcommand and a bad flag value with exit 2', async () => {
+    expect(await runMain(['backup-everything'])).toMatchObject({ code: 2, err: expect.stringContaining("unknown command 'backup-everything'") });
+    expect(await runMain(['worker', 'extra'])).toMatchObject({ code: 2, err: expect.stringContaining('too many arguments') });
+    expect((await runMain(['temporal'])).code).toBe(2);
+    expect(await runMain(['simulator', '--vcenters', 'two'])).toMatchObject({ code: 2, err: expect.stringContaining('--vcenters must be a whole number ≥ 0, got "two"') });
+    expect(await runMain(['simulator', '--job-seconds', '-1'])).toMatchObject({ code: 2, err: expect.stringContaining('--job-seconds must be a number of seconds ≥ 0') });
+    expect(await runMain(['simulator', '--port'])).toMatchObject({ code: 2, err: expect.stringContaining("option '--port <n>' argument missing") });
+    expect(await runMain(['simulator', '--http', '--cert-name', 'sim'])).toMatchObject({ code: 2, err: expect.stringContaining('--cert-name needs HTTPS') });
+    expect(listen).not.toHaveBeenCalled();
+  });
+});
 
 describe('commands', () => {
-  it('the vmware-dr bin prints its usage', async () => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'vmware-dr.js'), '--help'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(0);
-    expect(out).toMatch(/^Usage: vmware-dr <command>/);
-    for (const command of ['demo', 'simulator', 'worker', 'temporal install']) expect(out).toContain(`  ${command}`);
+  it('the vmware-dr bin prints its usage and version', async () => {
+    const run = async (args: string[]) => {
+      const child = spawn(process.execPath, [join(root, 'bin', 'vmware-dr.js'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const [code] = await once(child, 'exit');
+      return { code, out };
+    };
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^Usage: vmware-dr <command> \[options\]/);
+    for (const command of ['demo', 'simulator', 'worker', 'temporal']) expect(help.out).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    expect(await run(['--version'])).toEqual({ code: 0, out: `${version}\n` });
+  }, 60_000);
+
+  it('worker --help and simulator --help in a real process print help and exit 0 at once, starting nothing', async () => {
+    for (const command of ['worker', 'simulator']) {
+      // With a reachable server, a worker that started would keep running until the test times out.
+      const child = cli([command, '--help'], { TEMPORAL_ADDRESS: inject('temporalAddress') });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+      expect(out).toContain(`Usage: vmware-dr ${command} [options]`);
+    }
   }, 60_000);
 
   it('vmware-dr worker: connects from TEMPORAL_ADDRESS/TEMPORAL_NAMESPACE, serves VMWARE_DR_TASK_QUEUE, stops on SIGTERM', async () => {

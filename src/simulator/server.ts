@@ -1,3 +1,4 @@
+/** The multi-appliance simulator: one HTTP(S) port, per-appliance routes, faults, counters, admin endpoint. */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -34,7 +35,29 @@ export interface SimulatorOptions {
   faults?: FaultRule[];
   /** Product factories; default: the three real simulators. */
   factories?: Partial<Record<Product, ApplianceFactory>>;
+  /**
+   * Fixed appliance passwords, so a worker configured from one run keeps working after a restart.
+   * @default a fresh random password per appliance
+   */
+  credentials?: SimulatorCredentials;
+  /**
+   * Extra DNS names or IP addresses the HTTPS certificate is valid for (e.g. a compose service
+   * name). The certificate always covers `host`, `127.0.0.1`, `::1` and `localhost`.
+   * @default []
+   */
+  certNames?: string[];
 }
+
+/** Fixed passwords for the simulated appliances (usernames are fixed per product). */
+export interface SimulatorCredentials {
+  /** Password of every appliance not named in `appliances`. */
+  password?: string;
+  /** Password per appliance, keyed `<product>/<name>` as in its URL, e.g. `vcenter/vc-1`. */
+  appliances?: Record<string, string>;
+}
+
+/** Request bodies above this many bytes are answered 413 before they are read. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface ApplianceInfo {
   url: string;
@@ -99,9 +122,38 @@ function specificity(r: CompiledRoute): number {
   return (r.queryMatch ? 1000 : 0) + r.segments.filter((s) => !s.startsWith(':')).length;
 }
 
+/** Thrown by {@link readBody} when a body (without or despite its content-length) grows past the bound. */
+class BodyTooLarge extends Error {}
+
+/** A request whose path or query has a `%` not followed by two hex digits (or decoding to bad UTF-8). */
+class MalformedUrl extends Error {}
+
+/** Checks every percent-encoded piece of a raw request target decodes, so handlers never see a half-decoded value. */
+function checkPercentEncoding(target: string): void {
+  const q = target.indexOf('?');
+  const parts: [string, string[]][] = [
+    ['path', (q < 0 ? target : target.slice(0, q)).split('/')],
+    ['query', q < 0 ? [] : target.slice(q + 1).split(/[&=]/)],
+  ];
+  for (const [where, pieces] of parts) {
+    for (const piece of pieces) {
+      try {
+        decodeURIComponent(piece.replace(/\+/g, ' '));
+      } catch {
+        throw new MalformedUrl(`malformed percent-encoding in the ${where}: ${JSON.stringify(piece)}`);
+      }
+    }
+  }
+}
+
 async function readBody(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
+    chunks.push(chunk as Buffer);
+  }
   const text = Buffer.concat(chunks).toString('utf8');
   if (!text) return undefined;
   try {
@@ -116,6 +168,24 @@ const DEFAULT_FACTORIES: Record<Product, ApplianceFactory> = {
   'sddc-manager': createSddcManagerAppliance,
   vcda: createVcdaAppliance,
 };
+
+/** The names the HTTPS certificate covers: loopback, the listen address (unless a wildcard) and `extra`. */
+function certificateHosts(host: string, extra: string[]): string[] {
+  const wildcard = host === '0.0.0.0' || host === '::';
+  return [...new Set(['127.0.0.1', '::1', 'localhost', ...(wildcard ? [] : [host]), ...extra])];
+}
+
+/** Rejects empty passwords and per-appliance entries that name no appliance (a typo would silently not apply). */
+function checkCredentials(credentials: SimulatorCredentials | undefined, appliances: Map<string, unknown>): void {
+  if (!credentials) return;
+  if (credentials.password !== undefined && (typeof credentials.password !== 'string' || credentials.password === '')) {
+    throw new Error('credentials.password: a non-empty string');
+  }
+  for (const [key, password] of Object.entries(credentials.appliances ?? {})) {
+    if (!appliances.has(key)) throw new Error(`credentials.appliances["${key}"]: no such appliance (known: ${[...appliances.keys()].join(', ')})`);
+    if (typeof password !== 'string' || password === '') throw new Error(`credentials.appliances["${key}"]: a non-empty string`);
+  }
+}
 
 /** Starts one process-local simulator serving every requested appliance on one port. */
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
@@ -141,10 +211,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   for (const [product, n] of counts) {
     for (let i = 1; i <= n; i++) {
       const appliance = factories[product](i, ctx);
+      const key = `${PRODUCT_PATH[product]}/${appliance.name}`;
+      const password = opts.credentials?.appliances?.[key] ?? opts.credentials?.password;
+      // Product simulators read `password` on every login, so replacing it here fixes their credentials.
+      if (password !== undefined) Object.defineProperty(appliance, 'password', { value: password, enumerable: true });
       const routes = appliance.routes().map(compile).sort((a, b) => specificity(b) - specificity(a));
-      appliances.set(`${PRODUCT_PATH[product]}/${appliance.name}`, { appliance, routes });
+      appliances.set(key, { appliance, routes });
     }
   }
+  checkCredentials(opts.credentials, appliances);
 
   let tmp: string | undefined;
   let server: Server;
@@ -152,7 +227,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   if (opts.http) {
     server = createHttpServer((req, res) => void handle(req, res));
   } else {
-    const pki = await generatePki(host === '127.0.0.1' || host === '0.0.0.0' ? undefined : { hosts: ['127.0.0.1', 'localhost', '::1', host] });
+    const pki = await generatePki({ hosts: certificateHosts(host, opts.certNames ?? []) });
     tmp = await mkdtemp(join(tmpdir(), 'vmware-dr-sim-'));
     caFile = join(tmp, 'ca.pem');
     await writeFile(caFile, pki.caCertPem);
@@ -181,16 +256,29 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     res.end(payload);
   }
 
+  /** Answers 413 and closes the connection without reading the rest of the body. */
+  function tooLarge(res: ServerResponse): void {
+    res.shouldKeepAlive = false;
+    send(res, { status: 413, headers: { connection: 'close' }, body: { error: `request body over ${MAX_BODY_BYTES} bytes` } });
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let entry: { appliance: SimAppliance } | undefined;
     try {
+      // Before routing, authentication or any buffering.
+      const declared = Number(req.headers['content-length']);
+      if (declared > MAX_BODY_BYTES) return tooLarge(res);
       const url = new URL(req.url ?? '/', 'http://sim');
       const parts = url.pathname.split('/').filter(Boolean);
+      entry = appliances.get(`${parts[0]}/${parts[1]}`);
+      checkPercentEncoding(req.url ?? '/');
       if (parts[0] === '_admin') return send(res, await admin(req, parts.slice(1)));
-      const entry = appliances.get(`${parts[0]}/${parts[1]}`);
       if (!entry) return send(res, { status: 404, body: { error: `no appliance at /${parts.slice(0, 2).join('/')}` } });
-      const { appliance, routes } = entry;
+      if (!entry) return send(res, { status: 404, body: { error: `no appliance at /${parts.slice(0, 2).join('/')}` } });
+      const { appliance, routes } = entry as { appliance: SimAppliance; routes: CompiledRoute[] };
       const segments = parts.slice(2);
       const method = req.method ?? 'GET';
+      const body = await readBody(req);
       let found: { route: CompiledRoute; params: Record<string, string> } | undefined;
       for (const route of routes) {
         const params = match(route, method, segments, url.searchParams);
@@ -199,7 +287,6 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           break;
         }
       }
-      const body = await readBody(req);
       if (!found) {
         count(appliance.product, appliance.name, 'unknown');
         return send(res, appliance.errorResponse('NOT_FOUND', 404, `no route for ${method} /${segments.join('/')}`, `/${segments.join('/')}`));
@@ -221,6 +308,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       if (fault?.kind === 'schema') out = appliance.corrupt(out);
       send(res, out);
     } catch (err) {
+      if (err instanceof BodyTooLarge) return tooLarge(res);
+      if (err instanceof MalformedUrl) {
+        return send(res, entry ? entry.appliance.errorResponse(undefined, 400, err.message) : { status: 400, body: { error: err.message } });
+      }
       send(res, { status: 500, body: { error: `simulator bug: ${(err as Error).message}` } });
     }
   }

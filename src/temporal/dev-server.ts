@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import type * as Testing from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES } from '../search-attributes';
 import { notFoundAfter, resolveTemporalServer, type TemporalServerSource } from './resolve-cli';
 
@@ -290,7 +291,14 @@ async function startWithSdkDownload(
     log: (line: string) => void;
   },
 ): Promise<DevServer> {
-  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  // An optional peer dependency (a devDependency here): installed packages may not have it.
+  let testing: typeof Testing;
+  try {
+    testing = await import('@temporalio/testing');
+  } catch (err) {
+    throw notFoundAfter(source, { step: 'sdk-download', outcome: `@temporalio/testing is not installed (npm install @temporalio/testing@1.24.0 to let the SDK download the CLI): ${errorMessage(err)}` });
+  }
+  const { TestWorkflowEnvironment } = testing;
   const { defineSearchAttributeKey } = await import('@temporalio/common');
   const port = o.port ?? (await freePort(o.ip));
   const uiPort = o.ui ? (o.uiPort ?? (await freePort(o.ip))) : undefined;

@@ -289,7 +289,8 @@ export const ReconciliationJobInfo = z.object({
 export type ReconciliationJobInfo = z.infer<typeof ReconciliationJobInfo>;
 
 /** Legacy `/rest` maps: `[{key, value}]`, normalised to a record (the `/api` shape). */
-export const restMap = <T extends z.ZodType>(inner: T) =>
+// The return type is spelled out: the inferred one emits a `.d.ts` that does not compile (TS2536) with `skipLibCheck: false`.
+export const restMap = <T extends z.ZodType>(inner: T): z.ZodType<Record<string, z.output<T>>> =>
   z.array(z.object({ key: z.string(), value: inner })).transform((entries) => {
     const out: Record<string, z.output<T>> = {};
     for (const e of entries as { key: string; value: z.output<T> }[]) out[e.key] = e.value;

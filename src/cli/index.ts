@@ -1,0 +1,81 @@
+/**
+ * `vmware-dr`: the command-line entry. Parsing and help come from commander; each command lives
+ * in its own file here and registers itself on the program. Usage errors (unknown command or
+ * flag, bad flag value) exit 2; failures of a command exit 1.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { registerDemo } from './demo';
+import { registerSimulator } from './simulator';
+import { registerTemporal } from './temporal';
+import { registerWorker } from './worker';
+
+/** Exit code for a command line commander refused (POSIX convention for usage errors). */
+export const EXIT_USAGE = 2;
+
+/** Where the program writes; tests capture it. */
+export interface CliOutput {
+  /** @default process.stdout.write */
+  stdout?: (text: string) => void;
+  /** @default process.stderr.write */
+  stderr?: (text: string) => void;
+}
+
+/** This package's version, from its own package.json (works from `src/` and from `dist/`). */
+function packageVersion(): string {
+  const file = require.resolve('vmware-dr-temporal/package.json');
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
+/** The whole `vmware-dr` program; nothing runs until it parses a command line. */
+export function buildProgram(output: CliOutput = {}): Command {
+  const program = new Command('vmware-dr')
+    .usage('<command> [options]')
+    .description('Durable backup and restore of a VMware management plane with Temporal.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'print help')
+    .helpCommand('help [command]', 'print help for a command')
+    .showHelpAfterError('(vmware-dr --help lists the commands; vmware-dr <command> --help their options)');
+  registerDemo(program);
+  registerSimulator(program);
+  registerWorker(program);
+  registerTemporal(program);
+  const write = {
+    writeOut: output.stdout ?? ((s: string) => void process.stdout.write(s)),
+    writeErr: output.stderr ?? ((s: string) => void process.stderr.write(s)),
+  };
+  const configure = (cmd: Command): void => {
+    cmd.configureOutput(write).exitOverride();
+    for (const sub of cmd.commands) configure(sub);
+  };
+  configure(program);
+  return program;
+}
+
+/** Runs one command line (without `node` and the script); resolves with the exit code. */
+export async function main(argv: string[], output: CliOutput = {}): Promise<number> {
+  const program = buildProgram(output);
+  const stderr = output.stderr ?? ((s: string) => void process.stderr.write(s));
+  if (argv.length === 0) {
+    program.outputHelp();
+    return 0;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are "errors" with exit code 0: how commander stops after printing them.
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    stderr(`vmware-dr: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+/** `main`, then exit: native handles (the Temporal runtime) can keep the loop alive after a finished command. */
+export function run(argv: string[] = process.argv.slice(2)): void {
+  void main(argv).then((code) => process.exit(code));
+}
+
+if (require.main === module) run();
