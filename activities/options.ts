@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { MAX_POLL_INTERVAL_MS } from '../src/config';
 import type { RetryTuning } from '../src/errors';
 import { type SecretResolver, type SecretResolverOptions, createSecretResolver } from '../src/secrets';
 
@@ -18,11 +19,7 @@ export interface ActivitiesOptions extends RetryTuning {
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 15_000;
-/**
- * Longest wait between polls: below vCenter's default 30-minute session idle timeout, so a poll
- * keeps the session alive instead of meeting a 401 every time.
- */
-export const MAX_POLL_INTERVAL_MS = 25 * 60_000;
+export { MAX_POLL_INTERVAL_MS };
 
 /** A poll interval checked against the bounds; the error names the field and the allowed range. */
 export function checkPollInterval(ms: number, field: string): number {

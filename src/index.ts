@@ -15,10 +15,26 @@ export type * from '../activities/vcda';
 export type { StepRef } from '../activities/step';
 export { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS } from '../activities/options';
 export { createWorker, DEFAULT_TASK_QUEUE, workflowsPath, type CreateWorkerOptions } from '../worker';
-export type * from '../workflows';
+export type {
+  VcenterBackupResult,
+  SddcManagerBackupResult,
+  VcdaBackupWorkflowResult,
+  ApplianceLeaseState,
+  LeaseRequest,
+} from '../workflows';
 export * from './errors';
 export { createSecretResolver, Secret, SecretReferenceError, type SecretRef, type SecretResolver, type SecretResolverOptions } from './secrets';
-export { VcenterEndpoint, SddcManagerEndpoint, VcdaEndpoint, TlsSettings } from './config';
+export { VcenterEndpoint, SddcManagerEndpoint, VcdaEndpoint, TlsSettings, endpointName, looksLikeSecretRef, DEFAULT_STEP_TIMEOUT_MS } from './config';
+export {
+  VcenterBackupInput,
+  SddcManagerBackupInput,
+  VcdaBackupInput,
+  VcenterBackupSpec,
+  checkInput,
+  MAX_INPUT_BYTES,
+  type InputCheck,
+  type InputProblem,
+} from './workflow-inputs';
 export { VcenterClient, type VcenterClientOptions } from './vcenter/client';
 export { SddcManagerClient, type SddcManagerClientOptions } from './sddc-manager/client';
 export { VcdaClient, type VcdaClientOptions } from './vcda/client';

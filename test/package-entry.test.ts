@@ -39,6 +39,10 @@ describe('the published entry', () => {
       expect.arrayContaining(['startVcenterBackup', 'pollVcenterBackup', 'startSddcManagerBackup', 'pollSddcManagerTask', 'startVcdaBackup', 'pollVcdaTask']),
     );
     expect(() => pkg.VcenterEndpoint.parse({ url: 'https://vc', username: 'u', passwordRef: 'Hunter2' })).toThrow(/must be a secret reference/);
+    // Clients validate a workflow input with the workflow's own schema before they start it.
+    const check = pkg.checkInput('vcenterBackup', pkg.VcenterBackupInput, { endpoint: { url: 'vc01', username: 'u', passwordRef: 'env:X' }, backup: {} });
+    expect(check.ok).toBe(false);
+    expect(check.ok ? [] : check.problems.map((p) => p.path)).toEqual(expect.arrayContaining(['endpoint.url', 'backup.locationType', 'backup.location']));
   });
 
   it('a worker built from the entry alone runs a vCenter backup', async () => {
