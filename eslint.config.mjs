@@ -28,7 +28,10 @@ export default tseslint.config(
         'error',
         {
           paths: [
-            ...nodeBuiltins.map((name) => ({ name, message: 'Workflow code must not import Node built-ins (non-deterministic I/O).' })),
+            ...nodeBuiltins.map((name) => ({
+              name,
+              message: 'Workflow code must not import Node built-ins (non-deterministic I/O).',
+            })),
             { name: 'undici', message: 'Workflow code must not do HTTP: call an activity.' },
             { name: '@temporalio/activity', message: 'Workflow code must not import the activity SDK.' },
             { name: '@temporalio/client', message: 'Use @temporalio/workflow inside workflows.' },

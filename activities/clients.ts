@@ -1,5 +1,11 @@
 import type { Dispatcher } from 'undici';
-import { type SddcManagerEndpoint, type TlsSettings, type VcdaEndpoint, type VcenterEndpoint, endpointName } from '../src/config';
+import {
+  type SddcManagerEndpoint,
+  type TlsSettings,
+  type VcdaEndpoint,
+  type VcenterEndpoint,
+  endpointName,
+} from '../src/config';
 import type { Product } from '../src/errors';
 import type { Secret } from '../src/secrets';
 import { SddcManagerClient } from '../src/sddc-manager/client';
@@ -35,8 +41,20 @@ export class ClientPool {
 
   constructor(private readonly opts: ResolvedActivitiesOptions) {}
 
-  private cached<C>(product: Product, endpoint: AnyEndpoint, extraKey: unknown[], build: (common: CommonClientOptions) => C): C {
-    const key = JSON.stringify([product, endpoint.url, endpoint.username, endpoint.passwordRef, endpoint.tls ?? {}, ...extraKey]);
+  private cached<C>(
+    product: Product,
+    endpoint: AnyEndpoint,
+    extraKey: unknown[],
+    build: (common: CommonClientOptions) => C,
+  ): C {
+    const key = JSON.stringify([
+      product,
+      endpoint.url,
+      endpoint.username,
+      endpoint.passwordRef,
+      endpoint.tls ?? {},
+      ...extraKey,
+    ]);
     let client = this.clients.get(key) as C | undefined;
     if (!client) {
       const appliance = endpointName(endpoint);
@@ -57,14 +75,29 @@ export class ClientPool {
   }
 
   vcenter(endpoint: VcenterEndpoint): VcenterClient {
-    return this.cached('vcenter', endpoint, [endpoint.apiForm ?? 'auto'], (c) => new VcenterClient({ ...c, apiForm: endpoint.apiForm }));
+    return this.cached(
+      'vcenter',
+      endpoint,
+      [endpoint.apiForm ?? 'auto'],
+      (c) => new VcenterClient({ ...c, apiForm: endpoint.apiForm }),
+    );
   }
 
   sddcManager(endpoint: SddcManagerEndpoint): SddcManagerClient {
-    return this.cached('sddc-manager', endpoint, [endpoint.restoreAuth ?? 'bearer'], (c) => new SddcManagerClient({ ...c, restoreAuth: endpoint.restoreAuth }));
+    return this.cached(
+      'sddc-manager',
+      endpoint,
+      [endpoint.restoreAuth ?? 'bearer'],
+      (c) => new SddcManagerClient({ ...c, restoreAuth: endpoint.restoreAuth }),
+    );
   }
 
   vcda(endpoint: VcdaEndpoint): VcdaClient {
-    return this.cached('vcda', endpoint, [endpoint.authType ?? 'localUser', endpoint.apiVersion ?? ''], (c) => new VcdaClient({ ...c, authType: endpoint.authType, apiVersion: endpoint.apiVersion }));
+    return this.cached(
+      'vcda',
+      endpoint,
+      [endpoint.authType ?? 'localUser', endpoint.apiVersion ?? ''],
+      (c) => new VcdaClient({ ...c, authType: endpoint.authType, apiVersion: endpoint.apiVersion }),
+    );
   }
 }

@@ -1,19 +1,34 @@
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
-import { type NonApplianceFailureType, type RetryTuning, type StepClock, VmwareApiError, isAbortError, retryDecision } from '../src/errors';
+import {
+  type NonApplianceFailureType,
+  type RetryTuning,
+  type StepClock,
+  VmwareApiError,
+  isAbortError,
+  retryDecision,
+} from '../src/errors';
 import { SecretReferenceError } from '../src/secrets';
 import { CertificatePinMismatchError, TlsConfigError } from '../src/tls';
 
 /** Settings that cannot work on this worker: each says what to change, and none is retried. */
 function configurationFix(err: Error): string | undefined {
-  if (err instanceof TlsConfigError) return "correct the endpoint's tls settings (caFile readable PEM, SHA-256 thumbprint, or insecure: true alone)";
-  if (err instanceof CertificatePinMismatchError) return "the appliance's certificate changed or the pin is wrong: check tls.thumbprint";
-  if (err instanceof SecretReferenceError) return 'set the environment variable or file the reference names on every worker, or register its scheme';
+  if (err instanceof TlsConfigError)
+    return "correct the endpoint's tls settings (caFile readable PEM, SHA-256 thumbprint, or insecure: true alone)";
+  if (err instanceof CertificatePinMismatchError)
+    return "the appliance's certificate changed or the pin is wrong: check tls.thumbprint";
+  if (err instanceof SecretReferenceError)
+    return 'set the environment variable or file the reference names on every worker, or register its scheme';
   if (err instanceof RangeError) return 'use a value inside the range the message gives';
   return undefined;
 }
 
 function nonAppliance(type: NonApplianceFailureType, message: string, details?: unknown): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: true, ...(details !== undefined && { details: [details] }) });
+  return ApplicationFailure.create({
+    type,
+    message,
+    nonRetryable: true,
+    ...(details !== undefined && { details: [details] }),
+  });
 }
 
 /**
@@ -24,7 +39,13 @@ function nonAppliance(type: NonApplianceFailureType, message: string, details?: 
  * good with a fix; an error nobody classified is an `InternalError` with its stack, never retried.
  * Temporal's own failures (cancellation) and the abort of a cancelled request pass through.
  */
-export function toApplicationFailure(err: unknown, attempt: number, tuning: RetryTuning = {}, clock?: StepClock, cancelled = false): unknown {
+export function toApplicationFailure(
+  err: unknown,
+  attempt: number,
+  tuning: RetryTuning = {},
+  clock?: StepClock,
+  cancelled = false,
+): unknown {
   if (err instanceof ApplicationFailure || err instanceof TemporalFailure) return err;
   if (cancelled && isAbortError(err)) return err;
   if (err instanceof VmwareApiError) {
@@ -33,7 +54,9 @@ export function toApplicationFailure(err: unknown, attempt: number, tuning: Retr
     const pastDeadline = !decision.retryable && retryDecision(err, attempt, tuning).retryable;
     return ApplicationFailure.create({
       type: err.name,
-      message: pastDeadline ? `${err.message} (${err.name === 'ResourceBusy' ? 'still busy' : 'gave up'} at the step's deadline)` : err.message,
+      message: pastDeadline
+        ? `${err.message} (${err.name === 'ResourceBusy' ? 'still busy' : 'gave up'} at the step's deadline)`
+        : err.message,
       nonRetryable: !decision.retryable,
       nextRetryDelay: decision.nextRetryDelayMs,
       details: [
@@ -51,10 +74,21 @@ export function toApplicationFailure(err: unknown, attempt: number, tuning: Retr
   }
   if (err instanceof Error) {
     const fix = configurationFix(err);
-    if (fix !== undefined) return nonAppliance('ConfigurationError', `${err.message}. Fix: ${fix}`, { code: (err as { code?: unknown }).code ?? err.name, remediation: fix });
-    const failure = nonAppliance('InternalError', `unexpected ${err.name}: ${err.message} (a bug: report it with this run's id)`, { name: err.name });
+    if (fix !== undefined)
+      return nonAppliance('ConfigurationError', `${err.message}. Fix: ${fix}`, {
+        code: (err as { code?: unknown }).code ?? err.name,
+        remediation: fix,
+      });
+    const failure = nonAppliance(
+      'InternalError',
+      `unexpected ${err.name}: ${err.message} (a bug: report it with this run's id)`,
+      { name: err.name },
+    );
     failure.stack = err.stack ?? failure.stack;
     return failure;
   }
-  return nonAppliance('InternalError', `unexpected non-error thrown: ${typeof err} (a bug: report it with this run's id)`);
+  return nonAppliance(
+    'InternalError',
+    `unexpected non-error thrown: ${typeof err} (a bug: report it with this run's id)`,
+  );
 }

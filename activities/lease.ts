@@ -32,7 +32,11 @@ export function createLeaseActivities() {
     async requestApplianceLease(input: RequestApplianceLeaseInput): Promise<void> {
       const { info, client } = Context.current();
       const requester = info.workflowExecution;
-      if (!requester) throw ApplicationFailure.nonRetryable('requestApplianceLease runs only on behalf of a workflow', 'InternalError');
+      if (!requester)
+        throw ApplicationFailure.nonRetryable(
+          'requestApplianceLease runs only on behalf of a workflow',
+          'InternalError',
+        );
       await client.workflow.signalWithStart('applianceLease', {
         workflowId: input.leaseId,
         taskQueue: info.taskQueue,

@@ -24,7 +24,9 @@ export { MAX_POLL_INTERVAL_MS };
 /** A poll interval checked against the bounds; the error names the field and the allowed range. */
 export function checkPollInterval(ms: number, field: string): number {
   if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_POLL_INTERVAL_MS) {
-    throw new RangeError(`${field} must be between 1 and ${MAX_POLL_INTERVAL_MS} ms (25 min, below vCenter's 30 min session idle timeout), got ${ms}`);
+    throw new RangeError(
+      `${field} must be between 1 and ${MAX_POLL_INTERVAL_MS} ms (25 min, below vCenter's 30 min session idle timeout), got ${ms}`,
+    );
   }
   return ms;
 }

@@ -56,7 +56,8 @@ export async function pollRemoteJob<S, R>(o: RemoteJobPoll<S, R>): Promise<R> {
       heartbeat({ ...o.details(state), polls });
       const outcome = o.outcome(state);
       if (outcome === 'failed') throw o.failure(state);
-      if (outcome === 'succeeded') return o.result(state, { polls, ...(resumedFromPolls !== undefined && { resumedFromPolls }) });
+      if (outcome === 'succeeded')
+        return o.result(state, { polls, ...(resumedFromPolls !== undefined && { resumedFromPolls }) });
       await ctx.sleep(o.intervalMs);
     }
   } catch (err) {

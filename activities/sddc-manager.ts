@@ -95,7 +95,12 @@ export interface SetSddcBackupConfigurationInput {
 const SUCCESS: readonly TaskStatus[] = ['SUCCESSFUL', 'COMPLETED_WITH_WARNING', 'SKIPPED'];
 
 /** Polls one task (generic task API or the restore task API) to its end. */
-async function pollTask(client: SddcManagerClient, input: PollSddcTaskInput, opts: ResolvedActivitiesOptions, restore: boolean): Promise<SddcTaskResult> {
+async function pollTask(
+  client: SddcManagerClient,
+  input: PollSddcTaskInput,
+  opts: ResolvedActivitiesOptions,
+  restore: boolean,
+): Promise<SddcTaskResult> {
   const operation = restore ? 'getRestoreTask' : 'getTask';
   return pollRemoteJob({
     label: `SDDC Manager ${client.http.appliance} task ${input.taskId}`,
@@ -105,7 +110,10 @@ async function pollTask(client: SddcManagerClient, input: PollSddcTaskInput, opt
     details: (t) => ({ taskId: t.id, status: t.status, rawStatus: t.rawStatus }),
     failure: (t) => {
       const messages = (t.errors ?? []).map((e) => e.message).filter((m): m is string => typeof m === 'string');
-      return new RemoteJobFailed(`task ${t.id} ended ${t.status}`, client.http.context(operation, { messages, vmwareCode: t.errors?.[0]?.errorCode ?? undefined }));
+      return new RemoteJobFailed(
+        `task ${t.id} ended ${t.status}`,
+        client.http.context(operation, { messages, vmwareCode: t.errors?.[0]?.errorCode ?? undefined }),
+      );
     },
     // Only a task SDDC Manager calls cancellable (`isCancellable`) is asked to stop.
     cancelRemote: async (last, signal) => (last?.isCancellable ? client.cancelTask(input.taskId, signal) : undefined),
@@ -122,7 +130,12 @@ async function pollTask(client: SddcManagerClient, input: PollSddcTaskInput, opt
 
 export function createSddcManagerActivities(pool: ClientPool, opts: ResolvedActivitiesOptions) {
   /** Starts a task, or attaches to the one of `type` this step already started (see `startOnce`). */
-  async function startTask(endpoint: SddcManagerEndpoint, step: StepRef, type: string, start: (client: SddcManagerClient, signal: AbortSignal) => Promise<SddcTask>): Promise<SddcTaskRef> {
+  async function startTask(
+    endpoint: SddcManagerEndpoint,
+    step: StepRef,
+    type: string,
+    start: (client: SddcManagerClient, signal: AbortSignal) => Promise<SddcTask>,
+  ): Promise<SddcTaskRef> {
     return asActivity(
       opts,
       async () => {
@@ -131,13 +144,20 @@ export function createSddcManagerActivities(pool: ClientPool, opts: ResolvedActi
         const signal = ctx.cancellationSignal;
         const { job, attached } = await startOnce({
           step,
-          recent: async (since) => (await client.listTasks({ type }, signal)).filter((t) => t.type === type && Date.parse(t.creationTimestamp ?? '') >= since),
+          recent: async (since) =>
+            (await client.listTasks({ type }, signal)).filter(
+              (t) => t.type === type && Date.parse(t.creationTimestamp ?? '') >= since,
+            ),
           id: (t) => t.id,
           createdAt: (t) => t.creationTimestamp ?? undefined,
           attachable: (t) => t.status !== 'FAILED' && t.status !== 'CANCELLED',
           start: () => start(client, signal),
         });
-        ctx.log.info(attached ? 'attached to the SDDC Manager task this step started' : 'SDDC Manager task started', { appliance: client.http.appliance, taskId: job.id, type });
+        ctx.log.info(attached ? 'attached to the SDDC Manager task this step started' : 'SDDC Manager task started', {
+          appliance: client.http.appliance,
+          taskId: job.id,
+          type,
+        });
         return { taskId: job.id, status: job.status, attached };
       },
       step,
@@ -147,14 +167,23 @@ export function createSddcManagerActivities(pool: ClientPool, opts: ResolvedActi
   return {
     /** One POST /v1/backups/tasks, or attach to the SDDCMANAGER_BACKUP task this step started. */
     async startSddcManagerBackup(input: StartSddcManagerBackupInput): Promise<SddcTaskRef> {
-      return startTask(input.endpoint, input.step, SDDC_BACKUP_TASK_TYPE, (client, signal) => client.startBackup(signal));
+      return startTask(input.endpoint, input.step, SDDC_BACKUP_TASK_TYPE, (client, signal) =>
+        client.startBackup(signal),
+      );
     },
 
     /** One POST /v1/restores/tasks on a freshly deployed SDDC Manager. */
     async startSddcManagerRestore(input: StartSddcManagerRestoreInput): Promise<SddcTaskRef> {
       return startTask(input.endpoint, input.step, SDDC_RESTORE_TASK_TYPE, async (client, signal) => {
         const passphrase = await opts.secrets.resolve(input.restore.passphraseRef, 'restore.passphraseRef');
-        return client.startRestore({ backupFile: input.restore.backupFile, elements: [{ resourceType: 'SDDC_MANAGER' }], encryption: { passphrase: passphrase.reveal() } }, signal);
+        return client.startRestore(
+          {
+            backupFile: input.restore.backupFile,
+            elements: [{ resourceType: 'SDDC_MANAGER' }],
+            encryption: { passphrase: passphrase.reveal() },
+          },
+          signal,
+        );
       });
     },
 
@@ -174,7 +203,8 @@ export function createSddcManagerActivities(pool: ClientPool, opts: ResolvedActi
         const client = pool.sddcManager(input.endpoint);
         const signal = Context.current().cancellationSignal;
         const task = await client.getTask(input.taskId, signal);
-        if (!task.isCancellable || isTerminal(task.status)) return { taskId: task.id, cancelled: false, status: task.status };
+        if (!task.isCancellable || isTerminal(task.status))
+          return { taskId: task.id, cancelled: false, status: task.status };
         await client.cancelTask(input.taskId, signal);
         const after = await client.getTask(input.taskId, signal);
         return { taskId: after.id, cancelled: true, status: after.status };
@@ -184,7 +214,9 @@ export function createSddcManagerActivities(pool: ClientPool, opts: ResolvedActi
     /** Retries a FAILED task (`PATCH /v1/tasks/{id}`); poll it again afterwards. */
     async retrySddcManagerTask(input: SddcTaskActionInput): Promise<SddcTaskRef> {
       return asActivity(opts, async () => {
-        const task = await pool.sddcManager(input.endpoint).retryTask(input.taskId, Context.current().cancellationSignal);
+        const task = await pool
+          .sddcManager(input.endpoint)
+          .retryTask(input.taskId, Context.current().cancellationSignal);
         return { taskId: task.id, status: task.status, attached: false };
       });
     },
@@ -221,7 +253,9 @@ export function createSddcManagerActivities(pool: ClientPool, opts: ResolvedActi
                   ...(c.schedule.daysOfWeek && { daysOfWeek: c.schedule.daysOfWeek }),
                   ...(c.schedule.hourOfDay !== undefined && { hourOfDay: c.schedule.hourOfDay }),
                   ...(c.schedule.minuteOfHour !== undefined && { minuteOfHour: c.schedule.minuteOfHour }),
-                  ...(c.schedule.takeBackupOnStateChange !== undefined && { takeBackupOnStateChange: c.schedule.takeBackupOnStateChange }),
+                  ...(c.schedule.takeBackupOnStateChange !== undefined && {
+                    takeBackupOnStateChange: c.schedule.takeBackupOnStateChange,
+                  }),
                   retentionPolicy: { numberOfMostRecentBackups: c.schedule.keepMostRecent },
                 },
               ],

@@ -47,18 +47,26 @@ export function createVcdaActivities(pool: ClientPool, opts: ResolvedActivitiesO
           const ctx = Context.current();
           const client = pool.vcda(input.endpoint);
           const signal = ctx.cancellationSignal;
-          const password = input.backupPasswordRef ? await opts.secrets.resolve(input.backupPasswordRef, 'backupPasswordRef') : undefined;
+          const password = input.backupPasswordRef
+            ? await opts.secrets.resolve(input.backupPasswordRef, 'backupPasswordRef')
+            : undefined;
           const { job, attached } = await startOnce<Pick<ApiTask, 'id' | 'state' | 'startTime'>>({
             step: input.step,
             // Backup tasks: result type BackupInfo once done, none while running [uncertain: VCDA
             // does not echo operationID in its public task model].
-            recent: async (since) => (await client.listTasks({ since, signal })).items.filter((t) => t.resultType === 'BackupInfo' || t.resultType == null),
+            recent: async (since) =>
+              (await client.listTasks({ since, signal })).items.filter(
+                (t) => t.resultType === 'BackupInfo' || t.resultType == null,
+              ),
             id: (t) => t.id,
             createdAt: (t) => t.startTime ?? undefined,
             attachable: (t) => normaliseTaskState(t.state) !== 'FAILED',
             start: () => client.startBackup({ password, operationId: input.step.id, signal }),
           });
-          ctx.log.info(attached ? 'attached to the VCDA backup task this step started' : 'VCDA backup task started', { appliance: client.http.appliance, taskId: job.id });
+          ctx.log.info(attached ? 'attached to the VCDA backup task this step started' : 'VCDA backup task started', {
+            appliance: client.http.appliance,
+            taskId: job.id,
+          });
           return { taskId: job.id, state: normaliseTaskState(job.state), attached };
         },
         input.step,
@@ -76,10 +84,20 @@ export function createVcdaActivities(pool: ClientPool, opts: ResolvedActivitiesO
             const t = await client.getBackupTask(input.taskId, { signal });
             return { task: t, state: normaliseTaskState(t.state) };
           },
-          outcome: (s) => (s.state === 'SUCCEEDED' ? 'succeeded' : s.state === 'FAILED' || s.state === 'CANCELED' ? 'failed' : 'running'),
+          outcome: (s) =>
+            s.state === 'SUCCEEDED'
+              ? 'succeeded'
+              : s.state === 'FAILED' || s.state === 'CANCELED'
+                ? 'failed'
+                : 'running',
           details: (s) => ({ taskId: input.taskId, state: s.state, progress: s.task.progress ?? 0 }),
           failure: (s) =>
-            new RemoteJobFailed(`task ${input.taskId} ended ${s.state}`, client.http.context('taskGet', { messages: s.task.error ? [`${s.task.error.code}: ${s.task.error.msg ?? ''}`] : [] })),
+            new RemoteJobFailed(
+              `task ${input.taskId} ended ${s.state}`,
+              client.http.context('taskGet', {
+                messages: s.task.error ? [`${s.task.error.code}: ${s.task.error.msg ?? ''}`] : [],
+              }),
+            ),
           result: (s) => {
             const r = s.task.result;
             return {

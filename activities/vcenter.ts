@@ -146,7 +146,11 @@ export interface VcenterScheduleSpec {
   backupPasswordRef?: SecretRef;
   parts?: string[];
   enable?: boolean;
-  recurrence?: { hour: number; minute: number; days?: ('MONDAY' | 'TUESDAY' | 'WEDNESDAY' | 'THURSDAY' | 'FRIDAY' | 'SATURDAY' | 'SUNDAY')[] };
+  recurrence?: {
+    hour: number;
+    minute: number;
+    days?: ('MONDAY' | 'TUESDAY' | 'WEDNESDAY' | 'THURSDAY' | 'FRIDAY' | 'SATURDAY' | 'SUNDAY')[];
+  };
   /** Keep this many backups. Default: keep all. */
   retainCount?: number;
 }
@@ -174,7 +178,11 @@ export function stepMarker(stepId: string): string {
  */
 function carriesMarker(d: DetailsInfo, marker: string): boolean {
   const description = d.description as { default_message?: string; args?: unknown[] } | undefined;
-  return !!description && (description.default_message?.includes(marker) === true || (description.args ?? []).some((a) => typeof a === 'string' && a.includes(marker)));
+  return (
+    !!description &&
+    (description.default_message?.includes(marker) === true ||
+      (description.args ?? []).some((a) => typeof a === 'string' && a.includes(marker)))
+  );
 }
 
 const KNOWN_STATES = new Set(['NONE', 'INPROGRESS', 'SUCCEEDED', 'FAILED']);
@@ -185,11 +193,19 @@ function checkState(client: VcenterClient, operation: string, state: string): vo
   }
 }
 
-async function optionalSecret(opts: ResolvedActivitiesOptions, ref: SecretRef | undefined, field: string): Promise<Secret | undefined> {
+async function optionalSecret(
+  opts: ResolvedActivitiesOptions,
+  ref: SecretRef | undefined,
+  field: string,
+): Promise<Secret | undefined> {
   return ref === undefined ? undefined : opts.secrets.resolve(ref, field);
 }
 
-async function backupRequest(opts: ResolvedActivitiesOptions, backup: VcenterBackupSpec, comment?: string): Promise<BackupRequest> {
+async function backupRequest(
+  opts: ResolvedActivitiesOptions,
+  backup: VcenterBackupSpec,
+  comment?: string,
+): Promise<BackupRequest> {
   const [locationPassword, backupPassword] = await Promise.all([
     optionalSecret(opts, backup.locationPasswordRef, 'backup.locationPasswordRef'),
     optionalSecret(opts, backup.backupPasswordRef, 'backup.backupPasswordRef'),
@@ -239,12 +255,23 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
           const marker = stepMarker(input.step.id);
           const comment = [input.backup.comment, marker].filter(Boolean).join(' ');
           const request = await backupRequest(opts, input.backup, comment);
-          const { job, attached } = await startOnce<{ id: string; start_time?: string; failed: boolean; tag: boolean; status?: BackupJobStatus }>({
+          const { job, attached } = await startOnce<{
+            id: string;
+            start_time?: string;
+            failed: boolean;
+            tag: boolean;
+            status?: BackupJobStatus;
+          }>({
             step: input.step,
             recent: async (since) =>
               Object.entries(await client.backupJobDetails(undefined, signal))
                 .filter(([, d]) => d.type !== 'SCHEDULED' && Date.parse(d.start_time ?? '') >= since)
-                .map(([id, d]) => ({ id, start_time: d.start_time ?? undefined, failed: d.status === 'FAILED', tag: carriesMarker(d, marker) })),
+                .map(([id, d]) => ({
+                  id,
+                  start_time: d.start_time ?? undefined,
+                  failed: d.status === 'FAILED',
+                  tag: carriesMarker(d, marker),
+                })),
             id: (j) => j.id,
             createdAt: (j) => j.start_time,
             attachable: (j) => !j.failed,
@@ -255,7 +282,10 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
             },
           });
           const status = job.status ?? (await client.backupJobGet(job.id, signal));
-          ctx.log.info(attached ? 'attached to the vCenter backup job this step started' : 'vCenter backup job started', { appliance: client.http.appliance, jobId: job.id });
+          ctx.log.info(
+            attached ? 'attached to the vCenter backup job this step started' : 'vCenter backup job started',
+            { appliance: client.http.appliance, jobId: job.id },
+          );
           return { jobId: status.id, state: status.state, startTime: status.start_time, attached };
         },
         input.step,
@@ -277,7 +307,10 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
           outcome: (s) => (s.state === 'SUCCEEDED' ? 'succeeded' : s.state === 'FAILED' ? 'failed' : 'running'),
           details: (s) => ({ jobId: s.id, state: s.state, progress: s.progress }),
           failure: (s) =>
-            new RemoteJobFailed(`backup job ${s.id} ended FAILED`, client.http.context('backupJobGet', { messages: s.messages.map((m) => m.default_message) })),
+            new RemoteJobFailed(
+              `backup job ${s.id} ended FAILED`,
+              client.http.context('backupJobGet', { messages: s.messages.map((m) => m.default_message) }),
+            ),
           cancelRemote: (_last, signal) => client.backupJobCancel(input.jobId, signal),
           result: (s, progress) => ({
             jobId: s.id,
@@ -306,13 +339,18 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
           const running = async (): Promise<VcenterRestoreRef | undefined> => {
             const job = await client.restoreJobGet(signal);
             checkState(client, 'restoreJobGet', job.state);
-            return job.state === 'INPROGRESS' || job.state === 'SUCCEEDED' ? { state: job.state, progress: job.progress, attached: true } : undefined;
+            return job.state === 'INPROGRESS' || job.state === 'SUCCEEDED'
+              ? { state: job.state, progress: job.progress, attached: true }
+              : undefined;
           };
           if (ctx.info.attempt > 1) {
             const ours = await running();
             if (ours) return ours;
           }
-          const request = { ...(await restoreRequest(opts, input.restore)), ...(input.restore.ignoreWarnings !== undefined && { ignore_warnings: input.restore.ignoreWarnings }) };
+          const request = {
+            ...(await restoreRequest(opts, input.restore)),
+            ...(input.restore.ignoreWarnings !== undefined && { ignore_warnings: input.restore.ignoreWarnings }),
+          };
           try {
             const job = await client.restoreJobCreate(request, signal);
             ctx.log.info('vCenter restore job started', { appliance: client.http.appliance });
@@ -346,9 +384,17 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
           },
           outcome: (s) => (s.state === 'SUCCEEDED' ? 'succeeded' : s.state === 'FAILED' ? 'failed' : 'running'),
           details: (s) => ({ state: s.state, progress: s.progress }),
-          failure: (s) => new RemoteJobFailed('restore job ended FAILED', client.http.context('restoreJobGet', { messages: s.messages.map((m) => m.default_message) })),
+          failure: (s) =>
+            new RemoteJobFailed(
+              'restore job ended FAILED',
+              client.http.context('restoreJobGet', { messages: s.messages.map((m) => m.default_message) }),
+            ),
           cancelRemote: (_last, signal) => client.restoreJobCancel(signal),
-          result: (s) => ({ state: 'SUCCEEDED', progress: s.progress, messages: s.messages.map((m) => m.default_message) }),
+          result: (s) => ({
+            state: 'SUCCEEDED',
+            progress: s.progress,
+            messages: s.messages.map((m) => m.default_message),
+          }),
         });
       });
     },
@@ -358,7 +404,10 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
       return asActivity(opts, async () => {
         const client = pool.vcenter(input.endpoint);
         const signal = Context.current().cancellationSignal;
-        const r = input.jobId === undefined ? await client.restoreJobCancel(signal) : await client.backupJobCancel(input.jobId, signal);
+        const r =
+          input.jobId === undefined
+            ? await client.restoreJobCancel(signal)
+            : await client.backupJobCancel(input.jobId, signal);
         return { status: r.status, messages: r.messages.map((m) => m.default_message) };
       });
     },
@@ -367,7 +416,10 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
     async validateVcenterBackup(input: ValidateVcenterBackupInput): Promise<VcenterReturnResult> {
       return asActivity(opts, async () => {
         const client = pool.vcenter(input.endpoint);
-        const r = await client.backupValidate(await backupRequest(opts, input.backup, input.backup.comment), Context.current().cancellationSignal);
+        const r = await client.backupValidate(
+          await backupRequest(opts, input.backup, input.backup.comment),
+          Context.current().cancellationSignal,
+        );
         return { status: r.status, messages: r.messages.map((m) => m.default_message) };
       });
     },
@@ -376,8 +428,18 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
     async validateVcenterRestore(input: ValidateVcenterRestoreInput): Promise<VcenterRestoreValidation> {
       return asActivity(opts, async () => {
         const client = pool.vcenter(input.endpoint);
-        const m = await client.restoreValidate(await restoreRequest(opts, input.restore), Context.current().cancellationSignal);
-        return { applicable: m.applicable, version: m.version, boxname: m.boxname, timestamp: m.timestamp, parts: m.parts, messages: m.messages.map((x) => x.default_message) };
+        const m = await client.restoreValidate(
+          await restoreRequest(opts, input.restore),
+          Context.current().cancellationSignal,
+        );
+        return {
+          applicable: m.applicable,
+          version: m.version,
+          boxname: m.boxname,
+          timestamp: m.timestamp,
+          parts: m.parts,
+          messages: m.messages.map((x) => x.default_message),
+        };
       });
     },
 
@@ -399,7 +461,13 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
           ...(backupPassword && { backup_password: backupPassword.reveal() }),
           ...(s.parts && { parts: s.parts }),
           ...(s.enable !== undefined && { enable: s.enable }),
-          ...(s.recurrence && { recurrence_info: { hour: s.recurrence.hour, minute: s.recurrence.minute, ...(s.recurrence.days && { days: s.recurrence.days }) } }),
+          ...(s.recurrence && {
+            recurrence_info: {
+              hour: s.recurrence.hour,
+              minute: s.recurrence.minute,
+              ...(s.recurrence.days && { days: s.recurrence.days }),
+            },
+          }),
           ...(s.retainCount !== undefined && { retention_info: { max_count: s.retainCount } }),
         };
         const existing = await client.schedulesList(signal);

@@ -11,7 +11,9 @@ if (fs.existsSync(compiled)) {
   try {
     require.resolve('tsx/cjs');
   } catch {
-    console.error('vmware-dr: dist/ is missing and tsx is not installed; run `npm run build` (or `npm ci` for the dev tools) first');
+    console.error(
+      'vmware-dr: dist/ is missing and tsx is not installed; run `npm run build` (or `npm ci` for the dev tools) first',
+    );
     process.exit(1);
   }
   require('tsx/cjs');

@@ -32,7 +32,11 @@ export const Name = z
  * `file:/absolute/path`. Other schemes (`vault:…`) pass the shape check here and are checked
  * against the worker's registered resolvers when resolved.
  */
-const REF_SHAPES: readonly RegExp[] = [/^env:[A-Za-z_][A-Za-z0-9_]*$/, /^file:\/[^\0\r\n]*$/, /^[a-z][a-z0-9+.-]{1,31}:[^\s]+$/];
+const REF_SHAPES: readonly RegExp[] = [
+  /^env:[A-Za-z_][A-Za-z0-9_]*$/,
+  /^file:\/[^\0\r\n]*$/,
+  /^[a-z][a-z0-9+.-]{1,31}:[^\s]+$/,
+];
 /** URL schemes that are addresses, never secret stores: `https://…` in a password field is a mistake. */
 const NOT_SECRET_SCHEMES = /^(https?|s?ftps?|ssh|scp|nfs|smb|cifs|ldaps?|mailto|data|javascript):/i;
 
@@ -45,15 +49,13 @@ export function looksLikeSecretRef(value: string): boolean {
 export function literalSecretMessage(field?: string): string {
   return (
     `${field ? `${field} ` : ''}must be a secret reference (env:NAME, file:/absolute/path, or a scheme your worker registers), ` +
-    'never the secret itself. If you typed the secret here it is now in this run\'s history: rotate it'
+    "never the secret itself. If you typed the secret here it is now in this run's history: rotate it"
   );
 }
 
 /** A field holding a reference to a secret, never the secret. */
 export const secretRef = () =>
-  z
-    .string()
-    .refine((v) => looksLikeSecretRef(v), { message: literalSecretMessage(), abort: true });
+  z.string().refine((v) => looksLikeSecretRef(v), { message: literalSecretMessage(), abort: true });
 
 /** SHA-256 thumbprint: 64 hex digits, with or without `:` between pairs. */
 const SHA256_THUMBPRINT = /^(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){31})$/;
@@ -62,7 +64,11 @@ const SHA1_THUMBPRINT = /^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){1
 export const TlsSettings = z
   .object({
     /** PEM CA bundle trusted for this endpoint (an absolute path on the worker). */
-    caFile: z.string().max(MAX_URL_LENGTH).regex(/^\/[^\0\r\n]*$/, 'must be an absolute path on the worker, e.g. /etc/vmware-dr/ca.pem').optional(),
+    caFile: z
+      .string()
+      .max(MAX_URL_LENGTH)
+      .regex(/^\/[^\0\r\n]*$/, 'must be an absolute path on the worker, e.g. /etc/vmware-dr/ca.pem')
+      .optional(),
     /** SHA-256 thumbprint of the appliance certificate (hex, with or without colons). */
     thumbprint: z
       .string()
@@ -84,10 +90,19 @@ export const TlsSettings = z
   .strict()
   .superRefine((t, ctx) => {
     if (t.insecure === true && (t.caFile !== undefined || t.thumbprint !== undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['insecure'], message: 'insecure: true cannot be combined with caFile or thumbprint: keep one of them' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['insecure'],
+        message: 'insecure: true cannot be combined with caFile or thumbprint: keep one of them',
+      });
     }
     if (t.caFile !== undefined && t.thumbprint !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['thumbprint'], message: 'caFile and thumbprint are mutually exclusive: verify the chain (caFile) or pin the certificate (thumbprint)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['thumbprint'],
+        message:
+          'caFile and thumbprint are mutually exclusive: verify the chain (caFile) or pin the certificate (thumbprint)',
+      });
     }
   });
 export type TlsSettings = z.infer<typeof TlsSettings>;
@@ -96,22 +111,26 @@ export type TlsSettings = z.infer<typeof TlsSettings>;
  * `scheme://host[:port][/path]`, nothing else: no user info (credentials belong in references),
  * no query, no fragment. Hosts: a DNS name, IPv4, or [IPv6].
  */
-const URL_PATTERN = /^(https?):\/\/((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?(\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/;
+const URL_PATTERN =
+  /^(https?):\/\/((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?(\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/;
 
 /** What is wrong with an appliance URL, or undefined. Never repeats the URL (it may hold a password). */
 export function urlProblem(url: string, allowHttp: boolean): string | undefined {
   if (url.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`;
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined) return 'must be an absolute URL such as https://vc01.example.com (the scheme is missing)';
-  if (scheme !== 'https' && scheme !== 'http') return `must use https:// (got ${scheme}:), e.g. https://vc01.example.com`;
+  if (scheme !== 'https' && scheme !== 'http')
+    return `must use https:// (got ${scheme}:), e.g. https://vc01.example.com`;
   const rest = url.slice(scheme.length + 3);
   if (!url.slice(scheme.length).startsWith('://')) return 'must be an absolute URL such as https://vc01.example.com';
-  if (/^[^/?#]*@/.test(rest)) return 'must not carry a user name or password (user@host): put the user in username and the password in passwordRef';
+  if (/^[^/?#]*@/.test(rest))
+    return 'must not carry a user name or password (user@host): put the user in username and the password in passwordRef';
   if (/[?#]/.test(rest)) return 'must not have a query (?…) or fragment (#…)';
   const m = URL_PATTERN.exec(url);
   if (!m) return 'must be https://host[:port][/path] with a valid host name or address';
   if (m[3] !== undefined && (Number(m[3]) < 1 || Number(m[3]) > 65535)) return 'has a port outside 1–65535';
-  if (scheme === 'http' && !allowHttp) return 'uses plain http://, which sends the password unencrypted: use https://, or set allowHttp: true knowingly';
+  if (scheme === 'http' && !allowHttp)
+    return 'uses plain http://, which sends the password unencrypted: use https://, or set allowHttp: true knowingly';
   return undefined;
 }
 
@@ -160,7 +179,10 @@ export const VcdaEndpoint = z
     /** Session type: `localUser` (appliance root), `ssoCredentials` or `vcdCredentials`. Default `localUser`. */
     authType: z.enum(['localUser', 'ssoCredentials', 'vcdCredentials']).optional(),
     /** API version in the `Accept` media type. Default `4.5`. */
-    apiVersion: z.string().regex(/^\d+(\.\d+)?$/).optional(),
+    apiVersion: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/)
+      .optional(),
   })
   .strict()
   .superRefine(checkEndpointUrl);

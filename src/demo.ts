@@ -42,7 +42,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<VcenterBackupResu
     stops.unshift(() => server.stop());
     log(`Temporal: ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl}` : ''}`);
 
-    const sim = await startSimulator({ vcenters: 1, jobSeconds: opts.jobSeconds ?? (Number(process.env.VMWARE_DR_DEMO_JOB_SECONDS) || 10) });
+    const sim = await startSimulator({
+      vcenters: 1,
+      jobSeconds: opts.jobSeconds ?? (Number(process.env.VMWARE_DR_DEMO_JOB_SECONDS) || 10),
+    });
     stops.unshift(() => sim.close());
     const vc = sim.info.vcenter[0]!;
     log(`Simulated vCenter: ${vc.url} (HTTPS, CA ${sim.info.caFile})`);
@@ -69,7 +72,13 @@ export async function runDemo(opts: DemoOptions = {}): Promise<VcenterBackupResu
     stops.unshift(() => connection.close());
     const client = new Client({ connection, namespace: server.namespace });
     const input: VcenterBackupInput = {
-      endpoint: { name: 'vc-1', url: vc.url, username: vc.username, passwordRef: 'env:VMWARE_DR_DEMO_VC_PASSWORD', tls: { caFile: vc.caFile } },
+      endpoint: {
+        name: 'vc-1',
+        url: vc.url,
+        username: vc.username,
+        passwordRef: 'env:VMWARE_DR_DEMO_VC_PASSWORD',
+        tls: { caFile: vc.caFile },
+      },
       backup: {
         locationType: 'SFTP',
         location: 'sftp://backup.example.com/vcsa/vc-1',
@@ -80,8 +89,14 @@ export async function runDemo(opts: DemoOptions = {}): Promise<VcenterBackupResu
       pollIntervalMs: 1000,
     };
     const workflowId = `demo-vcenter-backup-${Date.now()}`;
-    const handle = await client.workflow.start('vcenterBackup', { taskQueue: DEFAULT_TASK_QUEUE, workflowId, args: [input] });
-    log(`Started workflow ${workflowId}${server.uiUrl ? ` (${server.uiUrl}/namespaces/${server.namespace}/workflows/${workflowId})` : ''}`);
+    const handle = await client.workflow.start('vcenterBackup', {
+      taskQueue: DEFAULT_TASK_QUEUE,
+      workflowId,
+      args: [input],
+    });
+    log(
+      `Started workflow ${workflowId}${server.uiUrl ? ` (${server.uiUrl}/namespaces/${server.namespace}/workflows/${workflowId})` : ''}`,
+    );
 
     let lastShown = '';
     const progress = setInterval(() => {
@@ -100,7 +115,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<VcenterBackupResu
     }, 500);
     try {
       const result = (await handle.result()) as VcenterBackupResult;
-      log(`Backup finished: job ${result.jobId} ${result.state} in ${((result.durationMs ?? 0) / 1000).toFixed(1)} s on ${result.appliance}`);
+      log(
+        `Backup finished: job ${result.jobId} ${result.state} in ${((result.durationMs ?? 0) / 1000).toFixed(1)} s on ${result.appliance}`,
+      );
       const counters = sim.counters();
       log(`Simulator saw ${counters.jobs.length} backup job(s) created.`);
       return result;

@@ -109,7 +109,8 @@ export class ResourceBusy extends VmwareApiError {
   override readonly name = 'ResourceBusy' as const;
   readonly code = 'VMWARE_DR_RESOURCE_BUSY';
   protected readonly retryability = 'busy';
-  protected readonly defaultRemediation = 'wait for the running backup/restore/task to finish; the step retries by itself';
+  protected readonly defaultRemediation =
+    'wait for the running backup/restore/task to finish; the step retries by itself';
 }
 
 /** Credentials rejected, even after one re-login (401 UNAUTHENTICATED / NotAuthenticated). */
@@ -183,7 +184,8 @@ export class NetworkError extends VmwareApiError {
   override readonly name = 'NetworkError' as const;
   readonly code = 'VMWARE_DR_NETWORK';
   protected readonly retryability = 'transient';
-  protected readonly defaultRemediation = 'check that the appliance address is reachable from the worker; the step retries by itself';
+  protected readonly defaultRemediation =
+    'check that the appliance address is reachable from the worker; the step retries by itself';
 }
 
 /** TLS verification failed (unknown CA, pin mismatch, bad TLS configuration). */
@@ -232,7 +234,8 @@ export class RemoteJobFailed extends VmwareApiError {
   override readonly name = 'RemoteJobFailed' as const;
   readonly code = 'VMWARE_DR_REMOTE_JOB_FAILED';
   protected readonly retryability = 'fatal';
-  protected readonly defaultRemediation = 'read the job messages on the appliance, fix the cause and run the step again';
+  protected readonly defaultRemediation =
+    'read the job messages on the appliance, fix the cause and run the step again';
 }
 
 /**
@@ -290,7 +293,11 @@ export type ErrorType =
   | 'StartOutcomeUnknown';
 
 // Compile-time check that the registry and the union agree in both directions.
-type _RegistryMatchesUnion = [keyof typeof ERROR_CLASSES] extends [ErrorType] ? ([ErrorType] extends [keyof typeof ERROR_CLASSES] ? true : never) : never;
+type _RegistryMatchesUnion = [keyof typeof ERROR_CLASSES] extends [ErrorType]
+  ? [ErrorType] extends [keyof typeof ERROR_CLASSES]
+    ? true
+    : never
+  : never;
 const _registryMatchesUnion: _RegistryMatchesUnion = true;
 void _registryMatchesUnion;
 
@@ -332,7 +339,9 @@ export function retryDecision(err: unknown, attempt = 1, tuning: RetryTuning = {
       return { retryable: true, nextRetryDelayMs: delay };
     }
     case 'ambiguous':
-      return { retryable: !pastDeadline(clock) && attempt < (tuning.ambiguousMaxAttempts ?? DEFAULT_AMBIGUOUS_MAX_ATTEMPTS) };
+      return {
+        retryable: !pastDeadline(clock) && attempt < (tuning.ambiguousMaxAttempts ?? DEFAULT_AMBIGUOUS_MAX_ATTEMPTS),
+      };
     case 'fatal':
       return { retryable: false };
   }

@@ -106,7 +106,8 @@ export class SessionCore<S> {
 
   constructor(opts: SessionCoreOptions<S>) {
     this.opts = opts;
-    this.loginTimeoutMs = opts.loginTimeoutMs ?? LOGIN_TIMEOUT_REQUESTS * (opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    this.loginTimeoutMs =
+      opts.loginTimeoutMs ?? LOGIN_TIMEOUT_REQUESTS * (opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
   }
 
   /** The current session, if any (it may be stale or rejected). */
@@ -141,7 +142,8 @@ export class SessionCore<S> {
    */
   afterRejection(stale: SessionLease<S>, signal?: AbortSignal): Promise<SessionLease<S>> {
     const lease = this.lease;
-    if (lease && lease.generation > stale.generation && lease.generation !== this.rejectedGeneration) return Promise.resolve(lease);
+    if (lease && lease.generation > stale.generation && lease.generation !== this.rejectedGeneration)
+      return Promise.resolve(lease);
     if (lease && lease.generation === stale.generation) this.rejectedGeneration = stale.generation;
     return this.join('renew', signal);
   }
@@ -173,7 +175,11 @@ export class SessionCore<S> {
   private shared(kind: 'login' | 'renew'): Promise<SessionLease<S>> {
     if (this.inFlight) return this.inFlight;
     const current = this.lease?.value;
-    const p = this.authenticate((signal) => (kind === 'renew' && current !== undefined && this.opts.renew ? this.opts.renew(current, signal) : this.opts.login(signal)));
+    const p = this.authenticate((signal) =>
+      kind === 'renew' && current !== undefined && this.opts.renew
+        ? this.opts.renew(current, signal)
+        : this.opts.login(signal),
+    );
     this.inFlight = p;
     const settle = () => {
       if (this.inFlight === p) this.inFlight = undefined;
@@ -194,7 +200,10 @@ export class SessionCore<S> {
       return this.lease;
     } catch (err) {
       if (controller.signal.aborted) {
-        throw new RequestTimeout(`login did not finish within ${this.loginTimeoutMs} ms`, { ...this.opts.context, cause: err });
+        throw new RequestTimeout(`login did not finish within ${this.loginTimeoutMs} ms`, {
+          ...this.opts.context,
+          cause: err,
+        });
       }
       throw err;
     } finally {

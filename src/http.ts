@@ -142,7 +142,11 @@ export class HttpTransport {
    * off), unless it is an abort or `isLocalError` says it is the consumer's own. The body is
    * discarded if `consume` leaves it unread.
    */
-  async stream<T>(req: HttpRequest, consume: (res: HttpStreamResponse) => Promise<T>, opts: HttpStreamOptions = {}): Promise<T> {
+  async stream<T>(
+    req: HttpRequest,
+    consume: (res: HttpStreamResponse) => Promise<T>,
+    opts: HttpStreamOptions = {},
+  ): Promise<T> {
     let res: Dispatcher.ResponseData;
     try {
       res = await this.dispatch(req);
@@ -198,7 +202,10 @@ export class HttpTransport {
   }
 
   /** Sends and validates the body with `schema`. */
-  async sendParsed<S extends z.ZodType>(req: HttpRequest, schema: S): Promise<{ res: HttpResponse; data: z.output<S> }> {
+  async sendParsed<S extends z.ZodType>(
+    req: HttpRequest,
+    schema: S,
+  ): Promise<{ res: HttpResponse; data: z.output<S> }> {
     const res = await this.send(req);
     return { res, data: this.parse(schema, res.body, req.operation, res.status) };
   }
@@ -207,8 +214,13 @@ export class HttpTransport {
   parse<S extends z.ZodType>(schema: S, value: unknown, operation: string, httpStatus?: number): z.output<S> {
     const result = schema.safeParse(value);
     if (result.success) return result.data;
-    const issues = result.error.issues.slice(0, 5).map((i) => `$${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}`);
-    throw new SchemaMismatch('response body does not match the expected schema', this.context(operation, { httpStatus, messages: issues }));
+    const issues = result.error.issues
+      .slice(0, 5)
+      .map((i) => `$${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}`);
+    throw new SchemaMismatch(
+      'response body does not match the expected schema',
+      this.context(operation, { httpStatus, messages: issues }),
+    );
   }
 
   private parseJson(text: string, operation: string, status: number): unknown {
@@ -217,7 +229,10 @@ export class HttpTransport {
       return JSON.parse(text);
     } catch {
       if (status >= 400) return text; // some error pages are HTML/text; classified by status
-      throw new ProtocolError('response body is not JSON', this.context(operation, { httpStatus: status, messages: [snippet(text)] }));
+      throw new ProtocolError(
+        'response body is not JSON',
+        this.context(operation, { httpStatus: status, messages: [snippet(text)] }),
+      );
     }
   }
 
@@ -228,8 +243,18 @@ export class HttpTransport {
     } catch {
       parsed = {};
     }
-    const messages = parsed.messages?.length ? parsed.messages : typeof body === 'string' && body ? [snippet(body)] : [];
-    return errorFromResponse({ ...this.context(operation), httpStatus: status, vmwareCode: parsed.vmwareCode, messages, remediation: parsed.remediation });
+    const messages = parsed.messages?.length
+      ? parsed.messages
+      : typeof body === 'string' && body
+        ? [snippet(body)]
+        : [];
+    return errorFromResponse({
+      ...this.context(operation),
+      httpStatus: status,
+      vmwareCode: parsed.vmwareCode,
+      messages,
+      remediation: parsed.remediation,
+    });
   }
 }
 

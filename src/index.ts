@@ -23,8 +23,23 @@ export type {
   LeaseRequest,
 } from '../workflows';
 export * from './errors';
-export { createSecretResolver, Secret, SecretReferenceError, type SecretRef, type SecretResolver, type SecretResolverOptions } from './secrets';
-export { VcenterEndpoint, SddcManagerEndpoint, VcdaEndpoint, TlsSettings, endpointName, looksLikeSecretRef, DEFAULT_STEP_TIMEOUT_MS } from './config';
+export {
+  createSecretResolver,
+  Secret,
+  SecretReferenceError,
+  type SecretRef,
+  type SecretResolver,
+  type SecretResolverOptions,
+} from './secrets';
+export {
+  VcenterEndpoint,
+  SddcManagerEndpoint,
+  VcdaEndpoint,
+  TlsSettings,
+  endpointName,
+  looksLikeSecretRef,
+  DEFAULT_STEP_TIMEOUT_MS,
+} from './config';
 export {
   VcenterBackupInput,
   SddcManagerBackupInput,

@@ -77,8 +77,7 @@ const THUMBPRINT_FORM =
  * joined by ':'. Throws {@link TlsConfigError} naming `tls.thumbprint` on anything else.
  */
 export function normaliseThumbprint(tp: string): string {
-  const bad = (why: string): TlsConfigError =>
-    new TlsConfigError(`tls.thumbprint ${why}; expected ${THUMBPRINT_FORM}`);
+  const bad = (why: string): TlsConfigError => new TlsConfigError(`tls.thumbprint ${why}; expected ${THUMBPRINT_FORM}`);
   if (typeof tp !== 'string') throw bad(`must be a string, got ${typeof tp}`);
   const trimmed = tp.trim();
   if (trimmed === '') throw bad('is empty');
@@ -100,11 +99,7 @@ export function normaliseThumbprint(tp: string): string {
   return hex.toUpperCase().match(/../g)!.join(':');
 }
 
-type Mode =
-  | { kind: 'default' }
-  | { kind: 'ca'; ca: string }
-  | { kind: 'pin'; pin: string }
-  | { kind: 'insecure' };
+type Mode = { kind: 'default' } | { kind: 'ca'; ca: string } | { kind: 'pin'; pin: string } | { kind: 'insecure' };
 
 function resolveMode(tls: TlsOptions | undefined): Mode {
   if (!tls) return { kind: 'default' };
@@ -154,9 +149,12 @@ function readCaFile(path: string): string {
       new X509Certificate(block);
     } catch (err) {
       const detail = err instanceof Error ? err.message : String(err);
-      throw new TlsConfigError(`tls.caFile ${JSON.stringify(path)}: certificate #${i + 1} is not valid PEM/X.509: ${detail}`, {
-        cause: err,
-      });
+      throw new TlsConfigError(
+        `tls.caFile ${JSON.stringify(path)}: certificate #${i + 1} is not valid PEM/X.509: ${detail}`,
+        {
+          cause: err,
+        },
+      );
     }
   });
   return blocks.join('\n') + '\n';
@@ -188,7 +186,10 @@ export function createDispatcher(opts: DispatcherOptions = {}): Agent {
       const base = buildConnector({ timeout, rejectUnauthorized: false, maxCachedSessions: 0 });
       connect = (options, callback) => {
         if (options.protocol !== 'https:') {
-          callback(new TlsConfigError(`tls.thumbprint is set for ${label} but the URL is ${options.protocol}, not https:`), null);
+          callback(
+            new TlsConfigError(`tls.thumbprint is set for ${label} but the URL is ${options.protocol}, not https:`),
+            null,
+          );
           return;
         }
         base(options, (err, socket) => {

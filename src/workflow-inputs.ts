@@ -30,7 +30,10 @@ export const PollIntervalMs = z
   .number()
   .int('must be a whole number of milliseconds')
   .min(1, 'must be at least 1 ms')
-  .max(MAX_POLL_INTERVAL_MS, `must be at most ${MAX_POLL_INTERVAL_MS} ms (25 min, below vCenter's 30 min session idle timeout)`);
+  .max(
+    MAX_POLL_INTERVAL_MS,
+    `must be at most ${MAX_POLL_INTERVAL_MS} ms (25 min, below vCenter's 30 min session idle timeout)`,
+  );
 
 /** A step's deadline, ms: busy waits and retries included. */
 export const StepTimeoutMs = z
@@ -120,7 +123,12 @@ const SECRET_LIKE_KEY = /pass(word|phrase)?|secret|token|credential|api[-_]?key|
 const SHOWABLE_KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 
 function pathOf(path: readonly PropertyKey[]): string {
-  return path.length === 0 ? '(input)' : path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  return path.length === 0
+    ? '(input)'
+    : path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+        .join('.')
+        .replace(/\.\[/g, '[');
 }
 
 /** Every string in `value` long enough to matter, to keep out of messages (belt and braces). */
@@ -146,9 +154,10 @@ function problemsOf(error: z.ZodError): InputProblem[] {
       for (const key of issue.keys) {
         const at = pathOf([...issue.path, ...(SHOWABLE_KEY.test(key) ? [key] : [])]);
         const name = SHOWABLE_KEY.test(key) ? `unknown field ${JSON.stringify(key)}` : 'an unknown field';
-        const message = SECRET_LIKE_KEY.test(key) && !/Ref$/.test(key)
-          ? `${name}: secrets are never passed as values; use the matching …Ref field with a reference (env:NAME, file:/path). If this held a secret it is now in this run's history: rotate it`
-          : `${name}: remove it (check its spelling against the documented fields)`;
+        const message =
+          SECRET_LIKE_KEY.test(key) && !/Ref$/.test(key)
+            ? `${name}: secrets are never passed as values; use the matching …Ref field with a reference (env:NAME, file:/path). If this held a secret it is now in this run's history: rotate it`
+            : `${name}: remove it (check its spelling against the documented fields)`;
         problems.push({ path: at, message });
       }
       continue;
@@ -176,9 +185,19 @@ export function checkInput<S extends z.ZodType>(what: string, schema: S, input: 
     size = Number.POSITIVE_INFINITY;
   }
   if (size > MAX_INPUT_BYTES) {
-    problems = [{ path: '(input)', message: `is ${Number.isFinite(size) ? `${size} bytes` : 'not serialisable'} as JSON; at most ${MAX_INPUT_BYTES} bytes are accepted (names at most ${MAX_NAME_LENGTH} characters)` }];
+    problems = [
+      {
+        path: '(input)',
+        message: `is ${Number.isFinite(size) ? `${size} bytes` : 'not serialisable'} as JSON; at most ${MAX_INPUT_BYTES} bytes are accepted (names at most ${MAX_NAME_LENGTH} characters)`,
+      },
+    ];
   } else if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    problems = [{ path: '(input)', message: `must be an object (got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input})` }];
+    problems = [
+      {
+        path: '(input)',
+        message: `must be an object (got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input})`,
+      },
+    ];
   } else {
     const result = schema.safeParse(input);
     if (result.success) return { ok: true, value: result.data };

@@ -27,7 +27,8 @@ async function withRetries<T>(fn: () => Promise<T>, maxAttempts = 30): Promise<{
   }
 }
 
-const once = <T>(fn: () => Promise<T>, attempt = 1): Promise<T> => new MockActivityEnvironment({ attempt }).run(fn) as Promise<T>;
+const once = <T>(fn: () => Promise<T>, attempt = 1): Promise<T> =>
+  new MockActivityEnvironment({ attempt }).run(fn) as Promise<T>;
 
 describe('remaining activities against the simulator', () => {
   let sim: Simulator;
@@ -49,7 +50,13 @@ describe('remaining activities against the simulator', () => {
     const tls = { caFile: caFile! };
     vc = { name: 'vc-1', url: vcenter[0]!.url, username: vcenter[0]!.username, passwordRef: 'env:OPS_VC1', tls };
     vc2 = { name: 'vc-2', url: vcenter[1]!.url, username: vcenter[1]!.username, passwordRef: 'env:OPS_VC2', tls };
-    sddc = { name: 'sddc-1', url: sddcManager[0]!.url, username: sddcManager[0]!.username, passwordRef: 'env:OPS_SDDC', tls };
+    sddc = {
+      name: 'sddc-1',
+      url: sddcManager[0]!.url,
+      username: sddcManager[0]!.username,
+      passwordRef: 'env:OPS_SDDC',
+      tls,
+    };
     act = createActivities({ pollIntervalMs: 100, busyRetryDelayMs: 100 });
   });
   afterAll(async () => sim?.close());
@@ -57,24 +64,50 @@ describe('remaining activities against the simulator', () => {
   const calls = (product: string, name: string) => sim.counters().calls[product]?.[name] ?? {};
 
   it('setVcenterSchedule creates the schedule, then updates it', async () => {
-    const schedule = { location: 'sftp://b/sched', locationUser: 'u', locationPasswordRef: 'env:OPS_SFTP_PW', recurrence: { hour: 2, minute: 30, days: ['MONDAY' as const] }, retainCount: 7 };
-    expect(await once(() => act.setVcenterSchedule({ endpoint: vc, schedule }))).toEqual({ scheduleId: 'default', action: 'created' });
-    expect(await once(() => act.setVcenterSchedule({ endpoint: vc, schedule: { ...schedule, retainCount: 3 } }))).toEqual({ scheduleId: 'default', action: 'updated' });
+    const schedule = {
+      location: 'sftp://b/sched',
+      locationUser: 'u',
+      locationPasswordRef: 'env:OPS_SFTP_PW',
+      recurrence: { hour: 2, minute: 30, days: ['MONDAY' as const] },
+      retainCount: 7,
+    };
+    expect(await once(() => act.setVcenterSchedule({ endpoint: vc, schedule }))).toEqual({
+      scheduleId: 'default',
+      action: 'created',
+    });
+    expect(
+      await once(() => act.setVcenterSchedule({ endpoint: vc, schedule: { ...schedule, retainCount: 3 } })),
+    ).toEqual({ scheduleId: 'default', action: 'updated' });
     expect(calls('vcenter', 'vc-1')).toMatchObject({ scheduleCreate: 1, scheduleUpdate: 1 });
   });
 
   it('validateVcenterBackup answers OK for a good request and fails non-retryable on a bad password', async () => {
-    const ok = await once(() => act.validateVcenterBackup({ endpoint: vc, backup: { locationType: 'SFTP', location: 'sftp://b/v', backupPasswordRef: 'env:OPS_BACKUP_PW' } }));
+    const ok = await once(() =>
+      act.validateVcenterBackup({
+        endpoint: vc,
+        backup: { locationType: 'SFTP', location: 'sftp://b/v', backupPasswordRef: 'env:OPS_BACKUP_PW' },
+      }),
+    );
     expect(ok.status).toBe('OK');
     process.env.OPS_WEAK = 'weak';
-    const err = await once(() => act.validateVcenterBackup({ endpoint: vc, backup: { locationType: 'SFTP', location: 'sftp://b/v', backupPasswordRef: 'env:OPS_WEAK' } })).catch((e: unknown) => e);
+    const err = await once(() =>
+      act.validateVcenterBackup({
+        endpoint: vc,
+        backup: { locationType: 'SFTP', location: 'sftp://b/v', backupPasswordRef: 'env:OPS_WEAK' },
+      }),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect((err as ApplicationFailure).type).toBe('InvalidArgument');
     expect((err as ApplicationFailure).nonRetryable).toBe(true);
   });
 
   it('a secret reference that does not resolve fails for good, naming the field', async () => {
-    const err = await once(() => act.validateVcenterBackup({ endpoint: vc, backup: { locationType: 'SFTP', location: 'sftp://b/v', backupPasswordRef: 'env:OPS_NOT_SET' } })).catch((e: unknown) => e);
+    const err = await once(() =>
+      act.validateVcenterBackup({
+        endpoint: vc,
+        backup: { locationType: 'SFTP', location: 'sftp://b/v', backupPasswordRef: 'env:OPS_NOT_SET' },
+      }),
+    ).catch((e: unknown) => e);
     expect(err).toMatchObject({ type: 'ConfigurationError', nonRetryable: true });
     expect((err as Error).message).toContain('backup.backupPasswordRef');
   });
@@ -85,29 +118,50 @@ describe('remaining activities against the simulator', () => {
     const fresh = createActivities({ pollIntervalMs: 100 });
     const insecure = { ...vc, tls: { insecure: true } };
     const env = new MockActivityEnvironment({}, { logger });
-    const r = (await env.run(() => fresh.validateVcenterBackup({ endpoint: insecure, backup: { locationType: 'NFS', location: 'nfs://n/x' } }))) as { status: string };
+    const r = (await env.run(() =>
+      fresh.validateVcenterBackup({ endpoint: insecure, backup: { locationType: 'NFS', location: 'nfs://n/x' } }),
+    )) as { status: string };
     expect(r.status).toBe('OK');
     expect(warnings.length).toBeGreaterThanOrEqual(1);
     expect(warnings[0]).toMatch(/TLS certificate verification is DISABLED for vcenter vc-1/);
   });
 
   it('cancelVcenterJob cancels a running backup job', async () => {
-    const started = await once(() => act.startVcenterBackup({ endpoint: vc2, backup: { locationType: 'NFS', location: 'nfs://n/cancel-me' }, step: step('cancel') }));
+    const started = await once(() =>
+      act.startVcenterBackup({
+        endpoint: vc2,
+        backup: { locationType: 'NFS', location: 'nfs://n/cancel-me' },
+        step: step('cancel'),
+      }),
+    );
     const r = await once(() => act.cancelVcenterJob({ endpoint: vc2, jobId: started.jobId }));
     expect(r.status).toBe('OK');
-    const polled = await once(() => act.pollVcenterBackup({ endpoint: vc2, jobId: started.jobId })).catch((e: unknown) => e);
+    const polled = await once(() => act.pollVcenterBackup({ endpoint: vc2, jobId: started.jobId })).catch(
+      (e: unknown) => e,
+    );
     expect(polled).toMatchObject({ type: 'RemoteJobFailed', nonRetryable: true });
   });
 
   it('vCenter restore: validate, start on a freshly deployed appliance, poll through the service restart', async () => {
     // A backup of vc-1 to restore from.
-    const backup = { locationType: 'SFTP' as const, location: 'sftp://b/vc-1-full', backupPasswordRef: 'env:OPS_BACKUP_PW' };
+    const backup = {
+      locationType: 'SFTP' as const,
+      location: 'sftp://b/vc-1-full',
+      backupPasswordRef: 'env:OPS_BACKUP_PW',
+    };
     const started = await once(() => act.startVcenterBackup({ endpoint: vc, backup, step: step('to-restore') }));
     await withRetries(() => act.pollVcenterBackup({ endpoint: vc, jobId: started.jobId }));
 
-    const restore = { locationType: 'SFTP' as const, location: 'sftp://b/vc-1-full', backupPasswordRef: 'env:OPS_BACKUP_PW', ignoreWarnings: true };
+    const restore = {
+      locationType: 'SFTP' as const,
+      location: 'sftp://b/vc-1-full',
+      backupPasswordRef: 'env:OPS_BACKUP_PW',
+      ignoreWarnings: true,
+    };
     // Not in the restore stage: refused for good.
-    const refused = await once(() => act.startVcenterRestore({ endpoint: vc2, restore, step: step('restore-early') })).catch((e: unknown) => e);
+    const refused = await once(() =>
+      act.startVcenterRestore({ endpoint: vc2, restore, step: step('restore-early') }),
+    ).catch((e: unknown) => e);
     expect(refused).toMatchObject({ type: 'WrongState', nonRetryable: true });
 
     (sim.appliance('vcenter', 'vc-2') as VcenterAppliance).setStage('restore');
@@ -123,7 +177,9 @@ describe('remaining activities against the simulator', () => {
     expect(again.attached).toBe(true);
     expect(calls('vcenter', 'vc-2').restoreJobCreate).toBe(createsBefore + 1);
 
-    const { result, attempts } = await withRetries(() => act.pollVcenterRestore({ endpoint: vc2, pollIntervalMs: 100 }));
+    const { result, attempts } = await withRetries(() =>
+      act.pollVcenterRestore({ endpoint: vc2, pollIntervalMs: 100 }),
+    );
     expect(result.state).toBe('SUCCEEDED');
     // The appliance answered 503 / dropped connections while restarting: the poll was retried.
     expect(attempts).toBeGreaterThan(1);
@@ -135,32 +191,60 @@ describe('remaining activities against the simulator', () => {
       act.setSddcManagerBackupConfiguration({
         endpoint: sddc,
         configuration: {
-          location: { server: 'sftp.example.com', port: 22, username: 'backup', passwordRef: 'env:OPS_SFTP_PW', directoryPath: '/backups', sshFingerprint: 'SHA256:x' },
+          location: {
+            server: 'sftp.example.com',
+            port: 22,
+            username: 'backup',
+            passwordRef: 'env:OPS_SFTP_PW',
+            directoryPath: '/backups',
+            sshFingerprint: 'SHA256:x',
+          },
           passphraseRef: 'env:OPS_PASSPHRASE',
           schedule: { frequency: 'WEEKLY', daysOfWeek: ['SUNDAY'], hourOfDay: 1, minuteOfHour: 0, keepMostRecent: 10 },
         },
       }),
     );
-    expect((await withRetries(() => act.pollSddcManagerTask({ endpoint: sddc, taskId: configured.taskId }))).result.status).toBe('SUCCESSFUL');
+    expect(
+      (await withRetries(() => act.pollSddcManagerTask({ endpoint: sddc, taskId: configured.taskId }))).result.status,
+    ).toBe('SUCCESSFUL');
 
-    sim.faults.add({ product: 'sddc-manager', operation: 'startBackup', action: { kind: 'jobFailed', message: 'SFTP server refused the upload' } });
+    sim.faults.add({
+      product: 'sddc-manager',
+      operation: 'startBackup',
+      action: { kind: 'jobFailed', message: 'SFTP server refused the upload' },
+    });
     const backup = await once(() => act.startSddcManagerBackup({ endpoint: sddc, step: step('sddc-backup') }));
-    const failed = await withRetries(() => act.pollSddcManagerTask({ endpoint: sddc, taskId: backup.taskId })).catch((e: unknown) => e);
+    const failed = await withRetries(() => act.pollSddcManagerTask({ endpoint: sddc, taskId: backup.taskId })).catch(
+      (e: unknown) => e,
+    );
     expect(failed).toMatchObject({ type: 'RemoteJobFailed', nonRetryable: true });
     expect((failed as Error).message).toContain('SFTP server refused the upload');
     const retried = await once(() => act.retrySddcManagerTask({ endpoint: sddc, taskId: backup.taskId }));
     expect(retried.status).toBe('IN_PROGRESS');
-    expect((await withRetries(() => act.pollSddcManagerTask({ endpoint: sddc, taskId: backup.taskId }))).result.status).toBe('SUCCESSFUL');
+    expect(
+      (await withRetries(() => act.pollSddcManagerTask({ endpoint: sddc, taskId: backup.taskId }))).result.status,
+    ).toBe('SUCCESSFUL');
 
     const another = await once(() => act.startSddcManagerBackup({ endpoint: sddc, step: step('sddc-backup-2') }));
     const cancelled = await once(() => act.cancelSddcManagerTask({ endpoint: sddc, taskId: another.taskId }));
     expect(cancelled).toMatchObject({ cancelled: true, status: 'CANCELLED' });
-    expect(await once(() => act.cancelSddcManagerTask({ endpoint: sddc, taskId: another.taskId }))).toMatchObject({ cancelled: false });
+    expect(await once(() => act.cancelSddcManagerTask({ endpoint: sddc, taskId: another.taskId }))).toMatchObject({
+      cancelled: false,
+    });
 
     const restore = await once(() =>
-      act.startSddcManagerRestore({ endpoint: sddc, restore: { backupFile: '/tmp/vcf-backup-sddc-1-2026-11-23-10-00-00.tar.gz', passphraseRef: 'env:OPS_PASSPHRASE' }, step: step('sddc-restore') }),
+      act.startSddcManagerRestore({
+        endpoint: sddc,
+        restore: {
+          backupFile: '/tmp/vcf-backup-sddc-1-2026-11-23-10-00-00.tar.gz',
+          passphraseRef: 'env:OPS_PASSPHRASE',
+        },
+        step: step('sddc-restore'),
+      }),
     );
-    const { result, attempts } = await withRetries(() => act.pollSddcManagerRestoreTask({ endpoint: sddc, taskId: restore.taskId }));
+    const { result, attempts } = await withRetries(() =>
+      act.pollSddcManagerRestoreTask({ endpoint: sddc, taskId: restore.taskId }),
+    );
     expect(result.status).toBe('SUCCESSFUL');
     expect(attempts).toBeGreaterThan(1); // the first restore poll answers 503 while services restart
   });

@@ -18,7 +18,11 @@ import { historyText } from './support/history';
 const VC_BACKUP_PASSWORD = 'Backup#Pass42';
 const VC_LOCATION_PASSWORD = 'sftp-Secret-991';
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -49,24 +53,62 @@ describe('activities on a real server (vCenter, SDDC Manager, VCDA simulators)',
     const tls = { caFile: caFile! };
     vcInput = {
       endpoint: { name: 'vc-1', url: vc.url, username: vc.username, passwordRef: 'env:ACT_VC_PASSWORD', tls },
-      backup: { locationType: 'SFTP', location: 'sftp://backup.example.com/vc-1', locationUser: 'backup', locationPasswordRef: 'env:ACT_LOCATION_PASSWORD', backupPasswordRef: 'env:ACT_BACKUP_PASSWORD' },
+      backup: {
+        locationType: 'SFTP',
+        location: 'sftp://backup.example.com/vc-1',
+        locationUser: 'backup',
+        locationPasswordRef: 'env:ACT_LOCATION_PASSWORD',
+        backupPasswordRef: 'env:ACT_BACKUP_PASSWORD',
+      },
       pollIntervalMs: 200,
     };
-    sddcInput = { endpoint: { name: 'sddc-1', url: sddc.url, username: sddc.username, passwordRef: 'env:ACT_SDDC_PASSWORD', tls }, pollIntervalMs: 200 };
-    vcdaInput = { endpoint: { name: 'vcda-1', url: va.url, username: va.username, passwordRef: 'env:ACT_VCDA_PASSWORD', tls }, pollIntervalMs: 200 };
+    sddcInput = {
+      endpoint: { name: 'sddc-1', url: sddc.url, username: sddc.username, passwordRef: 'env:ACT_SDDC_PASSWORD', tls },
+      pollIntervalMs: 200,
+    };
+    vcdaInput = {
+      endpoint: { name: 'vcda-1', url: va.url, username: va.username, passwordRef: 'env:ACT_VCDA_PASSWORD', tls },
+      pollIntervalMs: 200,
+    };
     const dispatcher = createDispatcher({ tls });
-    vcClient = new VcenterClient({ url: vc.url, dispatcher, apiForm: 'api', credentials: async () => ({ username: vc.username, password: new Secret(vc.password) }) });
+    vcClient = new VcenterClient({
+      url: vc.url,
+      dispatcher,
+      apiForm: 'api',
+      credentials: async () => ({ username: vc.username, password: new Secret(vc.password) }),
+    });
     // SDDC Manager backups need a configured SFTP location.
-    const sddcClient = new SddcManagerClient({ url: sddc.url, dispatcher, credentials: async () => ({ username: sddc.username, password: new Secret(sddc.password) }) });
+    const sddcClient = new SddcManagerClient({
+      url: sddc.url,
+      dispatcher,
+      credentials: async () => ({ username: sddc.username, password: new Secret(sddc.password) }),
+    });
     await sddcClient.setBackupConfiguration({
-      backupLocations: [{ server: 'sftp.example.com', port: 22, protocol: 'SFTP', username: 'backup', password: 'x', directoryPath: '/backups', sshFingerprint: 'SHA256:abc' }],
+      backupLocations: [
+        {
+          server: 'sftp.example.com',
+          port: 22,
+          protocol: 'SFTP',
+          username: 'backup',
+          password: 'x',
+          directoryPath: '/backups',
+          sshFingerprint: 'SHA256:abc',
+        },
+      ],
       encryption: { passphrase: 'passphrase-for-tests' },
     });
   });
   afterAll(async () => h?.close());
 
   const execute = <R>(workflow: string, input: unknown, id: string) =>
-    h.withWorker(() => h.env.client.workflow.execute(workflow, { taskQueue: h.taskQueue, workflowId: `${id}-${Date.now()}`, args: [input] }) as Promise<R>);
+    h.withWorker(
+      () =>
+        h.env.client.workflow.execute(workflow, {
+          taskQueue: h.taskQueue,
+          workflowId: `${id}-${Date.now()}`,
+          args: [input],
+        }) as Promise<R>,
+    );
   const calls = (product: string, appliance: string) => h.sim.counters().calls[product]?.[appliance] ?? {};
   const jobs = (product: string) => h.sim.counters().jobs.filter((j) => j.product === product && j.kind === 'backup');
 
@@ -92,7 +134,11 @@ describe('activities on a real server (vCenter, SDDC Manager, VCDA simulators)',
     it('VCDA (the step id travels as operationID)', async () => {
       h.sim.resetCounters();
       h.sim.faults.add({ product: 'vcda', operation: 'backupCreate', action: { kind: 'lostResponse' } });
-      const r = await execute<{ attached: boolean; state: string; backup?: { hash: string } }>('vcdaBackup', vcdaInput, 'lost-vcda');
+      const r = await execute<{ attached: boolean; state: string; backup?: { hash: string } }>(
+        'vcdaBackup',
+        vcdaInput,
+        'lost-vcda',
+      );
       expect(r).toMatchObject({ state: 'SUCCEEDED', attached: true });
       expect(r.backup?.hash).toMatch(/^SHA-512:/);
       expect(calls('vcda', 'vcda-1').backupCreate).toBe(1);
@@ -103,7 +149,12 @@ describe('activities on a real server (vCenter, SDDC Manager, VCDA simulators)',
 
   it('busy because of another job: retried (not attached) until it ends, then one job of ours', async () => {
     h.sim.resetCounters();
-    const other = await vcClient.backupJobCreate({ parts: [], location_type: 'NFS', location: 'nfs://other/x', comment: 'someone else' });
+    const other = await vcClient.backupJobCreate({
+      parts: [],
+      location_type: 'NFS',
+      location: 'nfs://other/x',
+      comment: 'someone else',
+    });
     const r = await execute<{ attached: boolean; jobId: string }>('vcenterBackup', vcInput, 'busy-vc');
     expect(r.attached).toBe(false);
     expect(r.jobId).not.toBe(other.id);
@@ -113,9 +164,16 @@ describe('activities on a real server (vCenter, SDDC Manager, VCDA simulators)',
 
   it('busy past the step deadline fails as non-retryable ResourceBusy', async () => {
     h.sim.resetCounters();
-    h.sim.faults.add({ product: 'vcenter', operation: 'backupJobCreate', count: 100, action: { kind: 'error', error: 'FEATURE_IN_USE' } });
+    h.sim.faults.add({
+      product: 'vcenter',
+      operation: 'backupJobCreate',
+      count: 100,
+      action: { kind: 'error', error: 'FEATURE_IN_USE' },
+    });
     try {
-      const err = await execute('vcenterBackup', { ...vcInput, timeoutMs: 1500 }, 'busy-deadline').catch((e: unknown) => e);
+      const err = await execute('vcenterBackup', { ...vcInput, timeoutMs: 1500 }, 'busy-deadline').catch(
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(WorkflowFailedError);
       const app = ((err as WorkflowFailedError).cause as ActivityFailure).cause as ApplicationFailure;
       expect(app.type).toBe('ResourceBusy');
@@ -132,8 +190,16 @@ describe('activities on a real server (vCenter, SDDC Manager, VCDA simulators)',
     h.sim.faults.add({ product: 'sddc-manager', operation: 'getTask', action: { kind: 'status', status: 401 } });
     const [vc, sddc] = await h.withWorker(() =>
       Promise.all([
-        h.env.client.workflow.execute('vcenterBackup', { taskQueue: h.taskQueue, workflowId: `relogin-vc-${Date.now()}`, args: [vcInput] }),
-        h.env.client.workflow.execute('sddcManagerBackup', { taskQueue: h.taskQueue, workflowId: `relogin-sddc-${Date.now()}`, args: [sddcInput] }),
+        h.env.client.workflow.execute('vcenterBackup', {
+          taskQueue: h.taskQueue,
+          workflowId: `relogin-vc-${Date.now()}`,
+          args: [vcInput],
+        }),
+        h.env.client.workflow.execute('sddcManagerBackup', {
+          taskQueue: h.taskQueue,
+          workflowId: `relogin-sddc-${Date.now()}`,
+          args: [sddcInput],
+        }),
       ]),
     );
     expect(vc.state).toBe('SUCCEEDED');
@@ -150,8 +216,23 @@ describe('activities on a real server (vCenter, SDDC Manager, VCDA simulators)',
     try {
       const vc = h2.sim.info.vcenter[0]!;
       process.env.ACT_VC2_PASSWORD = vc.password;
-      const input = { ...vcInput, endpoint: { ...vcInput.endpoint, url: vc.url, passwordRef: 'env:ACT_VC2_PASSWORD', tls: { caFile: vc.caFile! } }, pollIntervalMs: 1300 };
-      const r = await h2.withWorker(() => h2.env.client.workflow.execute('vcenterBackup', { taskQueue: h2.taskQueue, workflowId: `idle-${Date.now()}`, args: [input] }));
+      const input = {
+        ...vcInput,
+        endpoint: {
+          ...vcInput.endpoint,
+          url: vc.url,
+          passwordRef: 'env:ACT_VC2_PASSWORD',
+          tls: { caFile: vc.caFile! },
+        },
+        pollIntervalMs: 1300,
+      };
+      const r = await h2.withWorker(() =>
+        h2.env.client.workflow.execute('vcenterBackup', {
+          taskQueue: h2.taskQueue,
+          workflowId: `idle-${Date.now()}`,
+          args: [input],
+        }),
+      );
       expect(r.state).toBe('SUCCEEDED');
       expect(h2.sim.counters().calls.vcenter?.['vc-1']?.sessionCreate).toBeGreaterThanOrEqual(2);
     } finally {
@@ -166,16 +247,49 @@ describe('activities on a real server (vCenter, SDDC Manager, VCDA simulators)',
       process.env.ACT_VC3_PASSWORD = vcenter[0]!.password;
       process.env.ACT_SDDC3_PASSWORD = sddcManager[0]!.password;
       const tls = { caFile: caFile! };
-      const vcIn = { ...vcInput, endpoint: { ...vcInput.endpoint, url: vcenter[0]!.url, passwordRef: 'env:ACT_VC3_PASSWORD', tls } };
-      const sddcIn = { ...sddcInput, endpoint: { ...sddcInput.endpoint, url: sddcManager[0]!.url, passwordRef: 'env:ACT_SDDC3_PASSWORD', tls } };
-      const sddcClient = new SddcManagerClient({ url: sddcManager[0]!.url, dispatcher: createDispatcher({ tls }), credentials: async () => ({ username: sddcManager[0]!.username, password: new Secret(sddcManager[0]!.password) }) });
-      await sddcClient.setBackupConfiguration({ backupLocations: [{ server: 's', protocol: 'SFTP', username: 'u', password: 'p', directoryPath: '/b' }], encryption: { passphrase: 'passphrase-for-tests' } });
+      const vcIn = {
+        ...vcInput,
+        endpoint: { ...vcInput.endpoint, url: vcenter[0]!.url, passwordRef: 'env:ACT_VC3_PASSWORD', tls },
+      };
+      const sddcIn = {
+        ...sddcInput,
+        endpoint: { ...sddcInput.endpoint, url: sddcManager[0]!.url, passwordRef: 'env:ACT_SDDC3_PASSWORD', tls },
+      };
+      const sddcClient = new SddcManagerClient({
+        url: sddcManager[0]!.url,
+        dispatcher: createDispatcher({ tls }),
+        credentials: async () => ({
+          username: sddcManager[0]!.username,
+          password: new Secret(sddcManager[0]!.password),
+        }),
+      });
+      await sddcClient.setBackupConfiguration({
+        backupLocations: [{ server: 's', protocol: 'SFTP', username: 'u', password: 'p', directoryPath: '/b' }],
+        encryption: { passphrase: 'passphrase-for-tests' },
+      });
       await h3.withWorker(async () => {
-        const vcHandle = await h3.env.client.workflow.start('vcenterBackup', { taskQueue: h3.taskQueue, workflowId: `cancel-vc-${Date.now()}`, args: [vcIn] });
-        const sddcHandle = await h3.env.client.workflow.start('sddcManagerBackup', { taskQueue: h3.taskQueue, workflowId: `cancel-sddc-${Date.now()}`, args: [sddcIn] });
-        await until('both remote jobs to start', () => h3.sim.counters().jobs.filter((j) => j.kind === 'backup').length === 2 || undefined);
-        await until('polling to begin', () => (h3.sim.counters().calls.vcenter?.['vc-1']?.backupJobGet ?? 0) >= 1 || undefined);
-        await until('SDDC polling to begin', () => (h3.sim.counters().calls['sddc-manager']?.['sddc-1']?.getTask ?? 0) >= 1 || undefined);
+        const vcHandle = await h3.env.client.workflow.start('vcenterBackup', {
+          taskQueue: h3.taskQueue,
+          workflowId: `cancel-vc-${Date.now()}`,
+          args: [vcIn],
+        });
+        const sddcHandle = await h3.env.client.workflow.start('sddcManagerBackup', {
+          taskQueue: h3.taskQueue,
+          workflowId: `cancel-sddc-${Date.now()}`,
+          args: [sddcIn],
+        });
+        await until(
+          'both remote jobs to start',
+          () => h3.sim.counters().jobs.filter((j) => j.kind === 'backup').length === 2 || undefined,
+        );
+        await until(
+          'polling to begin',
+          () => (h3.sim.counters().calls.vcenter?.['vc-1']?.backupJobGet ?? 0) >= 1 || undefined,
+        );
+        await until(
+          'SDDC polling to begin',
+          () => (h3.sim.counters().calls['sddc-manager']?.['sddc-1']?.getTask ?? 0) >= 1 || undefined,
+        );
         await Promise.all([vcHandle.cancel(), sddcHandle.cancel()]);
         for (const handle of [vcHandle, sddcHandle]) {
           const err = await handle.result().catch((e: unknown) => e);
@@ -195,14 +309,31 @@ describe('activities on a real server (vCenter, SDDC Manager, VCDA simulators)',
     try {
       const vc = h4.sim.info.vcenter[0]!;
       process.env.ACT_VC4_PASSWORD = vc.password;
-      const input = { ...vcInput, endpoint: { ...vcInput.endpoint, url: vc.url, passwordRef: 'env:ACT_VC4_PASSWORD', tls: { caFile: vc.caFile! } } };
-      const handle = await h4.env.client.workflow.start('vcenterBackup', { taskQueue: h4.taskQueue, workflowId: `restart-${Date.now()}`, args: [input] });
+      const input = {
+        ...vcInput,
+        endpoint: {
+          ...vcInput.endpoint,
+          url: vc.url,
+          passwordRef: 'env:ACT_VC4_PASSWORD',
+          tls: { caFile: vc.caFile! },
+        },
+      };
+      const handle = await h4.env.client.workflow.start('vcenterBackup', {
+        taskQueue: h4.taskQueue,
+        workflowId: `restart-${Date.now()}`,
+        args: [input],
+      });
       const first = await h4.worker();
-      await first.runUntil(until('a few polls with heartbeats recorded on the server', async () => {
-        const d = await handle.describe();
-        const pending = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'pollVcenterBackup');
-        return pending?.heartbeatDetails?.payloads?.length && (h4.sim.counters().calls.vcenter?.['vc-1']?.backupJobGet ?? 0) >= 3 ? true : undefined;
-      }));
+      await first.runUntil(
+        until('a few polls with heartbeats recorded on the server', async () => {
+          const d = await handle.describe();
+          const pending = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'pollVcenterBackup');
+          return pending?.heartbeatDetails?.payloads?.length &&
+            (h4.sim.counters().calls.vcenter?.['vc-1']?.backupJobGet ?? 0) >= 3
+            ? true
+            : undefined;
+        }),
+      );
       const second = await h4.worker();
       const r = await second.runUntil(handle.result());
       expect(r.state).toBe('SUCCEEDED');
@@ -216,7 +347,11 @@ describe('activities on a real server (vCenter, SDDC Manager, VCDA simulators)',
 
   it('a full run never puts a secret in history (inputs, heartbeats, results, failures)', async () => {
     const ok = await h.withWorker(async () => {
-      const handle = await h.env.client.workflow.start('vcenterBackup', { taskQueue: h.taskQueue, workflowId: `secret-${Date.now()}`, args: [vcInput] });
+      const handle = await h.env.client.workflow.start('vcenterBackup', {
+        taskQueue: h.taskQueue,
+        workflowId: `secret-${Date.now()}`,
+        args: [vcInput],
+      });
       await handle.result();
       return handle.fetchHistory();
     });
@@ -241,7 +376,11 @@ describe('activities on a real server (vCenter, SDDC Manager, VCDA simulators)',
 
   it('VCDA client still logs in with the same credentials after the activities (sanity for the shared pool)', async () => {
     const va = h.sim.info.vcda[0]!;
-    const client = new VcdaClient({ url: va.url, dispatcher: createDispatcher({ tls: { caFile: h.sim.info.caFile! } }), credentials: async () => ({ username: va.username, password: new Secret(va.password) }) });
+    const client = new VcdaClient({
+      url: va.url,
+      dispatcher: createDispatcher({ tls: { caFile: h.sim.info.caFile! } }),
+      credentials: async () => ({ username: va.username, password: new Secret(va.password) }),
+    });
     await expect(client.listBackups()).resolves.toBeInstanceOf(Array);
   });
 });

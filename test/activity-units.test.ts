@@ -17,7 +17,9 @@ interface Job {
 }
 
 /** A poll activity body as the products write it: `pollRemoteJob` inside `asActivity`. */
-function pollJob<S>(o: Partial<RemoteJobPoll<S, S>> & Pick<RemoteJobPoll<S, S>, 'poll' | 'outcome' | 'intervalMs'>): Promise<S> {
+function pollJob<S>(
+  o: Partial<RemoteJobPoll<S, S>> & Pick<RemoteJobPoll<S, S>, 'poll' | 'outcome' | 'intervalMs'>,
+): Promise<S> {
   return asActivity(resolveOptions({}), () =>
     pollRemoteJob<S, S>({
       label: 'test job',
@@ -30,7 +32,9 @@ function pollJob<S>(o: Partial<RemoteJobPoll<S, S>> & Pick<RemoteJobPoll<S, S>, 
 }
 
 /** Like `pollJob`, returning the poll progress (count, resumed-from) as the result. */
-function pollRemoteJobWithProgress<S>(o: Pick<RemoteJobPoll<S, unknown>, 'poll' | 'outcome' | 'intervalMs'>): Promise<unknown> {
+function pollRemoteJobWithProgress<S>(
+  o: Pick<RemoteJobPoll<S, unknown>, 'poll' | 'outcome' | 'intervalMs'>,
+): Promise<unknown> {
   return asActivity(resolveOptions({}), () =>
     pollRemoteJob<S, unknown>({
       label: 'test job',
@@ -108,7 +112,10 @@ describe('startOnce (exactly one remote job per step)', () => {
 
   it('a failed job of ours is not attached to: the retry POSTs again', async () => {
     const r = remote([]);
-    const env = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: { known: [], at: Date.now() } satisfies StartSnapshot });
+    const env = new MockActivityEnvironment({
+      attempt: 2,
+      heartbeatDetails: { known: [], at: Date.now() } satisfies StartSnapshot,
+    });
     r.jobs.push({ id: 'ours-failed', at: now(), failed: true });
     const out = await run(env, () => startOnce<Job>(r.options('ok')));
     expect(out.attached).toBe(false);
@@ -119,7 +126,9 @@ describe('startOnce (exactly one remote job per step)', () => {
 describe('pollRemoteJob', () => {
   it('refuses an interval longer than the vCenter idle timeout allows, naming the field', async () => {
     const env = new MockActivityEnvironment();
-    const err = (await env.run(() => pollJob({ intervalMs: 31 * 60_000, poll: async () => 1, outcome: () => 'succeeded' })).catch((e: unknown) => e)) as ApplicationFailure;
+    const err = (await env
+      .run(() => pollJob({ intervalMs: 31 * 60_000, poll: async () => 1, outcome: () => 'succeeded' }))
+      .catch((e: unknown) => e)) as ApplicationFailure;
     expect(err.type).toBe('ConfigurationError');
     expect(err.nonRetryable).toBe(true);
     expect(err.message).toMatch(/pollIntervalMs must be between 1 and 1500000 ms/);
@@ -132,7 +141,12 @@ describe('pollRemoteJob', () => {
     env.on('heartbeat', (d: unknown) => beats.push(d));
     let n = 0;
     const final = await env.run(() =>
-      pollJob({ intervalMs: 250, poll: async () => ++n, outcome: (s) => (s >= 3 ? 'succeeded' : 'running'), details: (s) => ({ n: s }) }),
+      pollJob({
+        intervalMs: 250,
+        poll: async () => ++n,
+        outcome: (s) => (s >= 3 ? 'succeeded' : 'running'),
+        details: (s) => ({ n: s }),
+      }),
     );
     expect(final).toBe(3);
     const polled = beats.filter((b) => b !== undefined);
@@ -147,7 +161,11 @@ describe('pollRemoteJob', () => {
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
     const result = await env.run(() =>
-      pollRemoteJobWithProgress({ intervalMs: 10, poll: () => new Promise<string>((r) => setTimeout(() => r('done'), 400)), outcome: () => 'succeeded' }),
+      pollRemoteJobWithProgress({
+        intervalMs: 10,
+        poll: () => new Promise<string>((r) => setTimeout(() => r('done'), 400)),
+        outcome: () => 'succeeded',
+      }),
     );
     // Before the first answer the ticker repeats the previous attempt's details.
     expect(beats.filter((b) => (b as { polls?: number }).polls === 7).length).toBeGreaterThanOrEqual(3);
@@ -181,7 +199,16 @@ describe('pollRemoteJob', () => {
   it('a job that ended failed leaves as the product failure, not retried, and is not cancelled', async () => {
     const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 });
     const cancelled: unknown[] = [];
-    const err = await env.run(() => pollJob({ intervalMs: 10, poll: async () => 'FAILED', outcome: () => 'failed', cancelRemote: async (l) => cancelled.push(l) })).catch((e: unknown) => e);
+    const err = await env
+      .run(() =>
+        pollJob({
+          intervalMs: 10,
+          poll: async () => 'FAILED',
+          outcome: () => 'failed',
+          cancelRemote: async (l) => cancelled.push(l),
+        }),
+      )
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect((err as ApplicationFailure).type).toBe('RemoteJobFailed');
     expect((err as ApplicationFailure).nonRetryable).toBe(true);
@@ -190,7 +217,14 @@ describe('pollRemoteJob', () => {
 });
 
 describe('every failure leaves through the taxonomy', () => {
-  const fail = async (thrown: unknown) => (await new MockActivityEnvironment().run(() => asActivity(resolveOptions({}), async () => { throw thrown; })).catch((e: unknown) => e)) as ApplicationFailure;
+  const fail = async (thrown: unknown) =>
+    (await new MockActivityEnvironment()
+      .run(() =>
+        asActivity(resolveOptions({}), async () => {
+          throw thrown;
+        }),
+      )
+      .catch((e: unknown) => e)) as ApplicationFailure;
 
   it('an error nobody classified is a non-retryable InternalError with its stack', async () => {
     const err = await fail(new TypeError("Cannot read properties of undefined (reading 'url')"));
@@ -210,8 +244,23 @@ describe('every failure leaves through the taxonomy', () => {
   });
 
   it('busy stays retryable inside the deadline and ends at it', async () => {
-    const step = (deadlineInMs: number): StepRef => ({ id: 's', startedAt: now(), deadline: new Date(Date.now() + deadlineInMs).toISOString() });
-    const run = async (s: StepRef) => (await new MockActivityEnvironment().run(() => asActivity(resolveOptions({ busyRetryDelayMs: 1000 }), async () => { throw busy(); }, s)).catch((e: unknown) => e)) as ApplicationFailure;
+    const step = (deadlineInMs: number): StepRef => ({
+      id: 's',
+      startedAt: now(),
+      deadline: new Date(Date.now() + deadlineInMs).toISOString(),
+    });
+    const run = async (s: StepRef) =>
+      (await new MockActivityEnvironment()
+        .run(() =>
+          asActivity(
+            resolveOptions({ busyRetryDelayMs: 1000 }),
+            async () => {
+              throw busy();
+            },
+            s,
+          ),
+        )
+        .catch((e: unknown) => e)) as ApplicationFailure;
     const inside = await run(step(60_000));
     expect(inside.nonRetryable).toBe(false);
     const past = await run(step(500));

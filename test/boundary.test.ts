@@ -39,18 +39,60 @@ describe('input boundary and bounded failures (real server, simulator)', () => {
     process.env.BND_BACKUP_PASSWORD = 'Good#Pass1';
     const tls = { caFile: caFile! };
     vc = {
-      endpoint: { name: 'vc-1', url: vcenter[0]!.url, username: vcenter[0]!.username, passwordRef: 'env:BND_VC_PASSWORD', tls },
-      backup: { locationType: 'SFTP', location: 'sftp://backup.example.com/vc-1', backupPasswordRef: 'env:BND_BACKUP_PASSWORD' },
+      endpoint: {
+        name: 'vc-1',
+        url: vcenter[0]!.url,
+        username: vcenter[0]!.username,
+        passwordRef: 'env:BND_VC_PASSWORD',
+        tls,
+      },
+      backup: {
+        locationType: 'SFTP',
+        location: 'sftp://backup.example.com/vc-1',
+        backupPasswordRef: 'env:BND_BACKUP_PASSWORD',
+      },
       pollIntervalMs: 100,
     };
-    sddc = { endpoint: { name: 'sddc-1', url: sddcManager[0]!.url, username: sddcManager[0]!.username, passwordRef: 'env:BND_SDDC_PASSWORD', tls }, pollIntervalMs: 100 };
+    sddc = {
+      endpoint: {
+        name: 'sddc-1',
+        url: sddcManager[0]!.url,
+        username: sddcManager[0]!.username,
+        passwordRef: 'env:BND_SDDC_PASSWORD',
+        tls,
+      },
+      pollIntervalMs: 100,
+    };
     // SDDC Manager backups need a configured SFTP location.
     const s = sddcManager[0]!;
-    await new SddcManagerClient({ url: s.url, dispatcher: createDispatcher({ tls }), credentials: async () => ({ username: s.username, password: new Secret(s.password) }) }).setBackupConfiguration({
-      backupLocations: [{ server: 'sftp.example.com', port: 22, protocol: 'SFTP', username: 'backup', password: 'x', directoryPath: '/backups', sshFingerprint: 'SHA256:abc' }],
+    await new SddcManagerClient({
+      url: s.url,
+      dispatcher: createDispatcher({ tls }),
+      credentials: async () => ({ username: s.username, password: new Secret(s.password) }),
+    }).setBackupConfiguration({
+      backupLocations: [
+        {
+          server: 'sftp.example.com',
+          port: 22,
+          protocol: 'SFTP',
+          username: 'backup',
+          password: 'x',
+          directoryPath: '/backups',
+          sshFingerprint: 'SHA256:abc',
+        },
+      ],
       encryption: { passphrase: 'passphrase-for-tests' },
     });
-    vcda = { endpoint: { name: 'vcda-1', url: vcdas[0]!.url, username: vcdas[0]!.username, passwordRef: 'env:BND_VCDA_PASSWORD', tls }, pollIntervalMs: 100 };
+    vcda = {
+      endpoint: {
+        name: 'vcda-1',
+        url: vcdas[0]!.url,
+        username: vcdas[0]!.username,
+        passwordRef: 'env:BND_VCDA_PASSWORD',
+        tls,
+      },
+      pollIntervalMs: 100,
+    };
   });
   afterAll(async () => h?.close());
 
@@ -58,10 +100,20 @@ describe('input boundary and bounded failures (real server, simulator)', () => {
   async function outcome(workflow: string, input: unknown, limitMs = 30_000): Promise<Outcome> {
     const started = Date.now();
     return h.withWorker(async () => {
-      const handle = await h.env.client.workflow.start(workflow, { taskQueue: h.taskQueue, workflowId: `bnd-${workflow}-${Date.now()}-${Math.random()}`, args: [input] });
+      const handle = await h.env.client.workflow.start(workflow, {
+        taskQueue: h.taskQueue,
+        workflowId: `bnd-${workflow}-${Date.now()}-${Math.random()}`,
+        args: [input],
+      });
       let failure: ApplicationFailure | undefined;
       const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), limitMs));
-      const result = await Promise.race([handle.result().then(() => 'done' as const, (e: unknown) => e), timer]);
+      const result = await Promise.race([
+        handle.result().then(
+          () => 'done' as const,
+          (e: unknown) => e,
+        ),
+        timer,
+      ]);
       if (result === 'timeout') await handle.terminate('test limit reached');
       if (result instanceof WorkflowFailedError) {
         const cause = result.cause instanceof ActivityFailure ? result.cause.cause : result.cause;
@@ -69,8 +121,18 @@ describe('input boundary and bounded failures (real server, simulator)', () => {
       }
       const description = await handle.describe();
       const history = await handle.fetchHistory();
-      const activities = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
-      return { status: result === 'timeout' ? 'RUNNING' : description.status.name, failure, seconds: (Date.now() - started) / 1000, activities, history: historyText(history) };
+      const activities = (history.events ?? []).flatMap((e) =>
+        e.activityTaskScheduledEventAttributes?.activityType?.name
+          ? [e.activityTaskScheduledEventAttributes.activityType.name]
+          : [],
+      );
+      return {
+        status: result === 'timeout' ? 'RUNNING' : description.status.name,
+        failure,
+        seconds: (Date.now() - started) / 1000,
+        activities,
+        history: historyText(history),
+      };
     });
   }
 
@@ -96,7 +158,10 @@ describe('input boundary and bounded failures (real server, simulator)', () => {
     await expectRejected('vcenterBackup', null, [/\(input\): must be an object \(got null\)/]);
     const { endpoint: _e, ...noEndpoint } = vc;
     await expectRejected('vcenterBackup', noEndpoint, [/endpoint: Invalid input/]);
-    await expectRejected('vcenterBackup', { ...noEndpoint, endpont: vc.endpoint }, [/endpoint: /, /unknown field "endpont"/]);
+    await expectRejected('vcenterBackup', { ...noEndpoint, endpont: vc.endpoint }, [
+      /endpoint: /,
+      /unknown field "endpont"/,
+    ]);
     await expectRejected('sddcManagerBackup', {}, [/endpoint/]);
     await expectRejected('vcdaBackup', [], [/must be an object \(got an array\)/]);
   });
@@ -105,35 +170,66 @@ describe('input boundary and bounded failures (real server, simulator)', () => {
     const withUrl = (url: unknown) => ({ ...vc, endpoint: { ...vc.endpoint, url } });
     await expectRejected('vcenterBackup', withUrl('vc01.example.com'), [/endpoint\.url: must be an absolute URL/]);
     await expectRejected('vcenterBackup', withUrl(123), [/endpoint\.url: Invalid input: expected string/]);
-    await expectRejected('vcenterBackup', withUrl('file:///etc/passwd'), [/endpoint\.url: must use https:\/\/ \(got file:\)/]);
+    await expectRejected('vcenterBackup', withUrl('file:///etc/passwd'), [
+      /endpoint\.url: must use https:\/\/ \(got file:\)/,
+    ]);
     await expectRejected('vcenterBackup', withUrl('not a url'), [/endpoint\.url: must be an absolute URL/]);
     await expectRejected('vcenterBackup', withUrl('http://vc01.example.com'), [/allowHttp: true/]);
     await expectRejected('vcenterBackup', withUrl('https://vc01.example.com/?x=1'), [/query/]);
   });
 
   it('a URL with user:password@ is refused without repeating the password anywhere', async () => {
-    const o = await expectRejected('vcenterBackup', { ...vc, endpoint: { ...vc.endpoint, name: undefined, url: `https://admin:${LITERAL}@vc01.example.com/` } }, [/user name or password/], [LITERAL]);
+    const o = await expectRejected(
+      'vcenterBackup',
+      { ...vc, endpoint: { ...vc.endpoint, name: undefined, url: `https://admin:${LITERAL}@vc01.example.com/` } },
+      [/user name or password/],
+      [LITERAL],
+    );
     expect(o.history.split(LITERAL).length).toBe(2); // the input itself, and nowhere else
   });
 
   it('a literal in passwordRef, or an unknown password field, is refused with "rotate it" and never repeated', async () => {
-    const o1 = await expectRejected('vcenterBackup', { ...vc, endpoint: { ...vc.endpoint, passwordRef: LITERAL } }, [/endpoint\.passwordRef: must be a secret reference/, /rotate it/], [LITERAL]);
+    const o1 = await expectRejected(
+      'vcenterBackup',
+      { ...vc, endpoint: { ...vc.endpoint, passwordRef: LITERAL } },
+      [/endpoint\.passwordRef: must be a secret reference/, /rotate it/],
+      [LITERAL],
+    );
     expect(o1.history.split(LITERAL).length).toBe(2);
-    const o2 = await expectRejected('vcenterBackup', { ...vc, backup: { ...vc.backup, backupPassword: LITERAL } }, [/backup\.backupPassword: unknown field/, /rotate it/], [LITERAL]);
+    const o2 = await expectRejected(
+      'vcenterBackup',
+      { ...vc, backup: { ...vc.backup, backupPassword: LITERAL } },
+      [/backup\.backupPassword: unknown field/, /rotate it/],
+      [LITERAL],
+    );
     expect(o2.history.split(LITERAL).length).toBe(2);
-    await expectRejected('sddcManagerBackup', { ...sddc, endpoint: { ...sddc.endpoint, passwordRef: 'https://vault.example.com/x' } }, [/passwordRef: must be a secret reference/]);
+    await expectRejected(
+      'sddcManagerBackup',
+      { ...sddc, endpoint: { ...sddc.endpoint, passwordRef: 'https://vault.example.com/x' } },
+      [/passwordRef: must be a secret reference/],
+    );
   });
 
   it('bad durations are refused before anything starts on the appliance', async () => {
-    for (const pollIntervalMs of [-5, 'abc', 0, 1.5, 31 * 60_000]) await expectRejected('vcenterBackup', { ...vc, pollIntervalMs }, [/pollIntervalMs: /]);
-    for (const timeoutMs of [-1, '1h', 0, 10 * 24 * 3600_000]) await expectRejected('sddcManagerBackup', { ...sddc, timeoutMs }, [/timeoutMs: /]);
-    await expectRejected('vcdaBackup', { ...vcda, pollIntervalMs: -5, timeoutMs: '1h' }, [/pollIntervalMs: /, /timeoutMs: /, /2 problems/]);
+    for (const pollIntervalMs of [-5, 'abc', 0, 1.5, 31 * 60_000])
+      await expectRejected('vcenterBackup', { ...vc, pollIntervalMs }, [/pollIntervalMs: /]);
+    for (const timeoutMs of [-1, '1h', 0, 10 * 24 * 3600_000])
+      await expectRejected('sddcManagerBackup', { ...sddc, timeoutMs }, [/timeoutMs: /]);
+    await expectRejected('vcdaBackup', { ...vcda, pollIntervalMs: -5, timeoutMs: '1h' }, [
+      /pollIntervalMs: /,
+      /timeoutMs: /,
+      /2 problems/,
+    ]);
   });
 
   it('TLS settings: SHA-1 thumbprint and insecure: "yes" are input errors; a missing caFile fails once as ConfigurationError', async () => {
     const withTls = (tls: unknown) => ({ ...vc, endpoint: { ...vc.endpoint, tls } });
-    await expectRejected('vcenterBackup', withTls({ thumbprint: 'AB:'.repeat(19) + 'AB' }), [/thumbprint: is a SHA-1 thumbprint/]);
-    await expectRejected('vcenterBackup', withTls({ insecure: 'yes' }), [/endpoint\.tls\.insecure: Invalid input: expected boolean/]);
+    await expectRejected('vcenterBackup', withTls({ thumbprint: 'AB:'.repeat(19) + 'AB' }), [
+      /thumbprint: is a SHA-1 thumbprint/,
+    ]);
+    await expectRejected('vcenterBackup', withTls({ insecure: 'yes' }), [
+      /endpoint\.tls\.insecure: Invalid input: expected boolean/,
+    ]);
     await expectRejected('vcenterBackup', withTls({ caFile: 'relative.pem' }), [/caFile: must be an absolute path/]);
     h.sim.resetCounters();
     const o = await outcome('vcenterBackup', withTls({ caFile: '/nonexistent/ca.pem' }));
@@ -145,7 +241,11 @@ describe('input boundary and bounded failures (real server, simulator)', () => {
   });
 
   it('a 1.2 MB name ends the run at once as InvalidInput (no payload-size loop)', async () => {
-    const o = await expectRejected('vcenterBackup', { ...vc, endpoint: { ...vc.endpoint, name: 'n'.repeat(1_200_000) } }, [/at most 65536 bytes/]);
+    const o = await expectRejected(
+      'vcenterBackup',
+      { ...vc, endpoint: { ...vc.endpoint, name: 'n'.repeat(1_200_000) } },
+      [/at most 65536 bytes/],
+    );
     expect(o.seconds).toBeLessThan(15);
   });
 
@@ -154,7 +254,11 @@ describe('input boundary and bounded failures (real server, simulator)', () => {
     const o = await outcome('vcenterBackup', refused, 40_000);
     expect(o.status).toBe('FAILED');
     expect(o.seconds).toBeLessThan(30);
-    const unknownHost = { ...sddc, endpoint: { ...sddc.endpoint, url: 'https://no-such-host.invalid' }, timeoutMs: 5_000 };
+    const unknownHost = {
+      ...sddc,
+      endpoint: { ...sddc.endpoint, url: 'https://no-such-host.invalid' },
+      timeoutMs: 5_000,
+    };
     const o2 = await outcome('sddcManagerBackup', unknownHost, 40_000);
     expect(o2.status).toBe('FAILED');
     expect(o2.seconds).toBeLessThan(30);
@@ -162,8 +266,19 @@ describe('input boundary and bounded failures (real server, simulator)', () => {
 
   it('a schema-breaking answer to the start POST is retried and attaches to the job it created', async () => {
     h.sim.resetCounters();
-    h.sim.faults.add({ product: 'vcenter', appliance: 'vc-1', operation: 'backupJobCreate', action: { kind: 'schema' } });
-    const result = await h.withWorker(() => h.env.client.workflow.execute('vcenterBackup', { taskQueue: h.taskQueue, workflowId: `bnd-schema-${Date.now()}`, args: [vc] }));
+    h.sim.faults.add({
+      product: 'vcenter',
+      appliance: 'vc-1',
+      operation: 'backupJobCreate',
+      action: { kind: 'schema' },
+    });
+    const result = await h.withWorker(() =>
+      h.env.client.workflow.execute('vcenterBackup', {
+        taskQueue: h.taskQueue,
+        workflowId: `bnd-schema-${Date.now()}`,
+        args: [vc],
+      }),
+    );
     expect(result.state).toBe('SUCCEEDED');
     expect(result.attached).toBe(true);
     expect(h.sim.counters().calls.vcenter?.['vc-1']?.backupJobCreate).toBe(1);
@@ -174,18 +289,27 @@ describe('input boundary and bounded failures (real server, simulator)', () => {
     ['vcenterBackup', 'vcenter', 'vc-1'],
     ['sddcManagerBackup', 'sddc-manager', 'sddc-1'],
     ['vcdaBackup', 'vcda', 'vcda-1'],
-  ] as const)('two %s runs on one appliance at once each get their own job, one after the other', async (workflow, product, appliance) => {
-    h.sim.resetCounters();
-    const input = workflow === 'vcenterBackup' ? vc : workflow === 'sddcManagerBackup' ? sddc : vcda;
-    const [a, b] = await h.withWorker(() =>
-      Promise.all(
-        ['A', 'B'].map((id) => h.env.client.workflow.execute(workflow, { taskQueue: h.taskQueue, workflowId: `bnd-two-${workflow}-${id}-${Date.now()}`, args: [input] })),
-      ),
-    );
-    const ids = [a, b].map((r) => ('jobId' in r ? r.jobId : r.taskId));
-    expect(new Set(ids).size).toBe(2);
-    expect(a.attached || b.attached).toBe(false);
-    const started = h.sim.counters().jobs.filter((j) => j.product === product && j.appliance === appliance);
-    expect(started.map((j) => j.id).sort()).toEqual([...ids].sort());
-  });
+  ] as const)(
+    'two %s runs on one appliance at once each get their own job, one after the other',
+    async (workflow, product, appliance) => {
+      h.sim.resetCounters();
+      const input = workflow === 'vcenterBackup' ? vc : workflow === 'sddcManagerBackup' ? sddc : vcda;
+      const [a, b] = await h.withWorker(() =>
+        Promise.all(
+          ['A', 'B'].map((id) =>
+            h.env.client.workflow.execute(workflow, {
+              taskQueue: h.taskQueue,
+              workflowId: `bnd-two-${workflow}-${id}-${Date.now()}`,
+              args: [input],
+            }),
+          ),
+        ),
+      );
+      const ids = [a, b].map((r) => ('jobId' in r ? r.jobId : r.taskId));
+      expect(new Set(ids).size).toBe(2);
+      expect(a.attached || b.attached).toBe(false);
+      const started = h.sim.counters().jobs.filter((j) => j.product === product && j.appliance === appliance);
+      expect(started.map((j) => j.id).sort()).toEqual([...ids].sort());
+    },
+  );
 });

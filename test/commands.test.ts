@@ -14,7 +14,11 @@ import { startSimulator } from '../src/simulator/server';
 
 const root = join(__dirname, '..');
 const cli = (args: string[], env: NodeJS.ProcessEnv) =>
-  spawn(process.execPath, ['--require', 'tsx/cjs', join(root, 'src', 'cli', 'index.ts'), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  spawn(process.execPath, ['--require', 'tsx/cjs', join(root, 'src', 'cli', 'index.ts'), ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
 
@@ -36,7 +40,11 @@ describe('vmware-dr command line (parsing only)', () => {
 
   it.each(commands)('%s … --help prints its help, exits 0 and opens no port', async (...command: string[]) => {
     const started = Date.now();
-    for (const help of [[...command, '--help'], [...command, '-h'], [...command.slice(0, -1), 'help', ...command.slice(-1)]]) {
+    for (const help of [
+      [...command, '--help'],
+      [...command, '-h'],
+      [...command.slice(0, -1), 'help', ...command.slice(-1)],
+    ]) {
       const { code, out, err } = await runMain(help);
       expect(code, help.join(' ')).toBe(0);
       expect(err).toBe('');
@@ -50,7 +58,8 @@ describe('vmware-dr command line (parsing only)', () => {
     for (const argv of [[], ['--help']]) {
       const { code, out } = await runMain(argv);
       expect(code).toBe(0);
-      for (const command of ['demo', 'simulator', 'worker', 'temporal']) expect(out).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+      for (const command of ['demo', 'simulator', 'worker', 'temporal'])
+        expect(out).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }
   });
 
@@ -68,13 +77,31 @@ describe('vmware-dr command line (parsing only)', () => {
   });
 
   it('refuses an unknown command, a stray argument, a missing subcommand and a bad flag value with exit 2', async () => {
-    expect(await runMain(['backup-everything'])).toMatchObject({ code: 2, err: expect.stringContaining("unknown command 'backup-everything'") });
-    expect(await runMain(['worker', 'extra'])).toMatchObject({ code: 2, err: expect.stringContaining('too many arguments') });
+    expect(await runMain(['backup-everything'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("unknown command 'backup-everything'"),
+    });
+    expect(await runMain(['worker', 'extra'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('too many arguments'),
+    });
     expect((await runMain(['temporal'])).code).toBe(2);
-    expect(await runMain(['simulator', '--vcenters', 'two'])).toMatchObject({ code: 2, err: expect.stringContaining('--vcenters must be a whole number ≥ 0, got "two"') });
-    expect(await runMain(['simulator', '--job-seconds', '-1'])).toMatchObject({ code: 2, err: expect.stringContaining('--job-seconds must be a number of seconds ≥ 0') });
-    expect(await runMain(['simulator', '--port'])).toMatchObject({ code: 2, err: expect.stringContaining("option '--port <n>' argument missing") });
-    expect(await runMain(['simulator', '--http', '--cert-name', 'sim'])).toMatchObject({ code: 2, err: expect.stringContaining('--cert-name needs HTTPS') });
+    expect(await runMain(['simulator', '--vcenters', 'two'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--vcenters must be a whole number ≥ 0, got "two"'),
+    });
+    expect(await runMain(['simulator', '--job-seconds', '-1'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--job-seconds must be a number of seconds ≥ 0'),
+    });
+    expect(await runMain(['simulator', '--port'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("option '--port <n>' argument missing"),
+    });
+    expect(await runMain(['simulator', '--http', '--cert-name', 'sim'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--cert-name needs HTTPS'),
+    });
     expect(listen).not.toHaveBeenCalled();
   });
 });
@@ -82,7 +109,10 @@ describe('vmware-dr command line (parsing only)', () => {
 describe('commands', () => {
   it('the vmware-dr bin prints its usage and version', async () => {
     const run = async (args: string[]) => {
-      const child = spawn(process.execPath, [join(root, 'bin', 'vmware-dr.js'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [join(root, 'bin', 'vmware-dr.js'), ...args], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       const [code] = await once(child, 'exit');
@@ -91,7 +121,8 @@ describe('commands', () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
     expect(help.out).toMatch(/^Usage: vmware-dr <command> \[options\]/);
-    for (const command of ['demo', 'simulator', 'worker', 'temporal']) expect(help.out).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    for (const command of ['demo', 'simulator', 'worker', 'temporal'])
+      expect(help.out).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     expect(await run(['--version'])).toEqual({ code: 0, out: `${version}\n` });
   }, 60_000);
 
@@ -127,7 +158,12 @@ describe('commands', () => {
       const result = await client.workflow.execute('vcenterBackup', {
         taskQueue,
         workflowId: taskQueue,
-        args: [{ endpoint: { url: vc.url, allowHttp: true, username: vc.username, passwordRef: 'env:CMD_VC_PASSWORD' }, backup: { locationType: 'NFS', location: 'nfs://n/cmd' } }],
+        args: [
+          {
+            endpoint: { url: vc.url, allowHttp: true, username: vc.username, passwordRef: 'env:CMD_VC_PASSWORD' },
+            backup: { locationType: 'NFS', location: 'nfs://n/cmd' },
+          },
+        ],
       });
       expect(result).toMatchObject({ state: 'SUCCEEDED' });
       expect(out).toContain(`task queue ${taskQueue}`);
@@ -162,7 +198,9 @@ describe('commands', () => {
     expect(out).toContain('Simulator saw 1 backup job(s) created.');
     expect(code).toBe(0);
     // The dev server and the simulator it started are gone.
-    const ports = [/Temporal: 127\.0\.0\.1:(\d+)/, /Simulated vCenter: https:\/\/127\.0\.0\.1:(\d+)/].map((re) => Number(re.exec(out)?.[1]));
+    const ports = [/Temporal: 127\.0\.0\.1:(\d+)/, /Simulated vCenter: https:\/\/127\.0\.0\.1:(\d+)/].map((re) =>
+      Number(re.exec(out)?.[1]),
+    );
     for (const port of ports) {
       expect(port).toBeGreaterThan(0);
       const refused = await new Promise<boolean>((resolve) => {

@@ -69,10 +69,18 @@ describe('error taxonomy (reference §5)', () => {
   });
 
   it('SDDC Manager and VCDA codes', () => {
-    expect(errorFromResponse({ product: 'vcda', operation: 'x', httpStatus: 401, vmwareCode: 'NotAuthenticated' })).toBeInstanceOf(AuthenticationFailed);
-    expect(errorFromResponse({ product: 'vcda', operation: 'x', httpStatus: 403, vmwareCode: 'Forbidden' })).toBeInstanceOf(PermissionDenied);
-    expect(errorFromResponse({ product: 'vcda', operation: 'x', httpStatus: 500, vmwareCode: 'GeneralServerFailure' })).toBeInstanceOf(ServerError);
-    expect(errorFromResponse({ product: 'sddc-manager', operation: 'x', httpStatus: 401, vmwareCode: 'Unauthorized' })).toBeInstanceOf(AuthenticationFailed);
+    expect(
+      errorFromResponse({ product: 'vcda', operation: 'x', httpStatus: 401, vmwareCode: 'NotAuthenticated' }),
+    ).toBeInstanceOf(AuthenticationFailed);
+    expect(
+      errorFromResponse({ product: 'vcda', operation: 'x', httpStatus: 403, vmwareCode: 'Forbidden' }),
+    ).toBeInstanceOf(PermissionDenied);
+    expect(
+      errorFromResponse({ product: 'vcda', operation: 'x', httpStatus: 500, vmwareCode: 'GeneralServerFailure' }),
+    ).toBeInstanceOf(ServerError);
+    expect(
+      errorFromResponse({ product: 'sddc-manager', operation: 'x', httpStatus: 401, vmwareCode: 'Unauthorized' }),
+    ).toBeInstanceOf(AuthenticationFailed);
   });
 
   it('a 401 is an authentication failure whatever the body says', () => {
@@ -83,17 +91,37 @@ describe('error taxonomy (reference §5)', () => {
     const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
     expect(errorFromTransport(reset, vc)).toBeInstanceOf(NetworkError);
     expect(errorFromTransport(new Error('fetch failed', { cause: reset }), vc)).toBeInstanceOf(NetworkError);
-    expect(errorFromTransport(Object.assign(new Error('t'), { code: 'UND_ERR_HEADERS_TIMEOUT' }), vc)).toBeInstanceOf(RequestTimeout);
-    expect(errorFromTransport(Object.assign(new Error('pin'), { code: 'VMWARE_DR_TLS_PIN_MISMATCH' }), vc)).toBeInstanceOf(TlsError);
-    expect(errorFromTransport(Object.assign(new Error('ca'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }), vc)).toBeInstanceOf(TlsError);
+    expect(errorFromTransport(Object.assign(new Error('t'), { code: 'UND_ERR_HEADERS_TIMEOUT' }), vc)).toBeInstanceOf(
+      RequestTimeout,
+    );
+    expect(
+      errorFromTransport(Object.assign(new Error('pin'), { code: 'VMWARE_DR_TLS_PIN_MISMATCH' }), vc),
+    ).toBeInstanceOf(TlsError);
+    expect(
+      errorFromTransport(Object.assign(new Error('ca'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }), vc),
+    ).toBeInstanceOf(TlsError);
   });
 
   it('decides retryability in one place', () => {
     const ctx = { ...vc };
-    expect(retryDecision(new ResourceBusy('busy', ctx), 1, { busyRetryDelayMs: 1234 })).toEqual({ retryable: true, nextRetryDelayMs: 1234 });
+    expect(retryDecision(new ResourceBusy('busy', ctx), 1, { busyRetryDelayMs: 1234 })).toEqual({
+      retryable: true,
+      nextRetryDelayMs: 1234,
+    });
     expect(retryDecision(new ResourceBusy('busy', ctx)).nextRetryDelayMs).toBe(30_000);
-    for (const cls of [ServiceUnavailable, RequestTimeout, NetworkError]) expect(retryDecision(new cls('x', ctx))).toEqual({ retryable: true });
-    for (const cls of [AuthenticationFailed, PermissionDenied, NotFound, InvalidArgument, WrongState, TlsError, SchemaMismatch, UnknownRemoteState, RemoteJobFailed]) {
+    for (const cls of [ServiceUnavailable, RequestTimeout, NetworkError])
+      expect(retryDecision(new cls('x', ctx))).toEqual({ retryable: true });
+    for (const cls of [
+      AuthenticationFailed,
+      PermissionDenied,
+      NotFound,
+      InvalidArgument,
+      WrongState,
+      TlsError,
+      SchemaMismatch,
+      UnknownRemoteState,
+      RemoteJobFailed,
+    ]) {
       expect(retryDecision(new cls('x', ctx)).retryable).toBe(false);
     }
     expect(retryDecision(new ServerError('x', ctx), 1).retryable).toBe(true);
@@ -104,7 +132,25 @@ describe('error taxonomy (reference §5)', () => {
 
   it('lists every class once, and the non-retryable list agrees with retryDecision', () => {
     const ctx = { ...vc };
-    const classes = { BackupHashMismatch, ResourceBusy, AuthenticationFailed, PermissionDenied, NotFound, InvalidArgument, WrongState, ServerError, ServiceUnavailable, RequestTimeout, NetworkError, TlsError, ProtocolError, SchemaMismatch, UnknownRemoteState, RemoteJobFailed, StartOutcomeUnknown };
+    const classes = {
+      BackupHashMismatch,
+      ResourceBusy,
+      AuthenticationFailed,
+      PermissionDenied,
+      NotFound,
+      InvalidArgument,
+      WrongState,
+      ServerError,
+      ServiceUnavailable,
+      RequestTimeout,
+      NetworkError,
+      TlsError,
+      ProtocolError,
+      SchemaMismatch,
+      UnknownRemoteState,
+      RemoteJobFailed,
+      StartOutcomeUnknown,
+    };
     expect(Object.keys(classes).sort()).toEqual([...ERROR_TYPES].sort());
     for (const [name, cls] of Object.entries(classes)) {
       const err = new cls('x', ctx);
@@ -115,7 +161,12 @@ describe('error taxonomy (reference §5)', () => {
   });
 
   it('the message names product, appliance, operation, VMware id, messages and the fix', () => {
-    const err = errorFromResponse({ ...vc, httpStatus: 400, vmwareCode: 'FEATURE_IN_USE', messages: ['A backup or restore is already in progress.'] });
+    const err = errorFromResponse({
+      ...vc,
+      httpStatus: 400,
+      vmwareCode: 'FEATURE_IN_USE',
+      messages: ['A backup or restore is already in progress.'],
+    });
     expect(err.message).toBe(
       'vcenter vc-1 backupJobCreate: appliance answered HTTP 400 (HTTP 400 FEATURE_IN_USE): A backup or restore is already in progress. Fix: wait for the running backup/restore/task to finish; the step retries by itself',
     );
@@ -127,12 +178,23 @@ describe('error taxonomy (reference §5)', () => {
 describe('busy retries are bounded by the step deadline', () => {
   it('stops retrying busy when the next retry would land past the deadline', () => {
     const err = new ResourceBusy('busy', vc);
-    expect(retryDecision(err, 1, { busyRetryDelayMs: 1000 }, { nowMs: 0, deadlineMs: 5000 })).toEqual({ retryable: true, nextRetryDelayMs: 1000 });
-    expect(retryDecision(err, 1, { busyRetryDelayMs: 1000 }, { nowMs: 4500, deadlineMs: 5000 })).toEqual({ retryable: false });
+    expect(retryDecision(err, 1, { busyRetryDelayMs: 1000 }, { nowMs: 0, deadlineMs: 5000 })).toEqual({
+      retryable: true,
+      nextRetryDelayMs: 1000,
+    });
+    expect(retryDecision(err, 1, { busyRetryDelayMs: 1000 }, { nowMs: 4500, deadlineMs: 5000 })).toEqual({
+      retryable: false,
+    });
   });
 
   it('bounds every retryable failure by the deadline, network errors and ambiguous answers included', () => {
-    for (const err of [new NetworkError('x', vc), new RequestTimeout('x', vc), new ServiceUnavailable('x', vc), new ServerError('x', vc), new StartOutcomeUnknown('x', vc)]) {
+    for (const err of [
+      new NetworkError('x', vc),
+      new RequestTimeout('x', vc),
+      new ServiceUnavailable('x', vc),
+      new ServerError('x', vc),
+      new StartOutcomeUnknown('x', vc),
+    ]) {
       expect(retryDecision(err, 1, {}, { nowMs: 4999, deadlineMs: 5000 }).retryable).toBe(true);
       expect(retryDecision(err, 1, {}, { nowMs: 5000, deadlineMs: 5000 })).toEqual({ retryable: false });
     }

@@ -38,13 +38,22 @@ describe('workflow lint rule', () => {
 
   it('allows `import type` of activities and the workflow SDK', async () => {
     const messages = await restrictedImports(
-      ["import type { Activities } from '../activities';", "import { proxyActivities } from '@temporalio/workflow';", 'export const a = proxyActivities<Activities>({ startToCloseTimeout: 1 });'].join('\n'),
+      [
+        "import type { Activities } from '../activities';",
+        "import { proxyActivities } from '@temporalio/workflow';",
+        'export const a = proxyActivities<Activities>({ startToCloseTimeout: 1 });',
+      ].join('\n'),
       'workflows/probe.ts',
     );
     expect(messages).toEqual([]);
   });
 
   it('does not apply outside workflows/', async () => {
-    expect(await restrictedImports("import { readFileSync } from 'node:fs';\nexport const r = readFileSync;", 'activities/probe.ts')).toEqual([]);
+    expect(
+      await restrictedImports(
+        "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;",
+        'activities/probe.ts',
+      ),
+    ).toEqual([]);
   });
 });

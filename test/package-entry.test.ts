@@ -20,7 +20,11 @@ describe('the published entry', () => {
 
   beforeAll(async () => {
     // Build exactly what `npm publish` would ship.
-    await promisify(execFile)(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root });
+    await promisify(execFile)(
+      process.execPath,
+      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')],
+      { cwd: root },
+    );
     const req = createRequire(join(root, 'package.json'));
     expect(req.resolve('vmware-dr-temporal')).toBe(join(root, 'dist', 'src', 'index.js'));
     pkg = req('vmware-dr-temporal') as Pkg;
@@ -36,13 +40,27 @@ describe('the published entry', () => {
     expect(new pkg.ResourceBusy('x', { product: 'vcenter', operation: 'o' })).toBeInstanceOf(pkg.VmwareApiError);
     expect(pkg.ERROR_TYPES).toContain('RemoteJobFailed');
     expect(Object.keys(pkg.createActivities({}))).toEqual(
-      expect.arrayContaining(['startVcenterBackup', 'pollVcenterBackup', 'startSddcManagerBackup', 'pollSddcManagerTask', 'startVcdaBackup', 'pollVcdaTask']),
+      expect.arrayContaining([
+        'startVcenterBackup',
+        'pollVcenterBackup',
+        'startSddcManagerBackup',
+        'pollSddcManagerTask',
+        'startVcdaBackup',
+        'pollVcdaTask',
+      ]),
     );
-    expect(() => pkg.VcenterEndpoint.parse({ url: 'https://vc', username: 'u', passwordRef: 'Hunter2' })).toThrow(/must be a secret reference/);
+    expect(() => pkg.VcenterEndpoint.parse({ url: 'https://vc', username: 'u', passwordRef: 'Hunter2' })).toThrow(
+      /must be a secret reference/,
+    );
     // Clients validate a workflow input with the workflow's own schema before they start it.
-    const check = pkg.checkInput('vcenterBackup', pkg.VcenterBackupInput, { endpoint: { url: 'vc01', username: 'u', passwordRef: 'env:X' }, backup: {} });
+    const check = pkg.checkInput('vcenterBackup', pkg.VcenterBackupInput, {
+      endpoint: { url: 'vc01', username: 'u', passwordRef: 'env:X' },
+      backup: {},
+    });
     expect(check.ok).toBe(false);
-    expect(check.ok ? [] : check.problems.map((p) => p.path)).toEqual(expect.arrayContaining(['endpoint.url', 'backup.locationType', 'backup.location']));
+    expect(check.ok ? [] : check.problems.map((p) => p.path)).toEqual(
+      expect.arrayContaining(['endpoint.url', 'backup.locationType', 'backup.location']),
+    );
   });
 
   it('a worker built from the entry alone runs a vCenter backup', async () => {
@@ -63,7 +81,18 @@ describe('the published entry', () => {
         client.workflow.execute('vcenterBackup', {
           taskQueue,
           workflowId: `entry-${Date.now()}`,
-          args: [{ endpoint: { url: vc.url, username: vc.username, passwordRef: 'env:ENTRY_VC_PASSWORD', tls: { caFile: vc.caFile } }, backup: { locationType: 'NFS', location: 'nfs://n/x' }, pollIntervalMs: 100 }],
+          args: [
+            {
+              endpoint: {
+                url: vc.url,
+                username: vc.username,
+                passwordRef: 'env:ENTRY_VC_PASSWORD',
+                tls: { caFile: vc.caFile },
+              },
+              backup: { locationType: 'NFS', location: 'nfs://n/x' },
+              pollIntervalMs: 100,
+            },
+          ],
         }),
       );
       expect(result).toMatchObject({ state: 'SUCCEEDED' });

@@ -16,17 +16,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const root = join(__dirname, '..');
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string; dependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  dependencies: Record<string, string>;
+};
 
 /**
  * `@temporalio/common` 1.24's declarations import `ms`, whose 3.0.0-canary.1 `exports` map has no
  * `types`: under `moduleResolution: node16` tsc reports TS7016 there (upstream; README says so).
  */
-const UPSTREAM_DIAGNOSTIC = /@temporalio\/common\/lib\/time\.d\.ts\(\d+,\d+\): error TS7016: Could not find a declaration file for module 'ms'/;
+const UPSTREAM_DIAGNOSTIC =
+  /@temporalio\/common\/lib\/time\.d\.ts\(\d+,\d+\): error TS7016: Could not find a declaration file for module 'ms'/;
 
 /** The tracked and untracked (not ignored) files of the tree, as a fresh clone of it would have them. */
 async function copyTree(to: string): Promise<void> {
-  const { stdout } = await run('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: root, maxBuffer: 64 << 20 });
+  const { stdout } = await run('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
+    cwd: root,
+    maxBuffer: 64 << 20,
+  });
   for (const file of stdout.split('\0').filter(Boolean)) {
     const from = join(root, file);
     let stat;
@@ -44,7 +52,9 @@ async function copyTree(to: string): Promise<void> {
 
 /** Links each top-level runtime (non-dev) package of the lock file, plus the compiler, into `modules`. */
 function linkRuntimeDependencies(modules: string): string[] {
-  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { dev?: boolean }>;
+  };
   const names = Object.entries(lock.packages)
     .filter(([path, entry]) => /^node_modules\/(@[^/]+\/)?[^/]+$/.test(path) && !entry.dev)
     .map(([path]) => path.slice('node_modules/'.length));
@@ -73,7 +83,10 @@ describe('the packed package in a CommonJS TypeScript consumer', () => {
     tmp = await mkdtemp(join(tmpdir(), 'vmware-dr-pack-'));
     const clone = join(tmp, 'clone');
     await copyTree(clone);
-    const { stdout } = await run('npm', ['pack', '--json', '--offline', '--pack-destination', tmp], { cwd: clone, maxBuffer: 64 << 20 });
+    const { stdout } = await run('npm', ['pack', '--json', '--offline', '--pack-destination', tmp], {
+      cwd: clone,
+      maxBuffer: 64 << 20,
+    });
     const [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
     files = packed!.files.map((f) => f.path);
     consumer = join(tmp, 'consumer');
@@ -81,11 +94,23 @@ describe('the packed package in a CommonJS TypeScript consumer', () => {
     mkdirSync(installed, { recursive: true });
     await run('tar', ['-xzf', join(tmp, packed!.filename), '-C', installed, '--strip-components=1']);
     runtimeDeps = linkRuntimeDependencies(join(consumer, 'node_modules'));
-    writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'commonjs' }));
+    writeFileSync(
+      join(consumer, 'package.json'),
+      JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'commonjs' }),
+    );
     writeFileSync(
       join(consumer, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { target: 'ES2022', lib: ['ES2022'], module: 'node16', moduleResolution: 'node16', strict: true, skipLibCheck: false, types: ['node'], noEmit: true },
+        compilerOptions: {
+          target: 'ES2022',
+          lib: ['ES2022'],
+          module: 'node16',
+          moduleResolution: 'node16',
+          strict: true,
+          skipLibCheck: false,
+          types: ['node'],
+          noEmit: true,
+        },
         include: ['src'],
       }),
     );
@@ -97,10 +122,23 @@ describe('the packed package in a CommonJS TypeScript consumer', () => {
   });
 
   it('ships the built code, the bin and the README, and no sources or tests', () => {
-    for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/index.js', 'dist/workflows/index.js', 'dist/worker/index.js', 'bin/vmware-dr.js', 'README.md', 'package.json']) {
+    for (const file of [
+      'dist/src/index.js',
+      'dist/src/index.d.ts',
+      'dist/src/cli/index.js',
+      'dist/workflows/index.js',
+      'dist/worker/index.js',
+      'bin/vmware-dr.js',
+      'README.md',
+      'package.json',
+    ]) {
       expect(files).toContain(file);
     }
-    expect(files.filter((f) => f.startsWith('test/') || f.startsWith('src/') || f.startsWith('.ci/') || /(^|\/)tsconfig/.test(f))).toEqual([]);
+    expect(
+      files.filter(
+        (f) => f.startsWith('test/') || f.startsWith('src/') || f.startsWith('.ci/') || /(^|\/)tsconfig/.test(f),
+      ),
+    ).toEqual([]);
     expect(runtimeDeps).not.toContain('tsx');
     expect(runtimeDeps).not.toContain('@temporalio/testing');
     expect(Object.keys(pkg.dependencies)).not.toEqual(expect.arrayContaining(['tsx']));
@@ -110,7 +148,15 @@ describe('the packed package in a CommonJS TypeScript consumer', () => {
     const snippets = readmeSnippets();
     expect(snippets).toHaveLength(3);
     const all = snippets.join('\n');
-    for (const use of ['Worker.create(', 'createActivities(', 'workflowsPath', 'await worker.run()', 'createWorker(', 'new Client(']) expect(all).toContain(use);
+    for (const use of [
+      'Worker.create(',
+      'createActivities(',
+      'workflowsPath',
+      'await worker.run()',
+      'createWorker(',
+      'new Client(',
+    ])
+      expect(all).toContain(use);
     const result = await run(process.execPath, [tsc, '-p', consumer], { cwd: consumer }).then(
       () => '',
       (err: { stdout: string }) => err.stdout,
@@ -134,9 +180,14 @@ describe('the packed package in a CommonJS TypeScript consumer', () => {
       });
     `;
     const { stdout } = await run(process.execPath, ['-e', script], { cwd: consumer });
-    expect(JSON.parse(stdout)).toEqual({ workflowsPath: join(consumer, 'node_modules', pkg.name, 'dist', 'workflows', 'index.js'), ca: true });
+    expect(JSON.parse(stdout)).toEqual({
+      workflowsPath: join(consumer, 'node_modules', pkg.name, 'dist', 'workflows', 'index.js'),
+      ca: true,
+    });
     const bin = join(consumer, 'node_modules', pkg.name, 'bin', 'vmware-dr.js');
     expect((await run(process.execPath, [bin, '--version'], { cwd: consumer })).stdout).toBe(`${pkg.version}\n`);
-    expect((await run(process.execPath, [bin, 'simulator', '--help'], { cwd: consumer })).stdout).toContain('--cert-name <name>');
+    expect((await run(process.execPath, [bin, 'simulator', '--help'], { cwd: consumer })).stdout).toContain(
+      '--cert-name <name>',
+    );
   }, 30_000);
 });

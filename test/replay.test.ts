@@ -7,7 +7,12 @@ import { describe, expect, inject, it } from 'vitest';
 const dir = join(__dirname, 'fixtures', 'histories');
 const fixture = join(dir, 'vcenter-backup.json');
 /** Every recorded history: the current shape of each workflow and the shapes before its patches. */
-const recorded = ['vcenter-backup.json', 'vcenter-backup-before-lease.json', 'sddc-manager-backup.json', 'vcda-backup.json'];
+const recorded = [
+  'vcenter-backup.json',
+  'vcenter-backup-before-lease.json',
+  'sddc-manager-backup.json',
+  'vcda-backup.json',
+];
 
 describe('replay of histories recorded on a real server', () => {
   it('the list covers every recorded history', async () => {
@@ -17,15 +22,25 @@ describe('replay of histories recorded on a real server', () => {
   it.each(recorded)('%s replays without a determinism error', async (file) => {
     const history = historyFromJSON(JSON.parse(await readFile(join(dir, file), 'utf8')));
     expect(history.events?.length).toBeGreaterThan(10);
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, `recorded-${file}`);
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      history,
+      `recorded-${file}`,
+    );
   });
 
   it('detects a workflow that schedules different activities than the history', async () => {
-    const raw = JSON.parse(await readFile(fixture, 'utf8')) as { events: { activityTaskScheduledEventAttributes?: { activityType: { name: string } } }[] };
+    const raw = JSON.parse(await readFile(fixture, 'utf8')) as {
+      events: { activityTaskScheduledEventAttributes?: { activityType: { name: string } } }[];
+    };
     const scheduled = raw.events.find((e) => e.activityTaskScheduledEventAttributes);
     scheduled!.activityTaskScheduledEventAttributes!.activityType.name = 'someOtherActivity';
     await expect(
-      Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, historyFromJSON(raw), 'recorded-vcenter-backup'),
+      Worker.runReplayHistory(
+        { workflowBundle: { codePath: inject('workflowBundlePath') } },
+        historyFromJSON(raw),
+        'recorded-vcenter-backup',
+      ),
     ).rejects.toThrow(/[Nn]ondeterminism|DeterminismViolation/);
   });
 });

@@ -23,7 +23,13 @@ import {
   retryDecision,
 } from '../src/errors';
 import { Secret } from '../src/secrets';
-import { SddcManagerClient, type SddcManagerClientOptions, type SddcTask, jwtExpiry, parseSddcError } from '../src/sddc-manager/client';
+import {
+  SddcManagerClient,
+  type SddcManagerClientOptions,
+  type SddcTask,
+  jwtExpiry,
+  parseSddcError,
+} from '../src/sddc-manager/client';
 import {
   BackupConfiguration,
   BackupConfigurationSpec,
@@ -39,7 +45,13 @@ import {
   isTerminal,
   normaliseTaskStatus,
 } from '../src/sddc-manager/schemas';
-import { SIM_BACKUP_PASSPHRASE, SIM_SFTP_SERVER, type SddcManagerAppliance, createSddcManagerAppliance, simSshFingerprint } from '../src/sddc-manager/simulator';
+import {
+  SIM_BACKUP_PASSPHRASE,
+  SIM_SFTP_SERVER,
+  type SddcManagerAppliance,
+  createSddcManagerAppliance,
+  simSshFingerprint,
+} from '../src/sddc-manager/simulator';
 import { type ApplianceInfo, type Simulator, type SimulatorOptions, startSimulator } from '../src/simulator/server';
 import type { FaultAction } from '../src/simulator/types';
 import { createDispatcher } from '../src/tls';
@@ -167,14 +179,24 @@ describe.each([
     expect(done.task.status).toBe('SUCCESSFUL');
     const config = await c1.getBackupConfiguration();
     expect(config.isConfigured).toBe(true);
-    expect(config.backupLocations?.[0]).toMatchObject({ server: 'sftp.rainpole.io', protocol: 'SFTP', directoryPath: '/backups/sfo-vcf01' });
+    expect(config.backupLocations?.[0]).toMatchObject({
+      server: 'sftp.rainpole.io',
+      protocol: 'SFTP',
+      directoryPath: '/backups/sfo-vcf01',
+    });
     expect(JSON.stringify(config)).not.toContain('VMw@re1!');
     expect(config.encryption).toBeUndefined();
 
-    const upd = await c1.updateBackupConfiguration({ backupSchedules: [{ resourceType: 'SDDC_MANAGER', frequency: 'HOURLY', minuteOfHour: 15, takeScheduledBackups: true }] });
+    const upd = await c1.updateBackupConfiguration({
+      backupSchedules: [
+        { resourceType: 'SDDC_MANAGER', frequency: 'HOURLY', minuteOfHour: 15, takeScheduledBackups: true },
+      ],
+    });
     expect((await poll(() => c1.getTask(upd.id))).task.status).toBe('SUCCESSFUL');
     const after = await c1.getBackupConfiguration();
-    expect(after.backupSchedules).toEqual([{ resourceType: 'SDDC_MANAGER', frequency: 'HOURLY', minuteOfHour: 15, takeScheduledBackups: true }]);
+    expect(after.backupSchedules).toEqual([
+      { resourceType: 'SDDC_MANAGER', frequency: 'HOURLY', minuteOfHour: 15, takeScheduledBackups: true },
+    ]);
     expect(after.backupLocations?.[0]?.server).toBe('sftp.rainpole.io');
 
     const bad = await rejection(c1.setBackupConfiguration({ backupLocations: CONFIG_SPEC.backupLocations }));
@@ -195,11 +217,21 @@ describe.each([
     expect(task.completionTimestamp).toMatch(ISO_MILLIS);
     expect(seen.length).toBeGreaterThanOrEqual(2);
     expect(task.subTasks?.every((s) => s.status === 'SUCCESSFUL')).toBe(true);
-    expect(task.subTasks?.at(-1)?.description).toMatch(/vcf-backup-sddc-1-vcf-sim-local-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}\.tar\.gz/);
+    expect(task.subTasks?.at(-1)?.description).toMatch(
+      /vcf-backup-sddc-1-vcf-sim-local-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}\.tar\.gz/,
+    );
     const counters = env.sim.counters();
     expect(counters.calls['sddc-manager']?.['sddc-1']?.startBackup).toBe(1);
     expect(counters.calls['sddc-manager']?.['sddc-1']?.getTask).toBe(seen.length);
-    expect(counters.jobs).toEqual([expect.objectContaining({ product: 'sddc-manager', appliance: 'sddc-1', kind: 'backup', id: started.id, label: 'SDDC Manager Backup' })]);
+    expect(counters.jobs).toEqual([
+      expect.objectContaining({
+        product: 'sddc-manager',
+        appliance: 'sddc-1',
+        kind: 'backup',
+        id: started.id,
+        label: 'SDDC Manager Backup',
+      }),
+    ]);
   });
 
   it('reads every status spelling: consecutive tasks alternate UPPER_SNAKE and Title Case, subtasks stay upper case', async () => {
@@ -243,7 +275,12 @@ describe.each([
   });
 
   it('ends FAILED after a jobFailed fault, and retryTask runs the task again to SUCCESSFUL', async () => {
-    env.sim.faults.add({ product: 'sddc-manager', appliance: 'sddc-1', operation: 'startBackup', action: { kind: 'jobFailed', message: 'SFTP upload failed: permission denied' } });
+    env.sim.faults.add({
+      product: 'sddc-manager',
+      appliance: 'sddc-1',
+      operation: 'startBackup',
+      action: { kind: 'jobFailed', message: 'SFTP upload failed: permission denied' },
+    });
     const started = await c1.startBackup();
     const failed = (await poll(() => c1.getTask(started.id))).task;
     expect(failed.status).toBe('FAILED');
@@ -305,12 +342,23 @@ describe.each([
     expect(task.subTasks?.map((s) => s.name)).toContain('RestoreSDDCManagerDatabase');
     expect(seen.every((s) => s === 'IN PROGRESS' || s === 'SUCCESSFUL')).toBe(true);
     expect((await c2.getTask(started.id)).status).toBe('SUCCESSFUL');
-    expect(env.sim.counters().jobs).toEqual([expect.objectContaining({ product: 'sddc-manager', appliance: 'sddc-2', kind: 'restore', id: started.id, label: 'SDDC Manager Restore' })]);
+    expect(env.sim.counters().jobs).toEqual([
+      expect.objectContaining({
+        product: 'sddc-manager',
+        appliance: 'sddc-2',
+        kind: 'restore',
+        id: started.id,
+        label: 'SDDC Manager Restore',
+      }),
+    ]);
   });
 
   it('restores with HTTP Basic (user admin) and no token; bad Basic credentials and a bad spec are refused', async () => {
     const password = env.sim.info.sddcManager[1]!.password;
-    const basic = env.client('sddc-2', { restoreAuth: 'basic', credentials: async () => ({ username: 'admin', password: new Secret(password) }) });
+    const basic = env.client('sddc-2', {
+      restoreAuth: 'basic',
+      credentials: async () => ({ username: 'admin', password: new Secret(password) }),
+    });
     env.sim.resetCounters();
     const started = await basic.startRestore(RESTORE_SPEC);
     expect(await rejection(basic.getRestoreTask(started.id))).toBeInstanceOf(ServiceUnavailable);
@@ -318,7 +366,10 @@ describe.each([
     expect(env.calls('sddc-2').tokenCreate).toBeUndefined();
     expect(env.calls('sddc-2').startRestore).toBe(1);
 
-    const wrong = env.client('sddc-2', { restoreAuth: 'basic', credentials: async () => ({ username: 'admin', password: new Secret('nope') }) });
+    const wrong = env.client('sddc-2', {
+      restoreAuth: 'basic',
+      credentials: async () => ({ username: 'admin', password: new Secret('nope') }),
+    });
     const denied = await rejection(wrong.getRestoreTask(started.id));
     expect(denied).toBeInstanceOf(AuthenticationFailed);
     expect(denied.httpStatus).toBe(401);
@@ -366,7 +417,10 @@ describe('SDDC Manager tokens', () => {
       const res = await request(`${env.sim.info.sddcManager[0]!.url}/v1/tokens`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: env.sim.info.sddcManager[0]!.username, password: env.sim.info.sddcManager[0]!.password }),
+        body: JSON.stringify({
+          username: env.sim.info.sddcManager[0]!.username,
+          password: env.sim.info.sddcManager[0]!.password,
+        }),
       });
       expect(res.statusCode).toBe(201);
       const pair = TokenPair.parse(await res.body.json());
@@ -378,13 +432,20 @@ describe('SDDC Manager tokens', () => {
 
       // The refresh takes the id as a JSON string (docs) or bare (PowerVCF); answers a JSON string.
       for (const body of [JSON.stringify(pair.refreshToken.id), pair.refreshToken.id]) {
-        const refreshed = await request(`${env.sim.info.sddcManager[0]!.url}/v1/tokens/access-token/refresh`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body });
+        const refreshed = await request(`${env.sim.info.sddcManager[0]!.url}/v1/tokens/access-token/refresh`, {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
         expect(refreshed.statusCode).toBe(200);
         const access = (await refreshed.body.json()) as unknown;
         expect(typeof access).toBe('string');
         expect(jwtExpiry(access as string)).toBeGreaterThanOrEqual(exp);
       }
-      const unknown = await request(`${env.sim.info.sddcManager[0]!.url}/v1/tokens/access-token/refresh`, { method: 'PATCH', body: JSON.stringify(randomUUID()) });
+      const unknown = await request(`${env.sim.info.sddcManager[0]!.url}/v1/tokens/access-token/refresh`, {
+        method: 'PATCH',
+        body: JSON.stringify(randomUUID()),
+      });
       expect(unknown.statusCode).toBe(404);
       expect(parseSddcError(await unknown.body.json())).toMatchObject({ vmwareCode: 'REFRESH_TOKEN_NOT_FOUND' });
     });
@@ -393,7 +454,12 @@ describe('SDDC Manager tokens', () => {
       const client = env.client('sddc-1');
       await client.login();
       env.sim.resetCounters();
-      env.sim.faults.add({ product: 'sddc-manager', appliance: 'sddc-1', operation: 'getTask', action: { kind: 'status', status: 401 } });
+      env.sim.faults.add({
+        product: 'sddc-manager',
+        appliance: 'sddc-1',
+        operation: 'getTask',
+        action: { kind: 'status', status: 401 },
+      });
       expect((await client.getTask(taskId)).id).toBe(taskId);
       expect(env.calls()).toEqual({ getTask: 2, tokenRefresh: 1 });
     });
@@ -404,7 +470,12 @@ describe('SDDC Manager tokens', () => {
       env.sim.resetCounters();
       env.sim.faults.add(
         { product: 'sddc-manager', appliance: 'sddc-1', operation: 'getTask', action: { kind: 'status', status: 401 } },
-        { product: 'sddc-manager', appliance: 'sddc-1', operation: 'tokenRefresh', action: { kind: 'status', status: 500 } },
+        {
+          product: 'sddc-manager',
+          appliance: 'sddc-1',
+          operation: 'tokenRefresh',
+          action: { kind: 'status', status: 500 },
+        },
       );
       expect((await client.getTask(taskId)).id).toBe(taskId);
       expect(env.calls()).toEqual({ getTask: 2, tokenRefresh: 1, tokenCreate: 1 });
@@ -420,13 +491,21 @@ describe('SDDC Manager tokens', () => {
       const client = env.client('sddc-1');
       await client.login();
       env.sim.resetCounters();
-      env.sim.faults.add({ product: 'sddc-manager', appliance: 'sddc-1', operation: 'getTask', count: 2, action: { kind: 'status', status: 401 } });
+      env.sim.faults.add({
+        product: 'sddc-manager',
+        appliance: 'sddc-1',
+        operation: 'getTask',
+        count: 2,
+        action: { kind: 'status', status: 401 },
+      });
       const err = await rejection(client.getTask(taskId));
       expect(err).toBeInstanceOf(AuthenticationFailed);
       expect(retryDecision(err).retryable).toBe(false);
       expect(env.calls().getTask).toBe(2);
 
-      const wrong = env.client('sddc-1', { credentials: async () => ({ username: 'administrator@vsphere.local', password: new Secret('wrong') }) });
+      const wrong = env.client('sddc-1', {
+        credentials: async () => ({ username: 'administrator@vsphere.local', password: new Secret('wrong') }),
+      });
       const denied = await rejection(wrong.getBackupConfiguration());
       expect(denied).toBeInstanceOf(AuthenticationFailed);
       expect(denied.operation).toBe('tokenCreate');
@@ -507,7 +586,11 @@ describe('SDDC Manager faults become the right error classes', () => {
       nestedErrors: [{ errorCode: 'SFTP', message: 'SFTP login failed', nestedErrors: [{ message: 'Auth fail' }] }],
       notifications: [{ severity: 'ERROR' }],
     });
-    expect(parsed).toEqual({ vmwareCode: 'BACKUP_FAILED', messages: ['Backup failed', 'Connection refused', 'SFTP login failed', 'Auth fail'], remediation: 'Check the SFTP server' });
+    expect(parsed).toEqual({
+      vmwareCode: 'BACKUP_FAILED',
+      messages: ['Backup failed', 'Connection refused', 'SFTP login failed', 'Auth fail'],
+      remediation: 'Check the SFTP server',
+    });
     expect(parseSddcError('<html>')).toEqual({});
     expect(parseSddcError({ message: 42 })).toEqual({});
   });
@@ -539,23 +622,30 @@ describe('normaliseTaskStatus', () => {
     expect(normaliseTaskStatus(raw)).toBe(want);
   });
 
-  it.each(['RUNNING', 'SUCCEEDED', 'CANCELED', '', 'IN__PROGRESS?'])('%j throws UnknownRemoteState quoting it (never "still running")', (raw) => {
-    let caught: unknown;
-    try {
-      normaliseTaskStatus(raw, { appliance: 'sddc-9', operation: 'getTask' });
-    } catch (err) {
-      caught = err;
-    }
-    expect(caught).toBeInstanceOf(UnknownRemoteState);
-    const err = caught as UnknownRemoteState;
-    expect(err.message).toContain(JSON.stringify(raw));
-    expect(err.appliance).toBe('sddc-9');
-    expect(err.operation).toBe('getTask');
-    expect(retryDecision(err).retryable).toBe(false);
-  });
+  it.each(['RUNNING', 'SUCCEEDED', 'CANCELED', '', 'IN__PROGRESS?'])(
+    '%j throws UnknownRemoteState quoting it (never "still running")',
+    (raw) => {
+      let caught: unknown;
+      try {
+        normaliseTaskStatus(raw, { appliance: 'sddc-9', operation: 'getTask' });
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(UnknownRemoteState);
+      const err = caught as UnknownRemoteState;
+      expect(err.message).toContain(JSON.stringify(raw));
+      expect(err.appliance).toBe('sddc-9');
+      expect(err.operation).toBe('getTask');
+      expect(retryDecision(err).retryable).toBe(false);
+    },
+  );
 
   it('isTerminal: only PENDING and IN_PROGRESS are running', () => {
-    expect(['PENDING', 'IN_PROGRESS', 'SUCCESSFUL', 'FAILED', 'CANCELLED', 'COMPLETED_WITH_WARNING', 'SKIPPED'].map((s) => isTerminal(normaliseTaskStatus(s)))).toEqual([false, false, true, true, true, true, true]);
+    expect(
+      ['PENDING', 'IN_PROGRESS', 'SUCCESSFUL', 'FAILED', 'CANCELLED', 'COMPLETED_WITH_WARNING', 'SKIPPED'].map((s) =>
+        isTerminal(normaliseTaskStatus(s)),
+      ),
+    ).toEqual([false, false, true, true, true, true, true]);
   });
 });
 
@@ -570,7 +660,12 @@ const kindOf = (v: unknown): Kind => (v === null ? 'null' : Array.isArray(v) ? '
  * (an empty array on either side matches any array). `maps` keys hold free-form maps (only
  * "is an object" is checked); `optional` keys may be absent from `actual`.
  */
-function structuralDiff(actual: unknown, expected: unknown, opts: { optional?: string[]; maps?: string[]; extra?: string[] } = {}, path = '$'): string[] {
+function structuralDiff(
+  actual: unknown,
+  expected: unknown,
+  opts: { optional?: string[]; maps?: string[]; extra?: string[] } = {},
+  path = '$',
+): string[] {
   const ka = kindOf(actual);
   const ke = kindOf(expected);
   if (ka !== ke) return [`${path}: ${ka} where the fixture has ${ke}`];
@@ -594,17 +689,29 @@ function structuralDiff(actual: unknown, expected: unknown, opts: { optional?: s
     }
     out.push(...structuralDiff(a[key], e[key], opts, `${path}.${key}`));
   }
-  for (const key of Object.keys(a)) if (!(key in e) && !opts.extra?.includes(key)) out.push(`${path}.${key}: not in the fixture`);
+  for (const key of Object.keys(a))
+    if (!(key in e) && !opts.extra?.includes(key)) out.push(`${path}.${key}: not in the fixture`);
   return out;
 }
 
 /** Keys the 9.1.1.0 bindings declare that the (older) seed pages do not show. */
-const BINDINGS_ONLY_KEYS = ['localizableDescriptionPack', 'isRetryable', 'documentationLink', 'remediationUrl', 'label'];
+const BINDINGS_ONLY_KEYS = [
+  'localizableDescriptionPack',
+  'isRetryable',
+  'documentationLink',
+  'remediationUrl',
+  'label',
+];
 
 describe('SDDC Manager contract fixtures (seeds 001, 004 and reference §2)', () => {
   it('the structural comparison reports missing, extra and retyped keys at any depth', () => {
     const diffs = structuralDiff({ a: [{ x: 1, extra: true }], c: 'x' }, { a: [{ x: 'n', y: 2 }], b: 1, c: 'y' });
-    expect(diffs).toEqual(['$.a[0].x: number where the fixture has string', '$.a[0].y: missing', '$.a[0].extra: not in the fixture', '$.b: missing']);
+    expect(diffs).toEqual([
+      '$.a[0].x: number where the fixture has string',
+      '$.a[0].y: missing',
+      '$.a[0].extra: not in the fixture',
+      '$.b: missing',
+    ]);
   });
 
   const schemas: [string, z.ZodType][] = [
@@ -626,14 +733,22 @@ describe('SDDC Manager contract fixtures (seeds 001, 004 and reference §2)', ()
   it('the casing quirk of the docs (top-level "Failed", subtasks upper case) normalises', () => {
     const list = TaskList.parse(fixture('task-list.json'));
     expect(list.elements!.map((t) => normaliseTaskStatus(t.status))).toEqual(['FAILED', 'SUCCESSFUL']);
-    expect(list.elements![0]?.subTasks?.map((s) => normaliseTaskStatus(s.status ?? ''))).toEqual(['SUCCESSFUL', 'FAILED', 'PENDING']);
+    expect(list.elements![0]?.subTasks?.map((s) => normaliseTaskStatus(s.status ?? ''))).toEqual([
+      'SUCCESSFUL',
+      'FAILED',
+      'PENDING',
+    ]);
   });
 
   describe('the simulator answers with the same keys and types', () => {
     let env: Env;
     let base: string;
     let token: string;
-    const call = async (method: Dispatcher.HttpMethod, path: string, body?: unknown): Promise<{ status: number; body: unknown }> => {
+    const call = async (
+      method: Dispatcher.HttpMethod,
+      path: string,
+      body?: unknown,
+    ): Promise<{ status: number; body: unknown }> => {
       const res = await request(`${base}${path}`, {
         method,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -645,7 +760,8 @@ describe('SDDC Manager contract fixtures (seeds 001, 004 and reference §2)', ()
     const waitTerminal = async (path: string) => {
       for (let i = 0; i < 100; i++) {
         const res = await call('GET', path);
-        if (res.status === 200 && isTerminal(normaliseTaskStatus((res.body as { status: string }).status))) return res.body;
+        if (res.status === 200 && isTerminal(normaliseTaskStatus((res.body as { status: string }).status)))
+          return res.body;
         await sleep(100);
       }
       throw new Error('task did not finish');
@@ -655,7 +771,11 @@ describe('SDDC Manager contract fixtures (seeds 001, 004 and reference §2)', ()
       env = await startEnv();
       const a = env.sim.info.sddcManager[0]!;
       base = a.url;
-      const res = await request(`${base}/v1/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: a.username, password: a.password }) });
+      const res = await request(`${base}/v1/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: a.username, password: a.password }),
+      });
       const pair = (await res.body.json()) as { accessToken: string };
       token = pair.accessToken;
       expect(structuralDiff(pair, fixture('token-pair.json'))).toEqual([]);
@@ -684,17 +804,30 @@ describe('SDDC Manager contract fixtures (seeds 001, 004 and reference §2)', ()
       expect(list.status).toBe(200);
       // Running or successful tasks have no resolutionStatus; pending subtasks no timestamps.
       // The seed pages predate fields the bindings declare (checked against them below).
-      expect(structuralDiff(list.body, fixture('task-list.json'), { maps: ['context'], optional: ['resolutionStatus'], extra: BINDINGS_ONLY_KEYS })).toEqual([]);
+      expect(
+        structuralDiff(list.body, fixture('task-list.json'), {
+          maps: ['context'],
+          optional: ['resolutionStatus'],
+          extra: BINDINGS_ONLY_KEYS,
+        }),
+      ).toEqual([]);
     });
 
     it('a FAILED restore Task ≅ restore-task.json (seed 001), every key at every depth', async () => {
-      env.sim.faults.add({ product: 'sddc-manager', appliance: 'sddc-1', operation: 'startRestore', action: { kind: 'jobFailed', message: 'Restore of the SDDC Manager database failed' } });
+      env.sim.faults.add({
+        product: 'sddc-manager',
+        appliance: 'sddc-1',
+        operation: 'startRestore',
+        action: { kind: 'jobFailed', message: 'Restore of the SDDC Manager database failed' },
+      });
       const started = await call('POST', '/v1/restores/tasks', fixture('restore-spec.json'));
       expect(started.status).toBe(202);
       const id = (started.body as { id: string }).id;
       const failed = await waitTerminal(`/v1/restores/tasks/${id}`);
       expect((failed as { status: string }).status).toBe('FAILED');
-      expect(structuralDiff(failed, fixture('restore-task.json'), { maps: ['context'], extra: BINDINGS_ONLY_KEYS })).toEqual([]);
+      expect(
+        structuralDiff(failed, fixture('restore-task.json'), { maps: ['context'], extra: BINDINGS_ONLY_KEYS }),
+      ).toEqual([]);
     });
   });
 });
@@ -710,7 +843,10 @@ interface BindingsOperation {
   success: number;
   errors: number[];
 }
-const BINDINGS = fixture('bindings-9.1.1.0.json') as { operations: Record<string, BindingsOperation>; models: Record<string, Record<string, BindingsType>> };
+const BINDINGS = fixture('bindings-9.1.1.0.json') as {
+  operations: Record<string, BindingsOperation>;
+  models: Record<string, Record<string, BindingsType>>;
+};
 
 /** Where `value` strays from a bindings type: undeclared keys and wrong JSON types, at any depth. Absent/null is always fine (every field is optional). */
 function bindingsDiff(value: unknown, type: BindingsType, path = '$'): string[] {
@@ -723,12 +859,16 @@ function bindingsDiff(value: unknown, type: BindingsType, path = '$'): string[] 
     if (kindOf(value) !== 'object') return [`${path}: ${kindOf(value)} where the bindings have a map`];
     return Object.entries(value as object).flatMap(([k, v]) => bindingsDiff(v, type.map, `${path}.${k}`));
   }
-  if (type === 'string' || type === 'boolean') return typeof value === type ? [] : [`${path}: ${kindOf(value)} where the bindings have ${type}`];
-  if (type === 'integer') return Number.isInteger(value) ? [] : [`${path}: ${kindOf(value)} where the bindings have integer`];
+  if (type === 'string' || type === 'boolean')
+    return typeof value === type ? [] : [`${path}: ${kindOf(value)} where the bindings have ${type}`];
+  if (type === 'integer')
+    return Number.isInteger(value) ? [] : [`${path}: ${kindOf(value)} where the bindings have integer`];
   const model = BINDINGS.models[type];
   if (!model) return [`${path}: unknown bindings model ${type}`];
   if (kindOf(value) !== 'object') return [`${path}: ${kindOf(value)} where the bindings have ${type}`];
-  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => (k in model ? bindingsDiff(v, model[k]!, `${path}.${k}`) : [`${path}.${k}: not declared by the bindings' ${type}`]));
+  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) =>
+    k in model ? bindingsDiff(v, model[k]!, `${path}.${k}`) : [`${path}.${k}: not declared by the bindings' ${type}`],
+  );
 }
 
 /** The names of every key of `value`, at any depth. */
@@ -752,7 +892,12 @@ describe.each([
   let base: string;
   let token: string;
   let refreshId: string;
-  const call = async (method: Dispatcher.HttpMethod, path: string, body?: unknown, auth: string | null = `Bearer ${token}`): Promise<{ status: number; body: unknown }> => {
+  const call = async (
+    method: Dispatcher.HttpMethod,
+    path: string,
+    body?: unknown,
+    auth: string | null = `Bearer ${token}`,
+  ): Promise<{ status: number; body: unknown }> => {
     const res = await request(`${base}${path}`, {
       method,
       dispatcher: env.dispatcher,
@@ -785,7 +930,12 @@ describe.each([
     const config = await c1.getBackupConfiguration();
     expect(config.isConfigured).toBe(true);
     const location = config.backupLocations?.[0];
-    expect(location).toMatchObject({ server: SIM_SFTP_SERVER, port: 22, protocol: 'SFTP', directoryPath: '/backups/sddc-1.vcf.sim.local' });
+    expect(location).toMatchObject({
+      server: SIM_SFTP_SERVER,
+      port: 22,
+      protocol: 'SFTP',
+      directoryPath: '/backups/sddc-1.vcf.sim.local',
+    });
     expect(location?.password).toBeUndefined();
     expect(location?.sshFingerprint).toBe((await c1.getBackupLocation({ server: SIM_SFTP_SERVER })).sshFingerprint);
     const started = await c1.startBackup();
@@ -798,7 +948,12 @@ describe.each([
     const c2 = env.client('sddc-2');
     expect((await c2.getBackupConfiguration()).isConfigured).toBe(false);
     const admin = (body: unknown) =>
-      request(`${env.sim.info.admin}/appliances/sddc-manager/sddc-2`, { method: 'POST', dispatcher: env.dispatcher, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      request(`${env.sim.info.admin}/appliances/sddc-manager/sddc-2`, {
+        method: 'POST',
+        dispatcher: env.dispatcher,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const on = await admin({ backupConfigured: true });
     expect(on.statusCode).toBe(200);
     expect(await on.body.json()).toEqual({ backupConfigured: true });
@@ -810,16 +965,28 @@ describe.each([
 
   it('looks up a backup location: the SSH fingerprint per server and port; unreachable servers and bad queries answer 400', async () => {
     const a = await c1.getBackupLocation({ server: 'sftp.rainpole.io', port: 22 });
-    expect(a).toEqual({ server: 'sftp.rainpole.io', port: 22, protocol: 'SFTP', sshFingerprint: simSshFingerprint('sftp.rainpole.io', 22) });
+    expect(a).toEqual({
+      server: 'sftp.rainpole.io',
+      port: 22,
+      protocol: 'SFTP',
+      sshFingerprint: simSshFingerprint('sftp.rainpole.io', 22),
+    });
     expect(a.sshFingerprint).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
-    expect((await c1.getBackupLocation({ server: 'sftp.rainpole.io', port: 2222 })).sshFingerprint).not.toBe(a.sshFingerprint);
+    expect((await c1.getBackupLocation({ server: 'sftp.rainpole.io', port: 2222 })).sshFingerprint).not.toBe(
+      a.sshFingerprint,
+    );
     const unreachable = await rejection(c1.getBackupLocation({ server: 'sftp.example.invalid' }));
     expect(unreachable).toBeInstanceOf(InvalidArgument);
     expect(unreachable.httpStatus).toBe(400);
     expect(unreachable.vmwareCode).toBe('SSH_CONNECTION_FAILED');
     expect(unreachable.remediation).toMatch(/firewall\. See https:\/\//);
     expect(unreachable.operation).toBe('getBackupLocation');
-    for (const query of ['', '?serverIp=', '?serverIp=sftp.rainpole.io&port=abc', '?serverIp=sftp.rainpole.io&port=70000']) {
+    for (const query of [
+      '',
+      '?serverIp=',
+      '?serverIp=sftp.rainpole.io&port=abc',
+      '?serverIp=sftp.rainpole.io&port=70000',
+    ]) {
       const res = await call('GET', `/v1/system/backup-configuration/backup-locations${query}`);
       expect(res.status).toBe(400);
       expect((res.body as { errorCode: string }).errorCode).toBe('VALIDATION_FAILED');
@@ -827,23 +994,36 @@ describe.each([
   });
 
   it('validates a backup configuration without applying it (202 Validation): matching, wrong and missing fingerprints', async () => {
-    const location = { ...CONFIG_SPEC.backupLocations![0]!, sshFingerprint: (await c1.getBackupLocation({ server: 'sftp.rainpole.io', port: 22 })).sshFingerprint! };
+    const location = {
+      ...CONFIG_SPEC.backupLocations![0]!,
+      sshFingerprint: (await c1.getBackupLocation({ server: 'sftp.rainpole.io', port: 22 })).sshFingerprint!,
+    };
     const good = await c1.validateBackupConfiguration({ ...CONFIG_SPEC, backupLocations: [location] });
     expect(good).toMatchObject({ executionStatus: 'COMPLETED', resultStatus: 'SUCCEEDED' });
-    expect(good.validationChecks?.every((c) => c.resultStatus === 'SUCCEEDED' && c.errorResponse === undefined)).toBe(true);
+    expect(good.validationChecks?.every((c) => c.resultStatus === 'SUCCEEDED' && c.errorResponse === undefined)).toBe(
+      true,
+    );
 
     const wrong = await c1.validateBackupConfiguration(CONFIG_SPEC);
     expect(wrong.resultStatus).toBe('FAILED');
     const mismatch = wrong.validationChecks?.find((c) => c.resultStatus === 'FAILED');
-    expect(mismatch?.errorResponse).toMatchObject({ errorCode: 'SSH_FINGERPRINT_MISMATCH', remediationUrl: expect.stringMatching(/^https:\/\//) });
+    expect(mismatch?.errorResponse).toMatchObject({
+      errorCode: 'SSH_FINGERPRINT_MISMATCH',
+      remediationUrl: expect.stringMatching(/^https:\/\//),
+    });
 
     const { sshFingerprint: _omitted, ...noFingerprint } = location;
     expect((await c1.validateBackupConfiguration({ backupLocations: [noFingerprint] })).resultStatus).toBe('WARNING');
-    expect((await c1.validateBackupConfiguration({ backupLocations: [{ ...location, server: 'sftp.example.invalid' }] })).resultStatus).toBe('FAILED');
+    expect(
+      (await c1.validateBackupConfiguration({ backupLocations: [{ ...location, server: 'sftp.example.invalid' }] }))
+        .resultStatus,
+    ).toBe('FAILED');
 
     // Nothing was applied.
     expect((await c1.getBackupConfiguration()).backupLocations?.[0]?.server).toBe(SIM_SFTP_SERVER);
-    const res = await call('POST', '/v1/system/backup-configuration/validations', { backupLocations: [{ server: '' }] });
+    const res = await call('POST', '/v1/system/backup-configuration/validations', {
+      backupLocations: [{ server: '' }],
+    });
     expect(res.status).toBe(400);
     expect((res.body as { errorCode: string }).errorCode).toBe('VALIDATION_FAILED');
   });
@@ -867,17 +1047,27 @@ describe.each([
 
   it("lists tasks with the bindings' filters: type, status (any spelling), name, resource, completedAfter, order, paging, limit", async () => {
     const since = Date.now();
-    env.sim.faults.add({ product: 'sddc-manager', appliance: 'sddc-1', operation: 'startBackup', action: { kind: 'jobFailed', message: 'SFTP upload failed' } });
+    env.sim.faults.add({
+      product: 'sddc-manager',
+      appliance: 'sddc-1',
+      operation: 'startBackup',
+      action: { kind: 'jobFailed', message: 'SFTP upload failed' },
+    });
     const failed = await c1.startBackup();
     await poll(() => c1.getTask(failed.id));
     const ok = await c1.startBackup();
     await poll(() => c1.getTask(ok.id));
 
-    expect((await c1.listTasks({ type: 'SDDCMANAGER_BACKUP', status: 'FAILED' })).map((t) => t.id)).toEqual([failed.id]);
+    expect((await c1.listTasks({ type: 'SDDCMANAGER_BACKUP', status: 'FAILED' })).map((t) => t.id)).toEqual([
+      failed.id,
+    ]);
     const raw = await call('GET', '/v1/tasks?taskStatus=Failed&taskType=SDDCMANAGER_BACKUP');
     expect((raw.body as { elements: { id: string }[] }).elements.map((t) => t.id)).toEqual([failed.id]);
     expect((await c1.listTasks({ completedAfterMs: since })).map((t) => t.id)).toEqual([ok.id, failed.id]);
-    expect((await c1.listTasks({ completedAfterMs: since, orderDirection: 'ASC' })).map((t) => t.id)).toEqual([failed.id, ok.id]);
+    expect((await c1.listTasks({ completedAfterMs: since, orderDirection: 'ASC' })).map((t) => t.id)).toEqual([
+      failed.id,
+      ok.id,
+    ]);
     expect((await c1.listTasks({ taskName: 'sddc manager BACKUP' })).length).toBeGreaterThanOrEqual(3);
     expect(await c1.listTasks({ taskName: 'no such task' })).toEqual([]);
     expect((await c1.listTasks({ resourceType: 'SDDC_MANAGER' })).length).toBeGreaterThanOrEqual(3);
@@ -912,23 +1102,64 @@ describe.each([
       else expect({ name, declared: o.errors.includes(status) }).toEqual({ name, declared: true });
     };
     expectStatus('create_token', (await login()).status, 'success');
-    expectStatus('refresh_access_token', (await call('PATCH', '/v1/tokens/access-token/refresh', refreshId, null)).status, 'success');
-    expectStatus('refresh_access_token', (await call('PATCH', '/v1/tokens/access-token/refresh', randomUUID(), null)).status, 'error');
+    expectStatus(
+      'refresh_access_token',
+      (await call('PATCH', '/v1/tokens/access-token/refresh', refreshId, null)).status,
+      'success',
+    );
+    expectStatus(
+      'refresh_access_token',
+      (await call('PATCH', '/v1/tokens/access-token/refresh', randomUUID(), null)).status,
+      'error',
+    );
     expectStatus('get_backup_configuration', (await call('GET', '/v1/system/backup-configuration')).status, 'success');
-    expectStatus('set_backup_configuration', (await call('PUT', '/v1/system/backup-configuration', fixture('backup-configuration-spec.json'))).status, 'success');
-    expectStatus('set_backup_configuration', (await call('PUT', '/v1/system/backup-configuration', { backupLocations: [] })).status, 'error');
-    const patched = await call('PATCH', '/v1/system/backup-configuration', { encryption: { passphrase: 'VMw@re1!VMw@re1!' } });
+    expectStatus(
+      'set_backup_configuration',
+      (await call('PUT', '/v1/system/backup-configuration', fixture('backup-configuration-spec.json'))).status,
+      'success',
+    );
+    expectStatus(
+      'set_backup_configuration',
+      (await call('PUT', '/v1/system/backup-configuration', { backupLocations: [] })).status,
+      'error',
+    );
+    const patched = await call('PATCH', '/v1/system/backup-configuration', {
+      encryption: { passphrase: 'VMw@re1!VMw@re1!' },
+    });
     expectStatus('update_backup_configuration', patched.status, 'success');
     await poll(() => c1.getTask((patched.body as { id: string }).id));
-    expectStatus('validate_backup_configurations_operations', (await call('POST', '/v1/system/backup-configuration/validations', fixture('backup-configuration-spec.json'))).status, 'success');
-    expectStatus('get_backup_location', (await call('GET', `/v1/system/backup-configuration/backup-locations?serverIp=${SIM_SFTP_SERVER}&port=22`)).status, 'success');
-    expectStatus('get_backup_location', (await call('GET', '/v1/system/backup-configuration/backup-locations')).status, 'error');
+    expectStatus(
+      'validate_backup_configurations_operations',
+      (await call('POST', '/v1/system/backup-configuration/validations', fixture('backup-configuration-spec.json')))
+        .status,
+      'success',
+    );
+    expectStatus(
+      'get_backup_location',
+      (await call('GET', `/v1/system/backup-configuration/backup-locations?serverIp=${SIM_SFTP_SERVER}&port=22`))
+        .status,
+      'success',
+    );
+    expectStatus(
+      'get_backup_location',
+      (await call('GET', '/v1/system/backup-configuration/backup-locations')).status,
+      'error',
+    );
 
-    env.sim.faults.add({ product: 'sddc-manager', appliance: 'sddc-1', operation: 'startBackup', action: { kind: 'jobFailed', message: 'SFTP upload failed' } });
+    env.sim.faults.add({
+      product: 'sddc-manager',
+      appliance: 'sddc-1',
+      operation: 'startBackup',
+      action: { kind: 'jobFailed', message: 'SFTP upload failed' },
+    });
     const started = await call('POST', '/v1/backups/tasks', fixture('backup-spec.json'));
     expectStatus('start_backup', started.status, 'success');
     const id = (started.body as { id: string }).id;
-    expectStatus('start_backup', (await call('POST', '/v1/backups/tasks', fixture('backup-spec.json'))).status, 'error'); // busy
+    expectStatus(
+      'start_backup',
+      (await call('POST', '/v1/backups/tasks', fixture('backup-spec.json'))).status,
+      'error',
+    ); // busy
     expectStatus('retry_task', (await call('PATCH', `/v1/tasks/${id}`)).status, 'error'); // still running
     await poll(() => c1.getTask(id));
     expectStatus('cancel_task', (await call('DELETE', `/v1/tasks/${id}`)).status, 'error'); // FAILED: not cancellable
@@ -940,7 +1171,11 @@ describe.each([
     expect(cancelled.body).toBeUndefined();
     expectStatus('get_task', (await call('GET', `/v1/tasks/${id}`)).status, 'success');
     expectStatus('get_task', (await call('GET', `/v1/tasks/${randomUUID()}`)).status, 'error');
-    expectStatus('get_tasks', (await call('GET', '/v1/tasks?pageSize=5&pageNumber=0&orderDirection=ASC')).status, 'success');
+    expectStatus(
+      'get_tasks',
+      (await call('GET', '/v1/tasks?pageSize=5&pageNumber=0&orderDirection=ASC')).status,
+      'success',
+    );
 
     const restore = await call('POST', '/v1/restores/tasks', fixture('restore-spec.json'));
     expectStatus('start_restore', restore.status, 'success');
@@ -950,7 +1185,11 @@ describe.each([
     expect((await call('GET', `/v1/restores/tasks/${restoreId}`)).status).toBe(503); // restarting services: outside the declared set on purpose
     expectStatus('get_restore_task', (await call('GET', `/v1/restores/tasks/${restoreId}`)).status, 'success');
     await poll(() => c1.getRestoreTask(restoreId));
-    expectStatus('invalidate_refresh_token', (await call('DELETE', '/v1/tokens/refresh-token', refreshId, null)).status, 'success');
+    expectStatus(
+      'invalidate_refresh_token',
+      (await call('DELETE', '/v1/tokens/refresh-token', refreshId, null)).status,
+      'success',
+    );
   });
 
   it("every error answer is the bindings' Error model, with a remediationMessage", async () => {
@@ -966,7 +1205,10 @@ describe.each([
     await collect('no token', call('GET', '/v1/tasks', undefined, null));
     await collect('bad token', call('GET', '/v1/tasks', undefined, 'Bearer a.b.c'));
     await collect('unknown refresh token', call('PATCH', '/v1/tokens/access-token/refresh', randomUUID(), null));
-    await collect('bad configuration', call('PUT', '/v1/system/backup-configuration', { backupLocations: [{ server: 'x' }] }));
+    await collect(
+      'bad configuration',
+      call('PUT', '/v1/system/backup-configuration', { backupLocations: [{ server: 'x' }] }),
+    );
     await collect('unknown task', call('GET', `/v1/tasks/${randomUUID()}`));
     await collect('bad task filter', call('GET', '/v1/tasks?pageSize=1000'));
     await collect('unknown restore task', call('GET', `/v1/restores/tasks/${randomUUID()}`));
@@ -977,9 +1219,19 @@ describe.each([
     await collect('retry a running task', call('PATCH', `/v1/tasks/${started.id}`));
     await poll(() => c1.getTask(started.id));
     await collect('cancel a finished task', call('DELETE', `/v1/tasks/${started.id}`));
-    env.sim.faults.add({ product: 'sddc-manager', appliance: 'sddc-1', operation: 'getTask', action: { kind: 'status', status: 500 } });
+    env.sim.faults.add({
+      product: 'sddc-manager',
+      appliance: 'sddc-1',
+      operation: 'getTask',
+      action: { kind: 'status', status: 500 },
+    });
     await collect('status fault', call('GET', `/v1/tasks/${started.id}`));
-    env.sim.faults.add({ product: 'sddc-manager', appliance: 'sddc-1', operation: 'getTask', action: { kind: 'error', error: 'RESOURCE_LOCKED' } });
+    env.sim.faults.add({
+      product: 'sddc-manager',
+      appliance: 'sddc-1',
+      operation: 'getTask',
+      action: { kind: 'error', error: 'RESOURCE_LOCKED' },
+    });
     await collect('error fault', call('GET', `/v1/tasks/${started.id}`));
     env.appliance().admin({ backupConfigured: false });
     await collect('not configured', call('POST', '/v1/backups/tasks', fixture('backup-spec.json')));
@@ -989,7 +1241,17 @@ describe.each([
       expect({ label, diff: bindingsDiff(body, 'Error') }).toEqual({ label, diff: [] });
       expect({ label, keys: Object.keys(body as object).sort() }).toEqual({
         label,
-        keys: expect.arrayContaining(['arguments', 'causes', 'context', 'errorCode', 'errorType', 'message', 'nestedErrors', 'referenceToken', 'remediationMessage']),
+        keys: expect.arrayContaining([
+          'arguments',
+          'causes',
+          'context',
+          'errorCode',
+          'errorType',
+          'message',
+          'nestedErrors',
+          'referenceToken',
+          'remediationMessage',
+        ]),
       });
       expect(SddcError.safeParse(body).success, label).toBe(true);
       expect(status, label).not.toBe(200);
@@ -998,23 +1260,41 @@ describe.each([
   });
 
   it('answers conform to the bindings models, including the fields the seed pages lack', async () => {
-    const conform = (model: string, body: unknown) => expect({ model, diff: bindingsDiff(body, model) }).toEqual({ model, diff: [] });
+    const conform = (model: string, body: unknown) =>
+      expect({ model, diff: bindingsDiff(body, model) }).toEqual({ model, diff: [] });
     conform('TokenPair', (await login()).body);
     conform('BackupConfiguration', (await call('GET', '/v1/system/backup-configuration')).body);
-    conform('BackupLocation', (await call('GET', `/v1/system/backup-configuration/backup-locations?serverIp=${SIM_SFTP_SERVER}`)).body);
-    conform('Validation', (await call('POST', '/v1/system/backup-configuration/validations', fixture('backup-configuration-spec.json'))).body);
+    conform(
+      'BackupLocation',
+      (await call('GET', `/v1/system/backup-configuration/backup-locations?serverIp=${SIM_SFTP_SERVER}`)).body,
+    );
+    conform(
+      'Validation',
+      (await call('POST', '/v1/system/backup-configuration/validations', fixture('backup-configuration-spec.json')))
+        .body,
+    );
     const seen = new Set<string>();
-    const configTask = (await call('PATCH', '/v1/system/backup-configuration', { encryption: { passphrase: 'VMw@re1!VMw@re1!' } })).body;
+    const configTask = (
+      await call('PATCH', '/v1/system/backup-configuration', { encryption: { passphrase: 'VMw@re1!VMw@re1!' } })
+    ).body;
     conform('Task', configTask);
     await poll(() => c1.getTask((configTask as { id: string }).id));
-    env.sim.faults.add({ product: 'sddc-manager', appliance: 'sddc-1', operation: 'startBackup', action: { kind: 'jobFailed', message: 'SFTP upload failed' } });
+    env.sim.faults.add({
+      product: 'sddc-manager',
+      appliance: 'sddc-1',
+      operation: 'startBackup',
+      action: { kind: 'jobFailed', message: 'SFTP upload failed' },
+    });
     const started = (await call('POST', '/v1/backups/tasks', fixture('backup-spec.json'))).body as { id: string };
     conform('BackupTask', started);
     const running = (await call('GET', `/v1/tasks/${started.id}`)).body;
     conform('Task', running);
     keysDeep(running, seen);
     await poll(() => c1.getTask(started.id));
-    const failed = (await call('GET', `/v1/tasks/${started.id}`)).body as { isRetryable: boolean; errors: { remediationUrl?: string }[] };
+    const failed = (await call('GET', `/v1/tasks/${started.id}`)).body as {
+      isRetryable: boolean;
+      errors: { remediationUrl?: string }[];
+    };
     conform('Task', failed);
     keysDeep(failed, seen);
     expect(failed.isRetryable).toBe(true);
@@ -1023,16 +1303,32 @@ describe.each([
     conform('PageOfTask', page);
     keysDeep(page, seen);
     // What the simulator used to leave out is sent now.
-    expect([...seen]).toEqual(expect.arrayContaining(['isRetryable', 'isCancellable', 'localizableDescriptionPack', 'bundle', 'messageKey', 'documentationLink', 'subTasks', 'stages', 'remediationUrl', 'label', 'resolutionStatus']));
+    expect([...seen]).toEqual(
+      expect.arrayContaining([
+        'isRetryable',
+        'isCancellable',
+        'localizableDescriptionPack',
+        'bundle',
+        'messageKey',
+        'documentationLink',
+        'subTasks',
+        'stages',
+        'remediationUrl',
+        'label',
+        'resolutionStatus',
+      ]),
+    );
     const nested = (failed as unknown as { subTasks: { subTasks: unknown[] }[] }).subTasks.flatMap((s) => s.subTasks);
     expect(nested.length).toBeGreaterThan(0);
   });
-
 });
 
 describe('SDDC Manager client schemas against the 9.1.1.0 bindings', () => {
   it('the client schemas accept what the bindings declare (every field absent or null) and refuse garbage', () => {
-    const allNull = (model: string, keep: Record<string, unknown> = {}) => ({ ...Object.fromEntries(Object.keys(BINDINGS.models[model]!).map((k) => [k, null])), ...keep });
+    const allNull = (model: string, keep: Record<string, unknown> = {}) => ({
+      ...Object.fromEntries(Object.keys(BINDINGS.models[model]!).map((k) => [k, null])),
+      ...keep,
+    });
     const accepts: [string, z.ZodType, Record<string, unknown>?][] = [
       ['Error', SddcError],
       ['Task', Task, { id: 't-1', status: 'PENDING' }],
@@ -1043,7 +1339,10 @@ describe('SDDC Manager client schemas against the 9.1.1.0 bindings', () => {
       ['Validation', ValidationSchema],
     ];
     for (const [model, schema, keep] of accepts) {
-      expect({ model, issues: schema.safeParse(allNull(model, keep)).error?.issues ?? [] }).toEqual({ model, issues: [] });
+      expect({ model, issues: schema.safeParse(allNull(model, keep)).error?.issues ?? [] }).toEqual({
+        model,
+        issues: [],
+      });
       expect({ model, issues: schema.safeParse(keep ?? {}).error?.issues ?? [] }).toEqual({ model, issues: [] });
     }
     const garbage: [z.ZodType, unknown][] = [

@@ -21,7 +21,9 @@ describe('secret references', () => {
 
   it('errors name the field and the reference, never a value', async () => {
     const r = createSecretResolver({ env: {} });
-    await expect(r.resolve('env:MISSING', 'endpoint.passwordRef')).rejects.toThrow(/endpoint\.passwordRef.*MISSING is not set/);
+    await expect(r.resolve('env:MISSING', 'endpoint.passwordRef')).rejects.toThrow(
+      /endpoint\.passwordRef.*MISSING is not set/,
+    );
     await expect(r.resolve('file:/nonexistent/x', 'f')).rejects.toThrow(/cannot read file \/nonexistent\/x: ENOENT/);
     const literal = await r.resolve('Hunter2!', 'endpoint.passwordRef').catch((e: unknown) => e);
     expect(literal).toBeInstanceOf(SecretReferenceError);

@@ -6,7 +6,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AuthenticationFailed, NetworkError, NotFound, RequestTimeout, ServiceUnavailable, isAbortError } from '../src/errors';
+import {
+  AuthenticationFailed,
+  NetworkError,
+  NotFound,
+  RequestTimeout,
+  ServiceUnavailable,
+  isAbortError,
+} from '../src/errors';
 import { HttpTransport } from '../src/http';
 import { SessionCore, type SessionCoreOptions, waitUnlessAborted } from '../src/http-session';
 import { SddcManagerClient } from '../src/sddc-manager/client';
@@ -30,7 +37,8 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
-const unauthorized = () => new AuthenticationFailed('appliance answered HTTP 401', { product: 'vcenter', operation: 'op', httpStatus: 401 });
+const unauthorized = () =>
+  new AuthenticationFailed('appliance answered HTTP 401', { product: 'vcenter', operation: 'op', httpStatus: 401 });
 const context = { product: 'vcenter', operation: 'sessionCreate', appliance: 'test' } as const;
 
 /**
@@ -95,7 +103,13 @@ describe('SessionCore', () => {
     expect(results[0]!.status).toBe('rejected');
     expect(isAbortError((results[0] as PromiseRejectedResult).reason)).toBe(true);
     expect(results.slice(1).map((r) => r.status)).toEqual(Array(5).fill('fulfilled'));
-    expect(results.slice(1).map((r) => (r as PromiseFulfilledResult<string>).value)).toEqual(['c0:token-1', 'c1:token-1', 'c2:token-1', 'c3:token-1', 'no-signal:token-1']);
+    expect(results.slice(1).map((r) => (r as PromiseFulfilledResult<string>).value)).toEqual([
+      'c0:token-1',
+      'c1:token-1',
+      'c2:token-1',
+      'c3:token-1',
+      'no-signal:token-1',
+    ]);
     expect(state.logins).toBe(1);
     expect(state.loginSignals[0]!.aborted).toBe(false);
     expect(core.current).toEqual({ value: 'token-1', generation: 1 });
@@ -169,11 +183,17 @@ describe('SessionCore', () => {
     const core = new SessionCore({ ...coreOpts, isStale: () => stale });
     await expect(core.run((t) => state.call(t))).resolves.toBe('ok:token-1');
     stale = true;
-    await expect(Promise.all([core.run((t) => state.call(t)), core.run((t) => state.call(t))])).resolves.toEqual(['ok:token-1-r1', 'ok:token-1-r1']);
+    await expect(Promise.all([core.run((t) => state.call(t)), core.run((t) => state.call(t))])).resolves.toEqual([
+      'ok:token-1-r1',
+      'ok:token-1-r1',
+    ]);
     stale = false;
     expect(state).toMatchObject({ logins: 1, renewals: 1 });
     state.expireAll();
-    await expect(Promise.all([core.run((t) => state.call(t)), core.run((t) => state.call(t))])).resolves.toEqual(['ok:token-1-r1-r2', 'ok:token-1-r1-r2']);
+    await expect(Promise.all([core.run((t) => state.call(t)), core.run((t) => state.call(t))])).resolves.toEqual([
+      'ok:token-1-r1-r2',
+      'ok:token-1-r1-r2',
+    ]);
     expect(state).toMatchObject({ logins: 1, renewals: 2 });
     expect(core.current?.generation).toBe(3);
   });
@@ -225,7 +245,9 @@ describe('SessionCore', () => {
       loginTimeoutMs: 50,
       login: (signal) => {
         loginSignal = signal;
-        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+        return new Promise((_, reject) =>
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+        );
       },
     });
     const results = await Promise.allSettled([core.login(), core.run(async (t) => t, new AbortController().signal)]);
@@ -287,7 +309,9 @@ describe('HttpTransport.stream (the shared transport for streamed answers)', () 
   beforeAll(async () => {
     server = createServer((req, res) => {
       if (req.url === '/missing') {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'NotFound', msg: 'no such backup' }));
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ code: 'NotFound', msg: 'no such backup' }));
       } else if (req.url === '/broken') {
         res.writeHead(200, { 'content-length': '1000' });
         res.write('x'.repeat(100), () => res.destroy());
@@ -305,7 +329,10 @@ describe('HttpTransport.stream (the shared transport for streamed answers)', () 
       baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
       appliance: 'stream-test',
       timeoutMs: 5_000,
-      parseError: (body) => ({ vmwareCode: (body as { code?: string }).code, messages: [(body as { msg?: string }).msg ?? ''] }),
+      parseError: (body) => ({
+        vmwareCode: (body as { code?: string }).code,
+        messages: [(body as { msg?: string }).msg ?? ''],
+      }),
     });
   });
   afterAll(async () => {
@@ -326,12 +353,24 @@ describe('HttpTransport.stream (the shared transport for streamed answers)', () 
   it('classifies an error answer through the taxonomy, with the product body read', async () => {
     const err = await rejection(transport.stream({ operation: 'download', method: 'GET', path: '/missing' }, readAll));
     expect(err).toBeInstanceOf(NotFound);
-    expect(err).toMatchObject({ httpStatus: 404, vmwareCode: 'NotFound', messages: ['no such backup'], operation: 'download', appliance: 'stream-test' });
+    expect(err).toMatchObject({
+      httpStatus: 404,
+      vmwareCode: 'NotFound',
+      messages: ['no such backup'],
+      operation: 'download',
+      appliance: 'stream-test',
+    });
   });
 
   it('an answer that breaks off is a NetworkError; a local file error stays as it is', async () => {
-    expect(await rejection(transport.stream({ operation: 'download', method: 'GET', path: '/broken' }, readAll))).toBeInstanceOf(NetworkError);
-    const disk = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC', syscall: 'write', path: '/tmp/x' });
+    expect(
+      await rejection(transport.stream({ operation: 'download', method: 'GET', path: '/broken' }, readAll)),
+    ).toBeInstanceOf(NetworkError);
+    const disk = Object.assign(new Error('ENOSPC: no space left on device'), {
+      code: 'ENOSPC',
+      syscall: 'write',
+      path: '/tmp/x',
+    });
     expect(
       await rejection(
         transport.stream({ operation: 'download', method: 'GET', path: '/ok' }, async () => {
@@ -375,7 +414,12 @@ describe('VcenterClient ↔ simulator: sessions under concurrency', () => {
   let sim: Simulator;
   const vc = () => sim.info.vcenter[0]!;
   const client = () =>
-    new VcenterClient({ url: vc().url, appliance: 'vc-1', timeoutMs: 5_000, credentials: async () => ({ username: vc().username, password: new Secret(vc().password) }) });
+    new VcenterClient({
+      url: vc().url,
+      appliance: 'vc-1',
+      timeoutMs: 5_000,
+      credentials: async () => ({ username: vc().username, password: new Secret(vc().password) }),
+    });
   const calls = () => sim.counters().calls.vcenter?.['vc-1'] ?? {};
 
   beforeAll(async () => {
@@ -389,7 +433,12 @@ describe('VcenterClient ↔ simulator: sessions under concurrency', () => {
 
   it('one cancelled caller does not fail the shared login: the others succeed, one sessionCreate', async () => {
     const c = client();
-    sim.faults.add({ product: 'vcenter', appliance: 'vc-1', operation: 'sessionCreate', action: { kind: 'delay', ms: 300 } });
+    sim.faults.add({
+      product: 'vcenter',
+      appliance: 'vc-1',
+      operation: 'sessionCreate',
+      action: { kind: 'delay', ms: 300 },
+    });
     const results = await concurrentWithFirstAborted(5, (signal) => c.backupParts(signal));
     expectFirstAbortedOthersOk(results);
     expect(calls()).toMatchObject({ sessionCreate: 1, backupPartList: 4 });
@@ -398,7 +447,12 @@ describe('VcenterClient ↔ simulator: sessions under concurrency', () => {
 
   it('an explicit login cancelled by its caller still logs in for the calls waiting on it', async () => {
     const c = client();
-    sim.faults.add({ product: 'vcenter', appliance: 'vc-1', operation: 'sessionCreate', action: { kind: 'delay', ms: 300 } });
+    sim.faults.add({
+      product: 'vcenter',
+      appliance: 'vc-1',
+      operation: 'sessionCreate',
+      action: { kind: 'delay', ms: 300 },
+    });
     const ctl = new AbortController();
     const login = c.login(ctl.signal);
     const parts = c.backupParts();
@@ -423,12 +477,23 @@ describe('SddcManagerClient ↔ simulator: sessions under concurrency', () => {
   let sim: Simulator;
   const info = () => sim.info.sddcManager.find((a) => a.url.endsWith('/sddc-1'))!;
   const client = () =>
-    new SddcManagerClient({ url: info().url, appliance: 'sddc-1', timeoutMs: 5_000, credentials: async () => ({ username: info().username, password: new Secret(info().password) }) });
+    new SddcManagerClient({
+      url: info().url,
+      appliance: 'sddc-1',
+      timeoutMs: 5_000,
+      credentials: async () => ({ username: info().username, password: new Secret(info().password) }),
+    });
   const calls = () => sim.counters().calls['sddc-manager']?.['sddc-1'] ?? {};
   const appliance = () => sim.appliance('sddc-manager', 'sddc-1') as SddcManagerAppliance;
 
   beforeAll(async () => {
-    sim = await startSimulator({ factories: { 'sddc-manager': createSddcManagerAppliance }, sddcManagers: 1, vcenters: 0, http: true, jobSeconds: 1 });
+    sim = await startSimulator({
+      factories: { 'sddc-manager': createSddcManagerAppliance },
+      sddcManagers: 1,
+      vcenters: 0,
+      http: true,
+      jobSeconds: 1,
+    });
   });
   afterAll(async () => sim?.close());
   beforeEach(() => {
@@ -438,7 +503,12 @@ describe('SddcManagerClient ↔ simulator: sessions under concurrency', () => {
 
   it('one cancelled caller does not fail the shared login: the others succeed, one tokenCreate', async () => {
     const c = client();
-    sim.faults.add({ product: 'sddc-manager', appliance: 'sddc-1', operation: 'tokenCreate', action: { kind: 'delay', ms: 300 } });
+    sim.faults.add({
+      product: 'sddc-manager',
+      appliance: 'sddc-1',
+      operation: 'tokenCreate',
+      action: { kind: 'delay', ms: 300 },
+    });
     const results = await concurrentWithFirstAborted(5, (signal) => c.listTasks({}, signal));
     expectFirstAbortedOthersOk(results);
     expect(calls()).toEqual({ tokenCreate: 1, listTasks: 4 });
@@ -449,7 +519,12 @@ describe('SddcManagerClient ↔ simulator: sessions under concurrency', () => {
     await c.login();
     appliance().expireAccessTokens();
     sim.resetCounters();
-    sim.faults.add({ product: 'sddc-manager', appliance: 'sddc-1', operation: 'tokenRefresh', action: { kind: 'delay', ms: 300 } });
+    sim.faults.add({
+      product: 'sddc-manager',
+      appliance: 'sddc-1',
+      operation: 'tokenRefresh',
+      action: { kind: 'delay', ms: 300 },
+    });
     const results = await concurrentWithFirstAborted(5, (signal) => c.listTasks({}, signal), 100);
     expectFirstAbortedOthersOk(results);
     expect(calls()).toEqual({ listTasks: 9, tokenRefresh: 1 });
@@ -470,11 +545,22 @@ describe('VcdaClient ↔ simulator: sessions under concurrency', () => {
   let sim: Simulator;
   const info = () => sim.info.vcda[0]!;
   const client = () =>
-    new VcdaClient({ url: info().url, appliance: 'vcda-1', timeoutMs: 5_000, credentials: async () => ({ username: info().username, password: new Secret(info().password) }) });
+    new VcdaClient({
+      url: info().url,
+      appliance: 'vcda-1',
+      timeoutMs: 5_000,
+      credentials: async () => ({ username: info().username, password: new Secret(info().password) }),
+    });
   const calls = () => sim.counters().calls.vcda?.['vcda-1'] ?? {};
 
   beforeAll(async () => {
-    sim = await startSimulator({ factories: { vcda: createVcdaAppliance }, vcdas: 1, vcenters: 0, http: true, jobSeconds: 1 });
+    sim = await startSimulator({
+      factories: { vcda: createVcdaAppliance },
+      vcdas: 1,
+      vcenters: 0,
+      http: true,
+      jobSeconds: 1,
+    });
   });
   afterAll(async () => sim?.close());
   beforeEach(() => {
@@ -484,7 +570,12 @@ describe('VcdaClient ↔ simulator: sessions under concurrency', () => {
 
   it('one cancelled caller does not fail the shared login: the others succeed, one sessionCreate', async () => {
     const c = client();
-    sim.faults.add({ product: 'vcda', appliance: 'vcda-1', operation: 'sessionCreate', action: { kind: 'delay', ms: 300 } });
+    sim.faults.add({
+      product: 'vcda',
+      appliance: 'vcda-1',
+      operation: 'sessionCreate',
+      action: { kind: 'delay', ms: 300 },
+    });
     const results = await concurrentWithFirstAborted(5, (signal) => c.listBackups({ signal }));
     expectFirstAbortedOthersOk(results);
     expect(calls()).toEqual({ sessionCreate: 1, backupList: 4 });
@@ -495,7 +586,12 @@ describe('VcdaClient ↔ simulator: sessions under concurrency', () => {
     await c.login();
     (sim.appliance('vcda', 'vcda-1') as VcdaAppliance).expireSessions();
     sim.resetCounters();
-    sim.faults.add({ product: 'vcda', appliance: 'vcda-1', operation: 'sessionCreate', action: { kind: 'delay', ms: 300 } });
+    sim.faults.add({
+      product: 'vcda',
+      appliance: 'vcda-1',
+      operation: 'sessionCreate',
+      action: { kind: 'delay', ms: 300 },
+    });
     const results = await concurrentWithFirstAborted(5, (signal) => c.listTasks({ signal }), 100);
     expectFirstAbortedOthersOk(results);
     expect(calls()).toEqual({ sessionCreate: 1, taskList: 9 });

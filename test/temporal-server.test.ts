@@ -46,7 +46,11 @@ function newDir(name: string): string {
 }
 
 /** A fake `temporal` shell script; `body` runs for any arguments. */
-function fakeTemporal(dir: string, body = 'echo "temporal version 0.0.0-fake (Server 0.0.0, UI 0.0.0)"', mode = 0o755): string {
+function fakeTemporal(
+  dir: string,
+  body = 'echo "temporal version 0.0.0-fake (Server 0.0.0, UI 0.0.0)"',
+  mode = 0o755,
+): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'temporal');
   writeFileSync(file, `#!/bin/sh\n${body}\n`);
@@ -128,7 +132,9 @@ describe('resolveTemporalServer', () => {
       `go (go install github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_GO_VERSION})`,
       'sdk-download',
     ]);
-    expect(e.attempts.find((a) => a.step === 'TEMPORAL_CLI_PATH')?.outcome).toBe(`${missing}: does not exist (skipped)`);
+    expect(e.attempts.find((a) => a.step === 'TEMPORAL_CLI_PATH')?.outcome).toBe(
+      `${missing}: does not exist (skipped)`,
+    );
     for (const attempt of e.attempts) expect(e.message).toContain(`${attempt.step}: ${attempt.outcome.split('\n')[0]}`);
     expect(e.message).toContain(join(root, '.temporal', 'venv', 'bin', 'temporal'));
     expect(e.message).toContain(join(root, '.temporal', 'bin', 'temporal'));
@@ -143,7 +149,9 @@ describe('resolveTemporalServer', () => {
 
   it('finds the project root from its own location', () => {
     const root = findProjectRoot();
-    expect((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string }).name).toBe('vmware-dr-temporal');
+    expect((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string }).name).toBe(
+      'vmware-dr-temporal',
+    );
   });
 });
 
@@ -160,15 +168,24 @@ describe('startDevServer with a misbehaving binary', () => {
   });
 
   it('fails fast with the output tail when the server exits before it is ready', async () => {
-    const bin = fakeTemporal(newDir('exits'), 'echo "listen tcp: address already taken by gremlins"; echo "args: $*"; exit 7');
+    const bin = fakeTemporal(
+      newDir('exits'),
+      'echo "listen tcp: address already taken by gremlins"; echo "args: $*"; exit 7',
+    );
     const started = Date.now();
-    const error = await startDevServer({ source: { kind: 'binary', path: bin, via: 'PATH' }, port: 1, readyTimeoutMs: 30_000 }).then(
+    const error = await startDevServer({
+      source: { kind: 'binary', path: bin, via: 'PATH' },
+      port: 1,
+      readyTimeoutMs: 30_000,
+    }).then(
       () => undefined,
       (err: unknown) => err as Error,
     );
     expect(error?.message).toMatch(/exited with code 7 before becoming ready/);
     expect(error?.message).toContain('gremlins');
-    expect(error?.message).toContain('args: server start-dev --ip 127.0.0.1 --port 1 --headless --namespace default --log-level warn');
+    expect(error?.message).toContain(
+      'args: server start-dev --ip 127.0.0.1 --port 1 --headless --namespace default --log-level warn',
+    );
     expect(error?.message).toContain('--search-attribute VmwareDrRunbook=Keyword');
     expect(Date.now() - started).toBeLessThan(15_000);
   });
@@ -178,7 +195,10 @@ describe('startDevServer with a misbehaving binary', () => {
     const pidFile = join(dir, 'pids');
     // The script and its `sleep` child share the process group the starter created.
     const bin = fakeTemporal(dir, `sleep 600 & echo "$$ $!" > "${pidFile}"; echo "pretending to start"; wait`);
-    const error = await startDevServer({ source: { kind: 'binary', path: bin, via: 'PATH' }, readyTimeoutMs: 1_500 }).then(
+    const error = await startDevServer({
+      source: { kind: 'binary', path: bin, via: 'PATH' },
+      readyTimeoutMs: 1_500,
+    }).then(
       () => undefined,
       (err: unknown) => err as Error,
     );
@@ -188,7 +208,8 @@ describe('startDevServer with a misbehaving binary', () => {
     expect(pids).toHaveLength(2);
     pidsToCheck.push(...pids);
     // Signals are delivered asynchronously: give a loaded machine a moment to finish the kills.
-    for (const pid of pids) await expect.poll(() => isAlive(pid), { timeout: 3_000, message: `pid ${pid} still alive` }).toBe(false);
+    for (const pid of pids)
+      await expect.poll(() => isAlive(pid), { timeout: 3_000, message: `pid ${pid} still alive` }).toBe(false);
   });
 });
 
@@ -229,7 +250,9 @@ describe('the dev server from globalSetup', () => {
 
   it('has every project search attribute registered with its type', async () => {
     const { customAttributes } = await env.connection.operatorService.listSearchAttributes({ namespace });
-    const expected = Object.fromEntries(Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, EXPECTED_TYPE[type]]));
+    const expected = Object.fromEntries(
+      Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, EXPECTED_TYPE[type]]),
+    );
     expect(Object.keys(expected)).toHaveLength(4);
     expect(customAttributes).toMatchObject(expected);
   });

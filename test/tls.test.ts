@@ -198,7 +198,10 @@ describe('createDispatcher: thumbprint', () => {
 
   it('rejects a different leaf with CertificatePinMismatchError before sending the request', async () => {
     const before = srv.requests;
-    const err = await failure(srv.url, dispatcher({ tls: { thumbprint: otherPki.fingerprint256 }, label: 'vcenter vc-1' }));
+    const err = await failure(
+      srv.url,
+      dispatcher({ tls: { thumbprint: otherPki.fingerprint256 }, label: 'vcenter vc-1' }),
+    );
     expect(err).toBeInstanceOf(CertificatePinMismatchError);
     expect(err.code).toBe('VMWARE_DR_TLS_PIN_MISMATCH');
     const pinErr = err as CertificatePinMismatchError;

@@ -82,17 +82,34 @@ interface RawAnswer {
 }
 
 /** A request the test makes itself, to see the simulator's raw answer (the client strips unknown keys). */
-async function raw(url: string, method: Dispatcher.HttpMethod, opts: { token?: string; accept?: string | null; body?: unknown; dispatcher?: Dispatcher } = {}): Promise<RawAnswer> {
+async function raw(
+  url: string,
+  method: Dispatcher.HttpMethod,
+  opts: { token?: string; accept?: string | null; body?: unknown; dispatcher?: Dispatcher } = {},
+): Promise<RawAnswer> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (opts.accept !== null) headers.accept = opts.accept ?? h4MediaType('4.5');
   if (opts.token) headers['x-vcav-auth'] = opts.token;
-  const res = await request(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), dispatcher: opts.dispatcher });
+  const res = await request(url, {
+    method,
+    headers,
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    dispatcher: opts.dispatcher,
+  });
   const text = await res.body.text();
   return { status: res.statusCode, headers: res.headers, json: text ? (JSON.parse(text) as unknown) : undefined };
 }
 
-async function rawLogin(base: string, username: string, password: string, dispatcher?: Dispatcher): Promise<{ token: string; answer: RawAnswer }> {
-  const answer = await raw(`${base}/sessions`, 'POST', { body: { type: 'localUser', localUser: username, localPassword: password }, dispatcher });
+async function rawLogin(
+  base: string,
+  username: string,
+  password: string,
+  dispatcher?: Dispatcher,
+): Promise<{ token: string; answer: RawAnswer }> {
+  const answer = await raw(`${base}/sessions`, 'POST', {
+    body: { type: 'localUser', localUser: username, localPassword: password },
+    dispatcher,
+  });
   const token = answer.headers['x-vcav-auth'];
   if (typeof token !== 'string') throw new Error(`no token: ${JSON.stringify(answer.json)}`);
   return { token, answer };
@@ -132,7 +149,10 @@ function clientFor(sim: Simulator, index: number, extra: Partial<VcdaClientOptio
   });
 }
 
-const sha512File = async (path: string) => createHash('sha512').update(await readFile(path)).digest('hex');
+const sha512File = async (path: string) =>
+  createHash('sha512')
+    .update(await readFile(path))
+    .digest('hex');
 
 describe('contract fixtures (seed 003, reference §3) parse with the client schemas', () => {
   it('ApiTask_of_BackupInfo from seed 003, coercing the string generatedOn "1464261608370L"', () => {
@@ -147,7 +167,11 @@ describe('contract fixtures (seed 003, reference §3) parse with the client sche
 
   it('BackupInfo (integer generatedOn), ApiError, NewBackupRequest', () => {
     expect(BackupInfo.parse(fixture('backup-info.json')).generatedOn).toBe(1464261608370);
-    expect(ApiError.parse(fixture('seed-003-apierror.json'))).toMatchObject({ code: 'Forbidden', msg: 'Permission denied.', args: [] });
+    expect(ApiError.parse(fixture('seed-003-apierror.json'))).toMatchObject({
+      code: 'Forbidden',
+      msg: 'Permission denied.',
+      args: [],
+    });
     expect(NewBackupRequest.parse(fixture('seed-003-new-backup-request.json'))).toEqual({ password: 'Pa$$w0rD!' });
   });
 
@@ -168,8 +192,13 @@ describe('contract fixtures (seed 003, reference §3) parse with the client sche
   it('the structural comparison itself catches extra keys, missing keys and type changes', () => {
     const expected = fixture('seed-003-apierror.json');
     expect(shapeDiff({ args: [], code: 'x', msg: 'y', stacktrace: 'z' }, expected)).toEqual([]);
-    expect(shapeDiff({ args: [], code: 'x', msg: 'y', stacktrace: 'z', extra: 1 }, expected)).toEqual(['$.extra: not in the fixture']);
-    expect(shapeDiff({ args: [], code: 7, msg: 'y' }, expected)).toEqual(['$.stacktrace: missing', '$.code: number where the fixture has string']);
+    expect(shapeDiff({ args: [], code: 'x', msg: 'y', stacktrace: 'z', extra: 1 }, expected)).toEqual([
+      '$.extra: not in the fixture',
+    ]);
+    expect(shapeDiff({ args: [], code: 7, msg: 'y' }, expected)).toEqual([
+      '$.stacktrace: missing',
+      '$.code: number where the fixture has string',
+    ]);
   });
 });
 
@@ -181,23 +210,30 @@ describe('normaliseTaskState', () => {
   it('reads letter case and the CANCELLED spelling; terminal states are SUCCEEDED/FAILED/CANCELED', () => {
     expect(normaliseTaskState(' running ')).toBe('RUNNING');
     expect(normaliseTaskState('CANCELLED')).toBe('CANCELED');
-    expect(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELED'].filter((s) => isTerminalTaskState(s as TaskState))).toEqual(['SUCCEEDED', 'FAILED', 'CANCELED']);
+    expect(
+      ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELED'].filter((s) => isTerminalTaskState(s as TaskState)),
+    ).toEqual(['SUCCEEDED', 'FAILED', 'CANCELED']);
   });
 
-  it.each([['PAUSED'], ['string'], [''], [42], [null], [undefined]])('throws UnknownRemoteState quoting %j', (value) => {
-    let err: unknown;
-    try {
-      normaliseTaskState(value, { appliance: 'vcda-9' });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(UnknownRemoteState);
-    const e = err as UnknownRemoteState;
-    expect(e.product).toBe('vcda');
-    expect(e.appliance).toBe('vcda-9');
-    expect(e.message).toContain(typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value));
-    expect(retryDecision(e).retryable).toBe(false);
-  });
+  it.each([['PAUSED'], ['string'], [''], [42], [null], [undefined]])(
+    'throws UnknownRemoteState quoting %j',
+    (value) => {
+      let err: unknown;
+      try {
+        normaliseTaskState(value, { appliance: 'vcda-9' });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(UnknownRemoteState);
+      const e = err as UnknownRemoteState;
+      expect(e.product).toBe('vcda');
+      expect(e.appliance).toBe('vcda-9');
+      expect(e.message).toContain(
+        typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value),
+      );
+      expect(retryDecision(e).retryable).toBe(false);
+    },
+  );
 });
 
 describe('VcdaClient against the simulated VCDA over HTTP', () => {
@@ -206,7 +242,13 @@ describe('VcdaClient against the simulated VCDA over HTTP', () => {
   let tmp: string;
 
   beforeAll(async () => {
-    sim = await startSimulator({ factories: { vcda: createVcdaAppliance }, vcdas: 2, vcenters: 0, http: true, jobSeconds: 1 });
+    sim = await startSimulator({
+      factories: { vcda: createVcdaAppliance },
+      vcdas: 2,
+      vcenters: 0,
+      http: true,
+      jobSeconds: 1,
+    });
     app1 = sim.appliance('vcda', 'vcda-1') as VcdaAppliance;
     tmp = await mkdtemp(join(tmpdir(), 'vcda-test-'));
   });
@@ -224,7 +266,11 @@ describe('VcdaClient against the simulated VCDA over HTTP', () => {
       for (const authType of ['localUser', 'ssoCredentials', 'vcdCredentials'] as const) {
         const client = clientFor(sim, 1, { authType });
         const details = await client.login();
-        expect(details).toEqual({ roles: ['ADMINISTRATORS'], user: 'root', authenticatedSites: [{ org: 'System', site: 'site-1' }] });
+        expect(details).toEqual({
+          roles: ['ADMINISTRATORS'],
+          user: 'root',
+          authenticatedSites: [{ org: 'System', site: 'site-1' }],
+        });
         await client.listBackups();
         expect(app1.received.at(-1)).toMatchObject({ operation: 'backupList', authenticated: true });
       }
@@ -238,7 +284,9 @@ describe('VcdaClient against the simulated VCDA over HTTP', () => {
     });
 
     it('a wrong password is AuthenticationFailed (401 NotAuthenticated), logged in once only', async () => {
-      const client = clientFor(sim, 1, { credentials: async () => ({ username: 'root', password: new Secret('wrong') }) });
+      const client = clientFor(sim, 1, {
+        credentials: async () => ({ username: 'root', password: new Secret('wrong') }),
+      });
       const err = await failure(client.listBackups());
       expect(err).toBeInstanceOf(AuthenticationFailed);
       expect(err).toMatchObject({ httpStatus: 401, vmwareCode: 'NotAuthenticated', operation: 'sessionCreate' });
@@ -260,7 +308,10 @@ describe('VcdaClient against the simulated VCDA over HTTP', () => {
     it('sends the configured version, and the answer comes back in that media type', async () => {
       const client = clientFor(sim, 1, { apiVersion: '4.7' });
       await client.listTasks();
-      expect(app1.received.at(-1)).toMatchObject({ operation: 'taskList', accept: 'application/vnd.vmware.h4-v4.7+json;charset=UTF-8' });
+      expect(app1.received.at(-1)).toMatchObject({
+        operation: 'taskList',
+        accept: 'application/vnd.vmware.h4-v4.7+json;charset=UTF-8',
+      });
       const { token } = await rawLogin(sim.info.vcda[0]!.url, 'root', sim.info.vcda[0]!.password);
       for (const version of ['4.7', '4', '3']) {
         const answer = await raw(`${sim.info.vcda[0]!.url}/backups`, 'GET', { token, accept: h4MediaType(version) });
@@ -287,7 +338,12 @@ describe('VcdaClient against the simulated VCDA over HTTP', () => {
     it('a 401 mid-session makes one re-login and the call succeeds (2 sessionCreate)', async () => {
       const client = clientFor(sim, 1);
       await client.login();
-      sim.faults.add({ product: 'vcda', appliance: 'vcda-1', operation: 'backupList', action: { kind: 'status', status: 401 } });
+      sim.faults.add({
+        product: 'vcda',
+        appliance: 'vcda-1',
+        operation: 'backupList',
+        action: { kind: 'status', status: 401 },
+      });
       await expect(client.listBackups()).resolves.toBeInstanceOf(Array);
       expect(sim.counters().calls.vcda?.['vcda-1']).toMatchObject({ sessionCreate: 2, backupList: 2 });
     });
@@ -295,7 +351,13 @@ describe('VcdaClient against the simulated VCDA over HTTP', () => {
     it('a second 401 in a row is AuthenticationFailed (one re-login only)', async () => {
       const client = clientFor(sim, 1);
       await client.login();
-      sim.faults.add({ product: 'vcda', appliance: 'vcda-1', operation: 'taskList', count: 2, action: { kind: 'status', status: 401 } });
+      sim.faults.add({
+        product: 'vcda',
+        appliance: 'vcda-1',
+        operation: 'taskList',
+        count: 2,
+        action: { kind: 'status', status: 401 },
+      });
       const err = await failure(client.listTasks());
       expect(err).toBeInstanceOf(AuthenticationFailed);
       expect(err.operation).toBe('taskList');
@@ -306,7 +368,13 @@ describe('VcdaClient against the simulated VCDA over HTTP', () => {
       const client = clientFor(sim, 1);
       await client.login();
       app1.expireSessions();
-      const results = await Promise.all([client.listBackups(), client.listTasks(), client.listBackups(), client.listTasks(), client.listBackups()]);
+      const results = await Promise.all([
+        client.listBackups(),
+        client.listTasks(),
+        client.listBackups(),
+        client.listTasks(),
+        client.listBackups(),
+      ]);
       expect(results).toHaveLength(5);
       expect(sim.counters().calls.vcda?.['vcda-1']?.sessionCreate).toBe(2);
     });
@@ -377,14 +445,18 @@ describe('VcdaClient against the simulated VCDA over HTTP', () => {
       // Download again with the hash given: no listing call.
       const listCalls = sim.counters().calls.vcda?.['vcda-1']?.backupList ?? 0;
       const file2 = join(tmp, 'again.tar.bz2');
-      await expect(client.downloadBackup(info.id, file2, { expectedHash: info.hash })).resolves.toMatchObject({ sha512: got.sha512 });
+      await expect(client.downloadBackup(info.id, file2, { expectedHash: info.hash })).resolves.toMatchObject({
+        sha512: got.sha512,
+      });
       expect(sim.counters().calls.vcda?.['vcda-1']?.backupList).toBe(listCalls);
 
       await client.deleteBackup(info.id);
       expect((await client.listBackups()).map((b) => b.id)).not.toContain(info.id);
       expect(await failure(client.deleteBackup(info.id))).toBeInstanceOf(NotFound);
       expect(await failure(client.downloadBackup(info.id, join(tmp, 'gone.tar.bz2')))).toBeInstanceOf(NotFound);
-      expect(await failure(client.downloadBackup(info.id, join(tmp, 'gone.tar.bz2'), { expectedHash: info.hash }))).toMatchObject({ httpStatus: 404, vmwareCode: 'NotFound' });
+      expect(
+        await failure(client.downloadBackup(info.id, join(tmp, 'gone.tar.bz2'), { expectedHash: info.hash })),
+      ).toMatchObject({ httpStatus: 404, vmwareCode: 'NotFound' });
       expect(await failure(client.getTask('00000000-0000-0000-0000-000000000000'))).toBeInstanceOf(NotFound);
       await rm(file);
       await rm(file2);
@@ -398,7 +470,10 @@ describe('VcdaClient against the simulated VCDA over HTTP', () => {
       const errorFixture = ApiError.parse(fixture('seed-003-apierror.json'));
       const infoFixture = BackupInfo.parse(fixture('backup-info.json'));
 
-      const created = await raw(`${base}/backups`, 'POST', { token, body: NewBackupRequest.parse(fixture('seed-003-new-backup-request.json')) });
+      const created = await raw(`${base}/backups`, 'POST', {
+        token,
+        body: NewBackupRequest.parse(fixture('seed-003-new-backup-request.json')),
+      });
       expect(created.status).toBe(202);
       expect(created.headers['content-type']).toBe(h4MediaType('4.5'));
       expect(shapeDiff(created.json, taskFixture)).toEqual([]);
@@ -417,7 +492,11 @@ describe('VcdaClient against the simulated VCDA over HTTP', () => {
       expect(shapeDiff(done.json, taskFixture)).toEqual([]);
       const result = (done.json as { result: unknown }).result;
       expect(shapeDiff(result, infoFixture)).toEqual([]);
-      expect(result).toMatchObject({ id: expect.any(String), generatedOn: expect.any(Number), hash: expect.stringMatching(/^SHA-512(:[0-9A-F]{2}){64}$/) });
+      expect(result).toMatchObject({
+        id: expect.any(String),
+        generatedOn: expect.any(Number),
+        hash: expect.stringMatching(/^SHA-512(:[0-9A-F]{2}){64}$/),
+      });
 
       const list = await raw(`${base}/backups`, 'GET', { token });
       expect((list.json as unknown[]).length).toBeGreaterThan(0);
@@ -460,7 +539,9 @@ describe('VcdaClient against the simulated VCDA over HTTP', () => {
       expect(await readdir(dir)).toEqual([]);
 
       // A malformed expected hash is the caller's mistake.
-      expect(await failure(client.downloadBackup(info.id, file, { expectedHash: 'MD5:00' }))).toBeInstanceOf(InvalidArgument);
+      expect(await failure(client.downloadBackup(info.id, file, { expectedHash: 'MD5:00' }))).toBeInstanceOf(
+        InvalidArgument,
+      );
 
       // And then it works.
       await expect(client.downloadBackup(info.id, file)).resolves.toMatchObject({ hash: info.hash });
@@ -472,9 +553,16 @@ describe('VcdaClient against the simulated VCDA over HTTP', () => {
       const client = clientFor(sim, 2);
       const info = (await waitForTask(client, (await client.startBackup()).id)).task.result!;
       sim.resetCounters();
-      sim.faults.add({ product: 'vcda', appliance: 'vcda-2', operation: 'backupDownload', action: { kind: 'status', status: 401 } });
+      sim.faults.add({
+        product: 'vcda',
+        appliance: 'vcda-2',
+        operation: 'backupDownload',
+        action: { kind: 'status', status: 401 },
+      });
       const file = join(tmp, 'relogin.tar.bz2');
-      await expect(client.downloadBackup(info.id, file, { expectedHash: info.hash })).resolves.toMatchObject({ hash: info.hash });
+      await expect(client.downloadBackup(info.id, file, { expectedHash: info.hash })).resolves.toMatchObject({
+        hash: info.hash,
+      });
       expect(sim.counters().calls.vcda?.['vcda-2']).toMatchObject({ sessionCreate: 1, backupDownload: 2 });
       await rm(file);
       await client.deleteBackup(info.id);
@@ -495,7 +583,12 @@ describe('VcdaClient against the simulated VCDA over HTTP', () => {
     it('a jobFailed fault makes the task end FAILED with an ApiError, and no backup is listed', async () => {
       const client = clientFor(sim, 2);
       const before = (await client.listBackups()).length;
-      sim.faults.add({ product: 'vcda', appliance: 'vcda-2', operation: 'backupCreate', action: { kind: 'jobFailed', message: 'No space left on the appliance.' } });
+      sim.faults.add({
+        product: 'vcda',
+        appliance: 'vcda-2',
+        operation: 'backupCreate',
+        action: { kind: 'jobFailed', message: 'No space left on the appliance.' },
+      });
       const started = await client.startBackup();
       const { task, seen } = await waitForTask(client, started.id);
       expect(seen.at(-1)).toBe('FAILED');
@@ -503,8 +596,12 @@ describe('VcdaClient against the simulated VCDA over HTTP', () => {
       expect(task.result).toBeNull();
       expect(task.resultType).toBeNull();
       expect(task.endTime).toBeGreaterThan(0);
-      const rawTask = await raw(`${sim.info.vcda[1]!.url}/tasks/${started.id}`, 'GET', { token: (await rawLogin(sim.info.vcda[1]!.url, 'root', sim.info.vcda[1]!.password)).token });
-      expect(shapeDiff((rawTask.json as { error: unknown }).error, ApiError.parse(fixture('seed-003-apierror.json')))).toEqual([]);
+      const rawTask = await raw(`${sim.info.vcda[1]!.url}/tasks/${started.id}`, 'GET', {
+        token: (await rawLogin(sim.info.vcda[1]!.url, 'root', sim.info.vcda[1]!.password)).token,
+      });
+      expect(
+        shapeDiff((rawTask.json as { error: unknown }).error, ApiError.parse(fixture('seed-003-apierror.json'))),
+      ).toEqual([]);
       expect(await client.listBackups()).toHaveLength(before);
     });
   });
@@ -521,25 +618,68 @@ describe('VcdaClient against the simulated VCDA over HTTP', () => {
       sessionCreate: () => client.login(),
       backupCreate: () => client.startBackup(),
       backupList: () => client.listBackups(),
-      backupDownload: () => client.downloadBackup('11111111-2222-4333-8444-555555555555', join(tmp, 'fault.bin'), { expectedHash: hash }),
+      backupDownload: () =>
+        client.downloadBackup('11111111-2222-4333-8444-555555555555', join(tmp, 'fault.bin'), { expectedHash: hash }),
       backupDelete: () => client.deleteBackup('11111111-2222-4333-8444-555555555555'),
       taskGet: () => client.getTask('11111111-2222-4333-8444-555555555555'),
       taskList: () => client.listTasks(),
     };
     const cases: [string, string, FaultAction, new (...args: never[]) => VmwareApiError, Record<string, unknown>][] = [
-      ['status 503', 'backupList', { kind: 'status', status: 503 }, ServiceUnavailable, { httpStatus: 503, vmwareCode: 'ServiceUnavailable' }],
-      ['status 503 on login', 'sessionCreate', { kind: 'status', status: 503 }, ServiceUnavailable, { httpStatus: 503 }],
-      ['status 503 on download', 'backupDownload', { kind: 'status', status: 503 }, ServiceUnavailable, { httpStatus: 503 }],
-      ['status 500', 'taskList', { kind: 'status', status: 500 }, ServerError, { httpStatus: 500, vmwareCode: 'GeneralServerFailure' }],
-      ['GeneralServerFailure', 'taskGet', { kind: 'error', error: 'GeneralServerFailure', message: 'boom' }, ServerError, { httpStatus: 500, messages: ['boom'] }],
+      [
+        'status 503',
+        'backupList',
+        { kind: 'status', status: 503 },
+        ServiceUnavailable,
+        { httpStatus: 503, vmwareCode: 'ServiceUnavailable' },
+      ],
+      [
+        'status 503 on login',
+        'sessionCreate',
+        { kind: 'status', status: 503 },
+        ServiceUnavailable,
+        { httpStatus: 503 },
+      ],
+      [
+        'status 503 on download',
+        'backupDownload',
+        { kind: 'status', status: 503 },
+        ServiceUnavailable,
+        { httpStatus: 503 },
+      ],
+      [
+        'status 500',
+        'taskList',
+        { kind: 'status', status: 500 },
+        ServerError,
+        { httpStatus: 500, vmwareCode: 'GeneralServerFailure' },
+      ],
+      [
+        'GeneralServerFailure',
+        'taskGet',
+        { kind: 'error', error: 'GeneralServerFailure', message: 'boom' },
+        ServerError,
+        { httpStatus: 500, messages: ['boom'] },
+      ],
       ['reset', 'backupList', { kind: 'reset' }, NetworkError, {}],
       ['reset on download', 'backupDownload', { kind: 'reset' }, NetworkError, {}],
       ['malformed', 'taskList', { kind: 'malformed' }, ProtocolError, { httpStatus: 200 }],
       ['schema', 'backupList', { kind: 'schema' }, SchemaMismatch, {}],
       ['schema on a task', 'backupCreate', { kind: 'schema' }, SchemaMismatch, {}],
       ['schema on login', 'sessionCreate', { kind: 'schema' }, SchemaMismatch, {}],
-      ['Forbidden', 'backupCreate', { kind: 'error', error: 'Forbidden', message: 'Permission denied.' }, PermissionDenied, { httpStatus: 403, vmwareCode: 'Forbidden' }],
-      ['busy', 'backupCreate', { kind: 'error', error: 'BackupInProgress' }, ResourceBusy, { httpStatus: 409, vmwareCode: 'BackupInProgress' }],
+      [
+        'Forbidden',
+        'backupCreate',
+        { kind: 'error', error: 'Forbidden', message: 'Permission denied.' },
+        PermissionDenied,
+        { httpStatus: 403, vmwareCode: 'Forbidden' },
+      ],
+      [
+        'busy',
+        'backupCreate',
+        { kind: 'error', error: 'BackupInProgress' },
+        ResourceBusy,
+        { httpStatus: 409, vmwareCode: 'BackupInProgress' },
+      ],
       ['status 404', 'backupDelete', { kind: 'status', status: 404 }, NotFound, { vmwareCode: 'NotFound' }],
     ];
 

@@ -14,15 +14,28 @@ describe('vcenterBackup workflow on a real Temporal server against the simulated
     process.env.TEST_VC_PASSWORD = vc.password;
     process.env.TEST_BACKUP_PASSWORD = 'Good#Pass1';
     input = {
-      endpoint: { name: 'vc-1', url: vc.url, username: vc.username, passwordRef: 'env:TEST_VC_PASSWORD', tls: { caFile: vc.caFile } },
-      backup: { locationType: 'SFTP', location: 'sftp://backup.example.com/vc-1', backupPasswordRef: 'env:TEST_BACKUP_PASSWORD', comment: 'test' },
+      endpoint: {
+        name: 'vc-1',
+        url: vc.url,
+        username: vc.username,
+        passwordRef: 'env:TEST_VC_PASSWORD',
+        tls: { caFile: vc.caFile },
+      },
+      backup: {
+        locationType: 'SFTP',
+        location: 'sftp://backup.example.com/vc-1',
+        backupPasswordRef: 'env:TEST_BACKUP_PASSWORD',
+        comment: 'test',
+      },
       pollIntervalMs: 100,
     };
   });
   afterAll(async () => h?.close());
 
   const run = (workflowId: string, i: VcenterBackupInput = input) =>
-    h.withWorker(() => h.env.client.workflow.execute('vcenterBackup', { taskQueue: h.taskQueue, workflowId, args: [i] }));
+    h.withWorker(() =>
+      h.env.client.workflow.execute('vcenterBackup', { taskQueue: h.taskQueue, workflowId, args: [i] }),
+    );
 
   it('completes, and the simulator saw exactly one job create', async () => {
     h.sim.resetCounters();
@@ -41,7 +54,12 @@ describe('vcenterBackup workflow on a real Temporal server against the simulated
 
   it('retries a FEATURE_IN_USE answer to the first POST and still succeeds', async () => {
     h.sim.resetCounters();
-    h.sim.faults.add({ product: 'vcenter', appliance: 'vc-1', operation: 'backupJobCreate', action: { kind: 'error', error: 'FEATURE_IN_USE' } });
+    h.sim.faults.add({
+      product: 'vcenter',
+      appliance: 'vc-1',
+      operation: 'backupJobCreate',
+      action: { kind: 'error', error: 'FEATURE_IN_USE' },
+    });
     const result = await run(`backup-busy-${Date.now()}`);
     expect(result.state).toBe('SUCCEEDED');
     const counters = h.sim.counters();

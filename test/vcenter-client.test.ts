@@ -54,7 +54,12 @@ interface Fixture {
   close(): Promise<void>;
 }
 
-async function fixture(opts: { http: boolean; vcenters?: number; sessionIdleSeconds?: number; legacy?: boolean }): Promise<Fixture> {
+async function fixture(opts: {
+  http: boolean;
+  vcenters?: number;
+  sessionIdleSeconds?: number;
+  legacy?: boolean;
+}): Promise<Fixture> {
   const sim = await startSimulator({
     vcenters: opts.vcenters ?? 1,
     jobSeconds: 1,
@@ -134,7 +139,15 @@ describe.each([
       expect(await failure(() => c.backupPartSize('nope'))).toBeInstanceOf(NotFound);
 
       const location = `sftp://backup.example.test/${form}/manual`;
-      const request = { parts: ['seat'], location_type: 'SFTP' as const, location, location_user: 'backup', location_password: 'pw', comment: 'manual one', backup_password: GOOD_PASSWORD };
+      const request = {
+        parts: ['seat'],
+        location_type: 'SFTP' as const,
+        location,
+        location_user: 'backup',
+        location_password: 'pw',
+        comment: 'manual one',
+        backup_password: GOOD_PASSWORD,
+      };
       expect(await c.backupValidate(request)).toMatchObject({ status: 'OK' });
       expect((await c.backupValidate({ ...request, location_type: 'NFS' })).status).toBe('FAIL');
       const badPw = await failure(() => c.backupValidate({ ...request, backup_password: 'short' }));
@@ -154,7 +167,14 @@ describe.each([
 
       const running = await c.backupJobDetails([job.id]);
       expect(Object.keys(running)).toEqual([job.id]);
-      expect(running[job.id]).toMatchObject({ location, location_user: 'backup', type: 'MANUAL', status: 'RUNNING', cancelable: true, operation: 'backup' });
+      expect(running[job.id]).toMatchObject({
+        location,
+        location_user: 'backup',
+        type: 'MANUAL',
+        status: 'RUNNING',
+        cancelable: true,
+        operation: 'backup',
+      });
       expect(running[job.id]?.description.default_message).toContain('manual one');
       expect(running[job.id]?.progress?.total).toBe(100);
 
@@ -189,16 +209,34 @@ describe.each([
         retention_info: { max_count: 3 },
       });
       expect(await c.schedulesList()).toEqual({
-        default: { parts: ['seat'], location, location_user: 'backup', enable: true, recurrence_info: { hour: 23, minute: 30, days: ['MONDAY', 'THURSDAY'] }, retention_info: { max_count: 3 } },
+        default: {
+          parts: ['seat'],
+          location,
+          location_user: 'backup',
+          enable: true,
+          recurrence_info: { hour: 23, minute: 30, days: ['MONDAY', 'THURSDAY'] },
+          retention_info: { max_count: 3 },
+        },
       });
       const exists = await failure(() => c.scheduleCreate('other', { location }));
       expect(exists).toBeInstanceOf(InvalidArgument);
       expect(vapiType(exists)).toBe('ALREADY_EXISTS');
 
       await c.scheduleUpdate('default', { enable: false, recurrence_info: { hour: 2, minute: 5 } });
-      expect(await c.scheduleGet('default')).toMatchObject({ enable: false, recurrence_info: { hour: 2, minute: 5 }, retention_info: { max_count: 3 } });
-      expect(await failure(() => c.scheduleUpdate('default', { recurrence_info: { hour: 25, minute: 0 } }))).toBeInstanceOf(InvalidArgument);
-      for (const call of [() => c.scheduleGet('nope'), () => c.scheduleUpdate('nope', { enable: true }), () => c.scheduleDelete('nope'), () => c.scheduleRun('nope')]) {
+      expect(await c.scheduleGet('default')).toMatchObject({
+        enable: false,
+        recurrence_info: { hour: 2, minute: 5 },
+        retention_info: { max_count: 3 },
+      });
+      expect(
+        await failure(() => c.scheduleUpdate('default', { recurrence_info: { hour: 25, minute: 0 } })),
+      ).toBeInstanceOf(InvalidArgument);
+      for (const call of [
+        () => c.scheduleGet('nope'),
+        () => c.scheduleUpdate('nope', { enable: true }),
+        () => c.scheduleDelete('nope'),
+        () => c.scheduleRun('nope'),
+      ]) {
         expect(await failure(call)).toBeInstanceOf(NotFound);
       }
 
@@ -218,22 +256,46 @@ describe.each([
       const source = f.client(0, form);
       const target = f.client(1, form);
       const location = `sftp://backup.example.test/${form}/dr`;
-      const backup = await source.backupJobCreate({ parts: ['seat'], location_type: 'SFTP', location, comment: 'nightly [vmware-dr:step-1]', backup_password: GOOD_PASSWORD });
+      const backup = await source.backupJobCreate({
+        parts: ['seat'],
+        location_type: 'SFTP',
+        location,
+        comment: 'nightly [vmware-dr:step-1]',
+        backup_password: GOOD_PASSWORD,
+      });
       expect((await waitBackup(source, backup.id)).state).toBe('SUCCEEDED');
 
       // The backup server is shared: the (future) restore target sees vc-1's archive.
       expect(await target.systemNames({ location })).toEqual(['vc-1.sim.local']);
-      expect(await failure(() => target.systemNames({ location: 'sftp://backup.example.test/nowhere' }))).toBeInstanceOf(NotFound);
+      expect(
+        await failure(() => target.systemNames({ location: 'sftp://backup.example.test/nowhere' })),
+      ).toBeInstanceOf(NotFound);
       const archives = await target.archives('vc-1.sim.local', { location }, { comment_substring: 'nightly' });
       expect(archives).toHaveLength(1);
       expect(archives[0]).toMatchObject({ comment: 'nightly [vmware-dr:step-1]' });
       expect(await target.archives('vc-1.sim.local', { location }, { comment_substring: 'weekly' })).toEqual([]);
-      expect(await target.archives('vc-1.sim.local', { location }, { start_timestamp: new Date(Date.now() + 3_600_000).toISOString() })).toEqual([]);
-      expect(await target.archives('vc-1.sim.local', { location }, { end_timestamp: new Date(Date.now() + 3_600_000).toISOString(), max_results: 5 })).toHaveLength(1);
+      expect(
+        await target.archives(
+          'vc-1.sim.local',
+          { location },
+          { start_timestamp: new Date(Date.now() + 3_600_000).toISOString() },
+        ),
+      ).toEqual([]);
+      expect(
+        await target.archives(
+          'vc-1.sim.local',
+          { location },
+          { end_timestamp: new Date(Date.now() + 3_600_000).toISOString(), max_results: 5 },
+        ),
+      ).toHaveLength(1);
       expect(await target.archives('vc-1.sim.local', { location }, { max_results: 0 })).toEqual([]);
       expect(await failure(() => target.archives('vc-9.sim.local', { location }))).toBeInstanceOf(NotFound);
       const archive = await target.archiveGet('vc-1.sim.local', archives[0]!.archive, { location });
-      expect(archive).toMatchObject({ system_name: 'vc-1.sim.local', parts: ['common', 'seat'], comment: 'nightly [vmware-dr:step-1]' });
+      expect(archive).toMatchObject({
+        system_name: 'vc-1.sim.local',
+        parts: ['common', 'seat'],
+        comment: 'nightly [vmware-dr:step-1]',
+      });
       expect(archive.location).toContain(archives[0]!.archive);
       expect(await failure(() => target.archiveGet('vc-1.sim.local', 'M_nope', { location }))).toBeInstanceOf(NotFound);
 
@@ -249,9 +311,16 @@ describe.each([
       // Freshly deployed: the restore stage.
       f.appliance(1).setStage('restore');
       const meta = await target.restoreValidate({ ...restore, ignore_warnings: true } as typeof restore);
-      expect(meta).toMatchObject({ applicable: true, boxname: 'vc-1.sim.local', parts: ['common', 'seat'], comment: 'nightly [vmware-dr:step-1]' });
+      expect(meta).toMatchObject({
+        applicable: true,
+        boxname: 'vc-1.sim.local',
+        parts: ['common', 'seat'],
+        comment: 'nightly [vmware-dr:step-1]',
+      });
       expect(meta.messages.length).toBeGreaterThan(0);
-      expect(await failure(() => target.restoreValidate({ ...restore, backup_password: 'Wrong#Pass1' }))).toBeInstanceOf(InvalidArgument);
+      expect(
+        await failure(() => target.restoreValidate({ ...restore, backup_password: 'Wrong#Pass1' })),
+      ).toBeInstanceOf(InvalidArgument);
       expect(await failure(() => target.reconciliationJobCreate({}))).toBeInstanceOf(WrongState);
 
       // Warnings not ignored: the job fails at once.
@@ -262,7 +331,9 @@ describe.each([
       const logins = f.calls(1, 'sessionCreate');
       const started = await target.restoreJobCreate({ ...restore, ignore_warnings: true });
       expect(started.state).toBe('INPROGRESS');
-      expect(await failure(() => target.restoreJobCreate({ ...restore, ignore_warnings: true }))).toBeInstanceOf(ResourceBusy);
+      expect(await failure(() => target.restoreJobCreate({ ...restore, ignore_warnings: true }))).toBeInstanceOf(
+        ResourceBusy,
+      );
 
       // Poll through the restart: 503s and dropped connections, then a transparent re-login.
       const seen = new Set<string>();
@@ -273,7 +344,10 @@ describe.each([
           last = await target.restoreJobGet();
           if (last.state !== 'INPROGRESS') break;
         } catch (err) {
-          expect([ServiceUnavailable, NetworkError].some((cls) => err instanceof cls), String(err)).toBe(true);
+          expect(
+            [ServiceUnavailable, NetworkError].some((cls) => err instanceof cls),
+            String(err),
+          ).toBe(true);
           seen.add((err as Error).name);
         }
         await sleep(30);
@@ -288,18 +362,24 @@ describe.each([
       // Post-restore reconciliation.
       expect((await target.reconciliationJobGet()).status).toBe('NONE');
       const vc2 = f.sim.info.vcenter[1]!;
-      const recon = await target.reconciliationJobCreate({ sso_admin_user_name: vc2.username, sso_admin_user_password: vc2.password, ignore_warnings: true });
+      const recon = await target.reconciliationJobCreate({
+        sso_admin_user_name: vc2.username,
+        sso_admin_user_password: vc2.password,
+        ignore_warnings: true,
+      });
       expect(recon.status).toBe('RUNNING');
       expect(await failure(() => target.reconciliationJobCreate({}))).toBeInstanceOf(ResourceBusy);
       let info = recon;
-      for (const until = Date.now() + 5_000; info.status === 'RUNNING' && Date.now() < until; ) {
+      for (const until = Date.now() + 5_000; info.status === 'RUNNING' && Date.now() < until;) {
         await sleep(100);
         info = await target.reconciliationJobGet();
       }
       expect(info).toMatchObject({ status: 'SUCCEEDED', progress: 100 });
 
       // Running again: a second restore is refused.
-      expect(await failure(() => target.restoreJobCreate({ ...restore, ignore_warnings: true }))).toBeInstanceOf(WrongState);
+      expect(await failure(() => target.restoreJobCreate({ ...restore, ignore_warnings: true }))).toBeInstanceOf(
+        WrongState,
+      );
     });
 
     it('restore cancel', async () => {
@@ -308,7 +388,12 @@ describe.each([
       const [archive] = await c.archives('vc-1.sim.local', { location });
       const info = await c.archiveGet('vc-1.sim.local', archive!.archive, { location });
       f.appliance(1).setStage('restore');
-      const started = await c.restoreJobCreate({ location_type: 'SFTP', location: info.location, backup_password: GOOD_PASSWORD, ignore_warnings: true });
+      const started = await c.restoreJobCreate({
+        location_type: 'SFTP',
+        location: info.location,
+        backup_password: GOOD_PASSWORD,
+        ignore_warnings: true,
+      });
       expect(started.state).toBe('INPROGRESS');
       expect(await c.restoreJobCancel()).toMatchObject({ status: 'OK' });
       const s = await c.restoreJobGet();
@@ -379,7 +464,12 @@ describe('VcenterClient sessions', () => {
     try {
       const c = f.client(0, 'rest');
       await c.login();
-      f.sim.faults.add({ appliance: 'vc-1', operation: 'backupJobList', count: 2, action: { kind: 'error', error: 'UNAUTHENTICATED' } });
+      f.sim.faults.add({
+        appliance: 'vc-1',
+        operation: 'backupJobList',
+        count: 2,
+        action: { kind: 'error', error: 'UNAUTHENTICATED' },
+      });
       expect(await failure(() => c.backupJobList())).toBeInstanceOf(AuthenticationFailed);
       expect(f.calls(0, 'sessionCreate')).toBe(2);
     } finally {
@@ -401,15 +491,41 @@ describe.each(['api', 'rest'] as const)('VcenterClient error classes (%s form, i
   const arm = (operation: string, action: FaultAction) => f.sim.faults.add({ appliance: 'vc-1', operation, action });
   const request = { parts: [], location_type: 'SFTP' as const, location: 'sftp://backup.example.test/faults' };
 
-  it.each<[string, string, FaultAction, new (...args: never[]) => VmwareApiError, (c: VcenterClient) => Promise<unknown>]>([
-    ['FEATURE_IN_USE', 'backupJobCreate', { kind: 'error', error: 'FEATURE_IN_USE' }, ResourceBusy, (x) => x.backupJobCreate(request)],
+  it.each<
+    [string, string, FaultAction, new (...args: never[]) => VmwareApiError, (c: VcenterClient) => Promise<unknown>]
+  >([
+    [
+      'FEATURE_IN_USE',
+      'backupJobCreate',
+      { kind: 'error', error: 'FEATURE_IN_USE' },
+      ResourceBusy,
+      (x) => x.backupJobCreate(request),
+    ],
     ['status 503', 'backupJobList', { kind: 'status', status: 503 }, ServiceUnavailable, (x) => x.backupJobList()],
     ['TIMED_OUT', 'recoveryGet', { kind: 'error', error: 'TIMED_OUT' }, RequestTimeout, (x) => x.recoveryInfo()],
     ['reset', 'backupPartList', { kind: 'reset' }, NetworkError, (x) => x.backupParts()],
     ['malformed', 'scheduleList', { kind: 'malformed' }, ProtocolError, (x) => x.schedulesList()],
-    ['UNAUTHORIZED', 'restoreJobGet', { kind: 'error', error: 'UNAUTHORIZED' }, PermissionDenied, (x) => x.restoreJobGet()],
-    ['INVALID_ARGUMENT', 'backupValidate', { kind: 'error', error: 'INVALID_ARGUMENT' }, InvalidArgument, (x) => x.backupValidate(request)],
-    ['NOT_FOUND', 'archiveList', { kind: 'error', error: 'NOT_FOUND' }, NotFound, (x) => x.archives('vc-1.sim.local', { location: request.location })],
+    [
+      'UNAUTHORIZED',
+      'restoreJobGet',
+      { kind: 'error', error: 'UNAUTHORIZED' },
+      PermissionDenied,
+      (x) => x.restoreJobGet(),
+    ],
+    [
+      'INVALID_ARGUMENT',
+      'backupValidate',
+      { kind: 'error', error: 'INVALID_ARGUMENT' },
+      InvalidArgument,
+      (x) => x.backupValidate(request),
+    ],
+    [
+      'NOT_FOUND',
+      'archiveList',
+      { kind: 'error', error: 'NOT_FOUND' },
+      NotFound,
+      (x) => x.archives('vc-1.sim.local', { location: request.location }),
+    ],
   ])('%s → its class', async (_name, operation, action, cls, call) => {
     arm(operation, action);
     const err = await failure(() => call(c));
@@ -486,12 +602,19 @@ describe.each(['api', 'rest'] as const)('VcenterClient error classes (%s form, i
 });
 
 describe('VcenterAppliance routes', () => {
-  const ctx: SimulatorContext = { jobSeconds: 1, sessionIdleSeconds: 1800, tokenTtlSeconds: 3600, recordJob: () => undefined, now: () => Date.now() };
+  const ctx: SimulatorContext = {
+    jobSeconds: 1,
+    sessionIdleSeconds: 1800,
+    tokenTtlSeconds: 3600,
+    recordJob: () => undefined,
+    now: () => Date.now(),
+  };
 
   it('names each logical operation once per form, identically in both forms', () => {
     const routes = new VcenterAppliance(1, ctx).routes();
     const byOp = new Map<string, string[]>();
-    for (const r of routes) byOp.set(r.operation, [...(byOp.get(r.operation) ?? []), r.pattern.startsWith('/api') ? 'api' : 'rest']);
+    for (const r of routes)
+      byOp.set(r.operation, [...(byOp.get(r.operation) ?? []), r.pattern.startsWith('/api') ? 'api' : 'rest']);
     for (const [op, forms] of byOp) expect(forms.sort(), op).toEqual(['api', 'rest']);
     expect([...byOp.keys()].sort()).toEqual(
       [

@@ -36,19 +36,48 @@ describe('worker killed during a start activity', () => {
     const env = { KILL_VC_PASSWORD: vc.password, KILL_BACKUP_PASSWORD: 'Good#Pass1' };
     Object.assign(process.env, env);
     const input: VcenterBackupInput = {
-      endpoint: { name: 'vc-1', url: vc.url, username: vc.username, passwordRef: 'env:KILL_VC_PASSWORD', tls: { caFile: vc.caFile! } },
-      backup: { locationType: 'SFTP', location: 'sftp://backup.example.com/vc-1', backupPasswordRef: 'env:KILL_BACKUP_PASSWORD' },
+      endpoint: {
+        name: 'vc-1',
+        url: vc.url,
+        username: vc.username,
+        passwordRef: 'env:KILL_VC_PASSWORD',
+        tls: { caFile: vc.caFile! },
+      },
+      backup: {
+        locationType: 'SFTP',
+        location: 'sftp://backup.example.com/vc-1',
+        backupPasswordRef: 'env:KILL_BACKUP_PASSWORD',
+      },
       pollIntervalMs: 100,
     };
     // The start activity's first read (the snapshot of recent jobs) hangs: the worker dies inside it.
-    h.sim.faults.add({ product: 'vcenter', appliance: 'vc-1', operation: 'backupJobDetails', count: 1, action: { kind: 'delay', ms: 120_000 } });
+    h.sim.faults.add({
+      product: 'vcenter',
+      appliance: 'vc-1',
+      operation: 'backupJobDetails',
+      count: 1,
+      action: { kind: 'delay', ms: 120_000 },
+    });
     child = spawn(process.execPath, ['--require', 'tsx/cjs', join(root, 'worker', 'main.ts')], {
       cwd: root,
-      env: { ...process.env, ...env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'), VMWARE_DR_TASK_QUEUE: h.taskQueue },
+      env: {
+        ...process.env,
+        ...env,
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+        VMWARE_DR_TASK_QUEUE: h.taskQueue,
+      },
       stdio: 'ignore',
     });
-    const handle = await h.env.client.workflow.start('vcenterBackup', { taskQueue: h.taskQueue, workflowId: `kill-start-${Date.now()}`, args: [input] });
-    await until('the start activity to be inside its first request', () => (h.sim.counters().calls.vcenter?.['vc-1']?.backupJobDetails ?? 0) >= 1);
+    const handle = await h.env.client.workflow.start('vcenterBackup', {
+      taskQueue: h.taskQueue,
+      workflowId: `kill-start-${Date.now()}`,
+      args: [input],
+    });
+    await until(
+      'the start activity to be inside its first request',
+      () => (h.sim.counters().calls.vcenter?.['vc-1']?.backupJobDetails ?? 0) >= 1,
+    );
     child.kill('SIGKILL');
     const killedAt = Date.now();
     const result = await h.withWorker(() => handle.result());

@@ -14,7 +14,12 @@ import { checkInput } from '../src/workflow-inputs';
 export function validateInput<S extends z.ZodType>(workflow: string, schema: S, input: unknown): z.output<S> {
   const check = checkInput(workflow, schema, input);
   if (check.ok) return check.value;
-  throw ApplicationFailure.create({ type: 'InvalidInput', message: check.message, nonRetryable: true, details: [{ problems: check.problems }] });
+  throw ApplicationFailure.create({
+    type: 'InvalidInput',
+    message: check.message,
+    nonRetryable: true,
+    details: [{ problems: check.problems }],
+  });
 }
 
 /**
@@ -28,7 +33,11 @@ export async function ending<T>(body: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof TemporalFailure || isCancellation(err)) throw err;
     const e = err instanceof Error ? err : new Error(String(err));
-    const failure = ApplicationFailure.create({ type: 'InternalError', message: `unexpected ${e.name} in workflow code: ${e.message} (a bug: report it with this run's id)`, nonRetryable: true });
+    const failure = ApplicationFailure.create({
+      type: 'InternalError',
+      message: `unexpected ${e.name} in workflow code: ${e.message} (a bug: report it with this run's id)`,
+      nonRetryable: true,
+    });
     failure.stack = e.stack ?? failure.stack;
     throw failure;
   }

@@ -59,7 +59,11 @@ const { isWorkflowRunning } = proxyActivities<Activities>({
  * every 30 s that the holder still runs: a holder terminated by an operator (it cannot release)
  * loses the lease then instead of at its deadline. Nobody waiting costs no checks.
  */
-async function holdUntilReleased(req: LeaseRequest, isReleased: () => boolean, othersWaiting: () => boolean): Promise<void> {
+async function holdUntilReleased(
+  req: LeaseRequest,
+  isReleased: () => boolean,
+  othersWaiting: () => boolean,
+): Promise<void> {
   const until = Date.now() + Math.max(1, req.holdMs);
   for (;;) {
     const left = until - Date.now();
@@ -69,7 +73,9 @@ async function holdUntilReleased(req: LeaseRequest, isReleased: () => boolean, o
       continue;
     }
     if (await condition(isReleased, Math.min(left, LIVENESS_CHECK_MS))) return;
-    const running = await isWorkflowRunning({ workflowId: req.requesterWorkflowId, runId: req.requesterRunId }).catch(() => true);
+    const running = await isWorkflowRunning({ workflowId: req.requesterWorkflowId, runId: req.requesterRunId }).catch(
+      () => true,
+    );
     if (!running) return;
   }
 }
@@ -90,7 +96,7 @@ export async function applianceLease(state: ApplianceLeaseState = { queue: [], d
     released.delete(id);
     if (done.size > REMEMBERED) done.delete(done.values().next().value as string);
   };
-  for (let grants = 0; ; ) {
+  for (let grants = 0; ;) {
     if (!(await condition(() => queue.length > 0, LEASE_IDLE_MS)) && queue.length === 0) {
       await condition(allHandlersFinished);
       return;
@@ -102,12 +108,18 @@ export async function applianceLease(state: ApplianceLeaseState = { queue: [], d
       continue;
     }
     try {
-      await getExternalWorkflowHandle(req.requesterWorkflowId, req.requesterRunId).signal(leaseGrantedSignal, { requestId: req.requestId });
+      await getExternalWorkflowHandle(req.requesterWorkflowId, req.requesterRunId).signal(leaseGrantedSignal, {
+        requestId: req.requestId,
+      });
     } catch {
       finish(req.requestId); // the requester has ended
       continue;
     }
-    await holdUntilReleased(req, () => released.has(req.requestId), () => queue.length > 0);
+    await holdUntilReleased(
+      req,
+      () => released.has(req.requestId),
+      () => queue.length > 0,
+    );
     finish(req.requestId);
     grants += 1;
     if (grants >= GRANTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
@@ -138,7 +150,9 @@ export async function withApplianceLease<T>(key: string, deadlineMs: number, fn:
   const requestId = uuid4();
   const holdMs = Math.max(1_000, deadlineMs - Date.now());
   const release = () =>
-    CancellationScope.nonCancellable(() => getExternalWorkflowHandle(leaseId).signal(leaseReleaseSignal, { requestId })).catch(() => undefined);
+    CancellationScope.nonCancellable(() =>
+      getExternalWorkflowHandle(leaseId).signal(leaseReleaseSignal, { requestId }),
+    ).catch(() => undefined);
   await requestApplianceLease({ leaseId, requestId, holdMs });
   let got: boolean;
   try {

@@ -27,9 +27,19 @@ export async function sddcManagerBackup(raw: SddcManagerBackupInput): Promise<Sd
     const step = stepRef('sddc-manager-backup', appliance, input.timeoutMs);
     const { startSddcManagerBackup } = proxyActivities<Activities>(startOptions(step));
     const start = () => startSddcManagerBackup({ endpoint: input.endpoint, step });
-    const started = patched(LEASE_PATCH) ? await withApplianceLease(applianceKey('sddc-manager', input.endpoint), Date.parse(step.deadline as string), start) : await start();
+    const started = patched(LEASE_PATCH)
+      ? await withApplianceLease(
+          applianceKey('sddc-manager', input.endpoint),
+          Date.parse(step.deadline as string),
+          start,
+        )
+      : await start();
     const { pollSddcManagerTask } = proxyActivities<Activities>(pollOptions(step));
-    const done = await pollSddcManagerTask({ endpoint: input.endpoint, taskId: started.taskId, pollIntervalMs: input.pollIntervalMs });
+    const done = await pollSddcManagerTask({
+      endpoint: input.endpoint,
+      taskId: started.taskId,
+      pollIntervalMs: input.pollIntervalMs,
+    });
     return { ...done, appliance, attached: started.attached };
   });
 }

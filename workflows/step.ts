@@ -20,7 +20,11 @@ export function remainingMs(step: StepRef): number {
 }
 
 /** Retry policy of start activities (busy waits come from the failure's nextRetryDelay). */
-export const START_RETRY = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes' } as const;
+export const START_RETRY = {
+  initialInterval: '2 seconds',
+  backoffCoefficient: 2,
+  maximumInterval: '2 minutes',
+} as const;
 /** Retry policy of poll activities (a retry resumes from the last heartbeat). */
 export const POLL_RETRY = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
 /**

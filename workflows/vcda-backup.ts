@@ -25,9 +25,15 @@ export async function vcdaBackup(raw: VcdaBackupInput): Promise<VcdaBackupWorkfl
     const step = stepRef('vcda-backup', appliance, input.timeoutMs);
     const { startVcdaBackup } = proxyActivities<Activities>(startOptions(step));
     const start = () => startVcdaBackup({ endpoint: input.endpoint, backupPasswordRef: input.backupPasswordRef, step });
-    const started = patched(LEASE_PATCH) ? await withApplianceLease(applianceKey('vcda', input.endpoint), Date.parse(step.deadline as string), start) : await start();
+    const started = patched(LEASE_PATCH)
+      ? await withApplianceLease(applianceKey('vcda', input.endpoint), Date.parse(step.deadline as string), start)
+      : await start();
     const { pollVcdaTask } = proxyActivities<Activities>(pollOptions(step));
-    const done = await pollVcdaTask({ endpoint: input.endpoint, taskId: started.taskId, pollIntervalMs: input.pollIntervalMs });
+    const done = await pollVcdaTask({
+      endpoint: input.endpoint,
+      taskId: started.taskId,
+      pollIntervalMs: input.pollIntervalMs,
+    });
     return { ...done, appliance, attached: started.attached };
   });
 }

@@ -33,9 +33,15 @@ export async function vcenterBackup(raw: VcenterBackupInput): Promise<VcenterBac
     const step = stepRef('vcenter-backup', appliance, input.timeoutMs);
     const { startVcenterBackup } = proxyActivities<Activities>(startOptions(step));
     const start = () => startVcenterBackup({ endpoint: input.endpoint, backup: input.backup, step });
-    const started = patched(LEASE_PATCH) ? await withApplianceLease(applianceKey('vcenter', input.endpoint), Date.parse(step.deadline as string), start) : await start();
+    const started = patched(LEASE_PATCH)
+      ? await withApplianceLease(applianceKey('vcenter', input.endpoint), Date.parse(step.deadline as string), start)
+      : await start();
     const { pollVcenterBackup } = proxyActivities<Activities>(pollOptions(step));
-    const done = await pollVcenterBackup({ endpoint: input.endpoint, jobId: started.jobId, pollIntervalMs: input.pollIntervalMs });
+    const done = await pollVcenterBackup({
+      endpoint: input.endpoint,
+      jobId: started.jobId,
+      pollIntervalMs: input.pollIntervalMs,
+    });
     const durationMs = done.endTime ? Date.parse(done.endTime) - Date.parse(done.startTime) : undefined;
     return {
       appliance,

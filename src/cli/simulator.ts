@@ -26,14 +26,16 @@ interface SimulatorFlags {
 function wholeNumber(flag: string, min = 0): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidArgumentError(`--${flag} must be a whole number ≥ ${min}, got "${value}"`);
+    if (value.trim() === '' || !Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`--${flag} must be a whole number ≥ ${min}, got "${value}"`);
     return n;
   };
 }
 
 function seconds(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !(n >= 0)) throw new InvalidArgumentError(`--job-seconds must be a number of seconds ≥ 0, got "${value}"`);
+  if (value.trim() === '' || !(n >= 0))
+    throw new InvalidArgumentError(`--job-seconds must be a number of seconds ≥ 0, got "${value}"`);
   return n;
 }
 
@@ -62,24 +64,30 @@ async function readFaults(file: string): Promise<FaultRule[]> {
 async function readCredentials(file: string): Promise<SimulatorCredentials> {
   const doc = (await readDocument(file)) as Record<string, unknown> | null;
   const bad = (why: string): Error => new Error(`--credentials ${file}: ${why}`);
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw bad('expected an object {password?, appliances?: {"vcenter/vc-1": "…"}}');
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+    throw bad('expected an object {password?, appliances?: {"vcenter/vc-1": "…"}}');
   const unknown = Object.keys(doc).filter((k) => k !== 'password' && k !== 'appliances');
   if (unknown.length) throw bad(`unknown field(s) ${unknown.join(', ')}; expected password and/or appliances`);
   if (doc.password !== undefined && typeof doc.password !== 'string') throw bad('password: a string');
   const appliances = doc.appliances;
   if (appliances !== undefined) {
-    if (!appliances || typeof appliances !== 'object' || Array.isArray(appliances)) throw bad('appliances: an object {"<product>/<name>": "<password>"}');
-    for (const [key, value] of Object.entries(appliances)) if (typeof value !== 'string') throw bad(`appliances["${key}"]: a string`);
+    if (!appliances || typeof appliances !== 'object' || Array.isArray(appliances))
+      throw bad('appliances: an object {"<product>/<name>": "<password>"}');
+    for (const [key, value] of Object.entries(appliances))
+      if (typeof value !== 'string') throw bad(`appliances["${key}"]: a string`);
   }
   return { password: doc.password, appliances: appliances as Record<string, string> | undefined };
 }
 
 async function runSimulator(flags: SimulatorFlags, command: Command): Promise<void> {
-  if (flags.http && flags.certName) command.error('error: --cert-name needs HTTPS; drop --http', { exitCode: 2, code: 'vmware-dr.conflictingOptions' });
+  if (flags.http && flags.certName)
+    command.error('error: --cert-name needs HTTPS; drop --http', { exitCode: 2, code: 'vmware-dr.conflictingOptions' });
   const faults = flags.faults ? await readFaults(flags.faults) : [];
   const fromFile = flags.credentials ? await readCredentials(flags.credentials) : undefined;
   const credentials: SimulatorCredentials | undefined =
-    fromFile || flags.password !== undefined ? { ...fromFile, ...(flags.password !== undefined && { password: flags.password }) } : undefined;
+    fromFile || flags.password !== undefined
+      ? { ...fromFile, ...(flags.password !== undefined && { password: flags.password }) }
+      : undefined;
   const sim = await load<typeof Server>('../simulator/server').startSimulator({
     port: flags.port,
     host: flags.host,
@@ -103,18 +111,33 @@ async function runSimulator(flags: SimulatorFlags, command: Command): Promise<vo
 export function registerSimulator(program: Command): void {
   program
     .command('simulator')
-    .description('Serve simulated vCenters, SDDC Managers and VCDA appliances on one port until SIGTERM; print one JSON line with their URLs and credentials.')
+    .description(
+      'Serve simulated vCenters, SDDC Managers and VCDA appliances on one port until SIGTERM; print one JSON line with their URLs and credentials.',
+    )
     .addOption(new Option('--port <n>', 'port to listen on (0: a free port)').argParser(wholeNumber('port')).default(0))
     .option('--host <addr>', 'address to listen on, 0.0.0.0 in a container (default: 127.0.0.1)')
     .option('--http', 'plain HTTP instead of HTTPS with a fresh CA')
     .addOption(new Option('--vcenters <n>', 'simulated vCenters').argParser(wholeNumber('vcenters')).default(1))
-    .addOption(new Option('--sddc-managers <n>', 'simulated SDDC Managers').argParser(wholeNumber('sddc-managers')).default(0))
+    .addOption(
+      new Option('--sddc-managers <n>', 'simulated SDDC Managers').argParser(wholeNumber('sddc-managers')).default(0),
+    )
     .addOption(new Option('--vcdas <n>', 'simulated VCDA appliances').argParser(wholeNumber('vcdas')).default(0))
     .addOption(new Option('--job-seconds <s>', 'how long a job or task takes').argParser(seconds).default(5))
     .option('--faults <file>', 'JSON or YAML list of faults to arm from the start')
-    .option('--password <password>', 'one fixed password for every appliance (default: random per appliance; visible in ps, prefer --credentials)')
+    .option(
+      '--password <password>',
+      'one fixed password for every appliance (default: random per appliance; visible in ps, prefer --credentials)',
+    )
     .option('--credentials <file>', 'JSON or YAML {password?, appliances?: {"vcenter/vc-1": "…"}} with fixed passwords')
-    .addOption(new Option('--cert-name <name>', 'extra DNS name or IP the certificate is valid for, e.g. a compose service name (repeatable)').argParser(collect))
-    .addHelpText('after', '\nThe certificate always covers 127.0.0.1, ::1, localhost and --host (unless a wildcard address).\n')
+    .addOption(
+      new Option(
+        '--cert-name <name>',
+        'extra DNS name or IP the certificate is valid for, e.g. a compose service name (repeatable)',
+      ).argParser(collect),
+    )
+    .addHelpText(
+      'after',
+      '\nThe certificate always covers 127.0.0.1, ::1, localhost and --host (unless a wildcard address).\n',
+    )
     .action(runSimulator);
 }

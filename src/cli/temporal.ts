@@ -9,7 +9,15 @@ export function registerTemporal(program: Command): void {
     .command('install')
     .description('Find or install the Temporal CLI; print its path (or TEMPORAL_ADDRESS=… when one is set).')
     .action(async () => {
-      const source = await load<typeof ResolveCli>('../temporal/resolve-cli').resolveTemporalServer({ log: (l) => console.error(l) });
-      console.log(source.kind === 'binary' ? source.path : source.kind === 'address' ? `TEMPORAL_ADDRESS=${source.address}` : 'sdk-download');
+      const source = await load<typeof ResolveCli>('../temporal/resolve-cli').resolveTemporalServer({
+        log: (l) => console.error(l),
+      });
+      console.log(
+        source.kind === 'binary'
+          ? source.path
+          : source.kind === 'address'
+            ? `TEMPORAL_ADDRESS=${source.address}`
+            : 'sdk-download',
+      );
     });
 }

@@ -212,7 +212,13 @@ export class SddcManagerClient {
   private async createTokens(signal: AbortSignal): Promise<Tokens> {
     const { username, password } = await this.opts.credentials();
     const { data } = await this.http.sendParsed(
-      { operation: 'tokenCreate', method: 'POST', path: '/v1/tokens', json: { username, password: password.reveal() }, signal },
+      {
+        operation: 'tokenCreate',
+        method: 'POST',
+        path: '/v1/tokens',
+        json: { username, password: password.reveal() },
+        signal,
+      },
       TokenPair,
     );
     return this.tokensOf(data.accessToken, data.refreshToken.id);
@@ -242,18 +248,31 @@ export class SddcManagerClient {
    * a 401 answer re-authenticates (refresh, else login; or another call's renewal) once and
    * repeats the call once. A second 401 is an {@link AuthenticationFailed}.
    */
-  private async call<S extends z.ZodType>(req: Call, schema: S, auth: 'bearer' | 'basic' = 'bearer'): Promise<z.output<S>> {
+  private async call<S extends z.ZodType>(
+    req: Call,
+    schema: S,
+    auth: 'bearer' | 'basic' = 'bearer',
+  ): Promise<z.output<S>> {
     if (auth === 'basic') {
-      const { data } = await this.http.sendParsed({ ...req, headers: { authorization: await this.basicAuthorization() } }, schema);
+      const { data } = await this.http.sendParsed(
+        { ...req, headers: { authorization: await this.basicAuthorization() } },
+        schema,
+      );
       return data;
     }
     return this.session.run(async (tokens) => {
-      const { data } = await this.http.sendParsed({ ...req, headers: { authorization: `Bearer ${tokens.access}` } }, schema);
+      const { data } = await this.http.sendParsed(
+        { ...req, headers: { authorization: `Bearer ${tokens.access}` } },
+        schema,
+      );
       return data;
     }, req.signal);
   }
 
-  private readStatus<T extends { status: string }>(task: T, operation: string): T & { status: TaskStatus; rawStatus: string } {
+  private readStatus<T extends { status: string }>(
+    task: T,
+    operation: string,
+  ): T & { status: TaskStatus; rawStatus: string } {
     const status = normaliseTaskStatus(task.status, this.http.context(operation));
     return { ...task, status, rawStatus: task.status };
   }
@@ -263,7 +282,10 @@ export class SddcManagerClient {
 
   /** `GET /v1/system/backup-configuration`. */
   getBackupConfiguration(signal?: AbortSignal): Promise<BackupConfiguration> {
-    return this.call({ operation: 'getBackupConfiguration', method: 'GET', path: '/v1/system/backup-configuration', signal }, BackupConfiguration);
+    return this.call(
+      { operation: 'getBackupConfiguration', method: 'GET', path: '/v1/system/backup-configuration', signal },
+      BackupConfiguration,
+    );
   }
 
   /**
@@ -272,13 +294,31 @@ export class SddcManagerClient {
    * list 202. Any 2xx with a Task is accepted.
    */
   async setBackupConfiguration(spec: BackupConfigurationSpec, signal?: AbortSignal): Promise<SddcTask> {
-    const task = await this.call({ operation: 'setBackupConfiguration', method: 'PUT', path: '/v1/system/backup-configuration', json: spec, signal }, Task);
+    const task = await this.call(
+      {
+        operation: 'setBackupConfiguration',
+        method: 'PUT',
+        path: '/v1/system/backup-configuration',
+        json: spec,
+        signal,
+      },
+      Task,
+    );
     return this.readStatus(task, 'setBackupConfiguration');
   }
 
   /** `PATCH /v1/system/backup-configuration` (update only what is given): answers 202 "Accepted" with a Task (bindings). */
   async updateBackupConfiguration(spec: BackupConfigurationSpec, signal?: AbortSignal): Promise<SddcTask> {
-    const task = await this.call({ operation: 'updateBackupConfiguration', method: 'PATCH', path: '/v1/system/backup-configuration', json: spec, signal }, Task);
+    const task = await this.call(
+      {
+        operation: 'updateBackupConfiguration',
+        method: 'PATCH',
+        path: '/v1/system/backup-configuration',
+        json: spec,
+        signal,
+      },
+      Task,
+    );
     return this.readStatus(task, 'updateBackupConfiguration');
   }
 
@@ -291,7 +331,13 @@ export class SddcManagerClient {
    */
   validateBackupConfiguration(spec: BackupConfigurationSpec, signal?: AbortSignal): Promise<Validation> {
     return this.call(
-      { operation: 'validateBackupConfiguration', method: 'POST', path: '/v1/system/backup-configuration/validations', json: spec, signal },
+      {
+        operation: 'validateBackupConfiguration',
+        method: 'POST',
+        path: '/v1/system/backup-configuration/validations',
+        json: spec,
+        signal,
+      },
       Validation,
     );
   }
@@ -324,7 +370,13 @@ export class SddcManagerClient {
    */
   async startBackup(signal?: AbortSignal): Promise<SddcBackupTask> {
     const task = await this.call(
-      { operation: 'startBackup', method: 'POST', path: '/v1/backups/tasks', json: { elements: [{ resourceType: 'SDDC_MANAGER' }] }, signal },
+      {
+        operation: 'startBackup',
+        method: 'POST',
+        path: '/v1/backups/tasks',
+        json: { elements: [{ resourceType: 'SDDC_MANAGER' }] },
+        signal,
+      },
       BackupTask,
     );
     return this.readStatus(task, 'startBackup');
@@ -335,7 +387,10 @@ export class SddcManagerClient {
 
   /** `GET /v1/tasks/{id}`; NotFound for an unknown id (404 "Task not found", bindings). */
   async getTask(id: string, signal?: AbortSignal): Promise<SddcTask> {
-    const task = await this.call({ operation: 'getTask', method: 'GET', path: `/v1/tasks/${encodeURIComponent(id)}`, signal }, Task);
+    const task = await this.call(
+      { operation: 'getTask', method: 'GET', path: `/v1/tasks/${encodeURIComponent(id)}`, signal },
+      Task,
+    );
     return this.readStatus(task, 'getTask');
   }
 
@@ -384,7 +439,9 @@ export class SddcManagerClient {
       httpStatus: err.httpStatus,
       vmwareCode: err.vmwareCode,
       messages: err.messages,
-      remediation: retry ? 'only a FAILED task can be retried' : 'only an IN_PROGRESS task whose isCancellable is true can be cancelled',
+      remediation: retry
+        ? 'only a FAILED task can be retried'
+        : 'only an IN_PROGRESS task whose isCancellable is true can be cancelled',
       cause: err,
     });
   }
@@ -414,7 +471,10 @@ export class SddcManagerClient {
    */
   async cancelTask(id: string, signal?: AbortSignal): Promise<void> {
     try {
-      await this.call({ operation: 'cancelTask', method: 'DELETE', path: `/v1/tasks/${encodeURIComponent(id)}`, signal }, z.unknown());
+      await this.call(
+        { operation: 'cancelTask', method: 'DELETE', path: `/v1/tasks/${encodeURIComponent(id)}`, signal },
+        z.unknown(),
+      );
     } catch (err) {
       throw this.refusal(err, 'cancelTask', id);
     }
@@ -461,6 +521,12 @@ export class SddcManagerClient {
     const refreshId = this.session.current?.value.refreshId;
     this.session.clear();
     if (!refreshId) return;
-    await this.http.send({ operation: 'tokenLogout', method: 'DELETE', path: '/v1/tokens/refresh-token', json: refreshId, signal });
+    await this.http.send({
+      operation: 'tokenLogout',
+      method: 'DELETE',
+      path: '/v1/tokens/refresh-token',
+      json: refreshId,
+      signal,
+    });
   }
 }

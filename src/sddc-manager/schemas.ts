@@ -396,10 +396,24 @@ export type BackupConfigurationSpec = z.infer<typeof BackupConfigurationSpec>;
 // ---------------------------------------------------------------------------------------------
 // Status normalisation
 
-export const TASK_STATUSES = ['PENDING', 'IN_PROGRESS', 'SUCCESSFUL', 'FAILED', 'CANCELLED', 'COMPLETED_WITH_WARNING', 'SKIPPED'] as const;
+export const TASK_STATUSES = [
+  'PENDING',
+  'IN_PROGRESS',
+  'SUCCESSFUL',
+  'FAILED',
+  'CANCELLED',
+  'COMPLETED_WITH_WARNING',
+  'SKIPPED',
+] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-export const TERMINAL_TASK_STATUSES: readonly TaskStatus[] = ['SUCCESSFUL', 'FAILED', 'CANCELLED', 'COMPLETED_WITH_WARNING', 'SKIPPED'];
+export const TERMINAL_TASK_STATUSES: readonly TaskStatus[] = [
+  'SUCCESSFUL',
+  'FAILED',
+  'CANCELLED',
+  'COMPLETED_WITH_WARNING',
+  'SKIPPED',
+];
 
 /** Spellings without a separator that are not produced by the upper-casing rule. */
 const ALIASES: Record<string, TaskStatus> = { INPROGRESS: 'IN_PROGRESS' };
@@ -411,7 +425,10 @@ const ALIASES: Record<string, TaskStatus> = { INPROGRESS: 'IN_PROGRESS' };
  * unknown status is never taken as "still running".
  */
 export function normaliseTaskStatus(raw: string, ctx: Partial<ErrorContext> = {}): TaskStatus {
-  const key = String(raw).trim().toUpperCase().replace(/[\s-]+/g, '_');
+  const key = String(raw)
+    .trim()
+    .toUpperCase()
+    .replace(/[\s-]+/g, '_');
   if ((TASK_STATUSES as readonly string[]).includes(key)) return key as TaskStatus;
   const alias = ALIASES[key];
   if (alias) return alias;

@@ -59,11 +59,18 @@ export function renderBackupConfiguration(c: StoredConfiguration | undefined) {
 }
 
 /** The configuration a spec asks for: PUT replaces, PATCH and validation merge over the current one. */
-export function proposedBackupConfiguration(body: unknown, current: StoredConfiguration | undefined, replace: boolean): StoredConfiguration {
+export function proposedBackupConfiguration(
+  body: unknown,
+  current: StoredConfiguration | undefined,
+  replace: boolean,
+): StoredConfiguration {
   const parsed = BackupConfigurationSpec.safeParse(body);
-  if (!parsed.success) throw new SddcFault(400, 'VALIDATION_FAILED', zodMessage(parsed.error), 'Correct the backup configuration.');
+  if (!parsed.success)
+    throw new SddcFault(400, 'VALIDATION_FAILED', zodMessage(parsed.error), 'Correct the backup configuration.');
   const spec = parsed.data;
-  const base: StoredConfiguration = replace ? { backupLocations: [], backupSchedules: [] } : structuredClone(current ?? { backupLocations: [], backupSchedules: [] });
+  const base: StoredConfiguration = replace
+    ? { backupLocations: [], backupSchedules: [] }
+    : structuredClone(current ?? { backupLocations: [], backupSchedules: [] });
   return {
     backupLocations: spec.backupLocations ?? base.backupLocations,
     backupSchedules: spec.backupSchedules ?? base.backupSchedules,
@@ -77,11 +84,22 @@ export function proposedBackupConfiguration(body: unknown, current: StoredConfig
  */
 export function checkBackupConfiguration(next: StoredConfiguration): void {
   if (!next.backupLocations.length || !next.passphrase) {
-    throw new SddcFault(400, 'VALIDATION_FAILED', 'Invalid parameter: a backup location and an encryption passphrase are required.', 'Send backupLocations and encryption.passphrase.');
+    throw new SddcFault(
+      400,
+      'VALIDATION_FAILED',
+      'Invalid parameter: a backup location and an encryption passphrase are required.',
+      'Send backupLocations and encryption.passphrase.',
+    );
   }
   for (const [i, loc] of next.backupLocations.entries()) {
-    if (loc.protocol.toUpperCase() !== 'SFTP') throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter backupLocations.${i}.protocol: only SFTP is supported.`);
-    if (!loc.password) throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter backupLocations.${i}.password: required.`);
+    if (loc.protocol.toUpperCase() !== 'SFTP')
+      throw new SddcFault(
+        400,
+        'VALIDATION_FAILED',
+        `Invalid parameter backupLocations.${i}.protocol: only SFTP is supported.`,
+      );
+    if (!loc.password)
+      throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter backupLocations.${i}.password: required.`);
   }
 }
 
@@ -91,14 +109,35 @@ export function checkBackupConfiguration(next: StoredConfiguration): void {
  * concern; a failed check carries an `errorResponse` (the Error model).
  */
 export function validateBackupConfiguration(next: StoredConfiguration) {
-  type Check = { description: string; severity: 'ERROR' | 'WARNING'; ok: boolean; code: string; message: string; remediation: string };
+  type Check = {
+    description: string;
+    severity: 'ERROR' | 'WARNING';
+    ok: boolean;
+    code: string;
+    message: string;
+    remediation: string;
+  };
   const checks: Check[] = [];
   const loc = next.backupLocations[0];
-  checks.push({ description: 'Backup location is set', severity: 'ERROR', ok: !!loc, code: 'BACKUP_LOCATION_MISSING', message: 'No backup location is configured.', remediation: 'Add an SFTP backup location.' });
+  checks.push({
+    description: 'Backup location is set',
+    severity: 'ERROR',
+    ok: !!loc,
+    code: 'BACKUP_LOCATION_MISSING',
+    message: 'No backup location is configured.',
+    remediation: 'Add an SFTP backup location.',
+  });
   if (loc) {
     const port = loc.port ?? 22;
     const reachable = !loc.server.toLowerCase().endsWith('.invalid');
-    checks.push({ description: `SFTP server ${loc.server}:${port} is reachable`, severity: 'ERROR', ok: reachable, code: 'SSH_CONNECTION_FAILED', message: `Unable to connect to ${loc.server}:${port}.`, remediation: 'Check the server name, port and firewall.' });
+    checks.push({
+      description: `SFTP server ${loc.server}:${port} is reachable`,
+      severity: 'ERROR',
+      ok: reachable,
+      code: 'SSH_CONNECTION_FAILED',
+      message: `Unable to connect to ${loc.server}:${port}.`,
+      remediation: 'Check the server name, port and firewall.',
+    });
     if (reachable) {
       const expected = simSshFingerprint(loc.server, port);
       const given = loc.sshFingerprint;
@@ -107,14 +146,38 @@ export function validateBackupConfiguration(next: StoredConfiguration) {
         severity: given ? 'ERROR' : 'WARNING',
         ok: given === expected,
         code: given ? 'SSH_FINGERPRINT_MISMATCH' : 'SSH_FINGERPRINT_MISSING',
-        message: given ? `The SSH fingerprint ${given} does not match the server's ${expected}.` : 'No SSH fingerprint was given.',
-        remediation: 'Look the fingerprint up with GET /v1/system/backup-configuration/backup-locations and send it as sshFingerprint.',
+        message: given
+          ? `The SSH fingerprint ${given} does not match the server's ${expected}.`
+          : 'No SSH fingerprint was given.',
+        remediation:
+          'Look the fingerprint up with GET /v1/system/backup-configuration/backup-locations and send it as sshFingerprint.',
       });
     }
-    checks.push({ description: 'Protocol is SFTP', severity: 'ERROR', ok: loc.protocol.toUpperCase() === 'SFTP', code: 'UNSUPPORTED_PROTOCOL', message: `Protocol ${loc.protocol} is not supported.`, remediation: 'Use SFTP.' });
-    checks.push({ description: 'Directory path is absolute', severity: 'ERROR', ok: loc.directoryPath.startsWith('/'), code: 'INVALID_DIRECTORY_PATH', message: `Directory path ${loc.directoryPath} is not absolute.`, remediation: 'Give a full directory path on the SFTP server.' });
+    checks.push({
+      description: 'Protocol is SFTP',
+      severity: 'ERROR',
+      ok: loc.protocol.toUpperCase() === 'SFTP',
+      code: 'UNSUPPORTED_PROTOCOL',
+      message: `Protocol ${loc.protocol} is not supported.`,
+      remediation: 'Use SFTP.',
+    });
+    checks.push({
+      description: 'Directory path is absolute',
+      severity: 'ERROR',
+      ok: loc.directoryPath.startsWith('/'),
+      code: 'INVALID_DIRECTORY_PATH',
+      message: `Directory path ${loc.directoryPath} is not absolute.`,
+      remediation: 'Give a full directory path on the SFTP server.',
+    });
   }
-  checks.push({ description: 'Encryption passphrase is set', severity: 'ERROR', ok: !!next.passphrase, code: 'PASSPHRASE_MISSING', message: 'No encryption passphrase is configured.', remediation: 'Send encryption.passphrase.' });
+  checks.push({
+    description: 'Encryption passphrase is set',
+    severity: 'ERROR',
+    ok: !!next.passphrase,
+    code: 'PASSPHRASE_MISSING',
+    message: 'No encryption passphrase is configured.',
+    remediation: 'Send encryption.passphrase.',
+  });
   const failed = checks.some((c) => !c.ok && c.severity === 'ERROR');
   const warned = checks.some((c) => !c.ok);
   return {
@@ -127,7 +190,14 @@ export function validateBackupConfiguration(next: StoredConfiguration) {
       severity: c.severity,
       resultStatus: c.ok ? 'SUCCEEDED' : c.severity === 'ERROR' ? 'FAILED' : 'WARNING',
       acknowledge: false,
-      ...(c.ok ? {} : { errorResponse: sddcErrorBody(c.code, c.message, { remediationMessage: c.remediation, remediationUrl: DOCS_URL }) }),
+      ...(c.ok
+        ? {}
+        : {
+            errorResponse: sddcErrorBody(c.code, c.message, {
+              remediationMessage: c.remediation,
+              remediationUrl: DOCS_URL,
+            }),
+          }),
       nestedValidationChecks: [],
     })),
   };
@@ -140,12 +210,31 @@ export function validateBackupConfiguration(next: StoredConfiguration) {
  */
 export function lookupBackupLocation(query: URLSearchParams) {
   const server = query.get('serverIp')?.trim();
-  if (!server) throw new SddcFault(400, 'VALIDATION_FAILED', 'Invalid parameter serverIp: required.', 'Send the SFTP server as the serverIp query parameter.');
+  if (!server)
+    throw new SddcFault(
+      400,
+      'VALIDATION_FAILED',
+      'Invalid parameter serverIp: required.',
+      'Send the SFTP server as the serverIp query parameter.',
+    );
   const rawPort = query.get('port');
   const port = rawPort === null || rawPort === '' ? 22 : Number(rawPort);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter port: ${rawPort}.`, 'Send a TCP port between 1 and 65535.');
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new SddcFault(
+      400,
+      'VALIDATION_FAILED',
+      `Invalid parameter port: ${rawPort}.`,
+      'Send a TCP port between 1 and 65535.',
+    );
   if (server.toLowerCase().endsWith('.invalid')) {
-    throw new SddcFault(400, 'SSH_CONNECTION_FAILED', `Unable to connect to ${server}:${port}.`, 'Check the server name, port and firewall.', [{ type: 'java.net.UnknownHostException', message: server }], { remediationUrl: DOCS_URL });
+    throw new SddcFault(
+      400,
+      'SSH_CONNECTION_FAILED',
+      `Unable to connect to ${server}:${port}.`,
+      'Check the server name, port and firewall.',
+      [{ type: 'java.net.UnknownHostException', message: server }],
+      { remediationUrl: DOCS_URL },
+    );
   }
   return { server, port, protocol: 'SFTP', sshFingerprint: simSshFingerprint(server, port) };
 }

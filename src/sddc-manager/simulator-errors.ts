@@ -81,7 +81,8 @@ export function sddcErrorBody(errorCode: string, message: string, opts: ErrorExt
     arguments: opts.args ?? [],
     context: opts.context ?? {},
     message,
-    remediationMessage: opts.remediationMessage ?? 'Retry the operation; if it keeps failing, contact support with the reference token.',
+    remediationMessage:
+      opts.remediationMessage ?? 'Retry the operation; if it keeps failing, contact support with the reference token.',
     ...(opts.remediationUrl ? { remediationUrl: opts.remediationUrl } : {}),
     causes: opts.causes ?? [],
     nestedErrors: [],

@@ -44,16 +44,36 @@ export interface SimTask {
 }
 
 export const BACKUP_STEPS: readonly Step[] = [
-  { name: 'Validate backup configuration', description: 'Validate the backup location and encryption settings', type: 'SDDCMANAGER_BACKUP_VALIDATE' },
-  { name: 'Back up SDDC Manager database', description: 'Dump the SDDC Manager database', type: 'SDDCMANAGER_BACKUP_DATABASE' },
-  { name: 'Back up SDDC Manager configuration', description: 'Archive the SDDC Manager configuration', type: 'SDDCMANAGER_BACKUP_CONFIGURATION' },
+  {
+    name: 'Validate backup configuration',
+    description: 'Validate the backup location and encryption settings',
+    type: 'SDDCMANAGER_BACKUP_VALIDATE',
+  },
+  {
+    name: 'Back up SDDC Manager database',
+    description: 'Dump the SDDC Manager database',
+    type: 'SDDCMANAGER_BACKUP_DATABASE',
+  },
+  {
+    name: 'Back up SDDC Manager configuration',
+    description: 'Archive the SDDC Manager configuration',
+    type: 'SDDCMANAGER_BACKUP_CONFIGURATION',
+  },
   {
     name: 'Transfer backup',
     description: 'Encrypt the backup and upload it to the SFTP server',
     type: 'SDDCMANAGER_BACKUP_TRANSFER',
     children: [
-      { name: 'Encrypt backup', description: 'Encrypt the backup archive with the passphrase', type: 'SDDCMANAGER_BACKUP_ENCRYPT' },
-      { name: 'Upload backup', description: 'Upload the encrypted archive to the SFTP server', type: 'SDDCMANAGER_BACKUP_UPLOAD' },
+      {
+        name: 'Encrypt backup',
+        description: 'Encrypt the backup archive with the passphrase',
+        type: 'SDDCMANAGER_BACKUP_ENCRYPT',
+      },
+      {
+        name: 'Upload backup',
+        description: 'Upload the encrypted archive to the SFTP server',
+        type: 'SDDCMANAGER_BACKUP_UPLOAD',
+      },
     ],
   },
 ];
@@ -67,10 +87,22 @@ export const RESTORE_STEPS: readonly Step[] = [
   'RestoreSDDCSystemConfiguration',
   'PostRestoreRemediation',
   'UnquiesceSystem',
-].map((name) => ({ name, description: name.replace(/([a-z])([A-Z])/g, '$1 $2').replace('SDDCManager', 'SDDC Manager '), type: `SDDCMANAGER_RESTORE_${name.toUpperCase()}` }));
+].map((name) => ({
+  name,
+  description: name.replace(/([a-z])([A-Z])/g, '$1 $2').replace('SDDCManager', 'SDDC Manager '),
+  type: `SDDCMANAGER_RESTORE_${name.toUpperCase()}`,
+}));
 export const CONFIGURATION_STEPS: readonly Step[] = [
-  { name: 'Validate backup location', description: 'Connect to the SFTP server and check the directory is writable', type: 'BACKUP_CONFIGURATION_VALIDATE' },
-  { name: 'Save backup configuration', description: 'Store the backup configuration', type: 'BACKUP_CONFIGURATION_SAVE' },
+  {
+    name: 'Validate backup location',
+    description: 'Connect to the SFTP server and check the directory is writable',
+    type: 'BACKUP_CONFIGURATION_VALIDATE',
+  },
+  {
+    name: 'Save backup configuration',
+    description: 'Store the backup configuration',
+    type: 'BACKUP_CONFIGURATION_SAVE',
+  },
 ];
 
 /** `vcf-backup-<fqdn-with-dashes>-YYYY-MM-DD-HH-MM-SS.tar.gz`, the name in VMware's restore examples. */
@@ -109,7 +141,13 @@ function intParam(query: URLSearchParams, name: string): number | undefined {
   const raw = query.get(name);
   if (raw === null || raw === '') return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter ${name}: ${raw}.`, `Send ${name} as a non-negative integer.`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new SddcFault(
+      400,
+      'VALIDATION_FAILED',
+      `Invalid parameter ${name}: ${raw}.`,
+      `Send ${name} as a non-negative integer.`,
+    );
   return n;
 }
 
@@ -117,21 +155,42 @@ function intParam(query: URLSearchParams, name: string): number | undefined {
 export function parseTaskListQuery(q: URLSearchParams): TaskListQuery {
   const pageSize = intParam(q, 'pageSize');
   if (pageSize !== undefined && (pageSize < 1 || pageSize > MAX_TASK_PAGE_SIZE)) {
-    throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter pageSize: ${pageSize}. Max page size allowed is ${MAX_TASK_PAGE_SIZE}.`, `Send a pageSize between 1 and ${MAX_TASK_PAGE_SIZE}.`);
+    throw new SddcFault(
+      400,
+      'VALIDATION_FAILED',
+      `Invalid parameter pageSize: ${pageSize}. Max page size allowed is ${MAX_TASK_PAGE_SIZE}.`,
+      `Send a pageSize between 1 and ${MAX_TASK_PAGE_SIZE}.`,
+    );
   }
   const orderBy = q.get('orderBy') || 'creationTimestamp';
   if (!(ORDER_BY as readonly string[]).includes(orderBy)) {
-    throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter orderBy: ${orderBy}.`, 'Order by creationTimestamp, completionTimestamp or name.');
+    throw new SddcFault(
+      400,
+      'VALIDATION_FAILED',
+      `Invalid parameter orderBy: ${orderBy}.`,
+      'Order by creationTimestamp, completionTimestamp or name.',
+    );
   }
   const direction = (q.get('orderDirection') || 'DESC').toUpperCase();
-  if (direction !== 'ASC' && direction !== 'DESC') throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter orderDirection: ${direction}.`, 'Send ASC or DESC.');
+  if (direction !== 'ASC' && direction !== 'DESC')
+    throw new SddcFault(
+      400,
+      'VALIDATION_FAILED',
+      `Invalid parameter orderDirection: ${direction}.`,
+      'Send ASC or DESC.',
+    );
   let status: TaskStatus | undefined;
   const rawStatus = q.get('taskStatus');
   if (rawStatus) {
     try {
       status = normaliseTaskStatus(rawStatus);
     } catch {
-      throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter taskStatus: ${rawStatus}.`, 'Send a task status such as IN_PROGRESS or FAILED.');
+      throw new SddcFault(
+        400,
+        'VALIDATION_FAILED',
+        `Invalid parameter taskStatus: ${rawStatus}.`,
+        'Send a task status such as IN_PROGRESS or FAILED.',
+      );
     }
   }
   return {
@@ -161,8 +220,17 @@ export function selectTasks(all: TaskRow[], q: TaskListQuery, resources: { resou
     .filter(() => !q.resourceId || resources.some((r) => r.resourceId === q.resourceId))
     .filter(() => !q.resourceType || resources.some((r) => r.type === q.resourceType))
     .filter(({ t }) => !q.name || t.name.toLowerCase().includes(q.name))
-    .filter(({ status, endMs }) => q.completedAfter === undefined || ((status === 'SUCCESSFUL' || status === 'FAILED') && endMs !== undefined && endMs > q.completedAfter));
-  const key = (r: TaskRow): number | string => (q.orderBy === 'name' ? r.t.name : q.orderBy === 'completionTimestamp' ? (r.endMs ?? Number.MAX_SAFE_INTEGER) : r.t.createdMs);
+    .filter(
+      ({ status, endMs }) =>
+        q.completedAfter === undefined ||
+        ((status === 'SUCCESSFUL' || status === 'FAILED') && endMs !== undefined && endMs > q.completedAfter),
+    );
+  const key = (r: TaskRow): number | string =>
+    q.orderBy === 'name'
+      ? r.t.name
+      : q.orderBy === 'completionTimestamp'
+        ? (r.endMs ?? Number.MAX_SAFE_INTEGER)
+        : r.t.createdMs;
   rows.sort((a, b) => {
     const ka = key(a);
     const kb = key(b);
@@ -172,5 +240,13 @@ export function selectTasks(all: TaskRow[], q: TaskListQuery, resources: { resou
   const size = q.pageSize ?? Math.max(1, rows.length);
   let page = rows.slice(q.pageNumber * size, (q.pageNumber + 1) * size);
   if (q.limit !== undefined) page = page.slice(0, q.limit);
-  return { page, pageMetadata: { pageNumber: q.pageNumber, pageSize: size, totalElements: rows.length, totalPages: Math.ceil(rows.length / size) } };
+  return {
+    page,
+    pageMetadata: {
+      pageNumber: q.pageNumber,
+      pageSize: size,
+      totalElements: rows.length,
+      totalPages: Math.ceil(rows.length / size),
+    },
+  };
 }

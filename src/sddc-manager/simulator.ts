@@ -155,7 +155,14 @@ export class SddcManagerAppliance implements SimAppliance {
     if (opts.backupConfigured ?? true) this.configuration = defaultBackupConfiguration(this.fqdn);
     // An automatic backup from before (takeBackupOnStateChange): clients must filter GET /v1/tasks.
     const created = ctx.now() - 24 * 3600 * 1000;
-    this.addTask({ kind: 'backup', type: 'SDDCMANAGER_BACKUP', name: 'SDDC Manager Backup', steps: BACKUP_STEPS, startMs: created, durationMs: Math.max(1, ctx.jobSeconds * 1000) });
+    this.addTask({
+      kind: 'backup',
+      type: 'SDDCMANAGER_BACKUP',
+      name: 'SDDC Manager Backup',
+      steps: BACKUP_STEPS,
+      startMs: created,
+      durationMs: Math.max(1, ctx.jobSeconds * 1000),
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -178,7 +185,8 @@ export class SddcManagerAppliance implements SimAppliance {
     if (body && typeof body === 'object' && !Array.isArray(body)) {
       const copy = { ...(body as Record<string, unknown>) };
       if ('status' in copy) copy.status = 42;
-      else if (Array.isArray(copy.elements) && copy.elements.length) copy.elements = [{ ...(copy.elements[0] as object), status: 42 }, ...copy.elements.slice(1)];
+      else if (Array.isArray(copy.elements) && copy.elements.length)
+        copy.elements = [{ ...(copy.elements[0] as object), status: 42 }, ...copy.elements.slice(1)];
       else if ('accessToken' in copy) copy.accessToken = 42;
       else if ('isConfigured' in copy) copy.isConfigured = 'yes';
       else if ('sshFingerprint' in copy) copy.sshFingerprint = 42;
@@ -196,8 +204,12 @@ export class SddcManagerAppliance implements SimAppliance {
    */
   admin(command: Record<string, unknown>): unknown {
     const { expireAccessTokens, revokeRefreshTokens, backupConfigured, ...rest } = command;
-    if (Object.keys(rest).length) throw new Error(`unknown SDDC Manager admin command ${Object.keys(rest).join(', ')}; use expireAccessTokens, revokeRefreshTokens or backupConfigured`);
-    if (backupConfigured !== undefined && typeof backupConfigured !== 'boolean') throw new Error('backupConfigured must be true or false');
+    if (Object.keys(rest).length)
+      throw new Error(
+        `unknown SDDC Manager admin command ${Object.keys(rest).join(', ')}; use expireAccessTokens, revokeRefreshTokens or backupConfigured`,
+      );
+    if (backupConfigured !== undefined && typeof backupConfigured !== 'boolean')
+      throw new Error('backupConfigured must be true or false');
     if (expireAccessTokens === true) this.expireAccessTokens();
     if (revokeRefreshTokens === true) this.revokeRefreshTokens();
     if (backupConfigured === true) this.configuration = defaultBackupConfiguration(this.fqdn);
@@ -230,7 +242,12 @@ export class SddcManagerAppliance implements SimAppliance {
   }
 
   private unauthorized(message: string): SddcFault {
-    return new SddcFault(401, 'Unauthorized', message, 'Get a new access token (PATCH /v1/tokens/access-token/refresh or POST /v1/tokens).');
+    return new SddcFault(
+      401,
+      'Unauthorized',
+      message,
+      'Get a new access token (PATCH /v1/tokens/access-token/refresh or POST /v1/tokens).',
+    );
   }
 
   private verifyBearer(token: string): string {
@@ -238,8 +255,13 @@ export class SddcManagerAppliance implements SimAppliance {
     if (!header || !payload || !signature) throw this.unauthorized('The access token is malformed.');
     const expected = createHmac('sha256', this.signingKey).update(`${header}.${payload}`).digest();
     const given = Buffer.from(signature, 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw this.unauthorized('The access token signature is invalid.');
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp: number; jti: string; sub: string };
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      throw this.unauthorized('The access token signature is invalid.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
+      exp: number;
+      jti: string;
+      sub: string;
+    };
     if (!this.accessTokens.has(claims.jti)) throw this.unauthorized('The access token has been revoked.');
     if (claims.exp * 1000 <= this.ctx.now()) {
       this.accessTokens.delete(claims.jti);
@@ -280,12 +302,20 @@ export class SddcManagerAppliance implements SimAppliance {
     const refreshId = randomUUID();
     this.refreshTokens.set(refreshId, { user: body.username, expiresMs: this.ctx.now() + REFRESH_TOKEN_TTL_MS });
     // 201 "Created" (bindings `Tokens.create_token`); the VCF doc pages say 200.
-    return { status: 201, body: { accessToken: this.issueAccessToken(body.username), refreshToken: { id: refreshId } } };
+    return {
+      status: 201,
+      body: { accessToken: this.issueAccessToken(body.username), refreshToken: { id: refreshId } },
+    };
   }
 
   /** The refresh-token id of a refresh or logout body: a JSON string (`"id"`), a bare id (PowerVCF) or `{id}`. */
   private refreshIdOf(body: unknown): string | undefined {
-    const id = typeof body === 'string' ? body.trim().replace(/^"|"$/g, '') : body && typeof body === 'object' ? (body as { id?: unknown }).id : undefined;
+    const id =
+      typeof body === 'string'
+        ? body.trim().replace(/^"|"$/g, '')
+        : body && typeof body === 'object'
+          ? (body as { id?: unknown }).id
+          : undefined;
     return typeof id === 'string' && id ? id : undefined;
   }
 
@@ -296,11 +326,22 @@ export class SddcManagerAppliance implements SimAppliance {
    */
   private refresh(req: SimRequest): SimResponse {
     const id = this.refreshIdOf(req.body);
-    if (!id) throw new SddcFault(400, 'VALIDATION_FAILED', 'Invalid parameter: the refresh token id is required.', 'Send the refresh token id as a JSON string.');
+    if (!id)
+      throw new SddcFault(
+        400,
+        'VALIDATION_FAILED',
+        'Invalid parameter: the refresh token id is required.',
+        'Send the refresh token id as a JSON string.',
+      );
     const entry = this.refreshTokens.get(id);
     if (!entry || entry.expiresMs <= this.ctx.now()) {
       this.refreshTokens.delete(id);
-      throw new SddcFault(404, 'REFRESH_TOKEN_NOT_FOUND', 'The refresh token is invalid or has expired.', 'Log in again with POST /v1/tokens.');
+      throw new SddcFault(
+        404,
+        'REFRESH_TOKEN_NOT_FOUND',
+        'The refresh token is invalid or has expired.',
+        'Log in again with POST /v1/tokens.',
+      );
     }
     return { status: 200, body: this.issueAccessToken(entry.user) };
   }
@@ -311,7 +352,13 @@ export class SddcManagerAppliance implements SimAppliance {
    */
   private logout(req: SimRequest): SimResponse {
     const id = this.refreshIdOf(req.body);
-    if (!id) throw new SddcFault(400, 'VALIDATION_FAILED', 'Invalid parameter: the refresh token id is required.', 'Send the refresh token id as a JSON string.');
+    if (!id)
+      throw new SddcFault(
+        400,
+        'VALIDATION_FAILED',
+        'Invalid parameter: the refresh token id is required.',
+        'Send the refresh token id as a JSON string.',
+      );
     this.refreshTokens.delete(id);
     return { status: 204 };
   }
@@ -322,7 +369,15 @@ export class SddcManagerAppliance implements SimAppliance {
   private addTask(t: Pick<SimTask, 'kind' | 'type' | 'name' | 'steps' | 'durationMs'> & { startMs?: number }): SimTask {
     const { startMs, ...rest } = t;
     const start = startMs ?? this.ctx.now();
-    const task: SimTask = { ...rest, id: randomUUID(), seq: ++this.seq, createdMs: start, startMs: start, retries: 0, unavailablePolls: 0 };
+    const task: SimTask = {
+      ...rest,
+      id: randomUUID(),
+      seq: ++this.seq,
+      createdMs: start,
+      startMs: start,
+      retries: 0,
+      unavailablePolls: 0,
+    };
     if (startMs === undefined) {
       task.fail = this.nextJobFails;
       this.nextJobFails = undefined;
@@ -340,7 +395,8 @@ export class SddcManagerAppliance implements SimAppliance {
 
   /** A backup or restore task holding the resource locks. */
   private lockHolder(): SimTask | undefined {
-    for (const t of this.tasks.values()) if (t.kind !== 'configuration' && this.taskState(t).status === 'IN_PROGRESS') return t;
+    for (const t of this.tasks.values())
+      if (t.kind !== 'configuration' && this.taskState(t).status === 'IN_PROGRESS') return t;
     return undefined;
   }
 
@@ -348,15 +404,27 @@ export class SddcManagerAppliance implements SimAppliance {
   private checkLocks(what: string): void {
     const holder = this.lockHolder();
     if (holder) {
-      throw new SddcFault(400, 'RESOURCE_LOCKED', `Unable to ${what}: the resources are locked by task ${holder.name} (${holder.id}).`, 'Wait for the running task to finish and try again.', [], {
-        context: { lockedBy: holder.id },
-        args: [holder.id],
-      });
+      throw new SddcFault(
+        400,
+        'RESOURCE_LOCKED',
+        `Unable to ${what}: the resources are locked by task ${holder.name} (${holder.id}).`,
+        'Wait for the running task to finish and try again.',
+        [],
+        {
+          context: { lockedBy: holder.id },
+          args: [holder.id],
+        },
+      );
     }
   }
 
   private taskError(t: SimTask, message: string) {
-    const code = t.kind === 'backup' ? 'SDDCMANAGER_BACKUP_FAILED' : t.kind === 'restore' ? 'SDDCMANAGER_RESTORE_FAILED' : 'BACKUP_CONFIGURATION_FAILED';
+    const code =
+      t.kind === 'backup'
+        ? 'SDDCMANAGER_BACKUP_FAILED'
+        : t.kind === 'restore'
+          ? 'SDDCMANAGER_RESTORE_FAILED'
+          : 'BACKUP_CONFIGURATION_FAILED';
     return {
       ...sddcErrorBody(code, message, {
         remediationMessage: 'Fix the cause, then retry the task (PATCH /v1/tasks/{id}).',
@@ -365,7 +433,8 @@ export class SddcManagerAppliance implements SimAppliance {
         context: { taskId: t.id },
         args: [t.id],
       }),
-      label: t.kind === 'restore' ? 'Restore failed' : t.kind === 'backup' ? 'Backup failed' : 'Backup configuration failed',
+      label:
+        t.kind === 'restore' ? 'Restore failed' : t.kind === 'backup' ? 'Backup failed' : 'Backup configuration failed',
     };
   }
 
@@ -398,7 +467,8 @@ export class SddcManagerAppliance implements SimAppliance {
       const doneMs = st === 'CANCELLED' ? (endMs ?? stepEnd) : stepEnd;
       const errors = st === 'FAILED' && t.fail ? [this.taskError(t, t.fail)] : [];
       let description = step.description;
-      if (t.kind === 'backup' && i === k - 1 && st === 'SUCCESSFUL' && t.backupFile) description = `Backup file ${t.backupFile} transferred`;
+      if (t.kind === 'backup' && i === k - 1 && st === 'SUCCESSFUL' && t.backupFile)
+        description = `Backup file ${t.backupFile} transferred`;
       const times = {
         ...(started ? { creationTimestamp: new Date(startMs).toISOString() } : {}),
         ...(done ? { completionTimestamp: new Date(doneMs).toISOString() } : {}),
@@ -413,13 +483,21 @@ export class SddcManagerAppliance implements SimAppliance {
         resources: this.resources(),
         stages: [{ name: step.name, description, type: step.type, status: st, ...times, errors }],
         subTasks: (step.children ?? []).map((child, j, all) => this.childSubTask(child, st, j, all.length, times)),
-        ...(st === 'FAILED' ? { documentationLink: { url: DOCS_URL, label: 'Troubleshooting backup and restore' } } : {}),
+        ...(st === 'FAILED'
+          ? { documentationLink: { url: DOCS_URL, label: 'Troubleshooting backup and restore' } }
+          : {}),
       };
     });
   }
 
   /** A nested subtask: the parent's status, spread over the children (first running, last failing). */
-  private childSubTask(step: Step, parent: TaskStatus, j: number, n: number, times: { creationTimestamp?: string; completionTimestamp?: string }) {
+  private childSubTask(
+    step: Step,
+    parent: TaskStatus,
+    j: number,
+    n: number,
+    times: { creationTimestamp?: string; completionTimestamp?: string },
+  ) {
     let st: TaskStatus = parent;
     if (parent === 'IN_PROGRESS' || parent === 'CANCELLED') st = j === 0 ? parent : 'PENDING';
     else if (parent === 'FAILED') st = j === n - 1 ? 'FAILED' : 'SUCCESSFUL';
@@ -442,8 +520,10 @@ export class SddcManagerAppliance implements SimAppliance {
   /** The full Task (bindings `model_client.Task`). */
   renderTask(t: SimTask, mode: 'create' | 'read' = 'read') {
     const { status, endMs } = this.taskState(t);
-    if (t.kind === 'backup' && status === 'SUCCESSFUL') t.backupFile ??= backupFileName(this.fqdn, t.startMs + t.durationMs);
-    const resolutionStatus = status === 'FAILED' ? 'UNRESOLVED' : status === 'SUCCESSFUL' && t.retries > 0 ? 'RESOLVED' : undefined;
+    if (t.kind === 'backup' && status === 'SUCCESSFUL')
+      t.backupFile ??= backupFileName(this.fqdn, t.startMs + t.durationMs);
+    const resolutionStatus =
+      status === 'FAILED' ? 'UNRESOLVED' : status === 'SUCCESSFUL' && t.retries > 0 ? 'RESOLVED' : undefined;
     return {
       id: t.id,
       name: t.name,
@@ -491,7 +571,8 @@ export class SddcManagerAppliance implements SimAppliance {
       steps: CONFIGURATION_STEPS,
       durationMs: Math.min(1000, Math.max(1, (this.ctx.jobSeconds * 1000) / 5)),
     });
-    if (!task.fail) this.configuration = { ...next, backupLocations: next.backupLocations.map((l) => ({ port: 22, ...l })) };
+    if (!task.fail)
+      this.configuration = { ...next, backupLocations: next.backupLocations.map((l) => ({ port: 22, ...l })) };
     return { status: replace ? 200 : 202, body: this.renderTask(task, 'create') };
   }
 
@@ -500,39 +581,99 @@ export class SddcManagerAppliance implements SimAppliance {
 
   private startBackup(req: SimRequest): SimResponse {
     const parsed = BackupSpec.safeParse(req.body);
-    if (!parsed.success) throw new SddcFault(400, 'VALIDATION_FAILED', zodMessage(parsed.error), 'Send {"elements":[{"resourceType":"SDDC_MANAGER"}]}.');
+    if (!parsed.success)
+      throw new SddcFault(
+        400,
+        'VALIDATION_FAILED',
+        zodMessage(parsed.error),
+        'Send {"elements":[{"resourceType":"SDDC_MANAGER"}]}.',
+      );
     const unsupported = parsed.data.elements.find((e) => e.resourceType !== 'SDDC_MANAGER');
-    if (unsupported) throw new SddcFault(400, 'VALIDATION_FAILED', `Invalid parameter elements.resourceType: ${unsupported.resourceType} backups are not started through this API.`, 'Use resourceType SDDC_MANAGER.');
+    if (unsupported)
+      throw new SddcFault(
+        400,
+        'VALIDATION_FAILED',
+        `Invalid parameter elements.resourceType: ${unsupported.resourceType} backups are not started through this API.`,
+        'Use resourceType SDDC_MANAGER.',
+      );
     if (!this.isConfigured()) {
-      throw new SddcFault(400, 'BACKUP_NOT_CONFIGURED', 'Backup is not configured: no external SFTP backup location and encryption passphrase are set.', 'Configure the backup location and passphrase (PUT /v1/system/backup-configuration), then start the backup again.', [
-        { type: 'com.vmware.vcf.backup.BackupNotConfiguredException', message: 'Backup configuration is missing' },
-      ]);
+      throw new SddcFault(
+        400,
+        'BACKUP_NOT_CONFIGURED',
+        'Backup is not configured: no external SFTP backup location and encryption passphrase are set.',
+        'Configure the backup location and passphrase (PUT /v1/system/backup-configuration), then start the backup again.',
+        [{ type: 'com.vmware.vcf.backup.BackupNotConfiguredException', message: 'Backup configuration is missing' }],
+      );
     }
     this.checkLocks('start the backup');
-    const task = this.addTask({ kind: 'backup', type: 'SDDCMANAGER_BACKUP', name: 'SDDC Manager Backup', steps: BACKUP_STEPS, durationMs: Math.max(1, this.ctx.jobSeconds * 1000) });
-    this.ctx.recordJob({ product: 'sddc-manager', appliance: this.name, kind: 'backup', id: task.id, label: task.name });
+    const task = this.addTask({
+      kind: 'backup',
+      type: 'SDDCMANAGER_BACKUP',
+      name: 'SDDC Manager Backup',
+      steps: BACKUP_STEPS,
+      durationMs: Math.max(1, this.ctx.jobSeconds * 1000),
+    });
+    this.ctx.recordJob({
+      product: 'sddc-manager',
+      appliance: this.name,
+      kind: 'backup',
+      id: task.id,
+      label: task.name,
+    });
     const full = this.renderTask(task, 'create');
     // BackupTask (bindings `model_client.BackupTask`): {id, name, status, resources, errors}.
-    return { status: 202, body: { id: full.id, name: full.name, status: full.status, resources: full.resources, errors: full.errors } };
+    return {
+      status: 202,
+      body: { id: full.id, name: full.name, status: full.status, resources: full.resources, errors: full.errors },
+    };
   }
 
   private startRestore(req: SimRequest): SimResponse {
     const parsed = RestoreSpec.safeParse(req.body);
-    if (!parsed.success) throw new SddcFault(400, 'VALIDATION_FAILED', zodMessage(parsed.error), 'Send backupFile, elements and encryption.passphrase.');
+    if (!parsed.success)
+      throw new SddcFault(
+        400,
+        'VALIDATION_FAILED',
+        zodMessage(parsed.error),
+        'Send backupFile, elements and encryption.passphrase.',
+      );
     this.checkLocks('start the restore');
-    const task = this.addTask({ kind: 'restore', type: 'SDDCMANAGER_RESTORE', name: 'SDDC Manager Restore', steps: RESTORE_STEPS, durationMs: Math.max(1, this.ctx.jobSeconds * 1000) });
+    const task = this.addTask({
+      kind: 'restore',
+      type: 'SDDCMANAGER_RESTORE',
+      name: 'SDDC Manager Restore',
+      steps: RESTORE_STEPS,
+      durationMs: Math.max(1, this.ctx.jobSeconds * 1000),
+    });
     task.unavailablePolls = 1;
-    this.ctx.recordJob({ product: 'sddc-manager', appliance: this.name, kind: 'restore', id: task.id, label: task.name });
+    this.ctx.recordJob({
+      product: 'sddc-manager',
+      appliance: this.name,
+      kind: 'restore',
+      id: task.id,
+      label: task.name,
+    });
     return { status: 202, body: this.renderTask(task, 'create') };
   }
 
   /** Unknown ids answer 400: `get_restore_task` declares 400/500 and no 404 (bindings). */
   private getRestoreTask(req: SimRequest): SimResponse {
     const t = req.params.id ? this.tasks.get(req.params.id) : undefined;
-    if (t?.kind !== 'restore') throw new SddcFault(400, 'TASK_NOT_FOUND', `Restore task not found: ${req.params.id}`, 'Check the restore task id.');
+    if (t?.kind !== 'restore')
+      throw new SddcFault(
+        400,
+        'TASK_NOT_FOUND',
+        `Restore task not found: ${req.params.id}`,
+        'Check the restore task id.',
+      );
     if (t.unavailablePolls > 0) {
       t.unavailablePolls--;
-      return { status: 503, body: sddcErrorBody('SERVICE_UNAVAILABLE', 'SDDC Manager services are restarting.', { remediationMessage: 'Poll again in a minute.' }) };
+      return {
+        status: 503,
+        body: sddcErrorBody('SERVICE_UNAVAILABLE', 'SDDC Manager services are restarting.', {
+          remediationMessage: 'Poll again in a minute.',
+        }),
+      };
     }
     return { status: 200, body: this.renderTask(t) };
   }
@@ -545,7 +686,13 @@ export class SddcManagerAppliance implements SimAppliance {
   private retryTask(req: SimRequest): SimResponse {
     const t = this.task(req.params.id);
     const { status } = this.taskState(t);
-    if (status !== 'FAILED') throw new SddcFault(409, 'TASK_NOT_RETRYABLE', `Task can not be retried. Only a failed Task can be retried. Task ${t.id} is ${status}.`, 'Retry only failed tasks.');
+    if (status !== 'FAILED')
+      throw new SddcFault(
+        409,
+        'TASK_NOT_RETRYABLE',
+        `Task can not be retried. Only a failed Task can be retried. Task ${t.id} is ${status}.`,
+        'Retry only failed tasks.',
+      );
     if (t.kind !== 'configuration') this.checkLocks('retry the task');
     t.startMs = this.ctx.now();
     t.retries++;
@@ -557,7 +704,13 @@ export class SddcManagerAppliance implements SimAppliance {
   /** `DELETE /v1/tasks/{id}` → 200, no body; 409 "Only a IN_PROGRESS task can be cancelled" (bindings `cancel_task`). */
   private cancelTask(req: SimRequest): SimResponse {
     const t = this.task(req.params.id);
-    if (!this.renderTask(t).isCancellable) throw new SddcFault(409, 'TASK_NOT_CANCELLABLE', `Task can not be cancelled. Only a IN_PROGRESS task can be cancelled. Task ${t.id} is ${this.taskState(t).status}.`, 'Only a running task whose isCancellable is true can be cancelled.');
+    if (!this.renderTask(t).isCancellable)
+      throw new SddcFault(
+        409,
+        'TASK_NOT_CANCELLABLE',
+        `Task can not be cancelled. Only a IN_PROGRESS task can be cancelled. Task ${t.id} is ${this.taskState(t).status}.`,
+        'Only a running task whose isCancellable is true can be cancelled.',
+      );
     t.cancelledMs = this.ctx.now();
     return { status: 200 };
   }
@@ -572,7 +725,13 @@ export class SddcManagerAppliance implements SimAppliance {
   // -------------------------------------------------------------------------------------------
   // Routes
 
-  private route(method: string, pattern: string, operation: string, auth: 'none' | 'bearer' | 'bearerOrBasic', handler: (req: SimRequest) => SimResponse): SimRoute {
+  private route(
+    method: string,
+    pattern: string,
+    operation: string,
+    auth: 'none' | 'bearer' | 'bearerOrBasic',
+    handler: (req: SimRequest) => SimResponse,
+  ): SimRoute {
     return {
       method,
       pattern,
@@ -582,7 +741,8 @@ export class SddcManagerAppliance implements SimAppliance {
           if (auth !== 'none') this.authenticate(req, auth === 'bearerOrBasic');
           return handler(req);
         } catch (err) {
-          if (err instanceof SddcFault) return { status: err.status, body: sddcErrorBody(err.errorCode, err.message, err.extras) };
+          if (err instanceof SddcFault)
+            return { status: err.status, body: sddcErrorBody(err.errorCode, err.message, err.extras) };
           throw err;
         }
       },
@@ -594,14 +754,36 @@ export class SddcManagerAppliance implements SimAppliance {
       this.route('POST', '/v1/tokens', 'tokenCreate', 'none', (req) => this.login(req)),
       this.route('PATCH', '/v1/tokens/access-token/refresh', 'tokenRefresh', 'none', (req) => this.refresh(req)),
       this.route('DELETE', '/v1/tokens/refresh-token', 'tokenLogout', 'none', (req) => this.logout(req)),
-      this.route('GET', '/v1/system/backup-configuration', 'getBackupConfiguration', 'bearer', () => ({ status: 200, body: renderBackupConfiguration(this.configuration) })),
-      this.route('PUT', '/v1/system/backup-configuration', 'setBackupConfiguration', 'bearer', (req) => this.configure(req, true)),
-      this.route('PATCH', '/v1/system/backup-configuration', 'updateBackupConfiguration', 'bearer', (req) => this.configure(req, false)),
-      this.route('POST', '/v1/system/backup-configuration/validations', 'validateBackupConfiguration', 'bearer', (req) => ({ status: 202, body: validateBackupConfiguration(proposedBackupConfiguration(req.body, this.configuration, false)) })),
-      this.route('GET', '/v1/system/backup-configuration/backup-locations', 'getBackupLocation', 'bearer', (req) => ({ status: 200, body: lookupBackupLocation(req.query) })),
+      this.route('GET', '/v1/system/backup-configuration', 'getBackupConfiguration', 'bearer', () => ({
+        status: 200,
+        body: renderBackupConfiguration(this.configuration),
+      })),
+      this.route('PUT', '/v1/system/backup-configuration', 'setBackupConfiguration', 'bearer', (req) =>
+        this.configure(req, true),
+      ),
+      this.route('PATCH', '/v1/system/backup-configuration', 'updateBackupConfiguration', 'bearer', (req) =>
+        this.configure(req, false),
+      ),
+      this.route(
+        'POST',
+        '/v1/system/backup-configuration/validations',
+        'validateBackupConfiguration',
+        'bearer',
+        (req) => ({
+          status: 202,
+          body: validateBackupConfiguration(proposedBackupConfiguration(req.body, this.configuration, false)),
+        }),
+      ),
+      this.route('GET', '/v1/system/backup-configuration/backup-locations', 'getBackupLocation', 'bearer', (req) => ({
+        status: 200,
+        body: lookupBackupLocation(req.query),
+      })),
       this.route('POST', '/v1/backups/tasks', 'startBackup', 'bearer', (req) => this.startBackup(req)),
       this.route('GET', '/v1/tasks', 'listTasks', 'bearer', (req) => this.listTasks(req)),
-      this.route('GET', '/v1/tasks/:id', 'getTask', 'bearer', (req) => ({ status: 200, body: this.renderTask(this.task(req.params.id)) })),
+      this.route('GET', '/v1/tasks/:id', 'getTask', 'bearer', (req) => ({
+        status: 200,
+        body: this.renderTask(this.task(req.params.id)),
+      })),
       this.route('PATCH', '/v1/tasks/:id', 'retryTask', 'bearer', (req) => this.retryTask(req)),
       this.route('DELETE', '/v1/tasks/:id', 'cancelTask', 'bearer', (req) => this.cancelTask(req)),
       this.route('POST', '/v1/restores/tasks', 'startRestore', 'bearerOrBasic', (req) => this.startRestore(req)),
@@ -611,6 +793,10 @@ export class SddcManagerAppliance implements SimAppliance {
 }
 
 /** The `sddc-manager` factory of the simulator; pass `opts` through a custom factory (e.g. `{ backupConfigured: false }`). */
-export function createSddcManagerAppliance(index: number, ctx: SimulatorContext, opts: SddcManagerSimulatorOptions = {}): SddcManagerAppliance {
+export function createSddcManagerAppliance(
+  index: number,
+  ctx: SimulatorContext,
+  opts: SddcManagerSimulatorOptions = {},
+): SddcManagerAppliance {
   return new SddcManagerAppliance(index, ctx, opts);
 }

@@ -65,7 +65,8 @@ function altNames(hosts: string[]): { type: 'ip' | 'dns'; value: string }[] {
   return hosts.map((raw) => {
     const host = raw.startsWith('[') && raw.endsWith(']') ? raw.slice(1, -1) : raw;
     if (isIP(host)) return { type: 'ip', value: host };
-    if (!DNS_NAME.test(host)) throw new Error(`generatePki: hosts entry ${JSON.stringify(raw)} is neither an IP address nor an ASCII DNS name`);
+    if (!DNS_NAME.test(host))
+      throw new Error(`generatePki: hosts entry ${JSON.stringify(raw)} is neither an IP address nor an ASCII DNS name`);
     return { type: 'dns', value: host };
   });
 }
@@ -161,7 +162,9 @@ export async function generatePki(opts: GeneratePkiOptions = {}): Promise<Genera
   return {
     caCertPem: caCert.toString(),
     certPem: leafCert.toString(),
-    keyPem: KeyObject.from(leafKeys.privateKey as unknown as webcrypto.CryptoKey).export({ type: 'pkcs8', format: 'pem' }).toString(),
+    keyPem: KeyObject.from(leafKeys.privateKey as unknown as webcrypto.CryptoKey)
+      .export({ type: 'pkcs8', format: 'pem' })
+      .toString(),
     fingerprint256: leafCert.fingerprint256,
   };
 }

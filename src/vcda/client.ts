@@ -159,7 +159,10 @@ export class VcdaClient {
     const header = res.headers[VCDA_AUTH_HEADER.toLowerCase()];
     const token = Array.isArray(header) ? header[0] : header;
     if (!token) {
-      throw new ProtocolError(`session created but the ${VCDA_AUTH_HEADER} header is missing`, this.http.context('sessionCreate', { httpStatus: res.status }));
+      throw new ProtocolError(
+        `session created but the ${VCDA_AUTH_HEADER} header is missing`,
+        this.http.context('sessionCreate', { httpStatus: res.status }),
+      );
     }
     return { token, details: data };
   }
@@ -188,13 +191,26 @@ export class VcdaClient {
   /** One call with the session token; on 401 logs in again once (or picks up another call's login) and repeats once. */
   private call<S extends z.ZodType>(c: Call, schema: S): Promise<{ res: HttpResponse; data: z.output<S> }> {
     const { operationId, signal, ...req } = c;
-    return this.session.run((s) => this.http.sendParsed({ ...req, signal, headers: this.headers(s.token, operationId) }, schema), signal);
+    return this.session.run(
+      (s) => this.http.sendParsed({ ...req, signal, headers: this.headers(s.token, operationId) }, schema),
+      signal,
+    );
   }
 
   /** `POST /backups` → 202 ApiTask_of_BackupInfo. Generating the backup needs administrator rights. */
   async startBackup(opts: VcdaCallOptions & { password?: Secret } = {}): Promise<z.output<typeof ApiTaskOfBackupInfo>> {
     const body: NewBackupRequest = opts.password ? { password: opts.password.reveal() } : {};
-    const { data } = await this.call({ operation: 'backupCreate', method: 'POST', path: '/backups', json: body, operationId: opts.operationId, signal: opts.signal }, ApiTaskOfBackupInfo);
+    const { data } = await this.call(
+      {
+        operation: 'backupCreate',
+        method: 'POST',
+        path: '/backups',
+        json: body,
+        operationId: opts.operationId,
+        signal: opts.signal,
+      },
+      ApiTaskOfBackupInfo,
+    );
     return data;
   }
 
@@ -206,18 +222,27 @@ export class VcdaClient {
 
   /** `DELETE /backups/{id}` (answer code not documented; any 2xx is success). NotFound for an unknown id. */
   async deleteBackup(id: string, opts: VcdaCallOptions = {}): Promise<void> {
-    await this.call({ operation: 'backupDelete', method: 'DELETE', path: `/backups/${encodeURIComponent(id)}`, ...opts }, z.unknown());
+    await this.call(
+      { operation: 'backupDelete', method: 'DELETE', path: `/backups/${encodeURIComponent(id)}`, ...opts },
+      z.unknown(),
+    );
   }
 
   /** `GET /tasks/{id}`. Read `state` through `normaliseTaskState`. */
   async getTask(id: string, opts: VcdaCallOptions = {}): Promise<ApiTask> {
-    const { data } = await this.call({ operation: 'taskGet', method: 'GET', path: `/tasks/${encodeURIComponent(id)}`, ...opts }, ApiTask);
+    const { data } = await this.call(
+      { operation: 'taskGet', method: 'GET', path: `/tasks/${encodeURIComponent(id)}`, ...opts },
+      ApiTask,
+    );
     return data;
   }
 
   /** `GET /tasks/{id}` of a backup task, with `result` read as BackupInfo. */
   async getBackupTask(id: string, opts: VcdaCallOptions = {}): Promise<z.output<typeof ApiTaskOfBackupInfo>> {
-    const { data } = await this.call({ operation: 'taskGet', method: 'GET', path: `/tasks/${encodeURIComponent(id)}`, ...opts }, ApiTaskOfBackupInfo);
+    const { data } = await this.call(
+      { operation: 'taskGet', method: 'GET', path: `/tasks/${encodeURIComponent(id)}`, ...opts },
+      ApiTaskOfBackupInfo,
+    );
     return data;
   }
 
@@ -233,11 +258,20 @@ export class VcdaClient {
   async listTasks(opts: VcdaCallOptions & { since?: number } = {}): Promise<TaskList> {
     const { since, ...rest } = opts;
     const { data } = await this.call(
-      { operation: 'taskList', method: 'GET', path: '/tasks', query: { startedAfter: since === undefined ? undefined : since - 1 }, ...rest },
+      {
+        operation: 'taskList',
+        method: 'GET',
+        path: '/tasks',
+        query: { startedAfter: since === undefined ? undefined : since - 1 },
+        ...rest,
+      },
       TaskList,
     );
     if (since === undefined) return data;
-    return { ...data, items: data.items.filter((t) => t.startTime === null || t.startTime === undefined || t.startTime >= since) };
+    return {
+      ...data,
+      items: data.items.filter((t) => t.startTime === null || t.startTime === undefined || t.startTime >= since),
+    };
   }
 
   /**
@@ -251,22 +285,33 @@ export class VcdaClient {
     const operation = 'backupDownload';
     let expected = opts.expectedHash;
     if (expected === undefined) {
-      const info = (await this.listBackups({ operationId: opts.operationId, signal: opts.signal })).find((b) => b.id === id);
+      const info = (await this.listBackups({ operationId: opts.operationId, signal: opts.signal })).find(
+        (b) => b.id === id,
+      );
       if (!info) {
-        throw new NotFound(`backup ${id} is not listed by GET /backups`, this.http.context(operation, { remediation: 'check the backup id; deleted backups cannot be downloaded' }));
+        throw new NotFound(
+          `backup ${id} is not listed by GET /backups`,
+          this.http.context(operation, { remediation: 'check the backup id; deleted backups cannot be downloaded' }),
+        );
       }
       expected = info.hash;
     }
     const want = sha512HexOf(expected);
     if (!want) {
-      throw new InvalidArgument('expectedHash is not a SHA-512 digest', this.http.context(operation, { messages: ['expected "SHA-512:AA:BB:…" (64 hex pairs) or 128 hex digits'] }));
+      throw new InvalidArgument(
+        'expectedHash is not a SHA-512 digest',
+        this.http.context(operation, { messages: ['expected "SHA-512:AA:BB:…" (64 hex pairs) or 128 hex digits'] }),
+      );
     }
     const got = await this.session.run((s) => this.streamToFile(id, filePath, s.token, opts), opts.signal);
     if (got.sha512 !== want) {
       await rm(got.partial, { force: true });
-      throw new BackupHashMismatch(`SHA-512 of the downloaded backup ${id} does not match`, this.http.context(operation, {
-        messages: [`expected ${formatVcdaHash(want)}`, `received ${got.hash} (${got.bytes} bytes)`],
-      }));
+      throw new BackupHashMismatch(
+        `SHA-512 of the downloaded backup ${id} does not match`,
+        this.http.context(operation, {
+          messages: [`expected ${formatVcdaHash(want)}`, `received ${got.hash} (${got.bytes} bytes)`],
+        }),
+      );
     }
     try {
       await rename(got.partial, filePath);
@@ -281,11 +326,22 @@ export class VcdaClient {
    * One download attempt into a fresh temporary file, through the shared transport (timeouts,
    * aborts, error classes); resolves with its digest, or deletes the file and throws.
    */
-  private streamToFile(id: string, filePath: string, token: string, opts: VcdaCallOptions): Promise<Omit<DownloadedBackup, 'path'> & { partial: string }> {
+  private streamToFile(
+    id: string,
+    filePath: string,
+    token: string,
+    opts: VcdaCallOptions,
+  ): Promise<Omit<DownloadedBackup, 'path'> & { partial: string }> {
     // The h4 media type as everywhere (a strict server negotiating content may want the binary
     // type listed too: both are sent, the h4 one first, so the version is still named).
     const headers = { ...this.headers(token, opts.operationId), accept: `${this.mediaType}, application/octet-stream` };
-    const request = { operation: 'backupDownload', method: 'GET', path: `/backups/${encodeURIComponent(id)}`, headers, signal: opts.signal } as const;
+    const request = {
+      operation: 'backupDownload',
+      method: 'GET',
+      path: `/backups/${encodeURIComponent(id)}`,
+      headers,
+      signal: opts.signal,
+    } as const;
     return this.http.stream(request, async ({ body }) => {
       const partial = join(dirname(filePath), `.${basename(filePath)}.${randomBytes(6).toString('hex')}.part`);
       const digest = createHash('sha512');

@@ -63,7 +63,11 @@ export const VcdCredentialsSessionRequest = z.object({
   vcdPassword: z.string(),
 });
 /** Body of `POST /sessions`. */
-export const SessionRequest = z.discriminatedUnion('type', [LocalUserSessionRequest, SsoCredentialsSessionRequest, VcdCredentialsSessionRequest]);
+export const SessionRequest = z.discriminatedUnion('type', [
+  LocalUserSessionRequest,
+  SsoCredentialsSessionRequest,
+  VcdCredentialsSessionRequest,
+]);
 export type SessionRequest = z.infer<typeof SessionRequest>;
 export type VcdaAuthType = SessionRequest['type'];
 
@@ -98,7 +102,9 @@ export const EpochMillis = z.union([
 ]);
 
 /** `SHA-512:` and 64 colon-separated hex pairs (uppercase on the wire; either case is read). */
-export const VcdaHash = z.string().regex(/^SHA-512:[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){63}$/, 'expected "SHA-512:" and 64 colon-separated hex pairs');
+export const VcdaHash = z
+  .string()
+  .regex(/^SHA-512:[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){63}$/, 'expected "SHA-512:" and 64 colon-separated hex pairs');
 
 export const BackupInfo = z.object({
   /** uuid (loose 8-4-4-4-12 form: version/variant bits are not checked). */
@@ -121,7 +127,11 @@ export function formatVcdaHash(hex: string): string {
  * it is none of those (or names another algorithm).
  */
 export function sha512HexOf(hash: string): string | undefined {
-  const body = hash.trim().replace(/^SHA-?512:/i, '').replace(/:/g, '').toLowerCase();
+  const body = hash
+    .trim()
+    .replace(/^SHA-?512:/i, '')
+    .replace(/:/g, '')
+    .toLowerCase();
   return /^[0-9a-f]{128}$/.test(body) ? body : undefined;
 }
 
@@ -181,13 +191,17 @@ export function isTerminalTaskState(state: TaskState): boolean {
  * letter case are ignored and the British `CANCELLED` is read as CANCELED; any other value throws
  * {@link UnknownRemoteState} quoting it. An unknown state is never taken as "still running".
  */
-export function normaliseTaskState(raw: unknown, ctx: Partial<Pick<ErrorContext, 'operation' | 'appliance'>> = {}): TaskState {
+export function normaliseTaskState(
+  raw: unknown,
+  ctx: Partial<Pick<ErrorContext, 'operation' | 'appliance'>> = {},
+): TaskState {
   if (typeof raw === 'string') {
     const s = raw.trim().toUpperCase();
     if ((TASK_STATES as readonly string[]).includes(s)) return s as TaskState;
     if (s === 'CANCELLED') return 'CANCELED';
   }
-  const quoted = typeof raw === 'string' ? JSON.stringify(raw) : `${JSON.stringify(raw) ?? String(raw)} (${typeof raw})`;
+  const quoted =
+    typeof raw === 'string' ? JSON.stringify(raw) : `${JSON.stringify(raw) ?? String(raw)} (${typeof raw})`;
   throw new UnknownRemoteState(`unknown task state ${quoted}`, {
     product: 'vcda',
     operation: ctx.operation ?? 'taskGet',

@@ -67,7 +67,10 @@ const CODE_ALIASES: Record<string, string> = {
 };
 
 /** Exception class in the stacktrace (seed 003: Forbidden → PermissionDeniedException). */
-const EXCEPTIONS: Record<string, string> = { Forbidden: 'PermissionDeniedException', NotAuthenticated: 'NotAuthenticatedException' };
+const EXCEPTIONS: Record<string, string> = {
+  Forbidden: 'PermissionDeniedException',
+  NotAuthenticated: 'NotAuthenticatedException',
+};
 
 const BACKUP_PRODUCT_BUILD = '4.7.0.22993127';
 
@@ -166,7 +169,8 @@ export class VcdaAppliance implements SimAppliance {
   // SimAppliance
 
   errorResponse(error: string | undefined, status: number | undefined, message: string): SimResponse {
-    const code = (error && (CODE_ALIASES[error] ?? error)) ?? (status ? STATUS_CODE[status] : undefined) ?? 'GeneralServerFailure';
+    const code =
+      (error && (CODE_ALIASES[error] ?? error)) ?? (status ? STATUS_CODE[status] : undefined) ?? 'GeneralServerFailure';
     // Faults and unknown routes are answered before the request's version is known: plain JSON.
     return { status: status ?? CODE_STATUS[code] ?? 400, body: vcdaApiError(code, message) };
   }
@@ -193,7 +197,8 @@ export class VcdaAppliance implements SimAppliance {
       else return { unexpected: true };
       return body;
     };
-    if (Array.isArray(res.body)) return { ...res, body: res.body.length ? res.body.map(breakOne) : { unexpected: true } };
+    if (Array.isArray(res.body))
+      return { ...res, body: res.body.length ? res.body.map(breakOne) : { unexpected: true } };
     return { ...res, body: breakOne(res.body) };
   }
 
@@ -204,7 +209,8 @@ export class VcdaAppliance implements SimAppliance {
   /** Admin knobs: `{"expireSessions": true}`. */
   admin(command: Record<string, unknown>): unknown {
     const { expireSessions, ...rest } = command;
-    if (Object.keys(rest).length) throw new Error(`unknown VCDA admin command ${Object.keys(rest).join(', ')}; use expireSessions`);
+    if (Object.keys(rest).length)
+      throw new Error(`unknown VCDA admin command ${Object.keys(rest).join(', ')}; use expireSessions`);
     if (expireSessions === true) this.expireSessions();
     return {};
   }
@@ -253,7 +259,11 @@ export class VcdaAppliance implements SimAppliance {
   }
 
   private backupInfo(task: Task): BackupInfo {
-    return { id: task.backupId, generatedOn: task.startMs + Math.max(1, this.ctx.jobSeconds * 1000), hash: this.content(task.backupId).hash };
+    return {
+      id: task.backupId,
+      generatedOn: task.startMs + Math.max(1, this.ctx.jobSeconds * 1000),
+      hash: this.content(task.backupId).hash,
+    };
   }
 
   /** ApiTask_of_BackupInfo as the wire shows it (§3.4; key set as in seed 003). */
@@ -272,7 +282,8 @@ export class VcdaAppliance implements SimAppliance {
       endTime: s.endTime,
       resultType: succeeded ? 'BackupInfo' : null,
       result: succeeded ? this.backupInfo(task) : null,
-      error: s.state === 'FAILED' ? vcdaApiError('GeneralServerFailure', task.fail ?? 'Backup generation failed.') : null,
+      error:
+        s.state === 'FAILED' ? vcdaApiError('GeneralServerFailure', task.fail ?? 'Backup generation failed.') : null,
       warnings: [],
       // `site` is optional (§3.4) and left out, as in seed 003.
     };
@@ -284,7 +295,10 @@ export class VcdaAppliance implements SimAppliance {
       if (task.published || this.taskState(task).state !== 'SUCCEEDED') continue;
       task.published = true;
       const info = this.backupInfo(task);
-      const stamp = new Date(info.generatedOn).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '');
+      const stamp = new Date(info.generatedOn)
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, '');
       this.backups.set(info.id, {
         info,
         content: this.content(info.id).bytes,
@@ -295,14 +309,23 @@ export class VcdaAppliance implements SimAppliance {
 
   private createBackup(req: SimRequest, user: string): SimResponse {
     const parsed = NewBackupRequest.safeParse(req.body ?? {});
-    if (!parsed.success) throw new VcdaFault('BadRequest', `Invalid request body: ${parsed.error.issues[0]?.message ?? 'bad JSON'}`);
+    if (!parsed.success)
+      throw new VcdaFault('BadRequest', `Invalid request body: ${parsed.error.issues[0]?.message ?? 'bad JSON'}`);
     for (const t of this.tasks.values()) {
       const { state } = this.taskState(t);
       // [guess] one backup at a time; the code and status of the refusal are not documented.
-      if (state === 'QUEUED' || state === 'RUNNING') throw new VcdaFault('BackupInProgress', `Backup task ${t.id} is already in progress.`);
+      if (state === 'QUEUED' || state === 'RUNNING')
+        throw new VcdaFault('BackupInProgress', `Backup task ${t.id} is already in progress.`);
     }
     const operationId = first(req.headers[VCDA_OPERATION_ID_HEADER.toLowerCase()]);
-    const task: Task = { id: randomUUID(), user, startMs: this.ctx.now(), operationId, fail: this.nextJobFails, backupId: randomUUID() };
+    const task: Task = {
+      id: randomUUID(),
+      user,
+      startMs: this.ctx.now(),
+      operationId,
+      fail: this.nextJobFails,
+      backupId: randomUUID(),
+    };
     this.nextJobFails = undefined;
     this.tasks.set(task.id, task);
     this.ctx.recordJob({ product: 'vcda', appliance: this.name, kind: 'backup', id: task.id, label: operationId });
@@ -313,8 +336,11 @@ export class VcdaAppliance implements SimAppliance {
     // [uncertain] listing and filter name are not public; `startedAfter` is exclusive here.
     const raw = req.query.get('startedAfter');
     const after = raw === null ? undefined : Number(raw);
-    if (after !== undefined && !Number.isFinite(after)) throw new VcdaFault('BadRequest', `startedAfter must be epoch milliseconds, got "${raw}".`);
-    const items = [...this.tasks.values()].filter((t) => after === undefined || t.startMs > after).map((t) => this.taskView(t));
+    if (after !== undefined && !Number.isFinite(after))
+      throw new VcdaFault('BadRequest', `startedAfter must be epoch milliseconds, got "${raw}".`);
+    const items = [...this.tasks.values()]
+      .filter((t) => after === undefined || t.startMs > after)
+      .map((t) => this.taskView(t));
     return { status: 200, body: { items, total: items.length } };
   }
 
@@ -330,16 +356,29 @@ export class VcdaAppliance implements SimAppliance {
 
   private login(req: SimRequest): SimResponse {
     const parsed = SessionRequest.safeParse(req.body);
-    if (!parsed.success) throw new VcdaFault('BadRequest', 'Invalid session request: expected {"type": "localUser" | "ssoCredentials" | "vcdCredentials", ...}.');
+    if (!parsed.success)
+      throw new VcdaFault(
+        'BadRequest',
+        'Invalid session request: expected {"type": "localUser" | "ssoCredentials" | "vcdCredentials", ...}.',
+      );
     const b = parsed.data;
     // Simulator convention: every credential type checks the appliance's one user/password.
     const [user, password] =
-      b.type === 'localUser' ? [b.localUser, b.localPassword] : b.type === 'ssoCredentials' ? [b.username, b.password] : [b.vcdUser, b.vcdPassword];
-    if (user !== this.username || password !== this.password) throw new VcdaFault('NotAuthenticated', 'Authentication failed.');
+      b.type === 'localUser'
+        ? [b.localUser, b.localPassword]
+        : b.type === 'ssoCredentials'
+          ? [b.username, b.password]
+          : [b.vcdUser, b.vcdPassword];
+    if (user !== this.username || password !== this.password)
+      throw new VcdaFault('NotAuthenticated', 'Authentication failed.');
     const token = randomBytes(24).toString('base64url');
     const roles = ['ADMINISTRATORS'];
     this.sessions.set(token, { user, roles, lastAccess: this.ctx.now() });
-    return { status: 200, headers: { [VCDA_AUTH_HEADER]: token }, body: { roles, user, authenticatedSites: [{ org: 'System', site: this.site }] } };
+    return {
+      status: 200,
+      headers: { [VCDA_AUTH_HEADER]: token },
+      body: { roles, user, authenticatedSites: [{ org: 'System', site: this.site }] },
+    };
   }
 
   /** The session's user; 401 NotAuthenticated without a live `X-VCAV-Auth` token. */
@@ -359,7 +398,13 @@ export class VcdaAppliance implements SimAppliance {
   // Routing
 
   /** Wraps a handler with request recording, version negotiation (406), the session check and error rendering. */
-  private route(method: string, pattern: string, operation: string, handler: (req: SimRequest, user: string) => SimResponse, opts: { auth?: boolean } = {}): SimRoute {
+  private route(
+    method: string,
+    pattern: string,
+    operation: string,
+    handler: (req: SimRequest, user: string) => SimResponse,
+    opts: { auth?: boolean } = {},
+  ): SimRoute {
     return {
       method,
       pattern,
@@ -380,7 +425,11 @@ export class VcdaAppliance implements SimAppliance {
         const version = h4VersionOf(accept);
         if (!version || !SUPPORTED_VERSION.test(version)) {
           const what = version ? `API version ${version} is not supported` : 'the Accept header names no API version';
-          return this.errorResponse('NotAcceptable', 406, `Not acceptable: ${what}; use ${h4MediaType('4.5')} (v1 to v4, 4.x).`);
+          return this.errorResponse(
+            'NotAcceptable',
+            406,
+            `Not acceptable: ${what}; use ${h4MediaType('4.5')} (v1 to v4, 4.x).`,
+          );
         }
         const mediaType = h4MediaType(version);
         try {
@@ -390,7 +439,11 @@ export class VcdaAppliance implements SimAppliance {
           return { ...out, headers: { ...out.headers, 'content-type': mediaType } };
         } catch (err) {
           if (!(err instanceof VcdaFault)) throw err;
-          return { status: err.status, headers: { 'content-type': mediaType }, body: vcdaApiError(err.errorCode, err.message) };
+          return {
+            status: err.status,
+            headers: { 'content-type': mediaType },
+            body: vcdaApiError(err.errorCode, err.message),
+          };
         }
       },
     };

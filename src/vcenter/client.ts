@@ -105,7 +105,9 @@ type ResultSchema<T> = z.ZodType<T> | { api: z.ZodType<T>; rest: z.ZodType<T> };
 const NO_CONTENT = z.undefined();
 
 /** A vAPI map in both forms: `/api` JSON object, `/rest` `[{key, value}]`; both become a record. */
-function vapiMap<T extends z.ZodType>(inner: T): { api: z.ZodType<Record<string, z.output<T>>>; rest: z.ZodType<Record<string, z.output<T>>> } {
+function vapiMap<T extends z.ZodType>(
+  inner: T,
+): { api: z.ZodType<Record<string, z.output<T>>>; rest: z.ZodType<Record<string, z.output<T>>> } {
   return { api: z.record(z.string(), inner) as z.ZodType<Record<string, z.output<T>>>, rest: restMap(inner) };
 }
 
@@ -202,7 +204,13 @@ export class VcenterClient {
     if (!token || !this.form) return;
     const path = this.form === 'api' ? '/api/session' : '/rest/com/vmware/cis/session';
     try {
-      await this.http.send({ operation: 'sessionDelete', method: 'DELETE', path, headers: { 'vmware-api-session-id': token }, signal });
+      await this.http.send({
+        operation: 'sessionDelete',
+        method: 'DELETE',
+        path,
+        headers: { 'vmware-api-session-id': token },
+        signal,
+      });
     } finally {
       this.session.clear();
     }
@@ -248,14 +256,26 @@ export class VcenterClient {
         signal: c.signal,
       });
       const inner = isSchema(schema) ? schema : schema[form];
-      const wire = form === 'rest' && (inner as z.ZodType) !== NO_CONTENT ? (restValue(inner).transform((v) => v.value) as z.ZodType<T>) : inner;
+      const wire =
+        form === 'rest' && (inner as z.ZodType) !== NO_CONTENT
+          ? (restValue(inner).transform((v) => v.value) as z.ZodType<T>)
+          : inner;
       return this.http.parse(wire, res.body, c.operation, res.status);
     }, c.signal);
   }
 
   /** Whether the appliance supports file-based recovery. */
   recoveryInfo(signal?: AbortSignal): Promise<RecoveryInfo> {
-    return this.call({ operation: 'recoveryGet', method: 'GET', api: { path: `/api${RECOVERY}` }, rest: { path: `/rest${RECOVERY}` }, signal }, RecoveryInfo);
+    return this.call(
+      {
+        operation: 'recoveryGet',
+        method: 'GET',
+        api: { path: `/api${RECOVERY}` },
+        rest: { path: `/rest${RECOVERY}` },
+        signal,
+      },
+      RecoveryInfo,
+    );
   }
 
   /** Starts a backup job. `/api` answers 201, `/rest` 200; both give the job status. */
@@ -278,7 +298,13 @@ export class VcenterClient {
   backupJobGet(id: string, signal?: AbortSignal): Promise<BackupJobStatus> {
     const path = `/appliance/recovery/backup/job/${encodeURIComponent(id)}`;
     return this.call(
-      { operation: 'backupJobGet', method: 'GET', api: { path: `/api${path}` }, rest: { path: `/rest${path}` }, signal },
+      {
+        operation: 'backupJobGet',
+        method: 'GET',
+        api: { path: `/api${path}` },
+        rest: { path: `/rest${path}` },
+        signal,
+      },
       BackupJobStatus,
     );
   }
@@ -333,7 +359,13 @@ export class VcenterClient {
   /** The backup parts (`common` is mandatory; `seat` and others are optional). */
   backupParts(signal?: AbortSignal): Promise<Part[]> {
     return this.call(
-      { operation: 'backupPartList', method: 'GET', api: { path: `/api${RECOVERY}/backup/parts` }, rest: { path: `/rest${RECOVERY}/backup/parts` }, signal },
+      {
+        operation: 'backupPartList',
+        method: 'GET',
+        api: { path: `/api${RECOVERY}/backup/parts` },
+        rest: { path: `/rest${RECOVERY}/backup/parts` },
+        signal,
+      },
       z.array(Part),
     );
   }
@@ -341,7 +373,16 @@ export class VcenterClient {
   /** Estimated size of one part, in MB. */
   backupPartSize(id: string, signal?: AbortSignal): Promise<number> {
     const path = `${RECOVERY}/backup/parts/${enc(id)}`;
-    return this.call({ operation: 'backupPartSize', method: 'GET', api: { path: `/api${path}` }, rest: { path: `/rest${path}` }, signal }, PartSize);
+    return this.call(
+      {
+        operation: 'backupPartSize',
+        method: 'GET',
+        api: { path: `/api${path}` },
+        rest: { path: `/rest${path}` },
+        signal,
+      },
+      PartSize,
+    );
   }
 
   /** Checks a backup request without starting it: OK / WARNING / FAIL with messages. */
@@ -383,7 +424,13 @@ export class VcenterClient {
   /** The appliance's restore job (state NONE when none ran). */
   restoreJobGet(signal?: AbortSignal): Promise<RestoreJobStatus> {
     return this.call(
-      { operation: 'restoreJobGet', method: 'GET', api: { path: `/api${RECOVERY}/restore/job` }, rest: { path: `/rest${RECOVERY}/restore/job` }, signal },
+      {
+        operation: 'restoreJobGet',
+        method: 'GET',
+        api: { path: `/api${RECOVERY}/restore/job` },
+        rest: { path: `/rest${RECOVERY}/restore/job` },
+        signal,
+      },
       RestoreJobStatus,
     );
   }
@@ -423,7 +470,13 @@ export class VcenterClient {
   /** Backup schedules by id (normally one, `default`). */
   schedulesList(signal?: AbortSignal): Promise<Record<string, ScheduleInfo>> {
     return this.call(
-      { operation: 'scheduleList', method: 'GET', api: { path: `/api${RECOVERY}/backup/schedules` }, rest: { path: `/rest${RECOVERY}/backup/schedules` }, signal },
+      {
+        operation: 'scheduleList',
+        method: 'GET',
+        api: { path: `/api${RECOVERY}/backup/schedules` },
+        rest: { path: `/rest${RECOVERY}/backup/schedules` },
+        signal,
+      },
       vapiMap(ScheduleInfo),
     );
   }
@@ -447,7 +500,10 @@ export class VcenterClient {
   /** One schedule; NotFound for an unknown id. */
   scheduleGet(schedule: string, signal?: AbortSignal): Promise<ScheduleInfo> {
     const path = `${RECOVERY}/backup/schedules/${enc(schedule)}`;
-    return this.call({ operation: 'scheduleGet', method: 'GET', api: { path: `/api${path}` }, rest: { path: `/rest${path}` }, signal }, ScheduleInfo);
+    return this.call(
+      { operation: 'scheduleGet', method: 'GET', api: { path: `/api${path}` }, rest: { path: `/rest${path}` }, signal },
+      ScheduleInfo,
+    );
   }
 
   /** Changes the fields set in `spec` (`/api` PATCH, `/rest` PUT `.../update/{schedule}`). */
@@ -469,7 +525,16 @@ export class VcenterClient {
   /** Deletes a schedule; NotFound for an unknown id. */
   scheduleDelete(schedule: string, signal?: AbortSignal): Promise<void> {
     const path = `${RECOVERY}/backup/schedules/${enc(schedule)}`;
-    return this.call({ operation: 'scheduleDelete', method: 'DELETE', api: { path: `/api${path}` }, rest: { path: `/rest${path}` }, signal }, NO_CONTENT);
+    return this.call(
+      {
+        operation: 'scheduleDelete',
+        method: 'DELETE',
+        api: { path: `/api${path}` },
+        rest: { path: `/rest${path}` },
+        signal,
+      },
+      NO_CONTENT,
+    );
   }
 
   /** Runs a schedule now: a backup job with the schedule's settings (ResourceBusy when one runs). */
@@ -497,7 +562,12 @@ export class VcenterClient {
         method: 'POST',
         // The 7.0.2 spec's /api body is the LocationSpec itself (not `{loc_spec}`).
         api: { path: `/api${RECOVERY}/backup/system-name`, query: { action: 'list' }, body: locSpec },
-        rest: { path: `/rest${RECOVERY}/backup/system-name`, method: 'GET', query: flatten('loc_spec', locSpec), body: undefined },
+        rest: {
+          path: `/rest${RECOVERY}/backup/system-name`,
+          method: 'GET',
+          query: flatten('loc_spec', locSpec),
+          body: undefined,
+        },
         signal,
       },
       z.array(z.string()),
@@ -505,7 +575,12 @@ export class VcenterClient {
   }
 
   /** Backup archives of one system at a location, filtered by time range, comment substring and count. */
-  archives(systemName: string, locSpec: LocationSpec, filter: ArchiveFilterSpec = {}, signal?: AbortSignal): Promise<ArchiveSummary[]> {
+  archives(
+    systemName: string,
+    locSpec: LocationSpec,
+    filter: ArchiveFilterSpec = {},
+    signal?: AbortSignal,
+  ): Promise<ArchiveSummary[]> {
     const path = `${RECOVERY}/backup/system-name/${enc(systemName)}/archives`;
     return this.call(
       {
@@ -513,7 +588,12 @@ export class VcenterClient {
         method: 'POST',
         // Both loc_spec and filter_spec are required in the /api body.
         api: { path: `/api${path}`, query: { action: 'list' }, body: { loc_spec: locSpec, filter_spec: filter } },
-        rest: { path: `/rest${path}`, method: 'GET', query: { ...flatten('loc_spec', locSpec), ...flatten('filter_spec', filter) }, body: undefined },
+        rest: {
+          path: `/rest${path}`,
+          method: 'GET',
+          query: { ...flatten('loc_spec', locSpec), ...flatten('filter_spec', filter) },
+          body: undefined,
+        },
         signal,
       },
       z.array(ArchiveSummary),

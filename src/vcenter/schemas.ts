@@ -78,7 +78,10 @@ export const ApiErrorBody = z.object({
 /** Legacy `/rest` error body: `{type, value: {messages}}`. */
 export const RestErrorBody = z.object({
   type: z.string(),
-  value: z.object({ messages: z.array(StdLocalizableMessage).default([]) }).passthrough().optional(),
+  value: z
+    .object({ messages: z.array(StdLocalizableMessage).default([]) })
+    .passthrough()
+    .optional(),
 });
 
 /** Legacy `/rest` success wrapper. */
@@ -304,6 +307,7 @@ export function backupPasswordViolation(password: string): string | undefined {
   if (!/[A-Z]/.test(password)) return 'backup_password must contain at least 1 uppercase letter';
   if (!/[a-z]/.test(password)) return 'backup_password must contain at least 1 lowercase letter';
   if (!/[0-9]/.test(password)) return 'backup_password must contain at least 1 numeric digit';
-  if (!/[^0-9a-zA-Z]/.test(password)) return 'backup_password must contain at least 1 special character (not in [0-9a-zA-Z])';
+  if (!/[^0-9a-zA-Z]/.test(password))
+    return 'backup_password must contain at least 1 special character (not in [0-9a-zA-Z])';
   return undefined;
 }

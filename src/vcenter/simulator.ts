@@ -88,12 +88,21 @@ function msg(id: string, text: string, args: string[] = []): LocalizableMessage 
 }
 
 /** The error body of a vAPI error in either form. */
-export function vapiErrorResponse(form: Form, errorType: string, message: string, messageId?: string, status?: number): SimResponse {
+export function vapiErrorResponse(
+  form: Form,
+  errorType: string,
+  message: string,
+  messageId?: string,
+  status?: number,
+): SimResponse {
   const type = normaliseVapiErrorType(errorType);
   const m = msg(messageId ?? `com.vmware.applmgmt.err_${type.toLowerCase()}`, message);
   const httpStatus = status ?? VAPI_STATUS[type] ?? 400;
   if (form === 'api') return { status: httpStatus, body: { error_type: type, messages: [m] } };
-  return { status: httpStatus, body: { type: `com.vmware.vapi.std.errors.${type.toLowerCase()}`, value: { messages: [m] } } };
+  return {
+    status: httpStatus,
+    body: { type: `com.vmware.vapi.std.errors.${type.toLowerCase()}`, value: { messages: [m] } },
+  };
 }
 
 /** The part catalogue: `common` is mandatory, `seat` (stats, events, tasks) optional. Sizes in MB. */
@@ -213,7 +222,11 @@ function parseArg<S extends z.ZodType>(schema: S, value: unknown, what: string):
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const field = [what, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.');
-  throw new VapiFault('INVALID_ARGUMENT', `Invalid argument ${field || 'body'}: ${issue?.message}`, 'vapi.bindings.typeconverter.invalid');
+  throw new VapiFault(
+    'INVALID_ARGUMENT',
+    `Invalid argument ${field || 'body'}: ${issue?.message}`,
+    'vapi.bindings.typeconverter.invalid',
+  );
 }
 
 /** `/rest` flattened structure parameter: `prefix.field=...` query parameters → object. */
@@ -240,7 +253,8 @@ function checkPassword(password: string | undefined): void {
 
 function checkParts(parts: readonly string[]): void {
   for (const p of parts) {
-    if (!PARTS.some((k) => k.id === p)) throw new VapiFault('INVALID_ARGUMENT', `Unknown backup part '${p}'.`, 'com.vmware.applmgmt.err_unknown_part');
+    if (!PARTS.some((k) => k.id === p))
+      throw new VapiFault('INVALID_ARGUMENT', `Unknown backup part '${p}'.`, 'com.vmware.applmgmt.err_unknown_part');
   }
 }
 
@@ -362,7 +376,8 @@ export class VcenterAppliance implements SimAppliance {
   /** Admin knobs: `{"stage": "restore" | "running"}`, `{"expireSessions": true}`. */
   admin(command: Record<string, unknown>): unknown {
     const { stage, expireSessions, ...rest } = command;
-    if (Object.keys(rest).length) throw new Error(`unknown vCenter admin command ${Object.keys(rest).join(', ')}; use stage or expireSessions`);
+    if (Object.keys(rest).length)
+      throw new Error(`unknown vCenter admin command ${Object.keys(rest).join(', ')}; use stage or expireSessions`);
     if (stage !== undefined) {
       if (stage !== 'restore' && stage !== 'running') throw new Error('stage must be "restore" or "running"');
       this.setStage(stage);
@@ -374,7 +389,8 @@ export class VcenterAppliance implements SimAppliance {
   corrupt(res: SimResponse): SimResponse {
     if (res.body && typeof res.body === 'object' && !Array.isArray(res.body)) {
       const body = { ...(res.body as Record<string, unknown>) };
-      if ('value' in body && body.value && typeof body.value === 'object') body.value = { ...(body.value as object), state: 42 };
+      if ('value' in body && body.value && typeof body.value === 'object')
+        body.value = { ...(body.value as object), state: 42 };
       else body.state = 42;
       return { ...res, body };
     }
@@ -421,18 +437,35 @@ export class VcenterAppliance implements SimAppliance {
   private outage(form: Form): SimResponse | undefined {
     if (!this.restartingServices) return undefined;
     if (this.outageCalls++ % 2 === 0) {
-      return vapiErrorResponse(form, 'SERVICE_UNAVAILABLE', 'The appliance services are restarting.', 'com.vmware.vapi.endpoint.service_unavailable', 503);
+      return vapiErrorResponse(
+        form,
+        'SERVICE_UNAVAILABLE',
+        'The appliance services are restarting.',
+        'com.vmware.vapi.endpoint.service_unavailable',
+        503,
+      );
     }
     // No way to reset a socket from a route: announce a body and close before sending it, so the
     // client sees the connection drop mid-answer.
-    return { status: 503, headers: { connection: 'close', 'content-length': '64', 'content-type': 'application/json' }, raw: '' };
+    return {
+      status: 503,
+      headers: { connection: 'close', 'content-length': '64', 'content-type': 'application/json' },
+      raw: '',
+    };
   }
 
   // -------------------------------------------------------------------------------------------
   // Routing, sessions
 
   /** Wraps a handler with form rendering, session checks and vAPI error rendering. */
-  private route(form: Form, method: string, pattern: string, operation: string, handler: (req: SimRequest, form: Form) => unknown, opts: RouteOptions): SimRoute {
+  private route(
+    form: Form,
+    method: string,
+    pattern: string,
+    operation: string,
+    handler: (req: SimRequest, form: Form) => unknown,
+    opts: RouteOptions,
+  ): SimRoute {
     return {
       method,
       pattern,
@@ -446,7 +479,11 @@ export class VcenterAppliance implements SimAppliance {
           if (form === 'rest' && opts.unwrap) {
             const body = req.body as Record<string, unknown> | undefined;
             if (!body || typeof body !== 'object' || !(opts.unwrap in body)) {
-              throw new VapiFault('INVALID_ARGUMENT', `Request body must be wrapped as {"${opts.unwrap}": ...}.`, 'vapi.bindings.typeconverter.invalid.struct');
+              throw new VapiFault(
+                'INVALID_ARGUMENT',
+                `Request body must be wrapped as {"${opts.unwrap}": ...}.`,
+                'vapi.bindings.typeconverter.invalid.struct',
+              );
             }
             req = { ...req, body: body[opts.unwrap] };
           }
@@ -475,7 +512,11 @@ export class VcenterAppliance implements SimAppliance {
     const now = this.ctx.now();
     if (!token || !session || now - session.lastAccess > this.ctx.sessionIdleSeconds * 1000) {
       if (token) this.sessions.delete(token);
-      throw new VapiFault('UNAUTHENTICATED', 'This method requires authentication.', 'com.vmware.vapi.endpoint.method.authentication.required');
+      throw new VapiFault(
+        'UNAUTHENTICATED',
+        'This method requires authentication.',
+        'com.vmware.vapi.endpoint.method.authentication.required',
+      );
     }
     session.lastAccess = now;
     return token;
@@ -492,7 +533,11 @@ export class VcenterAppliance implements SimAppliance {
     const decoded = auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString('utf8') : '';
     const sep = decoded.indexOf(':');
     if (sep < 0 || decoded.slice(0, sep) !== this.username || decoded.slice(sep + 1) !== this.password) {
-      throw new VapiFault('UNAUTHENTICATED', 'Authentication required.', 'com.vmware.vapi.endpoint.method.authentication.required');
+      throw new VapiFault(
+        'UNAUTHENTICATED',
+        'Authentication required.',
+        'com.vmware.vapi.endpoint.method.authentication.required',
+      );
     }
     const token = randomBytes(16).toString('hex');
     const now = this.ctx.now();
@@ -515,13 +560,18 @@ export class VcenterAppliance implements SimAppliance {
 
   /** FEATURE_IN_USE when a backup or a restore runs. */
   private checkIdle(): void {
-    if (this.runningJob() || this.restoreRunning()) throw new VapiFault('FEATURE_IN_USE', BUSY, 'com.vmware.applmgmt.err_backup_restore_in_progress');
+    if (this.runningJob() || this.restoreRunning())
+      throw new VapiFault('FEATURE_IN_USE', BUSY, 'com.vmware.applmgmt.err_backup_restore_in_progress');
   }
 
   /** Backups need a configured appliance [uncertain: the error a real one answers before firstboot]. */
   private checkConfigured(): void {
     if (this.currentStage === 'restore') {
-      throw new VapiFault('NOT_ALLOWED_IN_CURRENT_STATE', 'The appliance is waiting for a restore; backups run only after firstboot.', 'com.vmware.applmgmt.err_not_configured');
+      throw new VapiFault(
+        'NOT_ALLOWED_IN_CURRENT_STATE',
+        'The appliance is waiting for a restore; backups run only after firstboot.',
+        'com.vmware.applmgmt.err_not_configured',
+      );
     }
   }
 
@@ -532,16 +582,34 @@ export class VcenterAppliance implements SimAppliance {
     const base = { id: job.id, start_time: new Date(job.startMs).toISOString() };
     const startMsg = msg('com.vmware.applmgmt.backup.job.started', 'Backup job started.');
     if (job.cancelled && job.endMs !== undefined) {
-      return { ...base, state: 'FAILED', progress: Math.min(99, Math.floor((100 * (job.endMs - job.startMs)) / total)), messages: [startMsg, msg('com.vmware.applmgmt.backup.job.canceled', 'Backup job was canceled by the user.')], end_time: new Date(job.endMs).toISOString() };
+      return {
+        ...base,
+        state: 'FAILED',
+        progress: Math.min(99, Math.floor((100 * (job.endMs - job.startMs)) / total)),
+        messages: [startMsg, msg('com.vmware.applmgmt.backup.job.canceled', 'Backup job was canceled by the user.')],
+        end_time: new Date(job.endMs).toISOString(),
+      };
     }
     if (elapsed < total) {
       return { ...base, state: 'INPROGRESS', progress: Math.floor((100 * elapsed) / total), messages: [startMsg] };
     }
     const end = new Date(job.startMs + total).toISOString();
     if (job.fail) {
-      return { ...base, state: 'FAILED', progress: 100, messages: [startMsg, msg('com.vmware.applmgmt.backup.job.failed', job.fail)], end_time: end };
+      return {
+        ...base,
+        state: 'FAILED',
+        progress: 100,
+        messages: [startMsg, msg('com.vmware.applmgmt.backup.job.failed', job.fail)],
+        end_time: end,
+      };
     }
-    return { ...base, state: 'SUCCEEDED', progress: 100, messages: [startMsg, msg('com.vmware.applmgmt.backup.job.succeeded', 'Backup job completed successfully.')], end_time: end };
+    return {
+      ...base,
+      state: 'SUCCEEDED',
+      progress: 100,
+      messages: [startMsg, msg('com.vmware.applmgmt.backup.job.succeeded', 'Backup job completed successfully.')],
+      end_time: end,
+    };
   }
 
   private startBackup(body: BackupRequest, type: Job['type'], user: string): BackupJobStatus {
@@ -578,7 +646,12 @@ export class VcenterAppliance implements SimAppliance {
   private cancelJob(id: string | undefined): ReturnResult {
     const job = this.job(id);
     if (this.jobStatus(job).state !== 'INPROGRESS') {
-      return { status: 'FAIL', messages: [msg('com.vmware.applmgmt.backup.job.cancel.not_running', 'The job is not running and cannot be canceled.')] };
+      return {
+        status: 'FAIL',
+        messages: [
+          msg('com.vmware.applmgmt.backup.job.cancel.not_running', 'The job is not running and cannot be canceled.'),
+        ],
+      };
     }
     job.cancelled = true;
     job.endMs = this.ctx.now();
@@ -590,7 +663,8 @@ export class VcenterAppliance implements SimAppliance {
     const s = this.jobStatus(job);
     const status = s.state === 'INPROGRESS' ? 'RUNNING' : s.state === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED';
     const end = s.end_time ? Date.parse(s.end_time) : this.ctx.now();
-    const totalBytes = job.parts.reduce((sum, id) => sum + (PARTS.find((p) => p.id === id)?.sizeMb ?? 0), 0) * 1024 * 1024;
+    const totalBytes =
+      job.parts.reduce((sum, id) => sum + (PARTS.find((p) => p.id === id)?.sizeMb ?? 0), 0) * 1024 * 1024;
     const comment = job.comment ?? '';
     const failure = s.state === 'FAILED' ? s.messages[s.messages.length - 1]?.default_message : undefined;
     return {
@@ -598,7 +672,13 @@ export class VcenterAppliance implements SimAppliance {
       location_user: job.locationUser ?? '',
       type: job.type,
       messages: s.messages,
-      description: msg('com.vmware.applmgmt.backup.job.description', comment ? `${job.type === 'MANUAL' ? 'Manual' : 'Scheduled'} backup job: ${comment}` : `${job.type === 'MANUAL' ? 'Manual' : 'Scheduled'} backup job`, [comment]),
+      description: msg(
+        'com.vmware.applmgmt.backup.job.description',
+        comment
+          ? `${job.type === 'MANUAL' ? 'Manual' : 'Scheduled'} backup job: ${comment}`
+          : `${job.type === 'MANUAL' ? 'Manual' : 'Scheduled'} backup job`,
+        [comment],
+      ),
       service: 'com.vmware.applmgmt.backup_job',
       operation: 'backup',
       status,
@@ -607,7 +687,13 @@ export class VcenterAppliance implements SimAppliance {
       ...(s.end_time && { end_time: s.end_time }),
       duration: Math.max(0, Math.floor((end - job.startMs) / 1000)),
       size: Math.floor((totalBytes * s.progress) / 100),
-      progress: { total: 100, completed: s.progress, message: msg('com.vmware.applmgmt.backup.job.progress', `Backup ${s.progress}% complete.`, [String(s.progress)]) },
+      progress: {
+        total: 100,
+        completed: s.progress,
+        message: msg('com.vmware.applmgmt.backup.job.progress', `Backup ${s.progress}% complete.`, [
+          String(s.progress),
+        ]),
+      },
       build: { version_name: '7.0.3', version: VCENTER_VERSION, build_number: VCENTER_BUILD },
       user: job.user,
       ...(failure && { error: failure }),
@@ -621,11 +707,29 @@ export class VcenterAppliance implements SimAppliance {
     this.checkConfigured();
     const scheme = schemeType(body.location);
     if (scheme && scheme !== body.location_type) {
-      return { status: 'FAIL', messages: [msg('com.vmware.applmgmt.backup.validate.location_type', `Location type ${body.location_type} does not match location scheme ${scheme}.`, [body.location_type, scheme])] };
+      return {
+        status: 'FAIL',
+        messages: [
+          msg(
+            'com.vmware.applmgmt.backup.validate.location_type',
+            `Location type ${body.location_type} does not match location scheme ${scheme}.`,
+            [body.location_type, scheme],
+          ),
+        ],
+      };
     }
     const existing = this.archivesAt(body.location).filter((a) => a.systemName === this.systemName).length;
     if (existing > 0) {
-      return { status: 'WARNING', messages: [msg('com.vmware.applmgmt.backup.validate.existing', `The location already holds ${existing} backup(s) of this appliance.`, [String(existing)])] };
+      return {
+        status: 'WARNING',
+        messages: [
+          msg(
+            'com.vmware.applmgmt.backup.validate.existing',
+            `The location already holds ${existing} backup(s) of this appliance.`,
+            [String(existing)],
+          ),
+        ],
+      };
     }
     return { status: 'OK', messages: [msg('com.vmware.applmgmt.backup.validate.ok', 'Backup request is valid.')] };
   }
@@ -661,7 +765,10 @@ export class VcenterAppliance implements SimAppliance {
   private allArchives(): Archive[] {
     const seen = new Set<string>();
     const out: Archive[] = [];
-    for (const a of [...this.registry().flatMap((vc) => vc.ownArchives()), ...this.registry().flatMap((vc) => vc.kept)]) {
+    for (const a of [
+      ...this.registry().flatMap((vc) => vc.ownArchives()),
+      ...this.registry().flatMap((vc) => vc.kept),
+    ]) {
       if (seen.has(a.archiveLocation)) continue;
       seen.add(a.archiveLocation);
       out.push(a);
@@ -676,10 +783,16 @@ export class VcenterAppliance implements SimAppliance {
   /** A location is known once a backup or a schedule targeted it; others do not exist (NOT_FOUND). */
   private checkLocation(location: string): void {
     const known = this.registry().some(
-      (vc) => [...vc.jobs.values()].some((j) => sameLocation(j.location, location)) || [...vc.schedules.values()].some((s) => sameLocation(s.info.location, location)),
+      (vc) =>
+        [...vc.jobs.values()].some((j) => sameLocation(j.location, location)) ||
+        [...vc.schedules.values()].some((s) => sameLocation(s.info.location, location)),
     );
     if (!known && this.archivesAt(location).length === 0) {
-      throw new VapiFault('NOT_FOUND', `Backup location ${location} does not exist or is not accessible.`, 'com.vmware.applmgmt.err_location_not_found');
+      throw new VapiFault(
+        'NOT_FOUND',
+        `Backup location ${location} does not exist or is not accessible.`,
+        'com.vmware.applmgmt.err_location_not_found',
+      );
     }
   }
 
@@ -691,19 +804,47 @@ export class VcenterAppliance implements SimAppliance {
   private archiveList(systemName: string, loc: LocationSpec, filter: ArchiveFilterSpec): ArchiveSummary[] {
     this.checkLocation(loc.location);
     const archives = this.archivesAt(loc.location).filter((a) => a.systemName === systemName);
-    if (archives.length === 0) throw new VapiFault('NOT_FOUND', `No backups of system ${systemName} at ${loc.location}.`, 'com.vmware.applmgmt.err_system_name_not_found');
+    if (archives.length === 0)
+      throw new VapiFault(
+        'NOT_FOUND',
+        `No backups of system ${systemName} at ${loc.location}.`,
+        'com.vmware.applmgmt.err_system_name_not_found',
+      );
     const from = filter.start_timestamp ? Date.parse(filter.start_timestamp) : -Infinity;
     const to = filter.end_timestamp ? Date.parse(filter.end_timestamp) : Infinity;
-    if (filter.max_results !== undefined && filter.max_results < 0) throw new VapiFault('INVALID_ARGUMENT', 'filter_spec.max_results must not be negative.');
-    const hits = archives.filter((a) => a.timestampMs >= from && a.timestampMs <= to && (filter.comment_substring === undefined || a.comment.includes(filter.comment_substring)));
-    return hits.slice(0, filter.max_results ?? hits.length).map((a) => ({ archive: a.id, timestamp: new Date(a.timestampMs).toISOString(), version: VCENTER_VERSION, comment: a.comment }));
+    if (filter.max_results !== undefined && filter.max_results < 0)
+      throw new VapiFault('INVALID_ARGUMENT', 'filter_spec.max_results must not be negative.');
+    const hits = archives.filter(
+      (a) =>
+        a.timestampMs >= from &&
+        a.timestampMs <= to &&
+        (filter.comment_substring === undefined || a.comment.includes(filter.comment_substring)),
+    );
+    return hits.slice(0, filter.max_results ?? hits.length).map((a) => ({
+      archive: a.id,
+      timestamp: new Date(a.timestampMs).toISOString(),
+      version: VCENTER_VERSION,
+      comment: a.comment,
+    }));
   }
 
   private archiveGet(systemName: string, archive: string, loc: LocationSpec): ArchiveInfo {
     this.checkLocation(loc.location);
     const a = this.archivesAt(loc.location).find((x) => x.systemName === systemName && x.id === archive);
-    if (!a) throw new VapiFault('NOT_FOUND', `Backup archive ${archive} of ${systemName} not found at ${loc.location}.`, 'com.vmware.applmgmt.err_archive_not_found');
-    return { timestamp: new Date(a.timestampMs).toISOString(), location: a.archiveLocation, parts: a.parts, version: VCENTER_VERSION, system_name: a.systemName, comment: a.comment };
+    if (!a)
+      throw new VapiFault(
+        'NOT_FOUND',
+        `Backup archive ${archive} of ${systemName} not found at ${loc.location}.`,
+        'com.vmware.applmgmt.err_archive_not_found',
+      );
+    return {
+      timestamp: new Date(a.timestampMs).toISOString(),
+      location: a.archiveLocation,
+      parts: a.parts,
+      version: VCENTER_VERSION,
+      system_name: a.systemName,
+      comment: a.comment,
+    };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -714,22 +855,41 @@ export class VcenterAppliance implements SimAppliance {
     const now = this.ctx.now();
     const started = msg('com.vmware.applmgmt.restore.job.started', 'Restore job started.');
     if (job.endMs !== undefined) {
-      const last = job.cancelled ? msg('com.vmware.applmgmt.restore.job.canceled', 'Restore job was canceled by the user.') : msg('com.vmware.applmgmt.restore.job.failed', job.fail ?? 'Restore failed.');
-      return { state: 'FAILED', progress: Math.min(99, Math.floor((100 * (job.endMs - job.startMs)) / total)), messages: [started, ...job.notes, last] };
+      const last = job.cancelled
+        ? msg('com.vmware.applmgmt.restore.job.canceled', 'Restore job was canceled by the user.')
+        : msg('com.vmware.applmgmt.restore.job.failed', job.fail ?? 'Restore failed.');
+      return {
+        state: 'FAILED',
+        progress: Math.min(99, Math.floor((100 * (job.endMs - job.startMs)) / total)),
+        messages: [started, ...job.notes, last],
+      };
     }
     const elapsed = now - job.startMs;
     const messages = [started, ...job.notes];
-    if (elapsed >= Math.floor(total / 3)) messages.push(msg('com.vmware.applmgmt.restore.job.restarting', 'Restarting appliance services.'));
-    if (elapsed >= Math.floor((2 * total) / 3)) messages.push(msg('com.vmware.applmgmt.restore.job.restarted', 'Appliance services restarted.'));
+    if (elapsed >= Math.floor(total / 3))
+      messages.push(msg('com.vmware.applmgmt.restore.job.restarting', 'Restarting appliance services.'));
+    if (elapsed >= Math.floor((2 * total) / 3))
+      messages.push(msg('com.vmware.applmgmt.restore.job.restarted', 'Appliance services restarted.'));
     if (elapsed < total) return { state: 'INPROGRESS', progress: Math.floor((100 * elapsed) / total), messages };
-    if (job.fail) return { state: 'FAILED', progress: 100, messages: [...messages, msg('com.vmware.applmgmt.restore.job.failed', job.fail)] };
-    return { state: 'SUCCEEDED', progress: 100, messages: [...messages, msg('com.vmware.applmgmt.restore.job.succeeded', 'Restore completed successfully.')] };
+    if (job.fail)
+      return {
+        state: 'FAILED',
+        progress: 100,
+        messages: [...messages, msg('com.vmware.applmgmt.restore.job.failed', job.fail)],
+      };
+    return {
+      state: 'SUCCEEDED',
+      progress: 100,
+      messages: [...messages, msg('com.vmware.applmgmt.restore.job.succeeded', 'Restore completed successfully.')],
+    };
   }
 
   /** The archive a restore location points at (the archive folder, or a location with one archive). */
   private restoreSource(location: string): Archive | undefined {
     const all = this.allArchives();
-    return all.find((a) => sameLocation(a.archiveLocation, location)) ?? all.find((a) => sameLocation(a.location, location));
+    return (
+      all.find((a) => sameLocation(a.archiveLocation, location)) ?? all.find((a) => sameLocation(a.location, location))
+    );
   }
 
   /** Validation warnings of a restore onto this appliance [simulator convention: always one]. */
@@ -745,13 +905,28 @@ export class VcenterAppliance implements SimAppliance {
 
   private restoreValidate(body: RestoreValidateRequest): RestoreMetadata {
     const a = this.restoreSource(body.location);
-    if (!a) throw new VapiFault('NOT_FOUND', `No backup found at ${body.location}.`, 'com.vmware.applmgmt.err_backup_not_found');
+    if (!a)
+      throw new VapiFault(
+        'NOT_FOUND',
+        `No backup found at ${body.location}.`,
+        'com.vmware.applmgmt.err_backup_not_found',
+      );
     if (a.backupPassword !== undefined && body.backup_password !== a.backupPassword) {
-      throw new VapiFault('INVALID_ARGUMENT', 'The backup password does not decrypt this backup.', 'com.vmware.applmgmt.err_backup_password');
+      throw new VapiFault(
+        'INVALID_ARGUMENT',
+        'The backup password does not decrypt this backup.',
+        'com.vmware.applmgmt.err_backup_password',
+      );
     }
     const messages = this.restoreWarnings(a);
     const stage = this.stage;
-    if (stage !== 'restore') messages.push(msg('com.vmware.applmgmt.restore.validate.stage', 'Restore is allowed only after deployment and before firstboot.'));
+    if (stage !== 'restore')
+      messages.push(
+        msg(
+          'com.vmware.applmgmt.restore.validate.stage',
+          'Restore is allowed only after deployment and before firstboot.',
+        ),
+      );
     return {
       timestamp: new Date(a.timestampMs).toISOString(),
       parts: a.parts,
@@ -766,7 +941,11 @@ export class VcenterAppliance implements SimAppliance {
 
   private restoreCreate(body: RestoreRequest): RestoreJobStatus {
     if (this.stage !== 'restore') {
-      throw new VapiFault('NOT_ALLOWED_IN_CURRENT_STATE', 'Restore is allowed only after deployment and before firstboot.', 'com.vmware.applmgmt.err_restore_not_allowed');
+      throw new VapiFault(
+        'NOT_ALLOWED_IN_CURRENT_STATE',
+        'Restore is allowed only after deployment and before firstboot.',
+        'com.vmware.applmgmt.err_restore_not_allowed',
+      );
     }
     this.checkIdle();
     const start = this.ctx.now();
@@ -777,22 +956,33 @@ export class VcenterAppliance implements SimAppliance {
       job.endMs = start;
     };
     if (!a) failNow(`No backup found at ${body.location}.`);
-    else if (a.backupPassword !== undefined && body.backup_password !== a.backupPassword) failNow('The backup password does not decrypt this backup.');
+    else if (a.backupPassword !== undefined && body.backup_password !== a.backupPassword)
+      failNow('The backup password does not decrypt this backup.');
     else {
       job.notes = this.restoreWarnings(a);
-      if (!body.ignore_warnings) failNow('Restore validation reported warnings; set ignore_warnings to restore anyway.');
+      if (!body.ignore_warnings)
+        failNow('Restore validation reported warnings; set ignore_warnings to restore anyway.');
       else job.fail = this.takeJobFailure();
     }
     this.restoreJob = job;
     this.reconciliation = undefined;
-    this.ctx.recordJob({ product: 'vcenter', appliance: this.name, kind: 'restore', id: `restore-${jobId(start)}`, label: body.location });
+    this.ctx.recordJob({
+      product: 'vcenter',
+      appliance: this.name,
+      kind: 'restore',
+      id: `restore-${jobId(start)}`,
+      label: body.location,
+    });
     return this.restoreStatus(job);
   }
 
   private restoreCancel(): ReturnResult {
     const job = this.restoreJob;
     if (!job || this.restoreStatus(job).state !== 'INPROGRESS') {
-      return { status: 'FAIL', messages: [msg('com.vmware.applmgmt.restore.job.cancel.not_running', 'No restore is running.')] };
+      return {
+        status: 'FAIL',
+        messages: [msg('com.vmware.applmgmt.restore.job.cancel.not_running', 'No restore is running.')],
+      };
     }
     job.cancelled = true;
     job.endMs = this.ctx.now();
@@ -804,26 +994,42 @@ export class VcenterAppliance implements SimAppliance {
 
   private schedule(id: string | undefined): Schedule {
     const s = id ? this.schedules.get(id) : undefined;
-    if (!s) throw new VapiFault('NOT_FOUND', `Backup schedule ${id} not found.`, 'com.vmware.applmgmt.err_schedule_not_found');
+    if (!s)
+      throw new VapiFault(
+        'NOT_FOUND',
+        `Backup schedule ${id} not found.`,
+        'com.vmware.applmgmt.err_schedule_not_found',
+      );
     return s;
   }
 
   private checkScheduleSpec(spec: ScheduleCreateSpec): void {
-    if (!schemeType(spec.location)) throw new VapiFault('INVALID_ARGUMENT', `Schedule location must be a URL with one of the schemes ${Object.keys(SCHEME_TYPES).join(', ')}.`);
+    if (!schemeType(spec.location))
+      throw new VapiFault(
+        'INVALID_ARGUMENT',
+        `Schedule location must be a URL with one of the schemes ${Object.keys(SCHEME_TYPES).join(', ')}.`,
+      );
     checkPassword(spec.backup_password);
     checkParts(spec.parts ?? []);
     const r = spec.recurrence_info;
     if (r && (r.hour < 0 || r.hour > 23 || r.minute < 0 || r.minute > 59)) {
       throw new VapiFault('INVALID_ARGUMENT', 'recurrence_info.hour must be 0-23 and recurrence_info.minute 0-59.');
     }
-    if (spec.retention_info && spec.retention_info.max_count < 1) throw new VapiFault('INVALID_ARGUMENT', 'retention_info.max_count must be at least 1.');
+    if (spec.retention_info && spec.retention_info.max_count < 1)
+      throw new VapiFault('INVALID_ARGUMENT', 'retention_info.max_count must be at least 1.');
   }
 
   private scheduleCreate(id: string, spec: ScheduleCreateSpec): void {
     this.checkConfigured();
     if (this.schedules.size > 0) {
       const existing = [...this.schedules.keys()][0];
-      throw new VapiFault('ALREADY_EXISTS', existing === id ? `Backup schedule ${id} already exists.` : `Only one backup schedule is supported; ${existing} already exists.`, 'com.vmware.applmgmt.err_schedule_exists');
+      throw new VapiFault(
+        'ALREADY_EXISTS',
+        existing === id
+          ? `Backup schedule ${id} already exists.`
+          : `Only one backup schedule is supported; ${existing} already exists.`,
+        'com.vmware.applmgmt.err_schedule_exists',
+      );
     }
     this.checkScheduleSpec(spec);
     this.schedules.set(id, {
@@ -884,10 +1090,17 @@ export class VcenterAppliance implements SimAppliance {
 
   private reconciliationInfo(): ReconciliationJobInfo {
     if (this.restoredAtMs === undefined) {
-      throw new VapiFault('NOT_FOUND', 'No reconciliation job: this appliance was not restored.', 'com.vmware.applmgmt.err_reconciliation_not_found');
+      throw new VapiFault(
+        'NOT_FOUND',
+        'No reconciliation job: this appliance was not restored.',
+        'com.vmware.applmgmt.err_reconciliation_not_found',
+      );
     }
     const base = {
-      description: msg('com.vmware.applmgmt.reconciliation.job.description', 'Reconcile the restored appliance with its domain.'),
+      description: msg(
+        'com.vmware.applmgmt.reconciliation.job.description',
+        'Reconcile the restored appliance with its domain.',
+      ),
       service: 'com.vmware.applmgmt.reconciliation_job',
       operation: 'create',
       cancelable: false,
@@ -898,26 +1111,62 @@ export class VcenterAppliance implements SimAppliance {
     const elapsed = this.ctx.now() - job.startMs;
     const started = msg('com.vmware.applmgmt.reconciliation.job.started', 'Reconciliation started.');
     const common = { ...base, start_time: new Date(job.startMs).toISOString() };
-    if (elapsed < total) return { ...common, status: 'RUNNING', progress: Math.floor((100 * elapsed) / total), messages: [started] };
+    if (elapsed < total)
+      return { ...common, status: 'RUNNING', progress: Math.floor((100 * elapsed) / total), messages: [started] };
     const end_time = new Date(job.startMs + total).toISOString();
-    if (job.fail) return { ...common, status: 'FAILED', progress: 100, end_time, error: job.fail, messages: [started, msg('com.vmware.applmgmt.reconciliation.job.failed', job.fail)] };
-    return { ...common, status: 'SUCCEEDED', progress: 100, end_time, messages: [started, msg('com.vmware.applmgmt.reconciliation.job.succeeded', 'Reconciliation completed successfully.')] };
+    if (job.fail)
+      return {
+        ...common,
+        status: 'FAILED',
+        progress: 100,
+        end_time,
+        error: job.fail,
+        messages: [started, msg('com.vmware.applmgmt.reconciliation.job.failed', job.fail)],
+      };
+    return {
+      ...common,
+      status: 'SUCCEEDED',
+      progress: 100,
+      end_time,
+      messages: [
+        started,
+        msg('com.vmware.applmgmt.reconciliation.job.succeeded', 'Reconciliation completed successfully.'),
+      ],
+    };
   }
 
   private reconciliationCreate(spec: ReconciliationCreateSpec): ReconciliationJobInfo {
     if (this.stage !== 'running' || this.restoredAtMs === undefined) {
-      throw new VapiFault('NOT_ALLOWED_IN_CURRENT_STATE', 'Reconciliation runs only on an appliance that completed a restore.', 'com.vmware.applmgmt.err_reconciliation_not_allowed');
+      throw new VapiFault(
+        'NOT_ALLOWED_IN_CURRENT_STATE',
+        'Reconciliation runs only on an appliance that completed a restore.',
+        'com.vmware.applmgmt.err_reconciliation_not_allowed',
+      );
     }
     if (this.reconciliation && this.reconciliationInfo().status === 'RUNNING') {
-      throw new VapiFault('FEATURE_IN_USE', 'A reconciliation is already in progress.', 'com.vmware.applmgmt.err_reconciliation_in_progress');
+      throw new VapiFault(
+        'FEATURE_IN_USE',
+        'A reconciliation is already in progress.',
+        'com.vmware.applmgmt.err_reconciliation_in_progress',
+      );
     }
     if ((spec.sso_admin_user_name === undefined) !== (spec.sso_admin_user_password === undefined)) {
       throw new VapiFault('INVALID_ARGUMENT', 'sso_admin_user_name and sso_admin_user_password go together.');
     }
-    const wrongSso = spec.sso_admin_user_name !== undefined && (spec.sso_admin_user_name !== this.username || spec.sso_admin_user_password !== this.password);
+    const wrongSso =
+      spec.sso_admin_user_name !== undefined &&
+      (spec.sso_admin_user_name !== this.username || spec.sso_admin_user_password !== this.password);
     const start = this.ctx.now();
-    this.reconciliation = { startMs: start, fail: wrongSso ? 'SSO authentication failed for the administrator.' : this.takeJobFailure() };
-    this.ctx.recordJob({ product: 'vcenter', appliance: this.name, kind: 'reconciliation', id: `reconciliation-${jobId(start)}` });
+    this.reconciliation = {
+      startMs: start,
+      fail: wrongSso ? 'SSO authentication failed for the administrator.' : this.takeJobFailure(),
+    };
+    this.ctx.recordJob({
+      product: 'vcenter',
+      appliance: this.name,
+      kind: 'reconciliation',
+      id: `reconciliation-${jobId(start)}`,
+    });
     return this.reconciliationInfo();
   }
 
@@ -926,39 +1175,74 @@ export class VcenterAppliance implements SimAppliance {
   routes(): SimRoute[] {
     const r: SimRoute[] = [];
     const has = (form: Form) => this.forms.includes(form);
-    const both = (method: string, api: string | undefined, rest: string | undefined, operation: string, handler: (req: SimRequest, form: Form) => unknown, opts: { api: RouteOptions; rest: RouteOptions }) => {
+    const both = (
+      method: string,
+      api: string | undefined,
+      rest: string | undefined,
+      operation: string,
+      handler: (req: SimRequest, form: Form) => unknown,
+      opts: { api: RouteOptions; rest: RouteOptions },
+    ) => {
       if (api && has('api')) r.push(this.route('api', method, api, operation, handler, opts.api));
       if (rest && has('rest')) r.push(this.route('rest', method, rest, operation, handler, opts.rest));
     };
     // Error statuses each operation declares in the 7.0.2 spec (`/rest`: 400 and sometimes 404).
-    const E = { api: [500], api400: [400, 500], api404: [404, 500], api400404: [400, 404, 500], rest: [400], rest404: [400, 404] };
+    const E = {
+      api: [500],
+      api400: [400, 500],
+      api404: [404, 500],
+      api400404: [400, 404, 500],
+      rest: [400],
+      rest404: [400, 404],
+    };
 
     // Sessions (cis): 401 and 503 declared.
     const SESSION = { auth: false, errors: [401, 503] };
     const info = (req: SimRequest) => {
       const token = this.authenticate(req);
       const s = this.sessions.get(token)!;
-      return { user: s.user, created_time: new Date(s.created).toISOString(), last_accessed_time: new Date(s.lastAccess).toISOString() };
+      return {
+        user: s.user,
+        created_time: new Date(s.created).toISOString(),
+        last_accessed_time: new Date(s.lastAccess).toISOString(),
+      };
     };
     const logout = (req: SimRequest) => {
       this.sessions.delete(this.authenticate(req));
       return undefined;
     };
-    both('POST', '/api/session', '/rest/com/vmware/cis/session', 'sessionCreate', (req) => this.login(req), { api: { ...SESSION, status: 201 }, rest: SESSION });
+    both('POST', '/api/session', '/rest/com/vmware/cis/session', 'sessionCreate', (req) => this.login(req), {
+      api: { ...SESSION, status: 201 },
+      rest: SESSION,
+    });
     if (has('api')) r.push(this.route('api', 'GET', '/api/session', 'sessionGet', info, SESSION));
-    if (has('rest')) r.push(this.route('rest', 'POST', '/rest/com/vmware/cis/session?~action=get', 'sessionGet', info, SESSION));
-    both('DELETE', '/api/session', '/rest/com/vmware/cis/session', 'sessionDelete', logout, { api: { ...SESSION, status: 204 }, rest: SESSION });
+    if (has('rest'))
+      r.push(this.route('rest', 'POST', '/rest/com/vmware/cis/session?~action=get', 'sessionGet', info, SESSION));
+    both('DELETE', '/api/session', '/rest/com/vmware/cis/session', 'sessionDelete', logout, {
+      api: { ...SESSION, status: 204 },
+      rest: SESSION,
+    });
 
     const A = '/api/appliance/recovery';
     const R = '/rest/appliance/recovery';
     both('GET', A, R, 'recoveryGet', () => ({ supported: true }), { api: { errors: E.api }, rest: { errors: E.rest } });
 
     // Backup jobs
-    both('POST', `${A}/backup/job`, `${R}/backup/job`, 'backupJobCreate', (req) => this.startBackup(parseArg(BackupRequest, req.body, ''), 'MANUAL', this.sessionUser(req)), {
-      api: { status: 201, errors: E.api400 },
-      rest: { unwrap: 'piece', errors: E.rest },
+    both(
+      'POST',
+      `${A}/backup/job`,
+      `${R}/backup/job`,
+      'backupJobCreate',
+      (req) => this.startBackup(parseArg(BackupRequest, req.body, ''), 'MANUAL', this.sessionUser(req)),
+      {
+        api: { status: 201, errors: E.api400 },
+        rest: { unwrap: 'piece', errors: E.rest },
+      },
+    );
+    both('GET', `${A}/backup/job`, `${R}/backup/job`, 'backupJobList', () => [...this.jobs.keys()].reverse(), {
+      api: { errors: E.api },
+      rest: { errors: E.rest },
     });
-    both('GET', `${A}/backup/job`, `${R}/backup/job`, 'backupJobList', () => [...this.jobs.keys()].reverse(), { api: { errors: E.api }, rest: { errors: E.rest } });
     both(
       'GET',
       `${A}/backup/job/details`,
@@ -972,14 +1256,35 @@ export class VcenterAppliance implements SimAppliance {
       },
       { api: { errors: E.api }, rest: { errors: E.rest } },
     );
-    both('GET', `${A}/backup/job/:id`, `${R}/backup/job/:id`, 'backupJobGet', (req) => this.jobStatus(this.job(req.params.id)), { api: { errors: E.api404 }, rest: { errors: E.rest404 } });
-    both('POST', `${A}/backup/job/:id?action=cancel`, `${R}/backup/job/:id/cancel`, 'backupJobCancel', (req) => this.cancelJob(req.params.id), {
-      api: { errors: E.api404 },
-      rest: { errors: E.rest404 },
-    });
+    both(
+      'GET',
+      `${A}/backup/job/:id`,
+      `${R}/backup/job/:id`,
+      'backupJobGet',
+      (req) => this.jobStatus(this.job(req.params.id)),
+      { api: { errors: E.api404 }, rest: { errors: E.rest404 } },
+    );
+    both(
+      'POST',
+      `${A}/backup/job/:id?action=cancel`,
+      `${R}/backup/job/:id/cancel`,
+      'backupJobCancel',
+      (req) => this.cancelJob(req.params.id),
+      {
+        api: { errors: E.api404 },
+        rest: { errors: E.rest404 },
+      },
+    );
 
     // Parts, validate
-    both('GET', `${A}/backup/parts`, `${R}/backup/parts`, 'backupPartList', () => PARTS.map(({ sizeMb: _size, ...p }) => p), { api: { errors: E.api }, rest: { errors: E.rest } });
+    both(
+      'GET',
+      `${A}/backup/parts`,
+      `${R}/backup/parts`,
+      'backupPartList',
+      () => PARTS.map(({ sizeMb: _size, ...p }) => p),
+      { api: { errors: E.api }, rest: { errors: E.rest } },
+    );
     both(
       'GET',
       `${A}/backup/parts/:id`,
@@ -987,21 +1292,40 @@ export class VcenterAppliance implements SimAppliance {
       'backupPartSize',
       (req) => {
         const part = PARTS.find((p) => p.id === req.params.id);
-        if (!part) throw new VapiFault('NOT_FOUND', `Unknown backup part '${req.params.id}'.`, 'com.vmware.applmgmt.err_unknown_part');
+        if (!part)
+          throw new VapiFault(
+            'NOT_FOUND',
+            `Unknown backup part '${req.params.id}'.`,
+            'com.vmware.applmgmt.err_unknown_part',
+          );
         return part.sizeMb;
       },
       { api: { errors: E.api }, rest: { errors: E.rest } },
     );
-    both('POST', `${A}/backup?action=validate`, `${R}/backup/validate`, 'backupValidate', (req) => this.validateBackup(parseArg(BackupRequest, req.body, '')), {
-      api: { errors: E.api400 },
-      rest: { unwrap: 'piece', errors: E.rest },
-    });
+    both(
+      'POST',
+      `${A}/backup?action=validate`,
+      `${R}/backup/validate`,
+      'backupValidate',
+      (req) => this.validateBackup(parseArg(BackupRequest, req.body, '')),
+      {
+        api: { errors: E.api400 },
+        rest: { unwrap: 'piece', errors: E.rest },
+      },
+    );
 
     // Schedules
-    both('GET', `${A}/backup/schedules`, `${R}/backup/schedules`, 'scheduleList', (_req, form) => mapOut(form, Object.fromEntries([...this.schedules].map(([id, s]) => [id, s.info]))), {
-      api: { errors: E.api },
-      rest: { errors: E.rest },
-    });
+    both(
+      'GET',
+      `${A}/backup/schedules`,
+      `${R}/backup/schedules`,
+      'scheduleList',
+      (_req, form) => mapOut(form, Object.fromEntries([...this.schedules].map(([id, s]) => [id, s.info]))),
+      {
+        api: { errors: E.api },
+        rest: { errors: E.rest },
+      },
+    );
     if (has('api')) {
       r.push(
         this.route(
@@ -1033,16 +1357,35 @@ export class VcenterAppliance implements SimAppliance {
         ),
       );
     }
-    both('GET', `${A}/backup/schedules/:schedule`, `${R}/backup/schedules/:schedule`, 'scheduleGet', (req) => this.schedule(req.params.schedule).info, {
-      api: { errors: E.api404 },
-      rest: { errors: E.rest404 },
-    });
+    both(
+      'GET',
+      `${A}/backup/schedules/:schedule`,
+      `${R}/backup/schedules/:schedule`,
+      'scheduleGet',
+      (req) => this.schedule(req.params.schedule).info,
+      {
+        api: { errors: E.api404 },
+        rest: { errors: E.rest404 },
+      },
+    );
     const update = (req: SimRequest) => {
       this.scheduleUpdate(req.params.schedule, parseArg(ScheduleUpdateSpec, req.body ?? {}, 'spec'));
       return undefined;
     };
-    if (has('api')) r.push(this.route('api', 'PATCH', `${A}/backup/schedules/:schedule`, 'scheduleUpdate', update, { status: 204, errors: E.api400404 }));
-    if (has('rest')) r.push(this.route('rest', 'PUT', `${R}/backup/schedules/update/:schedule`, 'scheduleUpdate', update, { unwrap: 'spec', errors: E.rest404 }));
+    if (has('api'))
+      r.push(
+        this.route('api', 'PATCH', `${A}/backup/schedules/:schedule`, 'scheduleUpdate', update, {
+          status: 204,
+          errors: E.api400404,
+        }),
+      );
+    if (has('rest'))
+      r.push(
+        this.route('rest', 'PUT', `${R}/backup/schedules/update/:schedule`, 'scheduleUpdate', update, {
+          unwrap: 'spec',
+          errors: E.rest404,
+        }),
+      );
     both(
       'DELETE',
       `${A}/backup/schedules/:schedule`,
@@ -1055,10 +1398,17 @@ export class VcenterAppliance implements SimAppliance {
       },
       { api: { status: 204, errors: E.api404 }, rest: { errors: E.rest404 } },
     );
-    both('POST', `${A}/backup/schedules/:schedule?action=run`, `${R}/backup/schedules/:schedule?action=run`, 'scheduleRun', (req) => this.scheduleRun(req.params.schedule, req.body, this.sessionUser(req)), {
-      api: { errors: E.api400404 },
-      rest: { errors: E.rest404 },
-    });
+    both(
+      'POST',
+      `${A}/backup/schedules/:schedule?action=run`,
+      `${R}/backup/schedules/:schedule?action=run`,
+      'scheduleRun',
+      (req) => this.scheduleRun(req.params.schedule, req.body, this.sessionUser(req)),
+      {
+        api: { errors: E.api400404 },
+        rest: { errors: E.rest404 },
+      },
+    );
 
     // System names and archives: `/api` POSTs with bodies, `/rest` GETs with flattened query parameters.
     both(
@@ -1069,10 +1419,17 @@ export class VcenterAppliance implements SimAppliance {
       (req) => this.systemNames(parseArg(LocationSpec, req.body, '')),
       { api: { errors: E.api404 }, rest: { errors: E.rest404 } },
     );
-    both('GET', undefined, `${R}/backup/system-name`, 'systemNameList', (req) => this.systemNames(parseArg(LocationSpec, unflatten(req.query, 'loc_spec'), 'loc_spec')), {
-      api: { errors: E.api404 },
-      rest: { errors: E.rest404 },
-    });
+    both(
+      'GET',
+      undefined,
+      `${R}/backup/system-name`,
+      'systemNameList',
+      (req) => this.systemNames(parseArg(LocationSpec, unflatten(req.query, 'loc_spec'), 'loc_spec')),
+      {
+        api: { errors: E.api404 },
+        rest: { errors: E.rest404 },
+      },
+    );
     both(
       'POST',
       `${A}/backup/system-name/:system_name/archives?action=list`,
@@ -1102,7 +1459,8 @@ export class VcenterAppliance implements SimAppliance {
       `${A}/backup/system-name/:system_name/archives/:archive?action=get`,
       undefined,
       'archiveGet',
-      (req) => this.archiveGet(req.params.system_name ?? '', req.params.archive ?? '', parseArg(LocationSpec, req.body, '')),
+      (req) =>
+        this.archiveGet(req.params.system_name ?? '', req.params.archive ?? '', parseArg(LocationSpec, req.body, '')),
       { api: { errors: E.api404 }, rest: { errors: E.rest404 } },
     );
     both(
@@ -1110,31 +1468,78 @@ export class VcenterAppliance implements SimAppliance {
       undefined,
       `${R}/backup/system-name/:system_name/archives/:archive`,
       'archiveGet',
-      (req) => this.archiveGet(req.params.system_name ?? '', req.params.archive ?? '', parseArg(LocationSpec, unflatten(req.query, 'spec'), 'spec')),
+      (req) =>
+        this.archiveGet(
+          req.params.system_name ?? '',
+          req.params.archive ?? '',
+          parseArg(LocationSpec, unflatten(req.query, 'spec'), 'spec'),
+        ),
       { api: { errors: E.api404 }, rest: { errors: E.rest404 } },
     );
 
     // Restore
-    both('POST', `${A}/restore/job`, `${R}/restore/job`, 'restoreJobCreate', (req) => this.restoreCreate(parseArg(RestoreRequest, req.body, '')), {
-      api: { status: 201, errors: E.api400 },
-      rest: { unwrap: 'piece', errors: E.rest },
-    });
-    both('GET', `${A}/restore/job`, `${R}/restore/job`, 'restoreJobGet', () => (this.restoreJob ? this.restoreStatus(this.restoreJob) : { state: 'NONE', messages: [], progress: 0 }), {
-      api: { errors: E.api },
-      rest: { errors: E.rest },
-    });
-    both('POST', `${A}/restore/job?action=cancel`, `${R}/restore/job/cancel`, 'restoreJobCancel', () => this.restoreCancel(), { api: { errors: E.api }, rest: { errors: E.rest } });
-    both('POST', `${A}/restore?action=validate`, `${R}/restore/validate`, 'restoreValidate', (req) => this.restoreValidate(parseArg(RestoreValidateRequest, req.body, '')), {
-      api: { errors: E.api },
-      rest: { unwrap: 'piece', errors: E.rest },
-    });
+    both(
+      'POST',
+      `${A}/restore/job`,
+      `${R}/restore/job`,
+      'restoreJobCreate',
+      (req) => this.restoreCreate(parseArg(RestoreRequest, req.body, '')),
+      {
+        api: { status: 201, errors: E.api400 },
+        rest: { unwrap: 'piece', errors: E.rest },
+      },
+    );
+    both(
+      'GET',
+      `${A}/restore/job`,
+      `${R}/restore/job`,
+      'restoreJobGet',
+      () => (this.restoreJob ? this.restoreStatus(this.restoreJob) : { state: 'NONE', messages: [], progress: 0 }),
+      {
+        api: { errors: E.api },
+        rest: { errors: E.rest },
+      },
+    );
+    both(
+      'POST',
+      `${A}/restore/job?action=cancel`,
+      `${R}/restore/job/cancel`,
+      'restoreJobCancel',
+      () => this.restoreCancel(),
+      { api: { errors: E.api }, rest: { errors: E.rest } },
+    );
+    both(
+      'POST',
+      `${A}/restore?action=validate`,
+      `${R}/restore/validate`,
+      'restoreValidate',
+      (req) => this.restoreValidate(parseArg(RestoreValidateRequest, req.body, '')),
+      {
+        api: { errors: E.api },
+        rest: { unwrap: 'piece', errors: E.rest },
+      },
+    );
 
     // Reconciliation
-    both('POST', `${A}/reconciliation/job`, `${R}/reconciliation/job`, 'reconciliationJobCreate', (req) => this.reconciliationCreate(parseArg(ReconciliationCreateSpec, req.body ?? {}, '')), {
-      api: { status: 201, errors: E.api400 },
-      rest: { unwrap: 'spec', errors: E.rest },
-    });
-    both('GET', `${A}/reconciliation/job`, `${R}/reconciliation/job`, 'reconciliationJobGet', () => this.reconciliationInfo(), { api: { errors: E.api404 }, rest: { errors: E.rest404 } });
+    both(
+      'POST',
+      `${A}/reconciliation/job`,
+      `${R}/reconciliation/job`,
+      'reconciliationJobCreate',
+      (req) => this.reconciliationCreate(parseArg(ReconciliationCreateSpec, req.body ?? {}, '')),
+      {
+        api: { status: 201, errors: E.api400 },
+        rest: { unwrap: 'spec', errors: E.rest },
+      },
+    );
+    both(
+      'GET',
+      `${A}/reconciliation/job`,
+      `${R}/reconciliation/job`,
+      'reconciliationJobGet',
+      () => this.reconciliationInfo(),
+      { api: { errors: E.api404 }, rest: { errors: E.rest404 } },
+    );
     return r;
   }
 }

@@ -36,7 +36,9 @@ async function bundleWorkflows(): Promise<{ dir: string; codePath: string }> {
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'vmware-dr-workflows-'));
   const codePath = path.join(dir, 'workflow-bundle.js');
   await fs.promises.writeFile(codePath, code);
-  log(`workflow bundle of ${workflows} (${(code.length / 1024).toFixed(0)} KiB) written to ${codePath} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  log(
+    `workflow bundle of ${workflows} (${(code.length / 1024).toFixed(0)} KiB) written to ${codePath} in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+  );
   return { dir, codePath };
 }
 

@@ -29,11 +29,11 @@ export async function createHarness(simOptions: SimulatorOptions = {}): Promise<
   const taskQueue = `test-${randomUUID()}`;
   const worker = (activities: ActivitiesOptions = {}) =>
     Worker.create({
-        connection: env.nativeConnection,
-        namespace: inject('temporalNamespace'),
-        taskQueue,
-        workflowBundle: { codePath: inject('workflowBundlePath') },
-        activities: createActivities({ pollIntervalMs: 100, busyRetryDelayMs: 100, ...activities }),
+      connection: env.nativeConnection,
+      namespace: inject('temporalNamespace'),
+      taskQueue,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      activities: createActivities({ pollIntervalMs: 100, busyRetryDelayMs: 100, ...activities }),
       maxHeartbeatThrottleInterval: '1 second',
     });
   return {

@@ -38,7 +38,16 @@ const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'
 /** Keywords that only annotate a schema; they never affect validation. */
 const ANNOTATION_KEYWORDS = new Set(['description', 'title', 'example', 'default']);
 /** Keywords validateSchema implements. */
-const VALIDATION_KEYWORDS = new Set(['$ref', 'type', 'format', 'enum', 'properties', 'required', 'additionalProperties', 'items']);
+const VALIDATION_KEYWORDS = new Set([
+  '$ref',
+  'type',
+  'format',
+  'enum',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+]);
 const SUPPORTED_TYPES = new Set(['object', 'array', 'string', 'integer', 'number', 'boolean']);
 const FORMATS_BY_TYPE: Record<string, ReadonlySet<string>> = {
   string: new Set(['date-time', 'date', 'password', 'uri']),
@@ -46,7 +55,18 @@ const FORMATS_BY_TYPE: Record<string, ReadonlySet<string>> = {
   number: new Set(['double', 'float']),
 };
 /** Keywords allowed on a non-body (path/query) parameter. */
-const SIMPLE_PARAM_KEYWORDS = new Set(['name', 'in', 'description', 'required', 'type', 'format', 'items', 'enum', 'collectionFormat', 'default']);
+const SIMPLE_PARAM_KEYWORDS = new Set([
+  'name',
+  'in',
+  'description',
+  'required',
+  'type',
+  'format',
+  'items',
+  'enum',
+  'collectionFormat',
+  'default',
+]);
 const SIMPLE_PARAM_TYPES = new Set(['string', 'integer', 'number', 'boolean', 'array']);
 
 const INT32_MIN = -(2 ** 31);
@@ -93,7 +113,14 @@ function isRealDate(y: number, m: number, d: number): boolean {
 export function isDateTime(s: string): boolean {
   const m = DATE_TIME_RE.exec(s);
   if (!m) return false;
-  const [y, mo, d, h, mi, se] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number];
+  const [y, mo, d, h, mi, se] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   if (!isRealDate(y, mo, d) || h > 23 || mi > 59 || se > 59) return false;
   if (m[8] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59)) return false;
   return !Number.isNaN(Date.parse(s));
@@ -142,7 +169,10 @@ function checkSchemaNode(schema: unknown, where: string): asserts schema is Json
   if (schema.enum !== undefined && (!Array.isArray(schema.enum) || schema.enum.length === 0)) {
     throw new Error(`'enum' at ${where} must be a non-empty array`);
   }
-  if (schema.required !== undefined && (!Array.isArray(schema.required) || !schema.required.every((r) => typeof r === 'string'))) {
+  if (
+    schema.required !== undefined &&
+    (!Array.isArray(schema.required) || !schema.required.every((r) => typeof r === 'string'))
+  ) {
     throw new Error(`'required' at ${where} must be an array of strings`);
   }
   if (schema.properties !== undefined && !isObject(schema.properties)) {
@@ -155,7 +185,11 @@ function checkSchemaNode(schema: unknown, where: string): asserts schema is Json
   if (schema.items !== undefined && !isObject(schema.items)) {
     throw new Error(`'items' at ${where} must be a single schema (tuple form is not supported)`);
   }
-  if ((schema.properties !== undefined || schema.required !== undefined || ap !== undefined) && type !== undefined && type !== 'object') {
+  if (
+    (schema.properties !== undefined || schema.required !== undefined || ap !== undefined) &&
+    type !== undefined &&
+    type !== 'object'
+  ) {
     throw new Error(`object keywords on a schema of type ${show(type)} at ${where}`);
   }
   if (schema.items !== undefined && type !== undefined && type !== 'array') {
@@ -167,7 +201,12 @@ function checkSchemaNode(schema: unknown, where: string): asserts schema is Json
  * Walks a schema tree (following $refs once each) and throws on any unsupported keyword or
  * dangling $ref, so problems surface at load time and not only on the branch a value exercises.
  */
-function assertSupportedSchema(schema: unknown, defs: Record<string, unknown>, where: string, seenRefs: Set<string>): void {
+function assertSupportedSchema(
+  schema: unknown,
+  defs: Record<string, unknown>,
+  where: string,
+  seenRefs: Set<string>,
+): void {
   checkSchemaNode(schema, where);
   if (schema.$ref !== undefined) {
     const { name, schema: target } = resolveRef(schema.$ref, defs, where);
@@ -177,9 +216,11 @@ function assertSupportedSchema(schema: unknown, defs: Record<string, unknown>, w
     return;
   }
   if (isObject(schema.properties)) {
-    for (const [key, sub] of Object.entries(schema.properties)) assertSupportedSchema(sub, defs, `${where}/properties/${key}`, seenRefs);
+    for (const [key, sub] of Object.entries(schema.properties))
+      assertSupportedSchema(sub, defs, `${where}/properties/${key}`, seenRefs);
   }
-  if (isObject(schema.additionalProperties)) assertSupportedSchema(schema.additionalProperties, defs, `${where}/additionalProperties`, seenRefs);
+  if (isObject(schema.additionalProperties))
+    assertSupportedSchema(schema.additionalProperties, defs, `${where}/additionalProperties`, seenRefs);
   if (schema.items !== undefined) assertSupportedSchema(schema.items, defs, `${where}/items`, seenRefs);
 }
 
@@ -195,7 +236,14 @@ export function validateSchema(schema: unknown, value: unknown, defs: Record<str
   return errors;
 }
 
-function validateInto(schema: unknown, value: unknown, defs: Record<string, unknown>, at: string, errors: string[], refChain: string[]): void {
+function validateInto(
+  schema: unknown,
+  value: unknown,
+  defs: Record<string, unknown>,
+  at: string,
+  errors: string[],
+  refChain: string[],
+): void {
   checkSchemaNode(schema, at);
 
   if (schema.$ref !== undefined) {
@@ -207,7 +255,9 @@ function validateInto(schema: unknown, value: unknown, defs: Record<string, unkn
 
   const type = schema.type as string | undefined;
   if (type !== undefined && !matchesType(type, value)) {
-    errors.push(`${at}: expected ${type}, got ${kindOf(value)}${value === undefined || value === null ? '' : ` ${show(value)}`}`);
+    errors.push(
+      `${at}: expected ${type}, got ${kindOf(value)}${value === undefined || value === null ? '' : ` ${show(value)}`}`,
+    );
     return;
   }
 
@@ -266,13 +316,21 @@ function matchesType(type: string, value: unknown): boolean {
 function formatProblem(format: string, value: unknown): string | undefined {
   switch (format) {
     case 'date-time':
-      return typeof value === 'string' && isDateTime(value) ? undefined : `expected an RFC 3339 date-time, got ${show(value)}`;
+      return typeof value === 'string' && isDateTime(value)
+        ? undefined
+        : `expected an RFC 3339 date-time, got ${show(value)}`;
     case 'date':
-      return typeof value === 'string' && isDate(value) ? undefined : `expected a full-date (YYYY-MM-DD), got ${show(value)}`;
+      return typeof value === 'string' && isDate(value)
+        ? undefined
+        : `expected a full-date (YYYY-MM-DD), got ${show(value)}`;
     case 'int32':
-      return typeof value === 'number' && value >= INT32_MIN && value <= INT32_MAX ? undefined : `expected an int32, got ${show(value)}`;
+      return typeof value === 'number' && value >= INT32_MIN && value <= INT32_MAX
+        ? undefined
+        : `expected an int32, got ${show(value)}`;
     case 'int64':
-      return typeof value === 'number' && Math.abs(value) < INT64_LIMIT ? undefined : `expected an int64, got ${show(value)}`;
+      return typeof value === 'number' && Math.abs(value) < INT64_LIMIT
+        ? undefined
+        : `expected an int64, got ${show(value)}`;
     case 'password':
     case 'uri':
     case 'double':
@@ -290,7 +348,10 @@ function deepEqual(a: unknown, b: unknown): boolean {
   }
   if (isObject(a) && isObject(b)) {
     const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+    return (
+      ka.length === Object.keys(b).length &&
+      ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]))
+    );
   }
   return false;
 }
@@ -323,7 +384,8 @@ function compile(op: SwaggerOperation, basePath: string): CompiledOperation {
   const segments: Segment[] = splitPath(full).map((s) => {
     const m = /^\{([^{}]+)\}$/.exec(s);
     if (m?.[1] !== undefined) return { param: m[1] };
-    if (s.includes('{') || s.includes('}')) throw new Error(`unsupported partial path template segment '${s}' in '${op.pathTemplate}'`);
+    if (s.includes('{') || s.includes('}'))
+      throw new Error(`unsupported partial path template segment '${s}' in '${op.pathTemplate}'`);
     return { literal: s };
   });
   return { op, segments, discriminator: [...new URLSearchParams(queryPart).entries()] };
@@ -350,9 +412,11 @@ function compareSpecificity(a: CompiledOperation, b: CompiledOperation): number 
 
 function checkSimpleParam(p: JsonObject, where: string): void {
   for (const key of Object.keys(p)) {
-    if (!SIMPLE_PARAM_KEYWORDS.has(key) && !isExtension(key)) throw new Error(`unsupported parameter keyword '${key}' at ${where}`);
+    if (!SIMPLE_PARAM_KEYWORDS.has(key) && !isExtension(key))
+      throw new Error(`unsupported parameter keyword '${key}' at ${where}`);
   }
-  if (typeof p.type !== 'string' || !SIMPLE_PARAM_TYPES.has(p.type)) throw new Error(`unsupported parameter type ${show(p.type)} at ${where}`);
+  if (typeof p.type !== 'string' || !SIMPLE_PARAM_TYPES.has(p.type))
+    throw new Error(`unsupported parameter type ${show(p.type)} at ${where}`);
   if (p.type === 'array') {
     const cf = p.collectionFormat ?? 'csv';
     if (cf !== 'csv' && cf !== 'multi') throw new Error(`unsupported collectionFormat ${show(cf)} at ${where}`);
@@ -450,14 +514,19 @@ export class SwaggerSpec {
         if (!isObject(item)) throw new Error(`${source}: path item '${key}' is not an object`);
         const shared = Array.isArray(item.parameters) ? item.parameters : [];
         for (const itemKey of Object.keys(item)) {
-          if (itemKey !== 'parameters' && !isExtension(itemKey) && !(HTTP_METHODS as readonly string[]).includes(itemKey)) {
+          if (
+            itemKey !== 'parameters' &&
+            !isExtension(itemKey) &&
+            !(HTTP_METHODS as readonly string[]).includes(itemKey)
+          ) {
             throw new Error(`${source}: unsupported path item key '${itemKey}' in '${key}'`);
           }
         }
         for (const method of HTTP_METHODS) {
           const raw = item[method];
           if (raw === undefined) continue;
-          if (!isObject(raw) || !isObject(raw.responses)) throw new Error(`${source}: ${method} ${key} has no responses`);
+          if (!isObject(raw) || !isObject(raw.responses))
+            throw new Error(`${source}: ${method} ${key} has no responses`);
           const id = `${method.toUpperCase()} ${basePath}${key}`;
           const previous = seen.get(id);
           if (previous !== undefined) throw new Error(`${source}: ${id} is already defined in ${previous}`);
@@ -465,7 +534,10 @@ export class SwaggerSpec {
 
           const own = Array.isArray(raw.parameters) ? raw.parameters : [];
           const ownKeys = new Set(own.map((p) => (isObject(p) ? `${String(p.in)}:${String(p.name)}` : '')));
-          const parameters = [...shared.filter((p) => !(isObject(p) && ownKeys.has(`${String(p.in)}:${String(p.name)}`))), ...own];
+          const parameters = [
+            ...shared.filter((p) => !(isObject(p) && ownKeys.has(`${String(p.in)}:${String(p.name)}`))),
+            ...own,
+          ];
           const bodyParams = parameters.filter((p) => isObject(p) && p.in === 'body') as JsonObject[];
           if (bodyParams.length > 1) throw new Error(`${source}: ${id} has more than one body parameter`);
           ops.push({
@@ -483,7 +555,8 @@ export class SwaggerSpec {
 
     // Fail at load time on anything validation would not understand.
     const seenRefs = new Set<string>();
-    for (const [name, def] of Object.entries(definitions)) assertSupportedSchema(def, definitions, `#/definitions/${name}`, seenRefs);
+    for (const [name, def] of Object.entries(definitions))
+      assertSupportedSchema(def, definitions, `#/definitions/${name}`, seenRefs);
     for (const op of ops) {
       const where = `${op.method} ${op.pathTemplate}`;
       op.parameters.forEach((p, i) => {
@@ -503,7 +576,8 @@ export class SwaggerSpec {
         if (!/^([1-5]\d\d|default)$/.test(status)) throw new Error(`${rw}: invalid status key`);
         if (!isObject(response)) throw new Error(`${rw}: not an object`);
         if ('$ref' in response) throw new Error(`${rw}: response $ref is not supported`);
-        if (response.schema !== undefined) assertSupportedSchema(response.schema, definitions, `${rw}/schema`, seenRefs);
+        if (response.schema !== undefined)
+          assertSupportedSchema(response.schema, definitions, `${rw}/schema`, seenRefs);
       }
     }
     return new SwaggerSpec(ops, definitions, basePaths);
@@ -544,8 +618,12 @@ export class SwaggerSpec {
       if (!pathOk) continue;
       if (!compiled.discriminator.every(([k, v]) => query.getAll(k).includes(v))) continue;
       const consumed = new Set(compiled.discriminator.map(([k]) => k));
-      const declaredQuery = new Set(compiled.op.parameters.filter((p) => isObject(p) && p.in === 'query').map((p) => (p as JsonObject).name));
-      const stray = [...query.keys()].some((k) => this.discriminatorKeys.has(k) && !consumed.has(k) && !declaredQuery.has(k));
+      const declaredQuery = new Set(
+        compiled.op.parameters.filter((p) => isObject(p) && p.in === 'query').map((p) => (p as JsonObject).name),
+      );
+      const stray = [...query.keys()].some(
+        (k) => this.discriminatorKeys.has(k) && !consumed.has(k) && !declaredQuery.has(k),
+      );
       if (stray) continue;
       matches.push({ compiled, pathParams, query });
     }
@@ -563,11 +641,17 @@ export class SwaggerSpec {
     const { op } = m.compiled;
     const response = op.responses[String(status)] ?? op.responses.default;
     if (response === undefined) {
-      return [`status ${status} not declared for ${op.method} ${op.pathTemplate} (declared: ${Object.keys(op.responses).join(', ')})`];
+      return [
+        `status ${status} not declared for ${op.method} ${op.pathTemplate} (declared: ${Object.keys(op.responses).join(', ')})`,
+      ];
     }
     const schema = isObject(response) ? response.schema : undefined;
     if (schema === undefined) {
-      return isEmptyBody(body) ? [] : [`$: status ${status} of ${op.method} ${op.pathTemplate} declares no body, got ${kindOf(body)} ${show(body)}`];
+      return isEmptyBody(body)
+        ? []
+        : [
+            `$: status ${status} of ${op.method} ${op.pathTemplate} declares no body, got ${kindOf(body)} ${show(body)}`,
+          ];
     }
     return validateSchema(schema, body, this.definitions, '$');
   }
@@ -587,19 +671,22 @@ export class SwaggerSpec {
       if (p.in === 'query') {
         const raws = m.query.getAll(name);
         if (raws.length === 0) {
-          if (p.required === true) errors.push(`query parameter '${name}' is required for ${op.method} ${op.pathTemplate}`);
+          if (p.required === true)
+            errors.push(`query parameter '${name}' is required for ${op.method} ${op.pathTemplate}`);
           continue;
         }
         errors.push(...validateSimpleParam(stripUndefined(p), raws, `query.${name}`));
       } else if (p.in === 'path') {
         const raw = m.pathParams[name];
-        if (raw === undefined) throw new Error(`${op.method} ${op.pathTemplate}: path parameter '${name}' is not in the path template`);
+        if (raw === undefined)
+          throw new Error(`${op.method} ${op.pathTemplate}: path parameter '${name}' is not in the path template`);
         errors.push(...validateSimpleParam(stripUndefined(p), [raw], `path.${name}`));
       }
     }
     const bodyParam = (op.parameters as JsonObject[]).find((p) => p.in === 'body');
     if (!bodyParam) {
-      if (!isEmptyBody(body)) errors.push(`$: ${op.method} ${op.pathTemplate} takes no request body, got ${kindOf(body)} ${show(body)}`);
+      if (!isEmptyBody(body))
+        errors.push(`$: ${op.method} ${op.pathTemplate} takes no request body, got ${kindOf(body)} ${show(body)}`);
     } else if (isEmptyBody(body)) {
       if (bodyParam.required === true) errors.push(`$: request body is required for ${op.method} ${op.pathTemplate}`);
     } else {
