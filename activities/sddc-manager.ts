@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { SddcManagerEndpoint } from '../src/config';
-import { RemoteJobFailed } from '../src/errors';
+import { RemoteJobFailed, WrongState } from '../src/errors';
 import type { SddcManagerClient, SddcTask } from '../src/sddc-manager/client';
 import { type TaskStatus, isTerminal } from '../src/sddc-manager/schemas';
 import type { SecretRef } from '../src/secrets';
@@ -205,7 +205,14 @@ export function createSddcManagerActivities(pool: ClientPool, opts: ResolvedActi
         const task = await client.getTask(input.taskId, signal);
         if (!task.isCancellable || isTerminal(task.status))
           return { taskId: task.id, cancelled: false, status: task.status };
-        await client.cancelTask(input.taskId, signal);
+        try {
+          await client.cancelTask(input.taskId, signal);
+        } catch (err) {
+          // 409 TASK_NOT_CANCELLABLE: the task ended (or stopped being cancellable) since the read.
+          if (!(err instanceof WrongState)) throw err;
+          const now = await client.getTask(input.taskId, signal);
+          return { taskId: now.id, cancelled: false, status: now.status };
+        }
         const after = await client.getTask(input.taskId, signal);
         return { taskId: after.id, cancelled: true, status: after.status };
       });

@@ -82,6 +82,7 @@ describe('worker killed during a start activity', () => {
     const killedAt = Date.now();
     const result = await h.withWorker(() => handle.result());
     const recoverySeconds = (Date.now() - killedAt) / 1000;
+    console.info(`worker-kill: the step completed ${recoverySeconds.toFixed(1)} s after SIGKILL of the worker`);
     expect(result.state).toBe('SUCCEEDED');
     // Heartbeat timeout 10 s + retry backoff 2 s + the job (1 s) and polls; far below 120 s.
     expect(recoverySeconds).toBeLessThan(40);
