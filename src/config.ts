@@ -153,39 +153,45 @@ function checkEndpointUrl(e: { url: string; allowHttp?: boolean }, ctx: z.core.$
   if (problem) ctx.addIssue({ code: 'custom', path: ['url'], message: problem });
 }
 
-export const VcenterEndpoint = z
-  .object({
+/** The fields of each product's endpoint (for documents that add their own, such as a runbook's `product`). */
+export const ENDPOINT_FIELDS = {
+  vcenter: {
     ...endpointBase,
     /** `api` (7.0U2+), `rest` (legacy) or `auto` (try /api, fall back to /rest). Default `auto`. */
     apiForm: z.enum(['api', 'rest', 'auto']).optional(),
-  })
-  .strict()
-  .superRefine(checkEndpointUrl);
-export type VcenterEndpoint = z.infer<typeof VcenterEndpoint>;
-
-export const SddcManagerEndpoint = z
-  .object({
+  },
+  'sddc-manager': {
     ...endpointBase,
     /** How restore calls authenticate: `bearer` token (VCF 4.5+) or HTTP `basic` (the appliance's basic-auth user). Default `bearer`. */
     restoreAuth: z.enum(['bearer', 'basic']).optional(),
-  })
-  .strict()
-  .superRefine(checkEndpointUrl);
-export type SddcManagerEndpoint = z.infer<typeof SddcManagerEndpoint>;
-
-export const VcdaEndpoint = z
-  .object({
+  },
+  vcda: {
     ...endpointBase,
     /** Session type: `localUser` (appliance root), `ssoCredentials` or `vcdCredentials`. Default `localUser`. */
     authType: z.enum(['localUser', 'ssoCredentials', 'vcdCredentials']).optional(),
     /** API version in the `Accept` media type. Default `4.5`. */
     apiVersion: z
       .string()
-      .regex(/^\d+(\.\d+)?$/)
+      .regex(/^\d+(\.\d+)?$/, 'must be a version such as 4.5')
       .optional(),
-  })
-  .strict()
-  .superRefine(checkEndpointUrl);
+  },
+} as const;
+
+/** An endpoint object from its fields: strict (unknown fields named), URL checked. */
+export function endpointSchema<F extends typeof endpointBase>(fields: F) {
+  return z
+    .object(fields)
+    .strict()
+    .superRefine((e, ctx) => checkEndpointUrl(e as { url: string; allowHttp?: boolean }, ctx));
+}
+
+export const VcenterEndpoint = endpointSchema(ENDPOINT_FIELDS.vcenter);
+export type VcenterEndpoint = z.infer<typeof VcenterEndpoint>;
+
+export const SddcManagerEndpoint = endpointSchema(ENDPOINT_FIELDS['sddc-manager']);
+export type SddcManagerEndpoint = z.infer<typeof SddcManagerEndpoint>;
+
+export const VcdaEndpoint = endpointSchema(ENDPOINT_FIELDS.vcda);
 export type VcdaEndpoint = z.infer<typeof VcdaEndpoint>;
 
 /**

@@ -131,17 +131,24 @@ function pathOf(path: readonly PropertyKey[]): string {
         .replace(/\.\[/g, '[');
 }
 
-/** Every string in `value` long enough to matter, to keep out of messages (belt and braces). */
-function stringsIn(value: unknown, out: Set<string> = new Set(), depth = 0): Set<string> {
+/** Keys whose values may hold a secret (a password typed into a reference or a URL with user info). */
+const SECRET_BEARING_KEY = /pass|secret|token|credential|key|ref|url|location/i;
+
+/**
+ * The strings in `value` that may be secrets, to keep out of messages (belt and braces: messages
+ * are built not to quote values): values under secret-bearing keys, and keys that are not shown.
+ */
+function stringsIn(value: unknown, out: Set<string> = new Set(), depth = 0, bearing = false): Set<string> {
   if (depth > 20 || out.size > 10_000) return out;
   if (typeof value === 'string') {
-    if (value.length >= 8) out.add(value);
+    if (bearing && value.length >= 4) out.add(value);
   } else if (Array.isArray(value)) {
-    for (const v of value) stringsIn(v, out, depth + 1);
+    for (const v of value) stringsIn(v, out, depth + 1, bearing);
   } else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      if (!SHOWABLE_KEY.test(k) && k.length >= 8) out.add(k);
-      stringsIn(v, out, depth + 1);
+      const hidden = !SHOWABLE_KEY.test(k);
+      if (hidden && k.length >= 4) out.add(k);
+      stringsIn(v, out, depth + 1, hidden || SECRET_BEARING_KEY.test(k));
     }
   }
   return out;

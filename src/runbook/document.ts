@@ -1,0 +1,331 @@
+/**
+ * The runbook document: one zod schema that workflows, the CLI and clients share. JSON form =
+ * YAML form, so the same document is a file, the Temporal UI's "Start Workflow" input of
+ * `drRunbook`, or an object in code. Every reference (endpoints, locations, what a product can
+ * do, duplicate names) is checked at once, before anything starts. Pure (zod only).
+ */
+import { z } from 'zod';
+import {
+  ENDPOINT_FIELDS,
+  MAX_POLL_INTERVAL_MS,
+  MAX_STEP_TIMEOUT_MS,
+  MAX_URL_LENGTH,
+  MIN_STEP_TIMEOUT_MS,
+  Name,
+  endpointSchema,
+  secretRef,
+} from '../config';
+import { LOCATION_TYPES } from '../vcenter/schemas';
+
+export const RUNBOOK_API_VERSION = 'vmware-dr/v1';
+
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DURATION = /^(?:\d+(?:ms|s|m|h|d))+$/;
+
+/** `30s`, `5m`, `6h`, `1h30m`, `250ms` → milliseconds. Pure. */
+export function parseDuration(text: string): number {
+  let total = 0;
+  for (const m of text.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+  return total;
+}
+
+/** A duration written with units, bounded. */
+const Duration = (min: number, max: number) =>
+  z
+    .string()
+    .regex(DURATION, { message: 'must be a duration such as 30s, 5m, 6h or 1h30m', abort: true })
+    .refine((v) => parseDuration(v) >= min && parseDuration(v) <= max, {
+      message: `must be between ${min} ms and ${max / 3_600_000} h`,
+    });
+
+const Timeout = Duration(MIN_STEP_TIMEOUT_MS, MAX_STEP_TIMEOUT_MS);
+const PollInterval = Duration(1, MAX_POLL_INTERVAL_MS);
+
+/** Options every step may set; the document's `defaults` set them for all steps. */
+const stepOptionFields = {
+  /** Longest the step may take, busy waits included. Default 6h. */
+  timeout: Timeout.optional(),
+  /** Wait between status polls. Default: the worker's (15s). */
+  pollInterval: PollInterval.optional(),
+  /** Wait for an `approve` before the step starts. Default: `required` for restores, `none` for backups. */
+  approval: z.enum(['required', 'none']).optional(),
+  /** A failure of this step does not stop the later stages. Default false. */
+  continueOnFailure: z.boolean().optional(),
+};
+
+const BackupStep = z
+  .object({
+    /** The endpoint (key of `endpoints`) to back up. */
+    backup: Name,
+    /** Where to (key of `locations`): required for vCenter; SDDC Manager and VCDA use their own configured targets. */
+    to: Name.optional(),
+    ...stepOptionFields,
+  })
+  .strict();
+
+const RestoreStep = z
+  .object({
+    /** The endpoint (key of `endpoints`) to restore: a freshly deployed appliance. */
+    restore: Name,
+    /** vCenter: the location (key of `locations`) that holds the backups. */
+    from: Name.optional(),
+    /** vCenter: `latest`, or an archive id (a folder name such as `20261201-020000`). Default `latest`. */
+    archive: z
+      .string()
+      .regex(/^(latest|[A-Za-z0-9._-]{1,128})$/, 'must be latest or an archive id such as 20261201-020000')
+      .optional(),
+    /** vCenter: whose backups to restore (the system name of the original appliance). Default: the endpoint URL's host. */
+    systemName: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,253}$/, 'must be a host name')
+      .optional(),
+    /** SDDC Manager: the backup file on the freshly deployed appliance, e.g. /tmp/vcf-backup-….tar.gz. */
+    backupFile: z
+      .string()
+      .regex(/^\/[^\0\r\n]{0,1023}$/, 'must be an absolute path on the appliance')
+      .optional(),
+    /** SDDC Manager: reference to the backup's encryption passphrase. */
+    passphraseRef: secretRef().optional(),
+    ...stepOptionFields,
+  })
+  .strict();
+
+const Stage = z
+  .object({
+    name: Name,
+    /** Every step of the stage starts within this window of the stage's start, or the stage fails. */
+    startWithin: Duration(1_000, MAX_STEP_TIMEOUT_MS).optional(),
+    steps: z.array(z.unknown()).min(1, 'a stage needs at least one step').max(50),
+  })
+  .strict();
+
+const Location = z
+  .object({
+    /** The protocol, as vCenter names it. */
+    type: z.enum(LOCATION_TYPES),
+    /** e.g. `sftp://backup.example.com/vcsa`: no user info (use username and passwordRef). */
+    url: z
+      .string()
+      .min(1)
+      .max(MAX_URL_LENGTH)
+      .regex(
+        /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#@\s]+(\/[^\s?#]*)?$/,
+        'must be scheme://host/path without user info, e.g. sftp://backup.example.com/vcsa',
+      ),
+    username: z.string().min(1).max(256).optional(),
+    passwordRef: secretRef().optional(),
+    /** Reference to the password that encrypts (and decrypts) the backups. */
+    encryptionPasswordRef: secretRef().optional(),
+  })
+  .strict();
+
+const products = ['vcenter', 'sddc-manager', 'vcda'] as const;
+export type Product = (typeof products)[number];
+
+const EndpointSchemas = {
+  vcenter: endpointSchema({ ...ENDPOINT_FIELDS.vcenter, product: z.literal('vcenter') }),
+  'sddc-manager': endpointSchema({ ...ENDPOINT_FIELDS['sddc-manager'], product: z.literal('sddc-manager') }),
+  vcda: endpointSchema({ ...ENDPOINT_FIELDS.vcda, product: z.literal('vcda') }),
+};
+
+export type RunbookEndpoint =
+  | z.output<(typeof EndpointSchemas)['vcenter']>
+  | z.output<(typeof EndpointSchemas)['sddc-manager']>
+  | z.output<(typeof EndpointSchemas)['vcda']>;
+export type RunbookLocation = z.output<typeof Location>;
+export type RunbookBackupStep = z.output<typeof BackupStep>;
+export type RunbookRestoreStep = z.output<typeof RestoreStep>;
+export type RunbookStep = RunbookBackupStep | RunbookRestoreStep;
+
+const Defaults = z.object(stepOptionFields).strict();
+
+/** The raw shape; `Runbook` adds the per-entry parsing and the reference checks. */
+const RunbookShape = z
+  .object({
+    apiVersion: z.literal(RUNBOOK_API_VERSION, `must be ${RUNBOOK_API_VERSION}`),
+    kind: z.literal('Runbook', 'must be Runbook'),
+    name: Name,
+    site: Name.optional(),
+    description: z.string().max(1024).optional(),
+    defaults: Defaults.optional(),
+    endpoints: z.record(z.string(), z.unknown()),
+    locations: z.record(z.string(), z.unknown()).optional(),
+    stages: z.array(Stage).min(1, 'a runbook needs at least one stage').max(50),
+  })
+  .strict();
+
+export interface RunbookDocument {
+  apiVersion: typeof RUNBOOK_API_VERSION;
+  kind: 'Runbook';
+  name: string;
+  site?: string;
+  description?: string;
+  defaults?: z.output<typeof Defaults>;
+  endpoints: Record<string, RunbookEndpoint>;
+  locations?: Record<string, RunbookLocation>;
+  stages: { name: string; startWithin?: string; steps: RunbookStep[] }[];
+}
+
+/** What each product can do in a runbook step. */
+export const CAPABILITIES: Record<Product, readonly ('backup' | 'restore')[]> = {
+  vcenter: ['backup', 'restore'],
+  'sddc-manager': ['backup', 'restore'],
+  vcda: ['backup'],
+};
+
+type Ctx = z.core.$RefinementCtx;
+
+function issuesInto(ctx: Ctx, base: PropertyKey[], result: z.ZodSafeParseResult<unknown>): boolean {
+  if (result.success) return true;
+  for (const i of result.error.issues) ctx.addIssue({ ...i, path: [...base, ...i.path] } as never);
+  return false;
+}
+
+/** Parses entries and checks every reference of a document that has the right raw shape. */
+function checkDocument(doc: z.output<typeof RunbookShape>, ctx: Ctx): void {
+  const endpointProducts = new Map<string, Product>();
+  if (Object.keys(doc.endpoints).length === 0)
+    ctx.addIssue({ code: 'custom', path: ['endpoints'], message: 'a runbook needs at least one endpoint' });
+  for (const [key, value] of Object.entries(doc.endpoints)) {
+    if (!Name.safeParse(key).success) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endpoints'],
+        message: `an endpoint key is not a valid name (1–64 letters, digits, ".", "_", "-")`,
+      });
+      continue;
+    }
+    const product = (value as { product?: unknown } | null)?.product;
+    if (typeof product !== 'string' || !(products as readonly string[]).includes(product)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endpoints', key, 'product'],
+        message: `must be one of ${products.join(', ')}`,
+      });
+      continue;
+    }
+    if (issuesInto(ctx, ['endpoints', key], EndpointSchemas[product as Product].safeParse(value)))
+      endpointProducts.set(key, product as Product);
+  }
+  const locations = new Set<string>();
+  for (const [key, value] of Object.entries(doc.locations ?? {})) {
+    if (!Name.safeParse(key).success) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['locations'],
+        message: 'a location key is not a valid name (1–64 letters, digits, ".", "_", "-")',
+      });
+      continue;
+    }
+    if (issuesInto(ctx, ['locations', key], Location.safeParse(value))) locations.add(key);
+  }
+  const stageNames = new Set<string>();
+  doc.stages.forEach((stage, s) => {
+    if (stageNames.has(stage.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stages', s, 'name'],
+        message: `duplicate stage name ${JSON.stringify(stage.name)}: stage names must be unique`,
+      });
+    stageNames.add(stage.name);
+    const touched = new Map<string, number>();
+    stage.steps.forEach((raw, i) => {
+      const path = ['stages', s, 'steps', i];
+      const kind =
+        raw && typeof raw === 'object'
+          ? 'backup' in raw
+            ? 'backup'
+            : 'restore' in raw
+              ? 'restore'
+              : undefined
+          : undefined;
+      if (!kind || Object.hasOwn(raw as object, 'backup') === Object.hasOwn(raw as object, 'restore')) {
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: 'a step is { backup: ENDPOINT } or { restore: ENDPOINT } (one of the two)',
+        });
+        return;
+      }
+      const parsed = (kind === 'backup' ? BackupStep : RestoreStep).safeParse(raw);
+      if (!issuesInto(ctx, path, parsed)) return;
+      const step = parsed.data as RunbookStep;
+      const endpoint = 'backup' in step ? step.backup : step.restore;
+      const product = endpointProducts.get(endpoint);
+      if (!product) {
+        if (!(endpoint in doc.endpoints))
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, kind],
+            message: `unknown endpoint ${JSON.stringify(endpoint)}: it must be a key of endpoints`,
+          });
+        return;
+      }
+      if (touched.has(endpoint)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, kind],
+          message: `endpoint ${JSON.stringify(endpoint)} is already used by step ${touched.get(endpoint)} of this stage: steps of a stage run in parallel, one per appliance; put the second in a later stage`,
+        });
+      }
+      touched.set(endpoint, i);
+      if (!CAPABILITIES[product].includes(kind)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, kind],
+          message: `${product} cannot ${kind} in a runbook (VCDA is restored by redeploying the appliance and importing its backup in the VCDA UI)`,
+        });
+        return;
+      }
+      const checkLocation = (field: 'to' | 'from', key: string | undefined, required: boolean) => {
+        if (key === undefined) {
+          if (required)
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, field],
+              message: `a ${product} ${kind} needs ${field}: LOCATION (a key of locations)`,
+            });
+        } else if (product !== 'vcenter') {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, field],
+            message: `${product} ${kind}s use the appliance's own configured backup location: remove ${field}`,
+          });
+        } else if (!locations.has(key)) {
+          if (!(key in (doc.locations ?? {})))
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, field],
+              message: `unknown location ${JSON.stringify(key)}: it must be a key of locations`,
+            });
+        }
+      };
+      if ('backup' in step) {
+        checkLocation('to', step.to, product === 'vcenter');
+      } else {
+        checkLocation('from', step.from, product === 'vcenter');
+        const onlyVcenter = ['archive', 'systemName'] as const;
+        const onlySddc = ['backupFile', 'passphraseRef'] as const;
+        for (const f of product === 'vcenter' ? onlySddc : onlyVcenter) {
+          if (step[f] !== undefined)
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, f],
+              message: `${f} is not used by a ${product} restore: remove it`,
+            });
+        }
+        if (product === 'sddc-manager') {
+          for (const f of onlySddc)
+            if (step[f] === undefined)
+              ctx.addIssue({ code: 'custom', path: [...path, f], message: `an SDDC Manager restore needs ${f}` });
+        }
+      }
+    });
+  });
+}
+
+/**
+ * The runbook document schema: shape, entries and every reference, all problems at once. The
+ * entry schemas have no defaults or transforms, so the checked document is the input itself.
+ */
+export const Runbook = RunbookShape.superRefine(checkDocument).transform((doc) => doc as unknown as RunbookDocument);
