@@ -37,7 +37,6 @@ describe('activities on a real server (vCenter, SDDC Manager, VCDA simulators)',
   let vcInput: VcenterBackupInput;
   let sddcInput: SddcManagerBackupInput;
   let vcdaInput: VcdaBackupInput;
-  let vcClient: VcenterClient;
 
   beforeAll(async () => {
     h = await createHarness({ vcenters: 1, sddcManagers: 1, vcdas: 1, jobSeconds: 2 });
@@ -71,12 +70,6 @@ describe('activities on a real server (vCenter, SDDC Manager, VCDA simulators)',
       pollIntervalMs: 200,
     };
     const dispatcher = createDispatcher({ tls });
-    vcClient = new VcenterClient({
-      url: vc.url,
-      dispatcher,
-      apiForm: 'api',
-      credentials: async () => ({ username: vc.username, password: new Secret(vc.password) }),
-    });
     // SDDC Manager backups need a configured SFTP location.
     const sddcClient = new SddcManagerClient({
       url: sddc.url,
@@ -148,18 +141,47 @@ describe('activities on a real server (vCenter, SDDC Manager, VCDA simulators)',
   });
 
   it('busy because of another job: retried (not attached) until it ends, then one job of ours', async () => {
-    h.sim.resetCounters();
-    const other = await vcClient.backupJobCreate({
-      parts: [],
-      location_type: 'NFS',
-      location: 'nfs://other/x',
-      comment: 'someone else',
-    });
-    const r = await execute<{ attached: boolean; jobId: string }>('vcenterBackup', vcInput, 'busy-vc');
-    expect(r.attached).toBe(false);
-    expect(r.jobId).not.toBe(other.id);
-    expect(calls('vcenter', 'vc-1').backupJobCreate).toBeGreaterThanOrEqual(3); // other + ≥1 busy + ours
-    expect(jobs('vcenter').map((j) => j.id)).toEqual([other.id, r.jobId]);
+    // Its own simulator with 6-second jobs, so the other job is still running when our POST
+    // arrives however slow the machine is (lease, login and snapshot come first).
+    const hb = await createHarness({ vcenters: 1, jobSeconds: 6 });
+    try {
+      const vc = hb.sim.info.vcenter[0]!;
+      process.env.ACT_VCB_PASSWORD = vc.password;
+      const client = new VcenterClient({
+        url: vc.url,
+        dispatcher: createDispatcher({ tls: { caFile: vc.caFile! } }),
+        apiForm: 'api',
+        credentials: async () => ({ username: vc.username, password: new Secret(vc.password) }),
+      });
+      const other = await client.backupJobCreate({
+        parts: [],
+        location_type: 'NFS',
+        location: 'nfs://other/x',
+        comment: 'someone else',
+      });
+      const input = {
+        ...vcInput,
+        endpoint: {
+          ...vcInput.endpoint,
+          url: vc.url,
+          passwordRef: 'env:ACT_VCB_PASSWORD',
+          tls: { caFile: vc.caFile! },
+        },
+      };
+      const r = await hb.withWorker(() =>
+        hb.env.client.workflow.execute('vcenterBackup', {
+          taskQueue: hb.taskQueue,
+          workflowId: `busy-vc-${Date.now()}`,
+          args: [input],
+        }),
+      );
+      expect(r.attached).toBe(false);
+      expect(r.jobId).not.toBe(other.id);
+      expect(hb.sim.counters().calls.vcenter?.['vc-1']?.backupJobCreate).toBeGreaterThanOrEqual(3); // other + ≥1 busy + ours
+      expect(hb.sim.counters().jobs.map((j) => j.id)).toEqual([other.id, r.jobId]);
+    } finally {
+      await hb.close();
+    }
   });
 
   it('busy past the step deadline fails as non-retryable ResourceBusy', async () => {
