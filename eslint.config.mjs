@@ -22,7 +22,8 @@ export default tseslint.config(
   },
   {
     // Workflow code runs in Temporal's deterministic sandbox: no I/O, no activity implementations.
-    files: ['workflows/**/*.ts'],
+    // The runbook modules (schema, report) are imported by workflows, so the same holds for them.
+    files: ['workflows/**/*.ts', 'src/runbook/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

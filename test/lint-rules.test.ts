@@ -48,6 +48,15 @@ describe('workflow lint rule', () => {
     expect(messages).toEqual([]);
   });
 
+  it('applies to the pure runbook modules workflows import (src/runbook/)', async () => {
+    expect(
+      await restrictedImports(
+        "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;",
+        'src/runbook/probe.ts',
+      ),
+    ).toEqual([expect.stringContaining('Workflow code must not import Node built-ins')]);
+  });
+
   it('does not apply outside workflows/', async () => {
     expect(
       await restrictedImports(

