@@ -6,7 +6,6 @@
  */
 import { z } from 'zod';
 import { MAX_URL_LENGTH, SddcManagerEndpoint, VcenterEndpoint, secretRef } from './config';
-import { LOCATION_TYPES } from './vcenter/schemas';
 import {
   PollIntervalMs,
   SddcManagerBackupInput,
@@ -36,15 +35,16 @@ export const VcenterBackupStepInput = VcenterBackupInput.extend({ stepId: StepId
 export type VcenterBackupStepInput = z.input<typeof VcenterBackupStepInput>;
 
 /** Which backup to restore onto a freshly deployed vCenter (restore stage), and with which credentials. */
-export const VcenterRestoreStepSpec = z
-  .object({
-    locationType: z.enum(LOCATION_TYPES),
-    /** The backup folder, e.g. `sftp://backup.example.com/vcsa/vc01/20261123-1010`. */
-    location: VcenterBackupSpec.shape.location,
-    locationUser: z.string().min(1).max(256).optional(),
-    locationPasswordRef: secretRef().optional(),
-    /** Reference to the password the backup was encrypted with. */
-    backupPasswordRef: secretRef().optional(),
+export const VcenterRestoreStepSpec = VcenterBackupSpec.pick({
+  locationType: true,
+  /** The backup folder, e.g. `sftp://backup.example.com/vcsa/vc01/20261123-1010`. */
+  location: true,
+  locationUser: true,
+  locationPasswordRef: true,
+  /** Reference to the password the backup was encrypted with. */
+  backupPasswordRef: true,
+})
+  .extend({
     ssoAdminUserName: z.string().min(1).max(256).optional(),
     ssoAdminPasswordRef: secretRef().optional(),
     /** Proceed despite validation warnings. Default false (warnings fail the restore). */
