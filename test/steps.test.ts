@@ -10,12 +10,10 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Activities, createActivities } from '../activities';
 import type { SddcManagerEndpoint, VcdaEndpoint, VcenterEndpoint } from '../src/config';
-import { Secret } from '../src/secrets';
-import { SddcManagerClient } from '../src/sddc-manager/client';
 import type { StepResult } from '../src/step-result';
-import { createDispatcher } from '../src/tls';
 import type { VcenterAppliance } from '../src/vcenter/simulator';
 import { type Harness, createHarness } from './support/harness';
+import { configureSddcBackupLocation } from './support/sddc-manager';
 
 interface Run {
   workflowId: string;
@@ -61,25 +59,7 @@ describe('step workflows (real server, simulator)', () => {
     sddc = endpoint(sddcManager[0]!, 'sddc-1', 'STEP_SDDC_PASSWORD');
     vcda = endpoint(vcdas[0]!, 'vcda-1', 'STEP_VCDA_PASSWORD');
     // SDDC Manager backups need a configured SFTP location.
-    const s = sddcManager[0]!;
-    await new SddcManagerClient({
-      url: s.url,
-      dispatcher: createDispatcher({ tls }),
-      credentials: async () => ({ username: s.username, password: new Secret(s.password) }),
-    }).setBackupConfiguration({
-      backupLocations: [
-        {
-          server: 'sftp.example.com',
-          port: 22,
-          protocol: 'SFTP',
-          username: 'backup',
-          password: 'x',
-          directoryPath: '/backups',
-          sshFingerprint: 'SHA256:abc',
-        },
-      ],
-      encryption: { passphrase: 'passphrase-for-tests' },
-    });
+    await configureSddcBackupLocation(sddcManager[0]!, tls);
     act = createActivities({ pollIntervalMs: 100, busyRetryDelayMs: 100 });
   });
   afterAll(async () => h?.close());

@@ -25,9 +25,7 @@ import type {
   VcenterBackupStepInput,
   VcenterRestoreStepInput,
 } from '../../workflows';
-import { Secret } from '../../src/secrets';
-import { SddcManagerClient } from '../../src/sddc-manager/client';
-import { createDispatcher } from '../../src/tls';
+import { configureSddcBackupLocation } from './sddc-manager';
 import type { VcenterAppliance } from '../../src/vcenter/simulator';
 
 async function main(): Promise<void> {
@@ -48,24 +46,7 @@ async function main(): Promise<void> {
     process.env.RECORD_SDDC_PASSWORD = sddc.password;
     process.env.RECORD_VCDA_PASSWORD = vcda.password;
     const tls = { caFile: sim.info.caFile! };
-    await new SddcManagerClient({
-      url: sddc.url,
-      dispatcher: createDispatcher({ tls }),
-      credentials: async () => ({ username: sddc.username, password: new Secret(sddc.password) }),
-    }).setBackupConfiguration({
-      backupLocations: [
-        {
-          server: 'sftp.example.com',
-          port: 22,
-          protocol: 'SFTP',
-          username: 'backup',
-          password: 'recorded',
-          directoryPath: '/backups',
-          sshFingerprint: 'SHA256:abc',
-        },
-      ],
-      encryption: { passphrase: 'passphrase-for-recording' },
-    });
+    await configureSddcBackupLocation(sddc, tls, 'passphrase-for-recording');
     const native = await NativeConnection.connect({ address: server.address });
     const taskQueue = 'record-history';
     const worker = await createWorker({
