@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { SddcManagerEndpoint } from '../src/config';
 import { RemoteJobFailed, WrongState } from '../src/errors';
 import type { SddcManagerClient, SddcTask } from '../src/sddc-manager/client';
-import { type TaskStatus, isTerminal } from '../src/sddc-manager/schemas';
+import { type SubTask, type TaskStatus, isTerminal, normaliseTaskStatus } from '../src/sddc-manager/schemas';
 import type { SecretRef } from '../src/secrets';
 import type { ClientPool } from './clients';
 import type { ResolvedActivitiesOptions } from './options';
@@ -51,6 +51,24 @@ export interface SddcTaskResult {
   completionTimestamp?: string;
 }
 
+export interface VerifySddcTaskInput {
+  endpoint: SddcManagerEndpoint;
+  taskId: string;
+  /** Read it through the restore task API (`GET /v1/restores/tasks/{id}`). Default false. */
+  restore?: boolean;
+}
+
+/** What one read of a finished task says, and the checks that passed. */
+export interface SddcTaskVerification {
+  taskId: string;
+  status: 'SUCCESSFUL';
+  creationTimestamp?: string;
+  completionTimestamp?: string;
+  /** Subtasks checked, nested ones included. */
+  subTasks: number;
+  checks: string[];
+}
+
 export interface SddcTaskActionInput {
   endpoint: SddcManagerEndpoint;
   taskId: string;
@@ -93,6 +111,48 @@ export interface SetSddcBackupConfigurationInput {
 }
 
 const SUCCESS: readonly TaskStatus[] = ['SUCCESSFUL', 'COMPLETED_WITH_WARNING', 'SKIPPED'];
+
+/** Every subtask of a task, nested ones included, depth first, with its path of names. */
+function allSubTasks(subTasks: readonly SubTask[] | null | undefined, prefix = '', depth = 0): [string, SubTask][] {
+  if (!subTasks || depth > 10) return [];
+  return subTasks.flatMap((t, i) => {
+    const path = `${prefix}${t.name ?? `#${i + 1}`}`;
+    return [[path, t] as [string, SubTask], ...allSubTasks(t.subTasks, `${path} / `, depth + 1)];
+  });
+}
+
+/**
+ * One read of a finished task: it must be SUCCESSFUL, and so must every subtask, nested ones
+ * included [uncertain: whether a real SDDC Manager marks some subtasks of a successful backup
+ * SKIPPED; a task read from a real appliance would settle it]. Otherwise `RemoteJobFailed`.
+ */
+async function verifyTask(client: SddcManagerClient, input: VerifySddcTaskInput): Promise<SddcTaskVerification> {
+  const operation = input.restore ? 'getRestoreTask' : 'getTask';
+  const signal = Context.current().cancellationSignal;
+  const t = input.restore
+    ? await client.getRestoreTask(input.taskId, signal)
+    : await client.getTask(input.taskId, signal);
+  const failed = (summary: string, messages: string[] = []) =>
+    new RemoteJobFailed(`task ${t.id} ${summary}`, client.http.context(operation, { messages }));
+  if (t.status !== 'SUCCESSFUL') throw failed(`is ${t.status}, not SUCCESSFUL`);
+  const subTasks = allSubTasks(t.subTasks);
+  const notSuccessful = subTasks.filter(
+    ([, st]) => normaliseTaskStatus(st.status ?? '', client.http.context(operation)) !== 'SUCCESSFUL',
+  );
+  if (notSuccessful.length)
+    throw failed(
+      `is SUCCESSFUL but ${notSuccessful.length} of its ${subTasks.length} subtasks are not`,
+      notSuccessful.map(([path, st]) => `${path}: ${st.status ?? '(no status)'}`),
+    );
+  return {
+    taskId: t.id,
+    status: 'SUCCESSFUL',
+    ...(t.creationTimestamp != null && { creationTimestamp: t.creationTimestamp }),
+    ...(t.completionTimestamp != null && { completionTimestamp: t.completionTimestamp }),
+    subTasks: subTasks.length,
+    checks: [`task ${t.id} SUCCESSFUL`, `all ${subTasks.length} subtasks SUCCESSFUL`],
+  };
+}
 
 /** Polls one task (generic task API or the restore task API) to its end. */
 async function pollTask(
@@ -195,6 +255,11 @@ export function createSddcManagerActivities(pool: ClientPool, opts: ResolvedActi
     /** Polls `GET /v1/restores/tasks/{id}` to the end, through the restore's service restarts. */
     async pollSddcManagerRestoreTask(input: PollSddcTaskInput): Promise<SddcTaskResult> {
       return asActivity(opts, async () => pollTask(pool.sddcManager(input.endpoint), input, opts, true));
+    },
+
+    /** Reads a finished task once: SUCCESSFUL with every subtask SUCCESSFUL, else `RemoteJobFailed`. */
+    async verifySddcManagerTask(input: VerifySddcTaskInput): Promise<SddcTaskVerification> {
+      return asActivity(opts, async () => verifyTask(pool.sddcManager(input.endpoint), input));
     },
 
     /** Cancels a task when SDDC Manager allows it (`isCancellable`). */

@@ -136,6 +136,27 @@ export interface VcenterRestoreValidation {
   messages: string[];
 }
 
+export interface VerifyVcenterBackupInput {
+  endpoint: VcenterEndpoint;
+  jobId: string;
+}
+
+/** What the job details say about a finished backup job, and the checks that passed. */
+export interface VcenterBackupVerification {
+  jobId: string;
+  status: 'SUCCEEDED';
+  location: string;
+  /**
+   * The details' `size`, where they give one: "size of the backup data transferred to remote
+   * location", taken as bytes [uncertain: the spec gives no unit; the details of a real backup of
+   * known size would settle it].
+   */
+  sizeBytes?: number;
+  startTime?: string;
+  endTime?: string;
+  checks: string[];
+}
+
 /** The backup schedule to set on a vCenter (created, or updated when it exists). */
 export interface VcenterScheduleSpec {
   /** Schedule id. Default `default` (the one the vCenter UI uses). */
@@ -396,6 +417,45 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
             messages: s.messages.map((m) => m.default_message),
           }),
         });
+      });
+    },
+
+    /**
+     * Reads a finished backup job's details (`backup/job/details`) once: the job must be
+     * SUCCEEDED there too, and its size above 0 where the details give one. Records where the
+     * backup went and its size. Anything else is a non-retryable `RemoteJobFailed`.
+     */
+    async verifyVcenterBackup(input: VerifyVcenterBackupInput): Promise<VcenterBackupVerification> {
+      return asActivity(opts, async () => {
+        const client = pool.vcenter(input.endpoint);
+        const details = await client.backupJobDetails([input.jobId], Context.current().cancellationSignal);
+        const d = details[input.jobId];
+        const failed = (summary: string, messages: string[] = []) =>
+          new RemoteJobFailed(
+            `backup job ${input.jobId} ${summary}`,
+            client.http.context('backupJobDetails', { messages }),
+          );
+        if (!d) throw failed('is missing from the job details');
+        if (d.status !== 'SUCCEEDED')
+          throw failed(
+            `is ${d.status} in the job details`,
+            d.messages.map((m) => m.default_message),
+          );
+        const checks = [`backup job ${input.jobId} SUCCEEDED in the job details`];
+        if (d.size !== undefined) {
+          if (d.size <= 0) throw failed(`wrote ${d.size} bytes by the job details`);
+          checks.push(`backup size ${d.size} bytes > 0`);
+        }
+        if (d.location) checks.push(`backup location ${d.location} recorded`);
+        return {
+          jobId: input.jobId,
+          status: 'SUCCEEDED',
+          location: d.location,
+          ...(d.size !== undefined && { sizeBytes: d.size }),
+          ...(d.start_time !== undefined && { startTime: d.start_time }),
+          ...(d.end_time !== undefined && { endTime: d.end_time }),
+          checks,
+        };
       });
     },
 

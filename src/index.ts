@@ -50,6 +50,16 @@ export {
   type InputCheck,
   type InputProblem,
 } from './workflow-inputs';
+export {
+  StepId,
+  VcenterBackupStepInput,
+  VcenterRestoreStepInput,
+  VcenterRestoreStepSpec,
+  SddcManagerBackupStepInput,
+  SddcManagerRestoreStepInput,
+  VcdaBackupStepInput,
+} from './step-inputs';
+export type { StepResult, StepProduct, StepAction } from './step-result';
 export { VcenterClient, type VcenterClientOptions } from './vcenter/client';
 export { SddcManagerClient, type SddcManagerClientOptions } from './sddc-manager/client';
 export { VcdaClient, type VcdaClientOptions } from './vcda/client';

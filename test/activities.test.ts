@@ -13,6 +13,7 @@ import { VcenterClient } from '../src/vcenter/client';
 import { createDispatcher } from '../src/tls';
 import type { SddcManagerBackupInput, VcdaBackupInput, VcenterBackupInput } from '../workflows';
 import { type Harness, createHarness } from './support/harness';
+import { configureSddcBackupLocation } from './support/sddc-manager';
 import { historyText } from './support/history';
 
 const VC_BACKUP_PASSWORD = 'Backup#Pass42';
@@ -71,25 +72,7 @@ describe('activities on a real server (vCenter, SDDC Manager, VCDA simulators)',
     };
     const dispatcher = createDispatcher({ tls });
     // SDDC Manager backups need a configured SFTP location.
-    const sddcClient = new SddcManagerClient({
-      url: sddc.url,
-      dispatcher,
-      credentials: async () => ({ username: sddc.username, password: new Secret(sddc.password) }),
-    });
-    await sddcClient.setBackupConfiguration({
-      backupLocations: [
-        {
-          server: 'sftp.example.com',
-          port: 22,
-          protocol: 'SFTP',
-          username: 'backup',
-          password: 'x',
-          directoryPath: '/backups',
-          sshFingerprint: 'SHA256:abc',
-        },
-      ],
-      encryption: { passphrase: 'passphrase-for-tests' },
-    });
+    await configureSddcBackupLocation(sddc, tls);
   });
   afterAll(async () => h?.close());
 

@@ -10,9 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SddcManagerBackupInput, VcdaBackupInput, VcenterBackupInput } from '../workflows';
 import { type Harness, createHarness } from './support/harness';
 import { historyText } from './support/history';
-import { Secret } from '../src/secrets';
-import { SddcManagerClient } from '../src/sddc-manager/client';
-import { createDispatcher } from '../src/tls';
+import { configureSddcBackupLocation } from './support/sddc-manager';
 
 const LITERAL = 'Sup3r$ecret!Literal';
 
@@ -64,25 +62,7 @@ describe('input boundary and bounded failures (real server, simulator)', () => {
       pollIntervalMs: 100,
     };
     // SDDC Manager backups need a configured SFTP location.
-    const s = sddcManager[0]!;
-    await new SddcManagerClient({
-      url: s.url,
-      dispatcher: createDispatcher({ tls }),
-      credentials: async () => ({ username: s.username, password: new Secret(s.password) }),
-    }).setBackupConfiguration({
-      backupLocations: [
-        {
-          server: 'sftp.example.com',
-          port: 22,
-          protocol: 'SFTP',
-          username: 'backup',
-          password: 'x',
-          directoryPath: '/backups',
-          sshFingerprint: 'SHA256:abc',
-        },
-      ],
-      encryption: { passphrase: 'passphrase-for-tests' },
-    });
+    await configureSddcBackupLocation(sddcManager[0]!, tls);
     vcda = {
       endpoint: {
         name: 'vcda-1',

@@ -12,6 +12,11 @@ const recorded = [
   'vcenter-backup-before-lease.json',
   'sddc-manager-backup.json',
   'vcda-backup.json',
+  'vcenter-backup-step.json',
+  'vcenter-restore-step.json',
+  'sddc-manager-backup-step.json',
+  'sddc-manager-restore-step.json',
+  'vcda-backup-step.json',
 ];
 
 describe('replay of histories recorded on a real server', () => {

@@ -1,4 +1,18 @@
 export { vcenterBackup, type VcenterBackupInput, type VcenterBackupResult } from './vcenter-backup';
 export { sddcManagerBackup, type SddcManagerBackupInput, type SddcManagerBackupResult } from './sddc-manager-backup';
 export { vcdaBackup, type VcdaBackupInput, type VcdaBackupWorkflowResult } from './vcda-backup';
+export {
+  vcenterBackupStep,
+  vcenterRestoreStep,
+  type VcenterBackupStepInput,
+  type VcenterRestoreStepInput,
+} from './vcenter-steps';
+export {
+  sddcManagerBackupStep,
+  sddcManagerRestoreStep,
+  type SddcManagerBackupStepInput,
+  type SddcManagerRestoreStepInput,
+} from './sddc-manager-steps';
+export { vcdaBackupStep, type VcdaBackupStepInput } from './vcda-steps';
+export type { StepResult, StepProduct, StepAction } from '../src/step-result';
 export { applianceLease, type ApplianceLeaseState, type LeaseRequest } from './lease';

@@ -1,10 +1,9 @@
-import { patched, proxyActivities } from '@temporalio/workflow';
-import type { Activities, SddcTaskResult } from '../activities';
-import { applianceKey, endpointName } from '../src/config';
+import { patched } from '@temporalio/workflow';
+import type { SddcTaskResult, StepRef } from '../activities';
+import type { SddcManagerEndpoint } from '../src/config';
 import { SddcManagerBackupInput } from '../src/workflow-inputs';
-import { ending, validateInput } from './boundary';
-import { withApplianceLease } from './lease';
-import { pollOptions, startOptions, stepRef } from './step';
+import { ending } from './boundary';
+import { beginStep, startThenPoll } from './step';
 import { LEASE_PATCH } from './vcenter-backup';
 
 export type { SddcManagerBackupInput };
@@ -22,24 +21,30 @@ export interface SddcManagerBackupResult extends SddcTaskResult {
  */
 export async function sddcManagerBackup(raw: SddcManagerBackupInput): Promise<SddcManagerBackupResult> {
   return ending(async () => {
-    const input = validateInput('sddcManagerBackup', SddcManagerBackupInput, raw);
-    const appliance = endpointName(input.endpoint);
-    const step = stepRef('sddc-manager-backup', appliance, input.timeoutMs);
-    const { startSddcManagerBackup } = proxyActivities<Activities>(startOptions(step));
-    const start = () => startSddcManagerBackup({ endpoint: input.endpoint, step });
-    const started = patched(LEASE_PATCH)
-      ? await withApplianceLease(
-          applianceKey('sddc-manager', input.endpoint),
-          Date.parse(step.deadline as string),
-          start,
-        )
-      : await start();
-    const { pollSddcManagerTask } = proxyActivities<Activities>(pollOptions(step));
-    const done = await pollSddcManagerTask({
-      endpoint: input.endpoint,
-      taskId: started.taskId,
-      pollIntervalMs: input.pollIntervalMs,
-    });
+    const { input, appliance, step } = beginStep(
+      'sddcManagerBackup',
+      SddcManagerBackupInput,
+      raw,
+      'sddc-manager-backup',
+    );
+    const { started, done } = await runSddcManagerBackup(input, step, patched(LEASE_PATCH));
     return { ...done, appliance, attached: started.attached };
+  });
+}
+
+/** Starts one SDDC Manager backup task (under the lease when `lease`) and polls it to its end. */
+export function runSddcManagerBackup(
+  input: { endpoint: SddcManagerEndpoint; pollIntervalMs?: number },
+  step: StepRef,
+  lease: boolean,
+) {
+  return startThenPoll({
+    product: 'sddc-manager',
+    endpoint: input.endpoint,
+    step,
+    lease,
+    start: (a) => a.startSddcManagerBackup({ endpoint: input.endpoint, step }),
+    poll: (a, started) =>
+      a.pollSddcManagerTask({ endpoint: input.endpoint, taskId: started.taskId, pollIntervalMs: input.pollIntervalMs }),
   });
 }

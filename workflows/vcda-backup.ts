@@ -1,10 +1,9 @@
-import { patched, proxyActivities } from '@temporalio/workflow';
-import type { Activities, VcdaBackupResult } from '../activities';
-import { applianceKey, endpointName } from '../src/config';
+import { patched } from '@temporalio/workflow';
+import type { StepRef, VcdaBackupResult } from '../activities';
+import type { VcdaEndpoint } from '../src/config';
 import { VcdaBackupInput } from '../src/workflow-inputs';
-import { ending, validateInput } from './boundary';
-import { withApplianceLease } from './lease';
-import { pollOptions, startOptions, stepRef } from './step';
+import { ending } from './boundary';
+import { beginStep, startThenPoll } from './step';
 import { LEASE_PATCH } from './vcenter-backup';
 
 export type { VcdaBackupInput };
@@ -20,20 +19,25 @@ export interface VcdaBackupWorkflowResult extends VcdaBackupResult {
  */
 export async function vcdaBackup(raw: VcdaBackupInput): Promise<VcdaBackupWorkflowResult> {
   return ending(async () => {
-    const input = validateInput('vcdaBackup', VcdaBackupInput, raw);
-    const appliance = endpointName(input.endpoint);
-    const step = stepRef('vcda-backup', appliance, input.timeoutMs);
-    const { startVcdaBackup } = proxyActivities<Activities>(startOptions(step));
-    const start = () => startVcdaBackup({ endpoint: input.endpoint, backupPasswordRef: input.backupPasswordRef, step });
-    const started = patched(LEASE_PATCH)
-      ? await withApplianceLease(applianceKey('vcda', input.endpoint), Date.parse(step.deadline as string), start)
-      : await start();
-    const { pollVcdaTask } = proxyActivities<Activities>(pollOptions(step));
-    const done = await pollVcdaTask({
-      endpoint: input.endpoint,
-      taskId: started.taskId,
-      pollIntervalMs: input.pollIntervalMs,
-    });
+    const { input, appliance, step } = beginStep('vcdaBackup', VcdaBackupInput, raw, 'vcda-backup');
+    const { started, done } = await runVcdaBackup(input, step, patched(LEASE_PATCH));
     return { ...done, appliance, attached: started.attached };
+  });
+}
+
+/** Starts one VCDA backup task (under the lease when `lease`) and polls it to its end. */
+export function runVcdaBackup(
+  input: { endpoint: VcdaEndpoint; backupPasswordRef?: string; pollIntervalMs?: number },
+  step: StepRef,
+  lease: boolean,
+) {
+  return startThenPoll({
+    product: 'vcda',
+    endpoint: input.endpoint,
+    step,
+    lease,
+    start: (a) => a.startVcdaBackup({ endpoint: input.endpoint, backupPasswordRef: input.backupPasswordRef, step }),
+    poll: (a, started) =>
+      a.pollVcdaTask({ endpoint: input.endpoint, taskId: started.taskId, pollIntervalMs: input.pollIntervalMs }),
   });
 }

@@ -1,10 +1,10 @@
-import { patched, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { applianceKey, endpointName } from '../src/config';
+import { patched } from '@temporalio/workflow';
+import type { StepRef, VcenterBackupSpec } from '../activities';
+import type { VcenterEndpoint } from '../src/config';
+import { durationBetween } from '../src/step-result';
 import { VcenterBackupInput } from '../src/workflow-inputs';
-import { ending, validateInput } from './boundary';
-import { withApplianceLease } from './lease';
-import { pollOptions, startOptions, stepRef } from './step';
+import { ending } from './boundary';
+import { beginStep, startThenPoll } from './step';
 
 export type { VcenterBackupInput };
 
@@ -25,31 +25,35 @@ export interface VcenterBackupResult {
 /** Marks the histories that hold the appliance lease around the start (older ones replay without). */
 export const LEASE_PATCH = 'vmware-dr-appliance-lease';
 
+/** Starts one vCenter backup job (under the lease when `lease`) and polls it to its end. */
+export function runVcenterBackup(
+  input: { endpoint: VcenterEndpoint; backup: VcenterBackupSpec; pollIntervalMs?: number },
+  step: StepRef,
+  lease: boolean,
+) {
+  return startThenPoll({
+    product: 'vcenter',
+    endpoint: input.endpoint,
+    step,
+    lease,
+    start: (a) => a.startVcenterBackup({ endpoint: input.endpoint, backup: input.backup, step }),
+    poll: (a, started) =>
+      a.pollVcenterBackup({ endpoint: input.endpoint, jobId: started.jobId, pollIntervalMs: input.pollIntervalMs }),
+  });
+}
+
 /** Back up one vCenter: one remote job, polled to its end inside one activity. */
 export async function vcenterBackup(raw: VcenterBackupInput): Promise<VcenterBackupResult> {
   return ending(async () => {
-    const input = validateInput('vcenterBackup', VcenterBackupInput, raw);
-    const appliance = endpointName(input.endpoint);
-    const step = stepRef('vcenter-backup', appliance, input.timeoutMs);
-    const { startVcenterBackup } = proxyActivities<Activities>(startOptions(step));
-    const start = () => startVcenterBackup({ endpoint: input.endpoint, backup: input.backup, step });
-    const started = patched(LEASE_PATCH)
-      ? await withApplianceLease(applianceKey('vcenter', input.endpoint), Date.parse(step.deadline as string), start)
-      : await start();
-    const { pollVcenterBackup } = proxyActivities<Activities>(pollOptions(step));
-    const done = await pollVcenterBackup({
-      endpoint: input.endpoint,
-      jobId: started.jobId,
-      pollIntervalMs: input.pollIntervalMs,
-    });
-    const durationMs = done.endTime ? Date.parse(done.endTime) - Date.parse(done.startTime) : undefined;
+    const { input, appliance, step } = beginStep('vcenterBackup', VcenterBackupInput, raw, 'vcenter-backup');
+    const { started, done } = await runVcenterBackup(input, step, patched(LEASE_PATCH));
     return {
       appliance,
       jobId: done.jobId,
       state: done.state,
       startTime: done.startTime,
       endTime: done.endTime,
-      durationMs,
+      durationMs: durationBetween(done.startTime, done.endTime),
       attached: started.attached,
       ...(done.resumedFromPolls !== undefined && { resumedFromPolls: done.resumedFromPolls }),
     };

@@ -3,6 +3,7 @@
  * test/fixtures/histories/<workflow-id>.json, for the replay test. Run `npm run record-history`
  * after a workflow change, keep the histories of the shape before it (renamed, e.g.
  * `vcenter-backup-before-lease.json`) so they keep replaying through `patched()`, and commit both.
+ * `npm run record-history -- <workflow-id>…` records only those runs (e.g. a new workflow's).
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,43 +15,38 @@ import { startSimulator } from '../../src/simulator/server';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { resolveTemporalServer } from '../../src/temporal/resolve-cli';
 import { createWorker } from '../../worker';
-import type { SddcManagerBackupInput, VcdaBackupInput, VcenterBackupInput } from '../../workflows';
-import { Secret } from '../../src/secrets';
-import { SddcManagerClient } from '../../src/sddc-manager/client';
-import { createDispatcher } from '../../src/tls';
+import type {
+  SddcManagerBackupInput,
+  SddcManagerBackupStepInput,
+  SddcManagerRestoreStepInput,
+  VcdaBackupInput,
+  VcdaBackupStepInput,
+  VcenterBackupInput,
+  VcenterBackupStepInput,
+  VcenterRestoreStepInput,
+} from '../../workflows';
+import { configureSddcBackupLocation } from './sddc-manager';
+import type { VcenterAppliance } from '../../src/vcenter/simulator';
 
 async function main(): Promise<void> {
   const source = await resolveTemporalServer({ env: { ...process.env, TEMPORAL_ADDRESS: '' } });
   if (source.kind !== 'binary')
     throw new Error('recording needs the temporal CLI binary (it writes the canonical history JSON)');
   const server = await startDevServer({ source, log: (l) => console.error(l) });
-  const sim = await startSimulator({ vcenters: 1, sddcManagers: 1, vcdas: 1, jobSeconds: 2 });
+  const only = process.argv.slice(2);
+  const sim = await startSimulator({ vcenters: 2, sddcManagers: 1, vcdas: 1, jobSeconds: 2 });
   try {
     const vc = sim.info.vcenter[0]!;
+    const vc2 = sim.info.vcenter[1]!;
     const sddc = sim.info.sddcManager[0]!;
     const vcda = sim.info.vcda[0]!;
     process.env.RECORD_VC_PASSWORD = vc.password;
+    process.env.RECORD_VC2_PASSWORD = vc2.password;
+    process.env.RECORD_PASSPHRASE = 'passphrase-for-recording';
     process.env.RECORD_SDDC_PASSWORD = sddc.password;
     process.env.RECORD_VCDA_PASSWORD = vcda.password;
     const tls = { caFile: sim.info.caFile! };
-    await new SddcManagerClient({
-      url: sddc.url,
-      dispatcher: createDispatcher({ tls }),
-      credentials: async () => ({ username: sddc.username, password: new Secret(sddc.password) }),
-    }).setBackupConfiguration({
-      backupLocations: [
-        {
-          server: 'sftp.example.com',
-          port: 22,
-          protocol: 'SFTP',
-          username: 'backup',
-          password: 'recorded',
-          directoryPath: '/backups',
-          sshFingerprint: 'SHA256:abc',
-        },
-      ],
-      encryption: { passphrase: 'passphrase-for-recording' },
-    });
+    await configureSddcBackupLocation(sddc, tls, 'passphrase-for-recording');
     const native = await NativeConnection.connect({ address: server.address });
     const taskQueue = 'record-history';
     const worker = await createWorker({
@@ -61,12 +57,43 @@ async function main(): Promise<void> {
     });
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: server.namespace });
-    const runs: [workflow: string, workflowId: string, input: unknown][] = [
+    const vcEndpoint = { name: 'vc-1', url: vc.url, username: vc.username, passwordRef: 'env:RECORD_VC_PASSWORD', tls };
+    const sddcEndpoint = {
+      name: 'sddc-1',
+      url: sddc.url,
+      username: sddc.username,
+      passwordRef: 'env:RECORD_SDDC_PASSWORD',
+      tls,
+    };
+    const vcdaEndpoint = {
+      name: 'vcda-1',
+      url: vcda.url,
+      username: vcda.username,
+      passwordRef: 'env:RECORD_VCDA_PASSWORD',
+      tls,
+    };
+    const restoreFrom = 'sftp://backup.example.com/vc-1-to-restore';
+    /** Before the vCenter restore: a backup of vc-1 to restore from (not recorded), and vc-2 in its restore stage. */
+    const beforeVcenterRestore = async () => {
+      await client.workflow.execute('vcenterBackup', {
+        taskQueue,
+        workflowId: 'vcenter-restore-step-source',
+        args: [
+          {
+            endpoint: vcEndpoint,
+            backup: { locationType: 'SFTP', location: restoreFrom },
+            pollIntervalMs: 200,
+          } satisfies VcenterBackupInput,
+        ],
+      });
+      (sim.appliance('vcenter', 'vc-2') as VcenterAppliance).setStage('restore');
+    };
+    const runs: [workflow: string, workflowId: string, input: unknown, before?: () => Promise<void>][] = [
       [
         'vcenterBackup',
         'vcenter-backup',
         {
-          endpoint: { name: 'vc-1', url: vc.url, username: vc.username, passwordRef: 'env:RECORD_VC_PASSWORD', tls },
+          endpoint: vcEndpoint,
           backup: { locationType: 'SFTP', location: 'sftp://backup.example.com/vc-1', comment: 'recorded' },
           pollIntervalMs: 200,
         } satisfies VcenterBackupInput,
@@ -75,13 +102,7 @@ async function main(): Promise<void> {
         'sddcManagerBackup',
         'sddc-manager-backup',
         {
-          endpoint: {
-            name: 'sddc-1',
-            url: sddc.url,
-            username: sddc.username,
-            passwordRef: 'env:RECORD_SDDC_PASSWORD',
-            tls,
-          },
+          endpoint: sddcEndpoint,
           pollIntervalMs: 200,
         } satisfies SddcManagerBackupInput,
       ],
@@ -89,19 +110,59 @@ async function main(): Promise<void> {
         'vcdaBackup',
         'vcda-backup',
         {
-          endpoint: {
-            name: 'vcda-1',
-            url: vcda.url,
-            username: vcda.username,
-            passwordRef: 'env:RECORD_VCDA_PASSWORD',
-            tls,
-          },
+          endpoint: vcdaEndpoint,
           pollIntervalMs: 200,
         } satisfies VcdaBackupInput,
       ],
+      [
+        'vcenterBackupStep',
+        'vcenter-backup-step',
+        {
+          endpoint: vcEndpoint,
+          backup: { locationType: 'SFTP', location: 'sftp://backup.example.com/vc-1-step' },
+          pollIntervalMs: 200,
+          stepId: 'recorded/0',
+        } satisfies VcenterBackupStepInput,
+      ],
+      [
+        'vcenterRestoreStep',
+        'vcenter-restore-step',
+        {
+          endpoint: { name: 'vc-2', url: vc2.url, username: vc2.username, passwordRef: 'env:RECORD_VC2_PASSWORD', tls },
+          restore: { locationType: 'SFTP', location: restoreFrom, ignoreWarnings: true },
+          pollIntervalMs: 200,
+        } satisfies VcenterRestoreStepInput,
+        beforeVcenterRestore,
+      ],
+      [
+        'sddcManagerBackupStep',
+        'sddc-manager-backup-step',
+        { endpoint: sddcEndpoint, pollIntervalMs: 200, stepId: 'recorded/1' } satisfies SddcManagerBackupStepInput,
+      ],
+      [
+        'sddcManagerRestoreStep',
+        'sddc-manager-restore-step',
+        {
+          endpoint: sddcEndpoint,
+          restore: {
+            backupFile: '/tmp/vcf-backup-sddc-1-2026-12-01-00-00-00.tar.gz',
+            passphraseRef: 'env:RECORD_PASSPHRASE',
+          },
+          pollIntervalMs: 200,
+        } satisfies SddcManagerRestoreStepInput,
+      ],
+      [
+        'vcdaBackupStep',
+        'vcda-backup-step',
+        { endpoint: vcdaEndpoint, pollIntervalMs: 200 } satisfies VcdaBackupStepInput,
+      ],
     ];
+    const unknown = only.filter((id) => !runs.some(([, workflowId]) => workflowId === id));
+    if (unknown.length) throw new Error(`no recorded run has the id ${unknown.join(', ')}`);
     await worker.runUntil(async () => {
-      for (const [workflow, workflowId, input] of runs) {
+      for (const [workflow, workflowId, input, before] of runs) {
+        if (only.length && !only.includes(workflowId)) continue;
+        await before?.();
         const handle = await client.workflow.start(workflow, { taskQueue, workflowId, args: [input] });
         await handle.result();
         // The CLI writes the canonical proto3 JSON that `historyFromJSON` and the UI read.
