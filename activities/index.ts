@@ -4,6 +4,7 @@ import { createSddcManagerActivities } from './sddc-manager';
 import { createVcdaActivities } from './vcda';
 import { createVcenterActivities } from './vcenter';
 import { createLeaseActivities } from './lease';
+import { createRunbookActivities } from './runbook';
 
 export type { ActivitiesOptions } from './options';
 export type * from './vcenter';
@@ -11,6 +12,7 @@ export type * from './vcda';
 export type * from './sddc-manager';
 export type { StepRef } from './step';
 export type { RequestApplianceLeaseInput } from './lease';
+export type * from './runbook';
 
 /**
  * Builds every activity of this package. Register the result on your worker:
@@ -24,6 +26,7 @@ export function createActivities(options: ActivitiesOptions = {}) {
     ...createSddcManagerActivities(pool, opts),
     ...createVcdaActivities(pool, opts),
     ...createLeaseActivities(),
+    ...createRunbookActivities(pool, opts),
   };
 }
 

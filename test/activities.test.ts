@@ -70,7 +70,6 @@ describe('activities on a real server (vCenter, SDDC Manager, VCDA simulators)',
       endpoint: { name: 'vcda-1', url: va.url, username: va.username, passwordRef: 'env:ACT_VCDA_PASSWORD', tls },
       pollIntervalMs: 200,
     };
-    const dispatcher = createDispatcher({ tls });
     // SDDC Manager backups need a configured SFTP location.
     await configureSddcBackupLocation(sddc, tls);
   });

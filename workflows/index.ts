@@ -16,3 +16,5 @@ export {
 export { vcdaBackupStep, type VcdaBackupStepInput } from './vcda-steps';
 export type { StepResult, StepProduct, StepAction } from '../src/step-result';
 export { applianceLease, type ApplianceLeaseState, type LeaseRequest } from './lease';
+export { drRunbook, DrRunbookOptions } from './runbook';
+export * from './runbook-messages';

@@ -79,6 +79,8 @@ const RestoreStep = z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,253}$/, 'must be a host name')
       .optional(),
+    /** vCenter: restore despite validation warnings (e.g. an Enhanced Linked Mode domain). Default false. */
+    ignoreWarnings: z.boolean().optional(),
     /** SDDC Manager: the backup file on the freshly deployed appliance, e.g. /tmp/vcf-backup-….tar.gz. */
     backupFile: z
       .string()
@@ -304,7 +306,7 @@ function checkDocument(doc: z.output<typeof RunbookShape>, ctx: Ctx): void {
         checkLocation('to', step.to, product === 'vcenter');
       } else {
         checkLocation('from', step.from, product === 'vcenter');
-        const onlyVcenter = ['archive', 'systemName'] as const;
+        const onlyVcenter = ['archive', 'systemName', 'ignoreWarnings'] as const;
         const onlySddc = ['backupFile', 'passphraseRef'] as const;
         for (const f of product === 'vcenter' ? onlySddc : onlyVcenter) {
           if (step[f] !== undefined)

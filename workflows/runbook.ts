@@ -1,0 +1,412 @@
+/**
+ * `drRunbook`: one runbook document, run as ordered stages of parallel steps, each step a child
+ * step workflow (start under the appliance lease → poll → verify). Restores wait for an approval
+ * (Update `approve` / `reject`, with a timeout after which the step fails safe). A failed step stops
+ * the later stages unless `continueOnFailure`. On cancel, the steps in flight are cancelled on
+ * their appliances (compensation, in a non-cancellable scope) and the report says so honestly: a
+ * finished backup is reported as done, never "rolled back". The result is the report.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowCancellationType,
+  ChildWorkflowFailure,
+  ParentClosePolicy,
+  TemporalFailure,
+  condition,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { z } from 'zod';
+import type { Activities } from '../activities';
+import {
+  Runbook,
+  type RunbookDocument,
+  type RunbookEndpoint,
+  type RunbookStep,
+  parseDuration,
+} from '../src/runbook/document';
+import { type RunbookReport, type StepReport, overallOutcome } from '../src/runbook/report';
+import type { StepResult } from '../src/step-result';
+import { ending, validateInput } from './boundary';
+import { approveUpdate, pauseSignal, progressQuery, rejectUpdate, resumeSignal } from './runbook-messages';
+
+/** Options of one run (not part of the document: the same runbook is rehearsed, dry-run or run). */
+export const DrRunbookOptions = z
+  .object({
+    /** Check every endpoint and plan every step; change nothing on any appliance. Default false. */
+    dryRun: z.boolean().optional(),
+    /** How long a step waits for approval before it fails safe. Default 24h. */
+    approvalTimeout: z
+      .string()
+      .regex(/^(?:\d+(?:ms|s|m|h|d))+$/, 'must be a duration such as 30m or 24h')
+      .optional(),
+  })
+  .strict();
+export type DrRunbookOptions = z.input<typeof DrRunbookOptions>;
+
+const DEFAULT_APPROVAL_TIMEOUT_MS = 24 * 3_600_000;
+const DEFAULT_STEP_TIMEOUT = '6h';
+
+/** What a step runs as: the child workflow and its input. */
+interface PlannedStep {
+  report: StepReport;
+  step: RunbookStep;
+  endpoint: RunbookEndpoint & { name: string };
+  needsApproval: boolean;
+  continueOnFailure: boolean;
+  timeoutMs: number;
+  pollIntervalMs?: number;
+}
+
+const { findVcenterArchive, checkEndpoint, validateVcenterBackup, validateVcenterRestore } =
+  proxyActivities<Activities>({
+    startToCloseTimeout: '2 minutes',
+    retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5 },
+  });
+
+/** The endpoint as the product's step workflows take it (the runbook key is its name). */
+function productEndpoint(e: RunbookEndpoint & { name: string }): Record<string, unknown> {
+  const { product: _product, ...rest } = e;
+  return rest;
+}
+
+function plan(doc: RunbookDocument): { stages: { name: string; startWithinMs?: number; steps: PlannedStep[] }[] } {
+  const d = doc.defaults ?? {};
+  return {
+    stages: doc.stages.map((stage, s) => ({
+      name: stage.name,
+      startWithinMs: stage.startWithin ? parseDuration(stage.startWithin) : undefined,
+      steps: stage.steps.map((step, i) => {
+        const action = 'backup' in step ? 'backup' : 'restore';
+        const key = 'backup' in step ? step.backup : step.restore;
+        const endpoint = { ...(doc.endpoints[key] as RunbookEndpoint), name: key };
+        const approval = step.approval ?? d.approval ?? (action === 'restore' ? 'required' : 'none');
+        const pollInterval = step.pollInterval ?? d.pollInterval;
+        return {
+          report: {
+            id: `${s + 1}.${i + 1}`,
+            stage: stage.name,
+            action,
+            endpoint: key,
+            product: endpoint.product,
+            state: 'pending',
+          },
+          step,
+          endpoint,
+          needsApproval: approval === 'required',
+          continueOnFailure: step.continueOnFailure ?? d.continueOnFailure ?? false,
+          timeoutMs: parseDuration(step.timeout ?? d.timeout ?? DEFAULT_STEP_TIMEOUT),
+          ...(pollInterval !== undefined && { pollIntervalMs: parseDuration(pollInterval) }),
+        } satisfies PlannedStep;
+      }),
+    })),
+  };
+}
+
+/** The child workflow and input for a step (after a vCenter restore's archive is resolved). */
+function childFor(
+  p: PlannedStep,
+  doc: RunbookDocument,
+  archiveLocation?: string,
+): { workflow: string; input: Record<string, unknown> } {
+  const common = {
+    endpoint: productEndpoint(p.endpoint),
+    timeoutMs: p.timeoutMs,
+    stepId: `${p.report.stage}/${p.report.id}`,
+    ...(p.pollIntervalMs !== undefined && { pollIntervalMs: p.pollIntervalMs }),
+  };
+  const loc = (key: string | undefined) => (key ? doc.locations?.[key] : undefined);
+  const step = p.step;
+  if ('backup' in step) {
+    if (p.endpoint.product === 'vcenter') {
+      const l = loc(step.to)!;
+      return {
+        workflow: 'vcenterBackupStep',
+        input: {
+          ...common,
+          backup: {
+            locationType: l.type,
+            location: l.url,
+            ...(l.username !== undefined && { locationUser: l.username }),
+            ...(l.passwordRef !== undefined && { locationPasswordRef: l.passwordRef }),
+            ...(l.encryptionPasswordRef !== undefined && { backupPasswordRef: l.encryptionPasswordRef }),
+            comment: `vmware-dr runbook ${doc.name} step ${p.report.id}`,
+          },
+        },
+      };
+    }
+    return {
+      workflow: p.endpoint.product === 'sddc-manager' ? 'sddcManagerBackupStep' : 'vcdaBackupStep',
+      input: common,
+    };
+  }
+  if (p.endpoint.product === 'vcenter') {
+    const l = loc(step.from)!;
+    return {
+      workflow: 'vcenterRestoreStep',
+      input: {
+        ...common,
+        restore: {
+          locationType: l.type,
+          location: archiveLocation,
+          ...(l.username !== undefined && { locationUser: l.username }),
+          ...(l.passwordRef !== undefined && { locationPasswordRef: l.passwordRef }),
+          ...(l.encryptionPasswordRef !== undefined && { backupPasswordRef: l.encryptionPasswordRef }),
+          ...(step.ignoreWarnings !== undefined && { ignoreWarnings: step.ignoreWarnings }),
+        },
+      },
+    };
+  }
+  return {
+    workflow: 'sddcManagerRestoreStep',
+    input: { ...common, restore: { backupFile: step.backupFile, passphraseRef: step.passphraseRef } },
+  };
+}
+
+/** The error of a failed step, from the failure chain: the innermost application failure's type and message. */
+function stepError(err: unknown): { type: string; message: string } {
+  let e: unknown = err;
+  let last: { type: string; message: string } = {
+    type: 'InternalError',
+    message: String((err as Error)?.message ?? err),
+  };
+  for (let depth = 0; e && depth < 6; depth++) {
+    if (e instanceof ApplicationFailure) last = { type: e.type ?? 'ApplicationFailure', message: e.message };
+    else if (e instanceof TemporalFailure && !(e instanceof ChildWorkflowFailure))
+      last = { type: e.name, message: e.message };
+    e = (e as { cause?: unknown }).cause;
+  }
+  return last;
+}
+
+/** Runs a runbook document: stages in order, steps of a stage in parallel. Returns the report. */
+export async function drRunbook(
+  rawDocument: RunbookDocument,
+  rawOptions: DrRunbookOptions = {},
+): Promise<RunbookReport> {
+  return ending(async () => {
+    const doc = validateInput('drRunbook', Runbook, rawDocument);
+    const options = validateInput('drRunbook options', DrRunbookOptions, rawOptions ?? {});
+    const dryRun = options.dryRun === true;
+    const approvalTimeoutMs = options.approvalTimeout
+      ? parseDuration(options.approvalTimeout)
+      : DEFAULT_APPROVAL_TIMEOUT_MS;
+    const { stages } = plan(doc);
+    const all = stages.flatMap((s) => s.steps);
+    const report: RunbookReport = {
+      runbook: doc.name,
+      ...(doc.site !== undefined && { site: doc.site }),
+      workflowId: workflowInfo().workflowId,
+      outcome: dryRun ? 'dry-run' : 'succeeded',
+      dryRun,
+      startedAt: new Date().toISOString(),
+      steps: all.map((p) => p.report),
+      compensations: [],
+      approvals: [],
+    };
+
+    // Messages: progress, approvals, pause/resume.
+    const decisions = new Map<string, { decision: 'approved' | 'rejected'; by: string; comment?: string }>();
+    let paused = false;
+    setHandler(progressQuery, () => report);
+    const waiting = (stepId: string) => {
+      const p = all.find((x) => x.report.id === stepId);
+      if (!p) throw new Error(`no step ${stepId}: steps are ${all.map((x) => x.report.id).join(', ')}`);
+      if (p.report.state !== 'waiting-approval')
+        throw new Error(`step ${stepId} is ${p.report.state}, not waiting for approval`);
+    };
+    const checkBy = (by: unknown) => {
+      if (typeof by !== 'string' || by.trim() === '' || by.length > 128)
+        throw new Error('by: who decides (1–128 characters) is required');
+    };
+    setHandler(
+      approveUpdate,
+      ({ step, by, comment }) => {
+        decisions.set(step, { decision: 'approved', by, ...(comment !== undefined && { comment }) });
+        return { step, state: 'approved' };
+      },
+      {
+        validator: (req) => {
+          checkBy(req?.by);
+          waiting(String(req?.step));
+        },
+      },
+    );
+    setHandler(
+      rejectUpdate,
+      ({ step, by, reason }) => {
+        decisions.set(step, { decision: 'rejected', by, comment: reason });
+        return { step, state: 'rejected' };
+      },
+      {
+        validator: (req) => {
+          checkBy(req?.by);
+          if (typeof req?.reason !== 'string' || req.reason.trim() === '')
+            throw new Error('reason: why the step is rejected is required');
+          waiting(String(req?.step));
+        },
+      },
+    );
+    setHandler(pauseSignal, () => void (paused = true));
+    setHandler(resumeSignal, () => void (paused = false));
+
+    /** The archive a vCenter restore step points at (read only). */
+    const findArchive = (p: PlannedStep) => {
+      const step = p.step as Extract<RunbookStep, { restore: string }>;
+      const l = doc.locations?.[step.from as string];
+      return findVcenterArchive({
+        endpoint: productEndpoint(p.endpoint) as never,
+        location: {
+          url: l!.url,
+          ...(l!.username !== undefined && { username: l!.username }),
+          ...(l!.passwordRef !== undefined && { passwordRef: l!.passwordRef }),
+        },
+        archive: step.archive ?? 'latest',
+        ...(step.systemName !== undefined && { systemName: step.systemName }),
+      });
+    };
+
+    /** Runs one step; never throws: its outcome goes into its report (a cancel included). */
+    const runStep = async (p: PlannedStep, stageStart: number, startWithinMs: number | undefined): Promise<void> => {
+      try {
+        await runStepBody(p, stageStart, startWithinMs);
+      } catch (err) {
+        const r = p.report;
+        r.endedAt = new Date().toISOString();
+        if (isCancellation(err)) {
+          // A child in flight was cancelled on its appliance (the poll activity asks the appliance
+          // to cancel the job, and the child waits for that): the compensation of a running step.
+          if (r.state === 'running')
+            report.compensations.push({
+              step: r.id,
+              action: `cancel the ${r.product} ${r.action} on ${r.endpoint}`,
+              outcome: 'done',
+            });
+          r.state = 'cancelled';
+          return;
+        }
+        r.state = 'failed';
+        r.error = stepError(err);
+      }
+    };
+
+    const runStepBody = async (
+      p: PlannedStep,
+      stageStart: number,
+      startWithinMs: number | undefined,
+    ): Promise<void> => {
+      const r = p.report;
+      if (dryRun) {
+        const check = await checkEndpoint({
+          product: p.endpoint.product,
+          endpoint: productEndpoint(p.endpoint),
+        } as never);
+        const notes = [...check.checks];
+        let archiveLocation: string | undefined;
+        if ('restore' in p.step && p.endpoint.product === 'vcenter') {
+          archiveLocation = (await findArchive(p)).location;
+          notes.push(`archive ${archiveLocation}`);
+        }
+        const { workflow, input } = childFor(p, doc, archiveLocation);
+        if (workflow === 'vcenterRestoreStep') {
+          const v = await validateVcenterRestore({
+            endpoint: input.endpoint as never,
+            restore: input.restore as never,
+          });
+          notes.push(
+            `restore validation: ${v.applicable ? 'applicable' : 'not applicable'}${v.messages.length ? ` (${v.messages.join('; ')})` : ''}`,
+          );
+        }
+        if (workflow === 'vcenterBackupStep') {
+          const v = await validateVcenterBackup({ endpoint: input.endpoint as never, backup: input.backup as never });
+          notes.push(`backup validation ${v.status}${v.messages.length ? `: ${v.messages.join('; ')}` : ''}`);
+        }
+        r.state = 'planned';
+        r.plan = `${workflow} on ${r.endpoint}${p.needsApproval ? ' after approval' : ''}; checked: ${notes.join(', ')}`;
+        return;
+      }
+      if (p.needsApproval) {
+        r.state = 'waiting-approval';
+        const decided = await condition(() => decisions.has(r.id), approvalTimeoutMs);
+        const d = decisions.get(r.id);
+        if (!decided || !d) {
+          r.state = 'failed';
+          r.error = {
+            type: 'ApprovalTimeout',
+            message: `no approval within ${options.approvalTimeout ?? '24h'}: the step did not start`,
+          };
+          return;
+        }
+        const at = new Date().toISOString();
+        r.approval = { by: d.by, at, decision: d.decision, ...(d.comment !== undefined && { comment: d.comment }) };
+        report.approvals.push({
+          step: r.id,
+          by: d.by,
+          at,
+          decision: d.decision,
+          ...(d.comment !== undefined && { comment: d.comment }),
+        });
+        if (d.decision === 'rejected') {
+          r.state = 'rejected';
+          return;
+        }
+      }
+      if (startWithinMs !== undefined && Date.now() - stageStart > startWithinMs) {
+        r.state = 'failed';
+        r.error = {
+          type: 'StartWindowMissed',
+          message: `the stage's startWithin window passed before this step could start`,
+        };
+        return;
+      }
+      r.state = 'running';
+      r.startedAt = new Date().toISOString();
+      {
+        let archiveLocation: string | undefined;
+        if ('restore' in p.step && p.endpoint.product === 'vcenter') archiveLocation = (await findArchive(p)).location;
+        const { workflow, input } = childFor(p, doc, archiveLocation);
+        const result = await executeChild<(i: unknown) => Promise<StepResult>>(workflow, {
+          args: [input],
+          workflowId: `${workflowInfo().workflowId}/${r.id}`,
+          cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        });
+        Object.assign(r, {
+          state: 'succeeded',
+          remoteId: result.remoteId,
+          startedAt: result.startedAt,
+          ...(result.endedAt !== undefined && { endedAt: result.endedAt }),
+          ...(result.durationMs !== undefined && { durationMs: result.durationMs }),
+          ...(result.location !== undefined && { location: result.location }),
+          ...(result.sizeBytes !== undefined && { sizeBytes: result.sizeBytes }),
+          ...(result.hash !== undefined && { hash: result.hash }),
+          attached: result.attached,
+        });
+      }
+    };
+
+    let stopped = false;
+    let cancelled = false;
+    for (const stage of stages) {
+      if (paused) await condition(() => !paused).catch(() => undefined);
+      cancelled ||= CancellationScope.current().consideredCancelled;
+      if (stopped || cancelled) break;
+      const stageStart = Date.now();
+      await Promise.all(stage.steps.map((p) => runStep(p, stageStart, stage.startWithinMs)));
+      if (
+        stage.steps.some((p) => (p.report.state === 'failed' || p.report.state === 'rejected') && !p.continueOnFailure)
+      )
+        stopped = true;
+    }
+    cancelled ||= CancellationScope.current().consideredCancelled;
+    // Steps that never started are skipped, whether the run stopped after a failure or was cancelled.
+    for (const p of all) if (p.report.state === 'pending') p.report.state = 'skipped';
+    report.endedAt = new Date().toISOString();
+    report.outcome = overallOutcome(report.steps, { cancelled, dryRun });
+    return report;
+  });
+}
