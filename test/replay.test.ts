@@ -17,6 +17,7 @@ const recorded = [
   'sddc-manager-backup-step.json',
   'sddc-manager-restore-step.json',
   'vcda-backup-step.json',
+  'dr-runbook.json',
 ];
 
 describe('replay of histories recorded on a real server', () => {
