@@ -1,5 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { SddcManagerEndpoint, VcdaEndpoint, VcenterEndpoint } from '../src/config';
+import { request } from 'undici';
+import { ApplicationFailure } from '@temporalio/common';
 import { NotFound } from '../src/errors';
 import type { SecretRef } from '../src/secrets';
 import type { ClientPool } from './clients';
@@ -35,9 +37,49 @@ export interface EndpointCheck {
   checks: string[];
 }
 
-/** Read-only activities a runbook needs besides the product steps: finding archives, checking endpoints. */
+export interface NotifyInput {
+  /** Secret reference to the webhook URL (hook URLs carry tokens). */
+  urlRef: SecretRef;
+  /** The JSON body; `text` is the one line chat tools show. */
+  body: { text: string; event: string; [key: string]: unknown };
+}
+
+/** Read-only activities a runbook needs besides the product steps, and its notifications. */
 export function createRunbookActivities(pool: ClientPool, opts: ResolvedActivitiesOptions) {
   return {
+    /** The custom search attributes the namespace has, so a run upserts only those (a namespace without them must not break a run). */
+    async registeredSearchAttributes(): Promise<string[]> {
+      const { client, info } = Context.current();
+      const res = await client.connection.operatorService.listSearchAttributes({ namespace: info.workflowNamespace });
+      return Object.keys(res.customAttributes ?? {});
+    },
+
+    /** POSTs a notification (JSON with a one-line `text`) to a webhook whose URL is a secret reference. */
+    async sendNotification(input: NotifyInput): Promise<{ status: number }> {
+      return asActivity(opts, async () => {
+        const url = (await opts.secrets.resolve(input.urlRef, 'notify.urlRef')).reveal();
+        const res = await request(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(input.body),
+          signal: Context.current().cancellationSignal,
+          headersTimeout: opts.requestTimeoutMs,
+          bodyTimeout: opts.requestTimeoutMs,
+        }).catch((err: unknown) => {
+          // Never repeat the URL: it carries the hook's token.
+          throw ApplicationFailure.retryable(
+            `webhook request failed (${(err as { code?: string }).code ?? 'error'})`,
+            'NotificationFailed',
+          );
+        });
+        await res.body.dump();
+        if (res.statusCode >= 300) {
+          throw ApplicationFailure.retryable(`webhook answered HTTP ${res.statusCode}`, 'NotificationFailed');
+        }
+        return { status: res.statusCode };
+      });
+    },
+
     /** Resolves `latest` (or an archive id) to the archive folder a vCenter restore points at. Read only. */
     async findVcenterArchive(input: FindVcenterArchiveInput): Promise<VcenterArchiveRef> {
       return asActivity(opts, async () => {

@@ -11,6 +11,12 @@ export const SEARCH_ATTRIBUTES = {
   VmwareDrAppliance: 'KeywordList',
   /** True when the run only validates and changes nothing. */
   VmwareDrDryRun: 'Bool',
+  /** The runbook's site. */
+  VmwareDrSite: 'Keyword',
+  /** The stage a runbook is in (its name), kept current. */
+  VmwareDrStage: 'Keyword',
+  /** A runbook's outcome once it ends: succeeded, partial, failed, cancelled, rejected, dry-run; `running` before. */
+  VmwareDrOutcome: 'Keyword',
 } as const;
 
 export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;

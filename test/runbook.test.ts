@@ -4,6 +4,8 @@
  * cancel, approvals (granted, refused by the validator, rejected, timed out), and a dry run that
  * changes nothing.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunbookDocument } from '../src/runbook/document';
@@ -95,8 +97,23 @@ describe('drRunbook (real server, simulator)', () => {
 
   it('the full-site backup succeeds: one remote job per step, stages in order, an honest report', async () => {
     h.sim.resetCounters();
-    const report = await h.withWorker(async () => (await start(site)).result());
+    const { report, description } = await h.withWorker(async () => {
+      const handle = await start(site);
+      const r = await handle.result();
+      return { report: r, description: await handle.describe() };
+    });
     expect(report.outcome).toBe('succeeded');
+    // Visibility: search attributes kept current (the dev server registers them) and a memo summary.
+    const sa = description.typedSearchAttributes;
+    const value = (name: string) => sa.getAll().find((p) => p.key.name === name)?.value;
+    expect(value('VmwareDrRunbook')).toBe('site-a-nightly');
+    expect(value('VmwareDrSite')).toBe('site-a');
+    expect(value('VmwareDrOutcome')).toBe('succeeded');
+    expect(value('VmwareDrStage')).toBe('vcda');
+    expect([...((value('VmwareDrProduct') as string[]) ?? [])].sort()).toEqual(['sddc-manager', 'vcda', 'vcenter']);
+    expect(description.memo?.runbook).toMatchObject({ name: 'site-a-nightly', site: 'site-a' });
+    // One consistent recovery point: the backups of this run belong together.
+    expect(report.recoveryPoint?.members.map((m) => m.endpoint).sort()).toEqual(['sddc-a', 'vc-1', 'vc-2', 'vcda-a']);
     expect(report.steps.map((s) => [s.id, s.endpoint, s.state])).toEqual([
       ['1.1', 'sddc-a', 'succeeded'],
       ['2.1', 'vc-1', 'succeeded'],
@@ -270,6 +287,39 @@ describe('drRunbook (real server, simulator)', () => {
       ),
     );
     expect(changing).toEqual([]);
+  });
+
+  it('notifies its webhooks (URL by reference) and a failing hook never fails the run', async () => {
+    const bodies: Record<string, unknown>[] = [];
+    const server = createServer((req, res) => {
+      let data = '';
+      req.on('data', (c: Buffer) => (data += c.toString()));
+      req.on('end', () => {
+        bodies.push(JSON.parse(data) as Record<string, unknown>);
+        res.writeHead(req.url === '/broken' ? 500 : 204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    process.env.RB_HOOK = `http://127.0.0.1:${port}/hook-token-123`;
+    process.env.RB_BROKEN_HOOK = `http://127.0.0.1:${port}/broken`;
+    try {
+      const doc = {
+        ...site,
+        notify: [
+          { urlRef: 'env:RB_HOOK', on: ['succeeded', 'failed'] },
+          { urlRef: 'env:RB_BROKEN_HOOK', on: ['succeeded'] },
+        ],
+        stages: [{ name: 'vcda', steps: [{ backup: 'vcda-a' }] }],
+      };
+      const report = await h.withWorker(async () => (await start(doc)).result(), { requestTimeoutMs: 5_000 });
+      expect(report.outcome).toBe('succeeded');
+      const ok = bodies.find((b) => b.event === 'succeeded' && b.runbook === 'site-a-nightly');
+      expect(ok?.text).toMatch(/^site-a-nightly: succeeded/);
+      expect(JSON.stringify(bodies)).not.toContain('hook-token-123');
+    } finally {
+      server.close();
+    }
   });
 
   it('an invalid document ends the run as InvalidInput naming every problem', async () => {

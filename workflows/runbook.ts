@@ -16,15 +16,20 @@ import {
   condition,
   executeChild,
   isCancellation,
+  log,
   proxyActivities,
   setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { z } from 'zod';
 import type { Activities } from '../activities';
 import {
   Runbook,
   type RunbookDocument,
+  type NotifyEvent,
   type RunbookEndpoint,
   type RunbookStep,
   parseDuration,
@@ -62,11 +67,43 @@ interface PlannedStep {
   pollIntervalMs?: number;
 }
 
-const { findVcenterArchive, checkEndpoint, validateVcenterBackup, validateVcenterRestore } =
+const { findVcenterArchive, checkEndpoint, validateVcenterBackup, validateVcenterRestore, registeredSearchAttributes } =
   proxyActivities<Activities>({
     startToCloseTimeout: '2 minutes',
     retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5 },
   });
+
+/** Notifications: retried a little, never for long (they never fail the run, and the run waits for them). */
+const { sendNotification } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '5 seconds', maximumAttempts: 3 },
+});
+
+const SA = {
+  runbook: defineSearchAttributeKey('VmwareDrRunbook', SearchAttributeType.KEYWORD),
+  site: defineSearchAttributeKey('VmwareDrSite', SearchAttributeType.KEYWORD),
+  stage: defineSearchAttributeKey('VmwareDrStage', SearchAttributeType.KEYWORD),
+  outcome: defineSearchAttributeKey('VmwareDrOutcome', SearchAttributeType.KEYWORD),
+  products: defineSearchAttributeKey('VmwareDrProduct', SearchAttributeType.KEYWORD_LIST),
+  appliances: defineSearchAttributeKey('VmwareDrAppliance', SearchAttributeType.KEYWORD_LIST),
+  dryRun: defineSearchAttributeKey('VmwareDrDryRun', SearchAttributeType.BOOL),
+};
+
+/**
+ * Keeps the run's search attributes current, only those the namespace has registered (asked once
+ * by an activity): a namespace without them runs the runbook all the same, with one warning.
+ */
+async function searchAttributeWriter(): Promise<(pairs: { key: { name: string }; value: unknown }[]) => void> {
+  const registered = new Set(await registeredSearchAttributes().catch(() => [] as string[]));
+  const missing = Object.values(SA)
+    .map((k) => k.name)
+    .filter((n) => !registered.has(n));
+  if (missing.length) log.warn(`search attributes not registered in this namespace, not set: ${missing.join(', ')}`);
+  return (pairs) => {
+    const known = pairs.filter((p) => registered.has(p.key.name));
+    if (known.length) upsertSearchAttributes(known as never);
+  };
+}
 
 /** The endpoint as the product's step workflows take it (the runbook key is its name). */
 function productEndpoint(e: RunbookEndpoint & { name: string }): Record<string, unknown> {
@@ -331,6 +368,11 @@ export async function drRunbook(
       }
       if (p.needsApproval) {
         r.state = 'waiting-approval';
+        await notify(
+          'approval-needed',
+          `${doc.name}: step ${r.id} (${r.action} ${r.endpoint}) waits for approval: vmware-dr approve ${report.workflowId} --step ${r.id} --by NAME`,
+          { step: r.id },
+        );
         const decided = await condition(() => decisions.has(r.id), approvalTimeoutMs);
         const d = decisions.get(r.id);
         if (!decided || !d) {
@@ -389,12 +431,46 @@ export async function drRunbook(
       }
     };
 
+    // Visibility (after the message handlers, so a query never finds the run without them): memo (what the run is) and search attributes (kept current).
+    upsertMemo({
+      runbook: {
+        name: doc.name,
+        site: doc.site,
+        dryRun,
+        stages: doc.stages.map((st) => `${st.name} (${st.steps.length} step${st.steps.length === 1 ? '' : 's'})`),
+      },
+    });
+    const setAttributes = await searchAttributeWriter();
+    setAttributes([
+      { key: SA.runbook, value: doc.name },
+      ...(doc.site !== undefined ? [{ key: SA.site, value: doc.site }] : []),
+      { key: SA.products, value: [...new Set(all.map((p) => p.endpoint.product))] },
+      { key: SA.appliances, value: [...new Set(all.map((p) => p.endpoint.name))] },
+      { key: SA.dryRun, value: dryRun },
+      { key: SA.outcome, value: 'running' },
+    ]);
+
+    /** Tells the document's webhooks about an event; never fails the run. */
+    const notify = async (event: NotifyEvent, text: string, extra: Record<string, unknown> = {}) => {
+      if (dryRun) return;
+      const hooks = (doc.notify ?? []).filter((n) => n.on.includes(event));
+      await Promise.all(
+        hooks.map((n) =>
+          sendNotification({
+            urlRef: n.urlRef,
+            body: { text, event, runbook: doc.name, site: doc.site, workflowId: report.workflowId, ...extra },
+          }).catch((err: unknown) => log.warn('notification not delivered', { event, error: (err as Error).message })),
+        ),
+      );
+    };
+
     let stopped = false;
     let cancelled = false;
     for (const stage of stages) {
       if (paused) await condition(() => !paused).catch(() => undefined);
       cancelled ||= CancellationScope.current().consideredCancelled;
       if (stopped || cancelled) break;
+      setAttributes([{ key: SA.stage, value: stage.name }]);
       const stageStart = Date.now();
       await Promise.all(stage.steps.map((p) => runStep(p, stageStart, stage.startWithinMs)));
       if (
@@ -407,6 +483,35 @@ export async function drRunbook(
     for (const p of all) if (p.report.state === 'pending') p.report.state = 'skipped';
     report.endedAt = new Date().toISOString();
     report.outcome = overallOutcome(report.steps, { cancelled, dryRun });
+    // The backups of this run belong together: one consistent recovery point (SDDC Manager and the vCenters of its window).
+    const backups = report.steps.filter(
+      (st) => st.action === 'backup' && st.state === 'succeeded' && st.remoteId !== undefined,
+    );
+    if (backups.length) {
+      report.recoveryPoint = {
+        takenAt: backups
+          .map((st) => st.endedAt ?? report.endedAt!)
+          .sort()
+          .at(-1)!,
+        members: backups.map((st) => ({
+          endpoint: st.endpoint,
+          product: st.product,
+          remoteId: st.remoteId!,
+          ...(st.location !== undefined && { location: st.location }),
+        })),
+      };
+    }
+    setAttributes([{ key: SA.outcome, value: report.outcome }]);
+    if (report.outcome === 'succeeded')
+      await notify('succeeded', `${doc.name}: succeeded (${report.steps.length} steps)`, { outcome: report.outcome });
+    else if (report.outcome !== 'dry-run') {
+      const failed = report.steps
+        .filter((st) => st.state === 'failed')
+        .map((st) => `${st.id} ${st.endpoint}: ${st.error?.type}`);
+      await notify('failed', `${doc.name}: ${report.outcome}${failed.length ? ` (${failed.join('; ')})` : ''}`, {
+        outcome: report.outcome,
+      });
+    }
     return report;
   });
 }

@@ -141,6 +141,18 @@ export type RunbookStep = RunbookBackupStep | RunbookRestoreStep;
 
 const Defaults = z.object(stepOptionFields).strict();
 
+/** Events a runbook can notify about. */
+export const NOTIFY_EVENTS = ['approval-needed', 'failed', 'succeeded', 'stale'] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+
+/** A webhook: its URL is a secret reference (hook URLs carry tokens); JSON body with a one-line `text`. */
+const Notify = z
+  .object({
+    urlRef: secretRef(),
+    on: z.array(z.enum(NOTIFY_EVENTS)).min(1).max(NOTIFY_EVENTS.length),
+  })
+  .strict();
+
 /** The raw shape; `Runbook` adds the per-entry parsing and the reference checks. */
 const RunbookShape = z
   .object({
@@ -150,6 +162,8 @@ const RunbookShape = z
     site: Name.optional(),
     description: z.string().max(1024).optional(),
     defaults: Defaults.optional(),
+    /** Webhooks to tell about approvals needed, failures, successes (and, from `freshness`, stale backups). */
+    notify: z.array(Notify).max(10).optional(),
     endpoints: z.record(z.string(), z.unknown()),
     locations: z.record(z.string(), z.unknown()).optional(),
     stages: z.array(Stage).min(1, 'a runbook needs at least one stage').max(50),
@@ -163,6 +177,7 @@ export interface RunbookDocument {
   site?: string;
   description?: string;
   defaults?: z.output<typeof Defaults>;
+  notify?: z.output<typeof Notify>[];
   endpoints: Record<string, RunbookEndpoint>;
   locations?: Record<string, RunbookLocation>;
   stages: { name: string; startWithin?: string; steps: RunbookStep[] }[];
