@@ -178,7 +178,9 @@ export const ENDPOINT_FIELDS = {
 } as const;
 
 /** An endpoint object from its fields: strict (unknown fields named), URL checked. */
-export function endpointSchema<F extends typeof endpointBase>(fields: F) {
+export function endpointSchema<F extends z.core.$ZodShape & typeof endpointBase>(
+  fields: F,
+): z.ZodObject<F, z.core.$strict> {
   return z
     .object(fields)
     .strict()
