@@ -18,6 +18,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -414,6 +415,7 @@ export async function drRunbook(
         const result = await executeChild<(i: unknown) => Promise<StepResult>>(workflow, {
           args: [input],
           workflowId: `${workflowInfo().workflowId}/${r.id}`,
+          staticSummary: `${r.action} ${r.product} ${r.endpoint} (step ${r.id}, stage ${r.stage})`,
           cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
           parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         });
@@ -471,6 +473,9 @@ export async function drRunbook(
       cancelled ||= CancellationScope.current().consideredCancelled;
       if (stopped || cancelled) break;
       setAttributes([{ key: SA.stage, value: stage.name }]);
+      setCurrentDetails(
+        `stage ${stages.indexOf(stage) + 1}/${stages.length} ${stage.name}: ${stage.steps.map((p) => `${p.report.action} ${p.report.endpoint}`).join(', ')}`,
+      );
       const stageStart = Date.now();
       await Promise.all(stage.steps.map((p) => runStep(p, stageStart, stage.startWithinMs)));
       if (

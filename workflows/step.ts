@@ -65,8 +65,15 @@ export const STEP_HEARTBEAT_TIMEOUT = '10 seconds';
  * Options of start activities: one attempt at most 2 minutes, heartbeats (so a dead worker is
  * noticed within 10 s), and every attempt and busy wait together bounded by the step's deadline.
  */
+/** The step's own part of its id (without the workflow id), for the UI's activity summaries. */
+function stepLabel(step: StepRef): string {
+  const prefix = `${workflowInfo().workflowId}/`;
+  return step.id.startsWith(prefix) ? step.id.slice(prefix.length) : step.id;
+}
+
 export function startOptions(step: StepRef): ActivityOptions {
   return {
+    summary: `start ${stepLabel(step)}`,
     startToCloseTimeout: '2 minutes',
     scheduleToCloseTimeout: remainingMs(step) + DEADLINE_BACKSTOP_MS,
     heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT,
@@ -83,6 +90,7 @@ export function startOptions(step: StepRef): ActivityOptions {
 export function pollOptions(step: StepRef): ActivityOptions {
   const left = remainingMs(step);
   return {
+    summary: `poll ${stepLabel(step)} until the job ends`,
     startToCloseTimeout: left,
     scheduleToCloseTimeout: left,
     heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT,
@@ -96,7 +104,7 @@ export function pollOptions(step: StepRef): ActivityOptions {
  * a start, one attempt at most 2 minutes, heartbeats, retries bounded by the step's deadline.
  */
 export function verifyOptions(step: StepRef): ActivityOptions {
-  return startOptions(step);
+  return { ...startOptions(step), summary: `verify ${stepLabel(step)}` };
 }
 
 /** What every step workflow's input carries besides its product fields. */
