@@ -54,8 +54,7 @@ export function literalSecretMessage(field?: string): string {
 }
 
 /** A field holding a reference to a secret, never the secret. */
-export const secretRef = () =>
-  z.string().refine((v) => looksLikeSecretRef(v), { message: literalSecretMessage(), abort: true });
+export const secretRef = () => z.string().refine((v) => looksLikeSecretRef(v), { message: literalSecretMessage() });
 
 /** SHA-256 thumbprint: 64 hex digits, with or without `:` between pairs. */
 const SHA256_THUMBPRINT = /^(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){31})$/;

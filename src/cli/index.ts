@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './demo';
+import { registerRunbookFile } from './runbook-file';
 import { registerSimulator } from './simulator';
 import { registerTemporal } from './temporal';
 import { registerWorker } from './worker';
@@ -40,6 +41,7 @@ export function buildProgram(output: CliOutput = {}): Command {
   registerSimulator(program);
   registerWorker(program);
   registerTemporal(program);
+  registerRunbookFile(program);
   const write = {
     writeOut: output.stdout ?? ((s: string) => void process.stdout.write(s)),
     writeErr: output.stderr ?? ((s: string) => void process.stderr.write(s)),
@@ -62,7 +64,10 @@ export async function main(argv: string[], output: CliOutput = {}): Promise<numb
   }
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    // A command that ends normally but reports a result code (e.g. validate: 2 for an invalid file).
+    const code = typeof process.exitCode === 'number' ? process.exitCode : 0;
+    process.exitCode = undefined;
+    return code;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version are "errors" with exit code 0: how commander stops after printing them.

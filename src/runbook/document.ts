@@ -33,8 +33,8 @@ export function parseDuration(text: string): number {
 const Duration = (min: number, max: number) =>
   z
     .string()
-    .regex(DURATION, { message: 'must be a duration such as 30s, 5m, 6h or 1h30m', abort: true })
-    .refine((v) => parseDuration(v) >= min && parseDuration(v) <= max, {
+    .regex(DURATION, 'must be a duration such as 30s, 5m, 6h or 1h30m')
+    .refine((v) => !DURATION.test(v) || (parseDuration(v) >= min && parseDuration(v) <= max), {
       message: `must be between ${min} ms and ${max / 3_600_000} h`,
     });
 
@@ -198,6 +198,15 @@ function issuesInto(ctx: Ctx, base: PropertyKey[], result: z.ZodSafeParseResult<
   return false;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** Whether the parts `checkDocument` reads have their shape (the rest may still be wrong). */
+function hasCheckableShape(value: unknown): boolean {
+  if (!isObject(value) || !isObject(value.endpoints) || !Array.isArray(value.stages)) return false;
+  if (value.locations !== undefined && !isObject(value.locations)) return false;
+  return value.stages.every((st) => isObject(st) && typeof st.name === 'string' && Array.isArray(st.steps));
+}
+
 /** Parses entries and checks every reference of a document that has the right raw shape. */
 function checkDocument(doc: z.output<typeof RunbookShape>, ctx: Ctx): void {
   const endpointProducts = new Map<string, Product>();
@@ -345,4 +354,39 @@ function checkDocument(doc: z.output<typeof RunbookShape>, ctx: Ctx): void {
  * The runbook document schema: shape, entries and every reference, all problems at once. The
  * entry schemas have no defaults or transforms, so the checked document is the input itself.
  */
-export const Runbook = RunbookShape.superRefine(checkDocument).transform((doc) => doc as unknown as RunbookDocument);
+export const Runbook = RunbookShape.superRefine(checkDocument, {
+  // Also when other fields have problems, as long as the parts the checks read have their shape:
+  // every problem is reported at once.
+  when: ({ value }) => hasCheckableShape(value),
+}).transform((doc) => doc as unknown as RunbookDocument);
+
+/**
+ * The document's shape for editors and the UI (JSON Schema draft 2020-12): every field with its
+ * type, enums and descriptions; endpoints by product; steps as backup or restore. The reference
+ * checks (unknown endpoints, what a product can do, duplicates) are in `Runbook` only.
+ */
+export function runbookJsonSchema(): Record<string, unknown> {
+  const documented = RunbookShape.extend({
+    endpoints: z.record(
+      Name,
+      z.union([EndpointSchemas.vcenter, EndpointSchemas['sddc-manager'], EndpointSchemas.vcda]),
+    ),
+    locations: z.record(Name, Location).optional(),
+    stages: z
+      .array(
+        Stage.extend({
+          steps: z
+            .array(z.union([BackupStep, RestoreStep]))
+            .min(1)
+            .max(50),
+        }),
+      )
+      .min(1)
+      .max(50),
+  });
+  return {
+    $id: 'urn:vmware-dr:runbook:v1',
+    title: 'vmware-dr runbook',
+    ...z.toJSONSchema(documented, { unrepresentable: 'any', io: 'input' }),
+  };
+}
