@@ -65,3 +65,26 @@ export { SddcManagerClient, type SddcManagerClientOptions } from './sddc-manager
 export { VcdaClient, type VcdaClientOptions } from './vcda/client';
 export { startSimulator, type Simulator, type SimulatorOptions, type SimulatorInfo } from './simulator/server';
 export { SEARCH_ATTRIBUTES } from './search-attributes';
+export {
+  Runbook,
+  RUNBOOK_API_VERSION,
+  NOTIFY_EVENTS,
+  parseDuration,
+  runbookJsonSchema,
+  DrRunbookOptions,
+  type RunbookDocument,
+  type RunbookStep,
+  type RunbookEndpoint,
+  type RunbookLocation,
+  type NotifyEvent,
+} from './runbook/document';
+export * from './runbook/report';
+export {
+  progressQuery,
+  approveUpdate,
+  rejectUpdate,
+  pauseSignal,
+  resumeSignal,
+  type ApproveRequest,
+  type RejectRequest,
+} from '../workflows/runbook-messages';

@@ -25,11 +25,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import { z } from 'zod';
 import type { Activities } from '../activities';
 import {
   Runbook,
   type RunbookDocument,
+  DrRunbookOptions,
   type NotifyEvent,
   type RunbookEndpoint,
   type RunbookStep,
@@ -40,19 +40,7 @@ import type { StepResult } from '../src/step-result';
 import { ending, validateInput } from './boundary';
 import { approveUpdate, pauseSignal, progressQuery, rejectUpdate, resumeSignal } from './runbook-messages';
 
-/** Options of one run (not part of the document: the same runbook is rehearsed, dry-run or run). */
-export const DrRunbookOptions = z
-  .object({
-    /** Check every endpoint and plan every step; change nothing on any appliance. Default false. */
-    dryRun: z.boolean().optional(),
-    /** How long a step waits for approval before it fails safe. Default 24h. */
-    approvalTimeout: z
-      .string()
-      .regex(/^(?:\d+(?:ms|s|m|h|d))+$/, 'must be a duration such as 30m or 24h')
-      .optional(),
-  })
-  .strict();
-export type DrRunbookOptions = z.input<typeof DrRunbookOptions>;
+export { DrRunbookOptions };
 
 const DEFAULT_APPROVAL_TIMEOUT_MS = 24 * 3_600_000;
 const DEFAULT_STEP_TIMEOUT = '6h';

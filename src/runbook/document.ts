@@ -390,3 +390,14 @@ export function runbookJsonSchema(): Record<string, unknown> {
     ...z.toJSONSchema(documented, { unrepresentable: 'any', io: 'input' }),
   };
 }
+
+/** Options of one run (not part of the document: the same runbook is rehearsed, dry-run or run). */
+export const DrRunbookOptions = z
+  .object({
+    /** Check every endpoint and plan every step; change nothing on any appliance. Default false. */
+    dryRun: z.boolean().optional(),
+    /** How long a step waits for approval before it fails safe. Default 24h. */
+    approvalTimeout: z.string().regex(DURATION, 'must be a duration such as 30m or 24h').optional(),
+  })
+  .strict();
+export type DrRunbookOptions = z.input<typeof DrRunbookOptions>;
