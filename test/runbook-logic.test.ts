@@ -99,6 +99,7 @@ describe('drRunbook workflow logic (mocked activities, fake step workflows)', ()
   let env: TestWorkflowEnvironment;
   let worker: Worker;
   let running: Promise<void>;
+  let workflowCode: string;
   const taskQueue = `logic-${randomUUID()}`;
 
   beforeAll(async () => {
@@ -110,6 +111,7 @@ describe('drRunbook workflow logic (mocked activities, fake step workflows)', ()
       workflowsPath: path.resolve(__dirname, 'fixtures/workflows/fake-steps.ts'),
       logger: new DefaultLogger('WARN'),
     });
+    workflowCode = code;
     worker = await Worker.create({
       connection: env.nativeConnection,
       namespace: inject('temporalNamespace'),
@@ -330,6 +332,39 @@ describe('drRunbook workflow logic (mocked activities, fake step workflows)', ()
         message: 'no approval within 1s: the step did not start',
       });
       expect(eventsOf(h)).toEqual([]);
+    });
+
+    // BUG (workflows/runbook.ts, the approve/reject validators): they check that the step waits
+    // for approval but not that it is still undecided. An approve and a reject that reach the
+    // workflow in the same workflow task are both accepted (each caller is told its decision
+    // holds); the decision applied is whichever handler ran last, in the order the server delivers
+    // them: seen both ways, alice `approved` while the step ended `rejected`, and bob `rejected`
+    // while the restore ran. Expected: the second decision is refused by the validator. (The
+    // run's worker is stopped while the two Updates are sent, so that both arrive in one task.)
+    it.fails('an approve and a reject arriving together: only one decision is accepted', async () => {
+      const queue = `logic-race-${randomUUID()}`;
+      const raceWorker = () =>
+        Worker.create({
+          connection: env.nativeConnection,
+          namespace: inject('temporalNamespace'),
+          taskQueue: queue,
+          workflowBundle: { code: workflowCode },
+          activities: fakeActivities,
+        });
+      const h = await env.client.workflow.start<typeof drRunbook>('drRunbook', {
+        taskQueue: queue,
+        workflowId: `logic-race-${randomUUID()}`,
+        args: [runbook([{ steps: [restore('vc-r')] }]), {}],
+      });
+      await (await raceWorker()).runUntil(until('approval wait', stateIs(h, '1.1', 'waiting-approval')));
+      const settle = (p: Promise<unknown>) => p.catch((e: unknown) => e);
+      const approve = settle(h.executeUpdate(approveUpdate, { args: [{ step: '1.1', by: 'alice' }] }));
+      const reject = settle(h.executeUpdate(rejectUpdate, { args: [{ step: '1.1', by: 'bob', reason: 'no' }] }));
+      await sleepMs(500);
+      const [a, r, report] = await (await raceWorker()).runUntil(Promise.all([approve, reject, h.result()]));
+      const accepted = [a, r].filter((x) => !(x instanceof WorkflowUpdateFailedError));
+      expect(report.approvals).toHaveLength(1);
+      expect(accepted).toHaveLength(1);
     });
 
     it('approval: none on a restore runs it without waiting; approval: required holds a backup', async () => {
