@@ -509,6 +509,23 @@ describe('drRunbook workflow logic (mocked activities, fake step workflows)', ()
       expect(child.parentExecution?.workflowId).toBe(parentId);
     });
 
+    it('cancelling the parent cancels the runbook, which still returns its cancelled report to the parent', async () => {
+      const parentId = `logic-parent-${randomUUID()}`;
+      const parent = await env.client.workflow.start<typeof runbookParent>('runbookParent', {
+        taskQueue,
+        workflowId: parentId,
+        args: [runbook([{ steps: [backup('hang-vc-1')] }, { steps: [backup('vc-2')] }], { name: 'held' })],
+      });
+      const runbookId = `${parentId}/runbook/held`;
+      await until('the runbook step to start', () => events.some((e) => e.workflowId === `${runbookId}/1.1`));
+      await parent.cancel();
+      const { report } = await parent.result();
+      expect(report.outcome).toBe('cancelled');
+      expect(states(report)).toEqual({ '1.1': 'cancelled', '2.1': 'skipped' });
+      expect(report.compensations.map((c) => c.step)).toEqual(['1.1']);
+      expect(events.filter((e) => e.workflowId === `${runbookId}/1.1` && e.event === 'cancelled')).toHaveLength(1);
+    });
+
     it('takes an explicit child workflow id and options (dry run)', async () => {
       const childId = `logic-child-${randomUUID()}`;
       const { report } = await env.client.workflow.execute<typeof runbookParent>('runbookParent', {
