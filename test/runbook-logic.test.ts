@@ -452,7 +452,7 @@ describe('drRunbook workflow logic (mocked activities, fake step workflows)', ()
     });
 
     it('pause holds the next stage until resume', async () => {
-      const h = await start(runbook([{ steps: [backup('vc-1')] }, { steps: [backup('vcda-a')] }]));
+      const h = await start(runbook([{ steps: [backup('slow-vc-1')] }, { steps: [backup('vcda-a')] }]));
       await until('1.1 to run', stateIs(h, '1.1', 'running'));
       await h.signal(pauseSignal, { by: 'ops' });
       await until('1.1 to succeed', stateIs(h, '1.1', 'succeeded'));
@@ -466,8 +466,25 @@ describe('drRunbook workflow logic (mocked activities, fake step workflows)', ()
       expect(eventsOf(h).find((e) => e.stepId === 'stage-2/2.1')!.at).toBeGreaterThanOrEqual(resumedAt);
     });
 
+    it('a pause sent with the start holds the first stage until resume', async () => {
+      const h = await env.client.workflow.signalWithStart<typeof drRunbook, [{ by?: string }?]>('drRunbook', {
+        taskQueue,
+        workflowId: `logic-${randomUUID()}`,
+        args: [runbook([{ steps: [backup('vc-1')] }]), {}],
+        signal: pauseSignal,
+        signalArgs: [{ by: 'ops' }],
+      });
+      await sleepMs(1000);
+      expect(stepOf(await h.query(progressQuery), '1.1').state).toBe('pending');
+      expect(eventsOf(h)).toEqual([]);
+      await h.signal(resumeSignal);
+      expect((await h.result()).outcome).toBe('succeeded');
+    });
+
     it('cancel while paused: cancelled, later stages skipped', async () => {
-      const h = await start(runbook([{ steps: [backup('vc-1')] }, { steps: [backup('vcda-a')] }]));
+      const h = await start(runbook([{ steps: [backup('slow-vc-1')] }, { steps: [backup('vcda-a')] }]));
+      // (A pause that reaches the run before its first stage holds that stage: wait until 1.1 runs.)
+      await until('1.1 to run', stateIs(h, '1.1', 'running'));
       await h.signal(pauseSignal);
       await until('1.1 to succeed', stateIs(h, '1.1', 'succeeded'));
       await h.cancel();
