@@ -17,4 +17,7 @@ export { vcdaBackupStep, type VcdaBackupStepInput } from './vcda-steps';
 export type { StepResult, StepProduct, StepAction } from '../src/step-result';
 export { applianceLease, type ApplianceLeaseState, type LeaseRequest } from './lease';
 export { drRunbook, DrRunbookOptions } from './runbook';
+// A helper parent workflows call (also registered as a workflow type, as every exported function
+// here is; it works as one). `runbookChildWorkflowId` stays in ./run-runbook for that reason.
+export { executeRunbook, type ExecuteRunbookChildOptions } from './run-runbook';
 export * from './runbook-messages';
