@@ -18,3 +18,4 @@ export type { StepResult, StepProduct, StepAction } from '../src/step-result';
 export { applianceLease, type ApplianceLeaseState, type LeaseRequest } from './lease';
 export { drRunbook, DrRunbookOptions } from './runbook';
 export * from './runbook-messages';
+export { freshness, FreshnessOptions, type FreshnessResult } from './freshness';
