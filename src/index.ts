@@ -65,3 +65,30 @@ export { SddcManagerClient, type SddcManagerClientOptions } from './sddc-manager
 export { VcdaClient, type VcdaClientOptions } from './vcda/client';
 export { startSimulator, type Simulator, type SimulatorOptions, type SimulatorInfo } from './simulator/server';
 export { SEARCH_ATTRIBUTES } from './search-attributes';
+export {
+  createRunbookSchedule,
+  createFreshnessSchedule,
+  runbookSchedule,
+  InvalidScheduleOptions,
+  DEFAULT_SCHEDULE_CATCHUP_WINDOW,
+  DEFAULT_SCHEDULE_JITTER,
+  type ScheduleTimingOptions,
+  type RunbookScheduleOptions,
+  type FreshnessScheduleOptions,
+  type CompiledScheduleTiming,
+  type RunbookScheduleHandle,
+  type RunbookScheduleState,
+} from './schedules';
+export {
+  FreshnessOptions,
+  DEFAULT_FRESHNESS_MAX_AGE,
+  compileFreshnessSlo,
+  rateFreshness,
+  worstRating,
+  type FreshnessRating,
+  type FreshnessSlo,
+  type FreshnessResult,
+  type EndpointFreshness,
+  type LastBackupReading,
+  type BackupAttempt,
+} from './freshness';
