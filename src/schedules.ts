@@ -98,19 +98,8 @@ const timingFields = {
   workflowId: z.string().min(1).max(255).optional(),
 };
 
-/** The options schema: the timing fields plus `extra`, no unknown field, exactly one of cron and every. */
-const optionsSchema = (extra: z.ZodRawShape) =>
-  z
-    .object({ ...timingFields, document: z.unknown(), ...extra })
-    .strict()
-    .superRefine((o, ctx) => {
-      if ((o.cron === undefined) === (o.every === undefined))
-        ctx.addIssue({
-          code: 'custom',
-          path: [o.cron === undefined ? 'every' : 'cron'],
-          message: 'set exactly one of cron (e.g. "0 2 * * *") or every (e.g. "24h")',
-        });
-    });
+/** The options schema: the timing fields plus `extra`, no unknown field. */
+const optionsSchema = (extra: z.ZodRawShape) => z.object({ ...timingFields, document: z.unknown(), ...extra }).strict();
 
 const RunbookScheduleSchema = optionsSchema({ dryRun: z.boolean().optional() });
 const FreshnessScheduleSchema = optionsSchema({ slo: z.unknown().optional() });
@@ -125,6 +114,12 @@ function validate(
   const problems: InputProblem[] = [];
   const options = checkInput(`${what} options`, schema, raw);
   if (!options.ok) problems.push(...options.problems);
+  // Checked apart from the schema, so it is reported together with any other problem.
+  if ((raw?.cron === undefined) === (raw?.every === undefined))
+    problems.push({
+      path: raw?.cron === undefined ? 'every' : 'cron',
+      message: 'set exactly one of cron (e.g. "0 2 * * *") or every (e.g. "24h")',
+    });
   const doc = checkInput(`${what} document`, Runbook, raw?.document);
   if (!doc.ok)
     problems.push(
