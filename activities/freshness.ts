@@ -103,15 +103,19 @@ export function createFreshnessActivities(pool: ClientPool, opts: ResolvedActivi
             const tasks = (await client.listTasks({ since, signal })).items.filter(
               (t) => t.resultType === 'BackupInfo' || t.resultType == null,
             );
-            const attempts: BackupAttempt[] = [
+            const taskAttempts: BackupAttempt[] = tasks.flatMap((t) =>
+              t.startTime != null ? [{ at: iso(t.startTime), status: t.state, outcome: vcdaOutcome(t.state) }] : [],
+            );
+            const all = summariseAttempts([
               ...backups.map((b) => ({ at: iso(b.generatedOn), status: 'AVAILABLE', outcome: 'succeeded' as const })),
-              ...tasks.flatMap((t) =>
-                t.startTime != null ? [{ at: iso(t.startTime), status: t.state, outcome: vcdaOutcome(t.state) }] : [],
-              ),
-            ];
+              ...taskAttempts,
+            ]);
+            // The newest run is the newest task; a listed backup stands in only when no task is listed.
+            const lastAttempt = summariseAttempts(taskAttempts).lastAttempt ?? all.lastAttempt;
             return {
               ...base,
-              ...summariseAttempts(attempts),
+              ...all,
+              ...(lastAttempt && { lastAttempt }),
               source: `${backups.length} backups, ${tasks.length} backup tasks since the newest`,
             };
           }
