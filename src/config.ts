@@ -180,7 +180,7 @@ export const ENDPOINT_FIELDS = {
 } as const;
 
 /** An endpoint object from its fields: strict (unknown fields named), URL checked. */
-export function endpointSchema<F extends typeof endpointBase>(fields: F) {
+export function endpointSchema<F extends z.ZodRawShape & typeof endpointBase>(fields: F) {
   return z
     .object(fields)
     .strict()
