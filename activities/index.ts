@@ -5,6 +5,7 @@ import { createVcdaActivities } from './vcda';
 import { createVcenterActivities } from './vcenter';
 import { createLeaseActivities } from './lease';
 import { createRunbookActivities } from './runbook';
+import { createFreshnessActivities } from './freshness';
 
 export type { ActivitiesOptions } from './options';
 export type * from './vcenter';
@@ -13,6 +14,7 @@ export type * from './sddc-manager';
 export type { StepRef } from './step';
 export type { RequestApplianceLeaseInput } from './lease';
 export type * from './runbook';
+export type { ReadLastBackupInput } from './freshness';
 
 /**
  * Builds every activity of this package. Register the result on your worker:
@@ -27,6 +29,7 @@ export function createActivities(options: ActivitiesOptions = {}) {
     ...createVcdaActivities(pool, opts),
     ...createLeaseActivities(),
     ...createRunbookActivities(pool, opts),
+    ...createFreshnessActivities(pool, opts),
   };
 }
 

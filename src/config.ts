@@ -6,6 +6,8 @@ import { z } from 'zod';
 
 /** Longest appliance name: it travels in step ids, workflow results, logs and search attributes. */
 export const MAX_NAME_LENGTH = 64;
+/** Default task queue of this package's workflows and activities (worker and clients). */
+export const DEFAULT_TASK_QUEUE = 'vmware-dr';
 /** Longest URL, path or free text field of an input. */
 export const MAX_URL_LENGTH = 2048;
 /** Default bound of one step, busy waits included (6 h). */

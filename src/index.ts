@@ -88,3 +88,30 @@ export {
   type ApproveRequest,
   type RejectRequest,
 } from '../workflows/runbook-messages';
+export {
+  createRunbookSchedule,
+  createFreshnessSchedule,
+  runbookSchedule,
+  InvalidScheduleOptions,
+  DEFAULT_SCHEDULE_CATCHUP_WINDOW,
+  DEFAULT_SCHEDULE_JITTER,
+  type ScheduleTimingOptions,
+  type RunbookScheduleOptions,
+  type FreshnessScheduleOptions,
+  type CompiledScheduleTiming,
+  type RunbookScheduleHandle,
+  type RunbookScheduleState,
+} from './schedules';
+export {
+  FreshnessOptions,
+  DEFAULT_FRESHNESS_MAX_AGE,
+  compileFreshnessSlo,
+  rateFreshness,
+  worstRating,
+  type FreshnessRating,
+  type FreshnessSlo,
+  type FreshnessResult,
+  type EndpointFreshness,
+  type LastBackupReading,
+  type BackupAttempt,
+} from './freshness';

@@ -18,6 +18,7 @@ const recorded = [
   'sddc-manager-restore-step.json',
   'vcda-backup-step.json',
   'dr-runbook.json',
+  'freshness.json',
 ];
 
 describe('replay of histories recorded on a real server', () => {

@@ -51,6 +51,13 @@ const fakeActivities = {
   async isWorkflowRunning() {
     return true;
   },
+  async registeredSearchAttributes() {
+    return [] as string[];
+  },
+  async sendNotification(input: unknown) {
+    activityCalls.push({ name: 'sendNotification', input });
+    return { status: 204 };
+  },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -334,14 +341,9 @@ describe('drRunbook workflow logic (mocked activities, fake step workflows)', ()
       expect(eventsOf(h)).toEqual([]);
     });
 
-    // BUG (workflows/runbook.ts, the approve/reject validators): they check that the step waits
-    // for approval but not that it is still undecided. An approve and a reject that reach the
-    // workflow in the same workflow task are both accepted (each caller is told its decision
-    // holds); the decision applied is whichever handler ran last, in the order the server delivers
-    // them: seen both ways, alice `approved` while the step ended `rejected`, and bob `rejected`
-    // while the restore ran. Expected: the second decision is refused by the validator. (The
-    // run's worker is stopped while the two Updates are sent, so that both arrive in one task.)
-    it.fails('an approve and a reject arriving together: only one decision is accepted', async () => {
+    // The validators refuse a decision on a step already decided: an approve and a reject that
+    // reach the workflow in one task (its worker is stopped while both are sent) are not both accepted.
+    it('an approve and a reject arriving together: only one decision is accepted', async () => {
       const queue = `logic-race-${randomUUID()}`;
       const raceWorker = () =>
         Worker.create({
@@ -408,11 +410,8 @@ describe('drRunbook workflow logic (mocked activities, fake step workflows)', ()
       expect(eventsOf(h)).toEqual([]);
     });
 
-    // BUG (workflows/runbook.ts, runStep's catch): a cancel that arrives while a vCenter restore
-    // step is still resolving its archive (findVcenterArchive, state already `running`, no child
-    // started) is recorded as a compensation "cancel the vcenter restore on vc-r: done", though
-    // nothing was ever started on the appliance. Expected: no `done` compensation (or `not-needed`).
-    it.fails('cancel during a restore’s archive lookup records no compensation for a job never started', async () => {
+    // A cancel while a restore still resolves its archive (no child started) compensates nothing.
+    it('cancel during a restore’s archive lookup records no compensation for a job never started', async () => {
       const doc = runbook([{ steps: [restore('vc-r', { approval: 'none' })] }], {
         locationUrl: 'sftp://slow.example.com/vcsa',
       });
@@ -430,12 +429,8 @@ describe('drRunbook workflow logic (mocked activities, fake step workflows)', ()
       expect(report.compensations.filter((c) => c.outcome === 'done')).toEqual([]);
     });
 
-    // BUG (workflows/runbook.ts, runStep's catch): when the running child cannot cancel its remote
-    // job (it fails on cancel, here `RemoteCancelFailed`), the failure is not a cancellation, so the
-    // step is reported `failed` and no compensation is recorded at all: the report never says the
-    // compensation failed (CompensationReport.outcome `failed` is never produced), though the job
-    // may still be running on the appliance. Expected: a compensation for 1.1 with outcome `failed`.
-    it.fails('cancel whose remote cancel fails records a failed compensation', async () => {
+    // A child that cannot cancel its remote job: the report records a failed compensation.
+    it('cancel whose remote cancel fails records a failed compensation', async () => {
       const h = await start(runbook([{ steps: [backup('badcancel-vc-1')] }]));
       await until('the child to start', () => eventsOf(h).length === 1);
       await h.cancel();

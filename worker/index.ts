@@ -1,8 +1,9 @@
 import { NativeConnection, type NativeConnectionOptions, Worker, type WorkerOptions } from '@temporalio/worker';
 import { type ActivitiesOptions, createActivities } from '../activities';
 
-/** Default task queue of this package's workflows and activities. */
-export const DEFAULT_TASK_QUEUE = 'vmware-dr';
+import { DEFAULT_TASK_QUEUE } from '../src/config';
+
+export { DEFAULT_TASK_QUEUE };
 
 /** Path of the workflows entry, for `Worker.create({ workflowsPath })` or `bundleWorkflowCode`. */
 export const workflowsPath = require.resolve('../workflows');

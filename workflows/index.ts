@@ -21,3 +21,4 @@ export { drRunbook, DrRunbookOptions } from './runbook';
 // here is; it works as one). `runbookChildWorkflowId` stays in ./run-runbook for that reason.
 export { executeRunbook, type ExecuteRunbookChildOptions } from './run-runbook';
 export * from './runbook-messages';
+export { freshness, FreshnessOptions, type FreshnessResult } from './freshness';

@@ -56,11 +56,17 @@ interface PlannedStep {
   pollIntervalMs?: number;
 }
 
-const { findVcenterArchive, checkEndpoint, validateVcenterBackup, validateVcenterRestore, registeredSearchAttributes } =
+const { findVcenterArchive, checkEndpoint, validateVcenterBackup, validateVcenterRestore } =
   proxyActivities<Activities>({
     startToCloseTimeout: '2 minutes',
     retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5 },
   });
+
+/** Which search attributes exist: asked once; a failure only means none are set (never blocks the run long). */
+const { registeredSearchAttributes: askRegisteredSearchAttributes } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 2 },
+});
 
 /** Notifications: retried a little, never for long (they never fail the run, and the run waits for them). */
 const { sendNotification } = proxyActivities<Activities>({
@@ -83,7 +89,7 @@ const SA = {
  * by an activity): a namespace without them runs the runbook all the same, with one warning.
  */
 async function searchAttributeWriter(): Promise<(pairs: { key: { name: string }; value: unknown }[]) => void> {
-  const registered = new Set(await registeredSearchAttributes().catch(() => [] as string[]));
+  const registered = new Set(await askRegisteredSearchAttributes().catch(() => [] as string[]));
   const missing = Object.values(SA)
     .map((k) => k.name)
     .filter((n) => !registered.has(n));
@@ -244,6 +250,9 @@ export async function drRunbook(
       if (!p) throw new Error(`no step ${stepId}: steps are ${all.map((x) => x.report.id).join(', ')}`);
       if (p.report.state !== 'waiting-approval')
         throw new Error(`step ${stepId} is ${p.report.state}, not waiting for approval`);
+      // Two decisions arriving together: the first accepted one wins, the other is refused.
+      const decided = decisions.get(stepId);
+      if (decided) throw new Error(`step ${stepId} was already ${decided.decision} by ${decided.by}`);
     };
     const checkBy = (by: unknown) => {
       if (typeof by !== 'string' || by.trim() === '' || by.length > 128)
@@ -296,6 +305,9 @@ export async function drRunbook(
       });
     };
 
+    /** Steps whose child workflow was started: only those have anything to compensate. */
+    const launched = new Set<string>();
+
     /** Runs one step; never throws: its outcome goes into its report (a cancel included). */
     const runStep = async (p: PlannedStep, stageStart: number, startWithinMs: number | undefined): Promise<void> => {
       try {
@@ -303,20 +315,20 @@ export async function drRunbook(
       } catch (err) {
         const r = p.report;
         r.endedAt = new Date().toISOString();
+        const action = `cancel the ${r.product} ${r.action} on ${r.endpoint}`;
         if (isCancellation(err)) {
           // A child in flight was cancelled on its appliance (the poll activity asks the appliance
-          // to cancel the job, and the child waits for that): the compensation of a running step.
-          if (r.state === 'running')
-            report.compensations.push({
-              step: r.id,
-              action: `cancel the ${r.product} ${r.action} on ${r.endpoint}`,
-              outcome: 'done',
-            });
+          // to cancel the job, and the child waits for that): the compensation of a started step.
+          if (launched.has(r.id)) report.compensations.push({ step: r.id, action, outcome: 'done' });
           r.state = 'cancelled';
           return;
         }
         r.state = 'failed';
         r.error = stepError(err);
+        // Cancelled, but the child could not stop its job: say so, the job may still run.
+        if (CancellationScope.current().consideredCancelled && launched.has(r.id)) {
+          report.compensations.push({ step: r.id, action, outcome: 'failed', error: r.error });
+        }
       }
     };
 
@@ -400,6 +412,7 @@ export async function drRunbook(
         let archiveLocation: string | undefined;
         if ('restore' in p.step && p.endpoint.product === 'vcenter') archiveLocation = (await findArchive(p)).location;
         const { workflow, input } = childFor(p, doc, archiveLocation);
+        launched.add(r.id);
         const result = await executeChild<(i: unknown) => Promise<StepResult>>(workflow, {
           args: [input],
           workflowId: `${workflowInfo().workflowId}/${r.id}`,

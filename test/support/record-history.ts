@@ -88,6 +88,28 @@ async function main(): Promise<void> {
       });
       (sim.appliance('vcenter', 'vc-2') as VcenterAppliance).setStage('restore');
     };
+    const site = {
+      apiVersion: 'vmware-dr/v1',
+      kind: 'Runbook',
+      name: 'recorded-site',
+      site: 'site-a',
+      defaults: { pollInterval: '200ms' },
+      endpoints: {
+        'sddc-1': { product: 'sddc-manager', ...sddcEndpoint, name: undefined },
+        'vc-1': { product: 'vcenter', ...vcEndpoint, name: undefined },
+        'vcda-1': { product: 'vcda', ...vcdaEndpoint, name: undefined },
+      },
+      locations: { 'sftp-a': { type: 'SFTP', url: 'sftp://backup.example.com/recorded' } },
+      stages: [
+        { name: 'sddc-manager', steps: [{ backup: 'sddc-1' }] },
+        { name: 'vcenters', startWithin: '5m', steps: [{ backup: 'vc-1', to: 'sftp-a' }] },
+        { name: 'vcda', steps: [{ backup: 'vcda-1' }] },
+      ],
+    };
+    /** Before the freshness check: a backup of every endpoint of the site (not recorded). */
+    const beforeFreshness = async () => {
+      await client.workflow.execute('drRunbook', { taskQueue, workflowId: 'freshness-source', args: [site] });
+    };
     const runs: [workflow: string, workflowId: string, input: unknown, before?: () => Promise<void>][] = [
       [
         'vcenterBackup',
@@ -156,28 +178,8 @@ async function main(): Promise<void> {
         'vcda-backup-step',
         { endpoint: vcdaEndpoint, pollIntervalMs: 200 } satisfies VcdaBackupStepInput,
       ],
-      [
-        'drRunbook',
-        'dr-runbook',
-        {
-          apiVersion: 'vmware-dr/v1',
-          kind: 'Runbook',
-          name: 'recorded-site',
-          site: 'site-a',
-          defaults: { pollInterval: '200ms' },
-          endpoints: {
-            'sddc-1': { product: 'sddc-manager', ...sddcEndpoint, name: undefined },
-            'vc-1': { product: 'vcenter', ...vcEndpoint, name: undefined },
-            'vcda-1': { product: 'vcda', ...vcdaEndpoint, name: undefined },
-          },
-          locations: { 'sftp-a': { type: 'SFTP', url: 'sftp://backup.example.com/recorded' } },
-          stages: [
-            { name: 'sddc-manager', steps: [{ backup: 'sddc-1' }] },
-            { name: 'vcenters', startWithin: '5m', steps: [{ backup: 'vc-1', to: 'sftp-a' }] },
-            { name: 'vcda', steps: [{ backup: 'vcda-1' }] },
-          ],
-        },
-      ],
+      ['drRunbook', 'dr-runbook', site],
+      ['freshness', 'freshness', site, beforeFreshness],
     ];
     const unknown = only.filter((id) => !runs.some(([, workflowId]) => workflowId === id));
     if (unknown.length) throw new Error(`no recorded run has the id ${unknown.join(', ')}`);
