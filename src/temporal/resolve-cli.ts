@@ -253,20 +253,27 @@ async function findCached(projectRoot: string, env: NodeJS.ProcessEnv): Promise<
   return { detail: problems.join('; ') };
 }
 
-/** Exists, is a file, is executable and `<bin> --version` succeeds. */
-async function checkBinary(bin: string, env: NodeJS.ProcessEnv): Promise<Check> {
+/** Why `bin` cannot be run (missing, not a file, not executable), or undefined when it can. */
+export async function executableProblem(bin: string): Promise<string | undefined> {
   let stat: fs.Stats;
   try {
     stat = await fs.promises.stat(bin);
   } catch {
-    return { ok: false, detail: 'does not exist' };
+    return 'does not exist';
   }
-  if (!stat.isFile()) return { ok: false, detail: 'is not a file' };
+  if (!stat.isFile()) return 'is not a file';
   try {
     await fs.promises.access(bin, fs.constants.X_OK);
   } catch {
-    return { ok: false, detail: 'is not executable' };
+    return 'is not executable';
   }
+  return undefined;
+}
+
+/** Exists, is a file, is executable and `<bin> --version` succeeds. */
+async function checkBinary(bin: string, env: NodeJS.ProcessEnv): Promise<Check> {
+  const problem = await executableProblem(bin);
+  if (problem) return { ok: false, detail: problem };
   return new Promise<Check>((resolve) => {
     execFile(bin, ['--version'], { env, timeout: VERSION_TIMEOUT_MS, windowsHide: true }, (error, stdout, stderr) => {
       const out = `${String(stdout)}${String(stderr)}`.trim().split('\n')[0]?.trim() ?? '';

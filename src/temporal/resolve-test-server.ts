@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import {
   type Check,
   EXE,
+  executableProblem,
   type ResolveAttempt,
   VENV_BIN,
   findProjectRoot,
@@ -188,18 +189,8 @@ function listDir(dir: string): string[] {
  * (`Usage: <command> <port> <flags>` … `--enable-time-skipping`) and exits 0.
  */
 export async function checkTestServer(bin: string, env: NodeJS.ProcessEnv): Promise<Check> {
-  let stat: fs.Stats;
-  try {
-    stat = await fs.promises.stat(bin);
-  } catch {
-    return { ok: false, detail: 'does not exist' };
-  }
-  if (!stat.isFile()) return { ok: false, detail: 'is not a file' };
-  try {
-    await fs.promises.access(bin, fs.constants.X_OK);
-  } catch {
-    return { ok: false, detail: 'is not executable' };
-  }
+  const problem = await executableProblem(bin);
+  if (problem) return { ok: false, detail: problem };
   return new Promise<Check>((resolve) => {
     execFile(bin, [], { env, timeout: CHECK_TIMEOUT_MS, windowsHide: true }, (error, stdout, stderr) => {
       const out = `${String(stdout)}${String(stderr)}`.trim();
