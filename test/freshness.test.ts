@@ -3,6 +3,8 @@
  * backup, red for a failed later vCenter job and for an endpoint never backed up, amber and red
  * by the SLO, invalid options refused first, and no state-changing call on any appliance.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -207,6 +209,29 @@ describe('freshness (real server, simulator)', () => {
     expect(bad?.type).toBe('InvalidInput');
     expect(bad?.message).toMatch(/endpoints/);
     expect(h.sim.counters()).toEqual({ calls: {}, jobs: [] });
+  });
+
+  it("tells the runbook's stale webhooks which endpoints are not green", async () => {
+    const bodies: { event?: string; text?: string; overall?: string }[] = [];
+    const server = createServer((req, res) => {
+      let data = '';
+      req.on('data', (c: Buffer) => (data += c.toString()));
+      req.on('end', () => {
+        bodies.push(JSON.parse(data) as { event?: string });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    process.env.FR_HOOK = `http://127.0.0.1:${(server.address() as AddressInfo).port}/stale-hook`;
+    try {
+      const r = await h.withWorker(() => check({}, { ...checked, notify: [{ urlRef: 'env:FR_HOOK', on: ['stale'] }] }));
+      expect(r.overall).toBe('red');
+      expect(bodies).toHaveLength(1);
+      expect(bodies[0]).toMatchObject({ event: 'stale', overall: 'red' });
+      expect(bodies[0]!.text).toMatch(/^site-f-nightly: backups red: .*vc-3 red/);
+    } finally {
+      server.close();
+    }
   });
 
   it('an endpoint that cannot be read is red with the reason; the others are still rated', async () => {
