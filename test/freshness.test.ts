@@ -3,8 +3,6 @@
  * backup, red for a failed later vCenter job and for an endpoint never backed up, amber and red
  * by the SLO, invalid options refused first, and no state-changing call on any appliance.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +10,7 @@ import type { FreshnessOptions, FreshnessResult } from '../src/freshness';
 import type { RunbookDocument } from '../src/runbook/document';
 import type { RunbookReport } from '../src/runbook/report';
 import { type Harness, createHarness } from './support/harness';
+import { startWebhook } from './support/webhook';
 
 /** The only operations a freshness run may call: logins and reads. */
 const READ_ONLY = /^(session|token|login|backupJobDetails$|listTasks$|backupList$|taskList$)/;
@@ -212,17 +211,9 @@ describe('freshness (real server, simulator)', () => {
   });
 
   it("tells the runbook's stale webhooks which endpoints are not green", async () => {
-    const bodies: { event?: string; text?: string; overall?: string }[] = [];
-    const server = createServer((req, res) => {
-      let data = '';
-      req.on('data', (c: Buffer) => (data += c.toString()));
-      req.on('end', () => {
-        bodies.push(JSON.parse(data) as { event?: string });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    process.env.FR_HOOK = `http://127.0.0.1:${(server.address() as AddressInfo).port}/stale-hook`;
+    const hook = await startWebhook();
+    const bodies = hook.bodies as { event?: string; text?: string; overall?: string }[];
+    process.env.FR_HOOK = `${hook.url}/stale-hook`;
     try {
       const r = await h.withWorker(() => check({}, { ...checked, notify: [{ urlRef: 'env:FR_HOOK', on: ['stale'] }] }));
       expect(r.overall).toBe('red');
@@ -230,7 +221,7 @@ describe('freshness (real server, simulator)', () => {
       expect(bodies[0]).toMatchObject({ event: 'stale', overall: 'red' });
       expect(bodies[0]!.text).toMatch(/^site-f-nightly: backups red: .*vc-3 red/);
     } finally {
-      server.close();
+      await hook.close();
     }
   });
 

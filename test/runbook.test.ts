@@ -4,8 +4,6 @@
  * cancel, approvals (granted, refused by the validator, rejected, timed out), and a dry run that
  * changes nothing.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunbookDocument } from '../src/runbook/document';
@@ -13,6 +11,7 @@ import type { RunbookReport } from '../src/runbook/report';
 import type { VcenterAppliance } from '../src/vcenter/simulator';
 import { approveUpdate, progressQuery, rejectUpdate } from '../workflows/runbook-messages';
 import { type Harness, createHarness } from './support/harness';
+import { startWebhook } from './support/webhook';
 
 describe('drRunbook (real server, simulator)', () => {
   let h: Harness;
@@ -290,19 +289,10 @@ describe('drRunbook (real server, simulator)', () => {
   });
 
   it('notifies its webhooks (URL by reference) and a failing hook never fails the run', async () => {
-    const bodies: Record<string, unknown>[] = [];
-    const server = createServer((req, res) => {
-      let data = '';
-      req.on('data', (c: Buffer) => (data += c.toString()));
-      req.on('end', () => {
-        bodies.push(JSON.parse(data) as Record<string, unknown>);
-        res.writeHead(req.url === '/broken' ? 500 : 204).end();
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as AddressInfo).port;
-    process.env.RB_HOOK = `http://127.0.0.1:${port}/hook-token-123`;
-    process.env.RB_BROKEN_HOOK = `http://127.0.0.1:${port}/broken`;
+    const hook = await startWebhook();
+    const bodies = hook.bodies;
+    process.env.RB_HOOK = `${hook.url}/hook-token-123`;
+    process.env.RB_BROKEN_HOOK = `${hook.url}/broken`;
     try {
       const doc = {
         ...site,
@@ -318,7 +308,7 @@ describe('drRunbook (real server, simulator)', () => {
       expect(ok?.text).toMatch(/^site-a-nightly: succeeded/);
       expect(JSON.stringify(bodies)).not.toContain('hook-token-123');
     } finally {
-      server.close();
+      await hook.close();
     }
   });
 

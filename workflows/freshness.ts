@@ -4,7 +4,7 @@
  * each endpoint is rated green / amber / red (see `rateFreshness`) and the result carries the
  * worst. Short and loop-free, so it fits a Temporal Schedule: a few activities per run, no timer.
  */
-import { ActivityFailure, ApplicationFailure, isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { Activities, ReadLastBackupInput } from '../activities';
 import {
   type EndpointFreshness,
@@ -16,6 +16,7 @@ import {
 } from '../src/freshness';
 import { Runbook, type RunbookDocument, type RunbookEndpoint } from '../src/runbook/document';
 import { ending, validateInput } from './boundary';
+import { notifyHooks } from './notify';
 
 export type { FreshnessResult };
 export { FreshnessOptions };
@@ -100,26 +101,10 @@ export async function freshness(
   });
 }
 
-/** Notifications: retried a little, never failing the check. */
-const { sendNotification } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '5 seconds', maximumAttempts: 3 },
-});
-
-/** Tells the runbook's `stale` webhooks which endpoints are not green (nothing when all are, or none listens). */
+/** Tells the runbook's `stale` webhooks which endpoints are not green (nothing when all are). */
 async function notifyStale(doc: RunbookDocument, result: FreshnessResult): Promise<void> {
-  const hooks = (doc.notify ?? []).filter((n) => n.on.includes('stale'));
   const stale = result.endpoints.filter((e) => e.rating !== 'green');
-  if (!hooks.length || !stale.length) return;
+  if (!stale.length) return;
   const text = `${doc.name}: backups ${result.overall}: ${stale.map((e) => `${e.endpoint} ${e.rating} (${e.reason})`).join('; ')}`;
-  await Promise.all(
-    hooks.map((n) =>
-      sendNotification({
-        urlRef: n.urlRef,
-        body: { text, event: 'stale', runbook: doc.name, site: doc.site, overall: result.overall, endpoints: stale },
-      }).catch((err: unknown) =>
-        log.warn('notification not delivered', { event: 'stale', error: (err as Error).message }),
-      ),
-    ),
-  );
+  await notifyHooks(doc, 'stale', text, { overall: result.overall, endpoints: stale });
 }

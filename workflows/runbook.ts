@@ -38,6 +38,7 @@ import {
 import { type RunbookReport, type StepReport, overallOutcome } from '../src/runbook/report';
 import type { StepResult } from '../src/step-result';
 import { ending, validateInput } from './boundary';
+import { notifyHooks } from './notify';
 import { approveUpdate, pauseSignal, progressQuery, rejectUpdate, resumeSignal } from './runbook-messages';
 
 export { DrRunbookOptions };
@@ -66,12 +67,6 @@ const { findVcenterArchive, checkEndpoint, validateVcenterBackup, validateVcente
 const { registeredSearchAttributes: askRegisteredSearchAttributes } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumAttempts: 2 },
-});
-
-/** Notifications: retried a little, never for long (they never fail the run, and the run waits for them). */
-const { sendNotification } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '5 seconds', maximumAttempts: 3 },
 });
 
 const SA = {
@@ -455,16 +450,7 @@ export async function drRunbook(
 
     /** Tells the document's webhooks about an event; never fails the run. */
     const notify = async (event: NotifyEvent, text: string, extra: Record<string, unknown> = {}) => {
-      if (dryRun) return;
-      const hooks = (doc.notify ?? []).filter((n) => n.on.includes(event));
-      await Promise.all(
-        hooks.map((n) =>
-          sendNotification({
-            urlRef: n.urlRef,
-            body: { text, event, runbook: doc.name, site: doc.site, workflowId: report.workflowId, ...extra },
-          }).catch((err: unknown) => log.warn('notification not delivered', { event, error: (err as Error).message })),
-        ),
-      );
+      if (!dryRun) await notifyHooks(doc, event, text, { workflowId: report.workflowId, ...extra });
     };
 
     let stopped = false;
