@@ -308,15 +308,24 @@ export class SddcManagerAppliance implements SimAppliance {
     };
   }
 
-  /** The refresh-token id of a refresh or logout body: a JSON string (`"id"`), a bare id (PowerVCF) or `{id}`. */
-  private refreshIdOf(body: unknown): string | undefined {
+  /**
+   * The refresh-token id of a refresh or logout body: a JSON string (`"id"`), a bare id (PowerVCF)
+   * or `{id}`; a body without one is answered 400.
+   */
+  private refreshIdOf(body: unknown): string {
     const id =
       typeof body === 'string'
         ? body.trim().replace(/^"|"$/g, '')
         : body && typeof body === 'object'
           ? (body as { id?: unknown }).id
           : undefined;
-    return typeof id === 'string' && id ? id : undefined;
+    if (typeof id === 'string' && id) return id;
+    throw new SddcFault(
+      400,
+      'VALIDATION_FAILED',
+      'Invalid parameter: the refresh token id is required.',
+      'Send the refresh token id as a JSON string.',
+    );
   }
 
   /**
@@ -326,13 +335,6 @@ export class SddcManagerAppliance implements SimAppliance {
    */
   private refresh(req: SimRequest): SimResponse {
     const id = this.refreshIdOf(req.body);
-    if (!id)
-      throw new SddcFault(
-        400,
-        'VALIDATION_FAILED',
-        'Invalid parameter: the refresh token id is required.',
-        'Send the refresh token id as a JSON string.',
-      );
     const entry = this.refreshTokens.get(id);
     if (!entry || entry.expiresMs <= this.ctx.now()) {
       this.refreshTokens.delete(id);
@@ -352,13 +354,6 @@ export class SddcManagerAppliance implements SimAppliance {
    */
   private logout(req: SimRequest): SimResponse {
     const id = this.refreshIdOf(req.body);
-    if (!id)
-      throw new SddcFault(
-        400,
-        'VALIDATION_FAILED',
-        'Invalid parameter: the refresh token id is required.',
-        'Send the refresh token id as a JSON string.',
-      );
     this.refreshTokens.delete(id);
     return { status: 204 };
   }
