@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { CliError, EXIT } from './exit';
 import { registerDemo } from './demo';
 import { registerRunbookFile } from './runbook-file';
 import { registerSimulator } from './simulator';
@@ -12,7 +13,7 @@ import { registerTemporal } from './temporal';
 import { registerWorker } from './worker';
 
 /** Exit code for a command line commander refused (POSIX convention for usage errors). */
-export const EXIT_USAGE = 2;
+export const EXIT_USAGE = EXIT.INVALID;
 
 /** Where the program writes; tests capture it. */
 export interface CliOutput {
@@ -74,7 +75,8 @@ export async function main(argv: string[], output: CliOutput = {}): Promise<numb
       return err.exitCode === 0 ? 0 : EXIT_USAGE;
     }
     stderr(`vmware-dr: ${(err as Error).message}\n`);
-    return 1;
+    // A command's own ending (exit code chosen by the command: 2 invalid input, 3 no Temporal, ...).
+    return err instanceof CliError ? err.exitCode : 1;
   }
 }
 
