@@ -17,7 +17,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunRunbookInput } from '../src/nexus/service';
 import type { RunbookDocument } from '../src/runbook/document';
 import { createActivities } from '../activities';
-import { runbookNexusServiceHandler, runbookNexusWorkflowId } from '../worker/nexus';
+import { checkRunRunbookInput, runbookNexusServiceHandler, runbookNexusWorkflowId } from '../worker/nexus';
+import { progressQuery } from '../workflows/runbook-messages';
 import type { runbookViaNexus } from './fixtures/workflows/nexus-caller';
 import { type Harness, createHarness } from './support/harness';
 
@@ -193,6 +194,35 @@ describe('runRunbook as a Nexus operation (real server, simulator, two namespace
     expect((await runbookRuns()).filter((r) => r.workflowId === workflowId)).toHaveLength(1);
   });
 
+  it('cancelling the caller cancels the operation: the runbook stops and the caller still gets its report', async () => {
+    h.sim.resetCounters();
+    const workflowId = `nexus-cancel-${suffix}`;
+    const held: RunbookDocument = {
+      ...doc,
+      stages: [{ name: 'vcenter', steps: [{ backup: 'vc-1', to: 'sftp-a', approval: 'required' }] }],
+    };
+    const handle = await call({ document: held, workflowId });
+    const runbook = h.env.client.workflow.getHandle(workflowId);
+    for (let i = 0; ; i++) {
+      const state = await runbook
+        .query(progressQuery)
+        .then((p) => p.steps[0]?.state)
+        .catch(() => undefined);
+      if (state === 'waiting-approval') break;
+      if (i > 200) throw new Error(`the runbook never waited for approval (last state ${state})`);
+      await sleep(100);
+    }
+    await handle.cancel();
+    const { report } = await handle.result();
+    expect(report.workflowId).toBe(workflowId);
+    expect(report.outcome).toBe('cancelled');
+    expect(report.steps.map((s) => s.state)).toEqual(['cancelled']);
+    expect(h.sim.counters().jobs).toEqual([]);
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.some((e) => e.nexusOperationCancelRequestedEventAttributes)).toBe(true);
+    expect((await runbook.describe()).status.name).toBe('COMPLETED');
+  });
+
   it('an invalid document is refused by the handler, naming the field; nothing starts', async () => {
     h.sim.resetCounters();
     const before = (await runbookRuns()).length;
@@ -225,5 +255,49 @@ describe('runRunbook as a Nexus operation (real server, simulator, two namespace
     expect(text).toMatch(/nothing was started/);
     expect(h.sim.counters().jobs).toEqual([]);
     expect((await runbookRuns()).length).toBe(before);
+  });
+});
+
+describe("checkRunRunbookInput (the handler's boundary, pure)", () => {
+  const problemsOf = (input: unknown): string[] => {
+    try {
+      checkRunRunbookInput(input);
+    } catch (err) {
+      expect(err).toBeInstanceOf(nexus.HandlerError);
+      const cause = (err as nexus.HandlerError).cause as ApplicationFailure;
+      return (cause.details?.[0] as { problems: { path: string; message: string }[] }).problems.map(
+        (p) => `${p.path}: ${p.message}`,
+      );
+    }
+    return [];
+  };
+
+  it('names every problem of the envelope and the document at once', () => {
+    expect(problemsOf({})).toEqual([expect.stringMatching(/^document: is required/)]);
+    expect(problemsOf({ document: 42 })).toEqual([expect.stringMatching(/^document: must be an object/)]);
+    const all = problemsOf({ document: { apiVersion: 'v0' }, workflowId: '', extra: 1 });
+    expect(all).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^workflowId: must not be empty/),
+        expect.stringMatching(/^extra: unknown field "extra"/),
+        expect.stringMatching(/^document\.apiVersion: must be vmware-dr\/v1/),
+        expect.stringMatching(/^document\.stages: /),
+      ]),
+    );
+  });
+
+  it('returns a valid input, options and caller id kept', () => {
+    const document = {
+      apiVersion: 'vmware-dr/v1',
+      kind: 'Runbook',
+      name: 'n1',
+      endpoints: { vc: { product: 'vcenter', url: 'https://vc.example.com', username: 'u', passwordRef: 'env:VC' } },
+      stages: [{ name: 's', steps: [{ backup: 'vc', to: 'l' }] }],
+      locations: { l: { type: 'NFS', url: 'nfs://nas/vcsa' } },
+    };
+    expect(problemsOf({ document, options: { dryRun: true }, workflowId: 'mine' })).toEqual([]);
+    const input = checkRunRunbookInput({ document, options: { dryRun: true }, workflowId: 'mine' });
+    expect(input).toMatchObject({ document: { name: 'n1' }, options: { dryRun: true }, workflowId: 'mine' });
+    expect(runbookNexusWorkflowId('n1', 'req-1')).toBe('runbook/n1/nexus/req-1');
   });
 });
