@@ -12,7 +12,12 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowRunOperationHandler, startWorkflow } from '@temporalio/nexus';
 import * as nexus from 'nexus-rpc';
-import { type RunRunbookInput, RunRunbookEnvelope, runbookNexusService } from '../src/nexus/service';
+import {
+  type RunRunbookInput,
+  type RunbookNexusService,
+  RunRunbookEnvelope,
+  runbookNexusService,
+} from '../src/nexus/service';
 import { Runbook } from '../src/runbook/document';
 import type { RunbookReport } from '../src/runbook/report';
 import { type InputProblem, checkInput } from '../src/workflow-inputs';
@@ -49,7 +54,8 @@ export function checkRunRunbookInput(input: unknown): RunRunbookInput {
   let document: RunRunbookInput['document'] | undefined;
   if (raw !== undefined) {
     const doc = checkInput('runRunbook document', Runbook, raw);
-    if (doc.ok) document = doc.value;
+    // Passed on as given (drRunbook validates it again and records exactly what the caller sent).
+    if (doc.ok) document = raw as RunRunbookInput['document'];
     else problems.push(...doc.problems.map((p) => ({ ...p, path: underDocument(p.path) })));
   }
   if (envelope.ok && document) return { ...envelope.value, document } as RunRunbookInput;
@@ -67,7 +73,9 @@ export function checkRunRunbookInput(input: unknown): RunRunbookInput {
  * retried request nor a repeated call with the same id starts the runbook twice. Cancelling the
  * operation cancels the run, which cancels its remote jobs and still completes with its report.
  */
-export function runbookNexusServiceHandler(opts: RunbookNexusHandlerOptions = {}) {
+export function runbookNexusServiceHandler(
+  opts: RunbookNexusHandlerOptions = {},
+): nexus.ServiceHandler<RunbookNexusService['operations']> {
   return nexus.serviceHandler(runbookNexusService, {
     runRunbook: new WorkflowRunOperationHandler<RunRunbookInput, RunbookReport>(async (ctx, raw) => {
       const input = checkRunRunbookInput(raw);
