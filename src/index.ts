@@ -88,6 +88,7 @@ export {
   type ApproveRequest,
   type RejectRequest,
 } from '../workflows/runbook-messages';
+export { runbookNexusService, RUNBOOK_NEXUS_SERVICE, RunRunbookEnvelope, type RunRunbookInput } from './nexus/service';
 export {
   createRunbookSchedule,
   createFreshnessSchedule,

@@ -1,5 +1,6 @@
 import { NativeConnection, type NativeConnectionOptions, Worker, type WorkerOptions } from '@temporalio/worker';
 import { type ActivitiesOptions, createActivities } from '../activities';
+import { runbookNexusServiceHandler } from './nexus';
 
 import { DEFAULT_TASK_QUEUE } from '../src/config';
 
@@ -38,6 +39,7 @@ export async function createWorker(opts: CreateWorkerOptions = {}): Promise<Work
     taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
     activities: createActivities(opts.activities),
     maxHeartbeatThrottleInterval: DEFAULT_MAX_HEARTBEAT_THROTTLE_INTERVAL,
+    nexusServices: [runbookNexusServiceHandler()],
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
     ...opts.worker,
   });
