@@ -23,7 +23,7 @@ export default tseslint.config(
   {
     // Workflow code runs in Temporal's deterministic sandbox: no I/O, no activity implementations.
     // The runbook modules (schema, report) are imported by workflows, so the same holds for them.
-    files: ['workflows/**/*.ts', 'src/runbook/**/*.ts'],
+    files: ['workflows/**/*.ts', 'src/runbook/**/*.ts', 'src/nexus/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

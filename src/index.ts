@@ -15,6 +15,12 @@ export type * from '../activities/vcda';
 export type { StepRef } from '../activities/step';
 export { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS } from '../activities/options';
 export { createWorker, DEFAULT_TASK_QUEUE, workflowsPath, type CreateWorkerOptions } from '../worker';
+export {
+  runbookNexusServiceHandler,
+  checkRunRunbookInput,
+  runbookNexusWorkflowId,
+  type RunbookNexusHandlerOptions,
+} from '../worker/nexus';
 export type {
   VcenterBackupResult,
   SddcManagerBackupResult,
