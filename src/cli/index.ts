@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './exit';
 import { registerDemo } from './demo';
+import { registerFreshness } from './freshness';
 import { registerRunbookFile } from './runbook-file';
+import { registerSchedule } from './schedule';
 import { registerSimulator } from './simulator';
 import { registerTemporal } from './temporal';
 import { registerWorker } from './worker';
@@ -43,6 +45,8 @@ export function buildProgram(output: CliOutput = {}): Command {
   registerWorker(program);
   registerTemporal(program);
   registerRunbookFile(program);
+  registerSchedule(program);
+  registerFreshness(program);
   const write = {
     writeOut: output.stdout ?? ((s: string) => void process.stdout.write(s)),
     writeErr: output.stderr ?? ((s: string) => void process.stderr.write(s)),

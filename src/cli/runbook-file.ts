@@ -1,8 +1,9 @@
 /** `vmware-dr validate FILE` and `vmware-dr schema`: runbook files checked without a server. */
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { LineCounter, isNode, parseDocument } from 'yaml';
 import { Runbook, runbookJsonSchema } from '../runbook/document';
+import { renderRunbookReference } from '../runbook/reference';
 import { type InputProblem, checkInput } from '../workflow-inputs';
 
 /** A problem with where it is in the file (1-based line and column), when the path leads to a node. */
@@ -84,5 +85,12 @@ export function registerRunbookFile(program: Command): void {
   program
     .command('schema')
     .description("Print the runbook document's JSON Schema (for editors: yaml-language-server, VS Code).")
-    .action(() => console.log(JSON.stringify(runbookJsonSchema(), null, 2)));
+    .addOption(
+      new Option('--format <format>', 'json: the JSON Schema; markdown: the runbook reference (as in the README)')
+        .choices(['json', 'markdown'])
+        .default('json'),
+    )
+    .action((opts: { format: 'json' | 'markdown' }) =>
+      console.log(opts.format === 'markdown' ? renderRunbookReference() : JSON.stringify(runbookJsonSchema(), null, 2)),
+    );
 }

@@ -44,21 +44,33 @@ const PollInterval = Duration(1, MAX_POLL_INTERVAL_MS);
 /** Options every step may set; the document's `defaults` set them for all steps. */
 const stepOptionFields = {
   /** Longest the step may take, busy waits included. Default 6h. */
-  timeout: Timeout.optional(),
+  timeout: Timeout.optional().describe('Longest the step may take, busy waits included. Default: 6h.'),
   /** Wait between status polls. Default: the worker's (15s). */
-  pollInterval: PollInterval.optional(),
+  pollInterval: PollInterval.optional().describe(
+    "Wait between status polls of the remote job (at most 25m). Default: the worker's (15s).",
+  ),
   /** Wait for an `approve` before the step starts. Default: `required` for restores, `none` for backups. */
-  approval: z.enum(['required', 'none']).optional(),
+  approval: z
+    .enum(['required', 'none'])
+    .optional()
+    .describe(
+      'Wait for an `approve` (vmware-dr approve) before the step starts. Default: `required` for restores, `none` for backups.',
+    ),
   /** A failure of this step does not stop the later stages. Default false. */
-  continueOnFailure: z.boolean().optional(),
+  continueOnFailure: z
+    .boolean()
+    .optional()
+    .describe('A failure of this step does not stop the later stages. Default: false.'),
 };
 
 const BackupStep = z
   .object({
     /** The endpoint (key of `endpoints`) to back up. */
-    backup: Name,
+    backup: Name.describe('The endpoint (a key of `endpoints`) to back up.'),
     /** Where to (key of `locations`): required for vCenter; SDDC Manager and VCDA use their own configured targets. */
-    to: Name.optional(),
+    to: Name.optional().describe(
+      'Where to (a key of `locations`): required for vCenter; SDDC Manager and VCDA back up to their own configured targets.',
+    ),
     ...stepOptionFields,
   })
   .strict();
@@ -66,37 +78,51 @@ const BackupStep = z
 const RestoreStep = z
   .object({
     /** The endpoint (key of `endpoints`) to restore: a freshly deployed appliance. */
-    restore: Name,
+    restore: Name.describe('The endpoint (a key of `endpoints`) to restore: a freshly deployed appliance.'),
     /** vCenter: the location (key of `locations`) that holds the backups. */
-    from: Name.optional(),
+    from: Name.optional().describe('vCenter: the location (a key of `locations`) that holds the backups.'),
     /** vCenter: `latest`, or an archive id (a folder name such as `20261201-020000`). Default `latest`. */
     archive: z
       .string()
       .regex(/^(latest|[A-Za-z0-9._-]{1,128})$/, 'must be latest or an archive id such as 20261201-020000')
-      .optional(),
+      .optional()
+      .describe('vCenter: `latest`, or an archive id (a folder name such as `20261201-020000`). Default: `latest`.'),
     /** vCenter: whose backups to restore (the system name of the original appliance). Default: the endpoint URL's host. */
     systemName: z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,253}$/, 'must be a host name')
-      .optional(),
+      .optional()
+      .describe(
+        "vCenter: whose backups to restore (the system name of the original appliance). Default: the endpoint URL's host.",
+      ),
     /** vCenter: restore despite validation warnings (e.g. an Enhanced Linked Mode domain). Default false. */
-    ignoreWarnings: z.boolean().optional(),
+    ignoreWarnings: z
+      .boolean()
+      .optional()
+      .describe('vCenter: restore despite validation warnings (e.g. an Enhanced Linked Mode domain). Default: false.'),
     /** SDDC Manager: the backup file on the freshly deployed appliance, e.g. /tmp/vcf-backup-….tar.gz. */
     backupFile: z
       .string()
       .regex(/^\/[^\0\r\n]{0,1023}$/, 'must be an absolute path on the appliance')
-      .optional(),
+      .optional()
+      .describe('SDDC Manager: the backup file on the freshly deployed appliance, e.g. /tmp/vcf-backup-….tar.gz.'),
     /** SDDC Manager: reference to the backup's encryption passphrase. */
-    passphraseRef: secretRef().optional(),
+    passphraseRef: secretRef()
+      .optional()
+      .describe("SDDC Manager: reference (env:NAME, file:/path) to the backup's encryption passphrase."),
     ...stepOptionFields,
   })
   .strict();
 
 const Stage = z
   .object({
-    name: Name,
+    name: Name.describe("The stage's name, unique in the runbook."),
     /** Every step of the stage starts within this window of the stage's start, or the stage fails. */
-    startWithin: Duration(1_000, MAX_STEP_TIMEOUT_MS).optional(),
+    startWithin: Duration(1_000, MAX_STEP_TIMEOUT_MS)
+      .optional()
+      .describe(
+        "Every step of the stage starts within this window of the stage's start, or the stage fails. Default: no limit.",
+      ),
     steps: z.array(z.unknown()).min(1, 'a stage needs at least one step').max(50),
   })
   .strict();
@@ -104,7 +130,7 @@ const Stage = z
 const Location = z
   .object({
     /** The protocol, as vCenter names it. */
-    type: z.enum(LOCATION_TYPES),
+    type: z.enum(LOCATION_TYPES).describe('The protocol, as vCenter names it.'),
     /** e.g. `sftp://backup.example.com/vcsa`: no user info (use username and passwordRef). */
     url: z
       .string()
@@ -113,11 +139,14 @@ const Location = z
       .regex(
         /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#@\s]+(\/[^\s?#]*)?$/,
         'must be scheme://host/path without user info, e.g. sftp://backup.example.com/vcsa',
-      ),
-    username: z.string().min(1).max(256).optional(),
-    passwordRef: secretRef().optional(),
+      )
+      .describe('e.g. `sftp://backup.example.com/vcsa`: no user info (use username and passwordRef).'),
+    username: z.string().min(1).max(256).optional().describe('User of the backup server.'),
+    passwordRef: secretRef().optional().describe("Reference (env:NAME, file:/path) to the backup server's password."),
     /** Reference to the password that encrypts (and decrypts) the backups. */
-    encryptionPasswordRef: secretRef().optional(),
+    encryptionPasswordRef: secretRef()
+      .optional()
+      .describe('Reference to the password that encrypts (and decrypts) the backups. Default: not encrypted.'),
   })
   .strict();
 
@@ -148,22 +177,32 @@ export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 /** A webhook: its URL is a secret reference (hook URLs carry tokens); JSON body with a one-line `text`. */
 const Notify = z
   .object({
-    urlRef: secretRef(),
-    on: z.array(z.enum(NOTIFY_EVENTS)).min(1).max(NOTIFY_EVENTS.length),
+    urlRef: secretRef().describe(
+      'Reference (env:NAME, file:/path) to the webhook URL (hook URLs carry tokens). It gets JSON with a one-line `text`.',
+    ),
+    on: z
+      .array(z.enum(NOTIFY_EVENTS))
+      .min(1)
+      .max(NOTIFY_EVENTS.length)
+      .describe('The events to send: `stale` comes from `freshness`, the others from `drRunbook`.'),
   })
   .strict();
 
 /** The raw shape; `Runbook` adds the per-entry parsing and the reference checks. */
 const RunbookShape = z
   .object({
-    apiVersion: z.literal(RUNBOOK_API_VERSION, `must be ${RUNBOOK_API_VERSION}`),
-    kind: z.literal('Runbook', 'must be Runbook'),
-    name: Name,
-    site: Name.optional(),
-    description: z.string().max(1024).optional(),
-    defaults: Defaults.optional(),
+    apiVersion: z.literal(RUNBOOK_API_VERSION, `must be ${RUNBOOK_API_VERSION}`).describe('The document version.'),
+    kind: z.literal('Runbook', 'must be Runbook').describe('The document kind.'),
+    name: Name.describe("The runbook's name: in reports, schedules, search attribute `VmwareDrRunbook`."),
+    site: Name.optional().describe('The site it protects (search attribute `VmwareDrSite`). Default: none.'),
+    description: z.string().max(1024).optional().describe('Free text for people.'),
+    defaults: Defaults.optional().describe("Step options for every step; a step's own setting wins."),
     /** Webhooks to tell about approvals needed, failures, successes (and, from `freshness`, stale backups). */
-    notify: z.array(Notify).max(10).optional(),
+    notify: z
+      .array(Notify)
+      .max(10)
+      .optional()
+      .describe('Webhooks to tell about approvals needed, failures, successes and (from `freshness`) stale backups.'),
     endpoints: z.record(z.string(), z.unknown()),
     locations: z.record(z.string(), z.unknown()).optional(),
     stages: z.array(Stage).min(1, 'a runbook needs at least one stage').max(50),
@@ -367,22 +406,28 @@ export const Runbook = RunbookShape.superRefine(checkDocument, {
  */
 export function runbookJsonSchema(): Record<string, unknown> {
   const documented = RunbookShape.extend({
-    endpoints: z.record(
-      Name,
-      z.union([EndpointSchemas.vcenter, EndpointSchemas['sddc-manager'], EndpointSchemas.vcda]),
-    ),
-    locations: z.record(Name, Location).optional(),
+    endpoints: z
+      .record(Name, z.union([EndpointSchemas.vcenter, EndpointSchemas['sddc-manager'], EndpointSchemas.vcda]))
+      .describe('The appliances, by key (the key names the appliance in steps, reports and logs).'),
+    locations: z
+      .record(Name, Location)
+      .optional()
+      .describe('vCenter backup locations, by key (`to` of a backup step, `from` of a restore step).'),
     stages: z
       .array(
         Stage.extend({
           steps: z
             .array(z.union([BackupStep, RestoreStep]))
             .min(1)
-            .max(50),
+            .max(50)
+            .describe(
+              'The steps of the stage, run in parallel (one per appliance): `{ backup: … }` or `{ restore: … }`.',
+            ),
         }),
       )
       .min(1)
-      .max(50),
+      .max(50)
+      .describe('Run in order; a failed stage stops the later ones (unless its steps `continueOnFailure`).'),
   });
   return {
     $id: 'urn:vmware-dr:runbook:v1',
