@@ -69,7 +69,8 @@ export const TlsSettings = z
       .string()
       .max(MAX_URL_LENGTH)
       .regex(/^\/[^\0\r\n]*$/, 'must be an absolute path on the worker, e.g. /etc/vmware-dr/ca.pem')
-      .optional(),
+      .optional()
+      .describe('PEM CA bundle trusted for this endpoint: an absolute path on the worker.'),
     /** SHA-256 thumbprint of the appliance certificate (hex, with or without colons). */
     thumbprint: z
       .string()
@@ -84,9 +85,13 @@ export const TlsSettings = z
             : 'must be a SHA-256 thumbprint: 64 hex digits, optionally as AB:CD:… pairs',
         });
       })
-      .optional(),
+      .optional()
+      .describe('SHA-256 thumbprint of the appliance certificate (hex, with or without colons): pins it.'),
     /** Skip verification. Explicit only (true or false); every connect logs a warning. */
-    insecure: z.boolean().optional(),
+    insecure: z
+      .boolean()
+      .optional()
+      .describe('Skip certificate verification. Explicit only; every connection logs a warning. Default: false.'),
   })
   .strict()
   .superRefine((t, ctx) => {
@@ -137,15 +142,20 @@ export function urlProblem(url: string, allowHttp: boolean): string | undefined 
 
 const endpointBase = {
   /** Name used in logs, errors, step ids and search attributes. Default: the URL's host. */
-  name: Name.optional(),
+  name: Name.optional().describe("Name used in logs, errors and search attributes. Default: the URL's host."),
   /** Base URL, e.g. `https://vc01.example.com`: https, no user info, no query or fragment. */
-  url: z.string(),
+  url: z.string().describe('Base URL, e.g. https://vc01.example.com: https, no user info, no query or fragment.'),
   /** Accept a plain `http://` URL. Default false: the password would cross the network in clear. */
-  allowHttp: z.boolean().optional(),
-  username: z.string().min(1).max(256),
+  allowHttp: z
+    .boolean()
+    .optional()
+    .describe('Accept a plain http:// URL (the password would cross the network in clear). Default: false.'),
+  username: z.string().min(1).max(256).describe('The user the appliance API logs in as.'),
   /** Secret reference for the password. */
-  passwordRef: secretRef(),
-  tls: TlsSettings.optional(),
+  passwordRef: secretRef().describe(
+    'Secret reference for the password: env:NAME or file:/path, resolved on the worker.',
+  ),
+  tls: TlsSettings.optional().describe('How the appliance certificate is trusted. Default: the system CAs.'),
 };
 
 /** The URL check, on the endpoint object (it needs `allowHttp`). */
@@ -159,22 +169,32 @@ export const ENDPOINT_FIELDS = {
   vcenter: {
     ...endpointBase,
     /** `api` (7.0U2+), `rest` (legacy) or `auto` (try /api, fall back to /rest). Default `auto`. */
-    apiForm: z.enum(['api', 'rest', 'auto']).optional(),
+    apiForm: z
+      .enum(['api', 'rest', 'auto'])
+      .optional()
+      .describe('vCenter API form: api (7.0U2+), rest (legacy) or auto (try /api, fall back to /rest). Default: auto.'),
   },
   'sddc-manager': {
     ...endpointBase,
     /** How restore calls authenticate: `bearer` token (VCF 4.5+) or HTTP `basic` (the appliance's basic-auth user). Default `bearer`. */
-    restoreAuth: z.enum(['bearer', 'basic']).optional(),
+    restoreAuth: z
+      .enum(['bearer', 'basic'])
+      .optional()
+      .describe('How SDDC Manager restore calls authenticate: bearer token (VCF 4.5+) or HTTP basic. Default: bearer.'),
   },
   vcda: {
     ...endpointBase,
     /** Session type: `localUser` (appliance root), `ssoCredentials` or `vcdCredentials`. Default `localUser`. */
-    authType: z.enum(['localUser', 'ssoCredentials', 'vcdCredentials']).optional(),
+    authType: z
+      .enum(['localUser', 'ssoCredentials', 'vcdCredentials'])
+      .optional()
+      .describe('VCDA session type: localUser (appliance root), ssoCredentials or vcdCredentials. Default: localUser.'),
     /** API version in the `Accept` media type. Default `4.5`. */
     apiVersion: z
       .string()
       .regex(/^\d+(\.\d+)?$/, 'must be a version such as 4.5')
-      .optional(),
+      .optional()
+      .describe('VCDA API version in the Accept media type. Default: 4.5.'),
   },
 } as const;
 
