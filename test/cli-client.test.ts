@@ -337,6 +337,10 @@ describe('vmware-dr runbook runs (dev server, worker, simulator)', () => {
     await statusUntil(id, (x) => x.steps[0]?.outcome === 'running');
     for (let i = 0; i < 100 && slow.counters().jobs.length === 0; i++) await sleep(100);
     expect(slow.counters().jobs).toHaveLength(1);
+    // Someone watching the run sees it end cancelled (exit 1, as run --wait would).
+    const watching = cliStart(['status', id, '--watch', ...server]);
+    for (let i = 0; i < 50 && !watching.out().includes('1.1 backup vc-slow'); i++) await sleep(100);
+    expect(watching.out()).toContain('1.1 backup vc-slow (vcenter, stage vcenters): running');
     const r = await cli(['cancel', id, ...server]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
@@ -344,6 +348,12 @@ describe('vmware-dr runbook runs (dev server, worker, simulator)', () => {
     expect(r.out).toContain('# Runbook cli-slow: Cancelled');
     expect(r.out).toMatch(/## Compensations[\s\S]*\| 1\.1 \| cancel the vcenter backup on vc-slow \| done \|/);
     expect(slow.counters().calls.vcenter?.['vc-1']?.backupJobCancel).toBe(1);
+    const watched = await watching.done;
+    expect(watched.code).toBe(1);
+    expect(watched.out).toContain('1.1 backup vc-slow (vcenter, stage vcenters): cancelled');
+    expect(watched.out).toContain('2.1 backup vc-slow (vcenter, stage after): skipped');
+    expect(watched.out).toContain('# Runbook cli-slow: Cancelled');
+    expect(watched.err).toContain('vmware-dr: runbook cli-slow ended cancelled');
     const json = JSON.parse((await cli(['report', id, '--format', 'json', ...server])).out) as ReturnType<
       typeof reportJson
     >;

@@ -107,7 +107,7 @@ export function registerRun(program: Command, io: CliIo): void {
       );
       if (!opts.wait) return;
       const report: RunbookReport = await watchRunbook(handle, {
-        write: say,
+        ...(!(io.isTTY && !opts.json) && { write: say }),
         live: io.isTTY && !opts.json,
       });
       printReport(report, opts.json === true, io);

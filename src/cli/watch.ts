@@ -268,12 +268,10 @@ export async function watchRunbook(
   }
   const snapshots = new Snapshots(first);
 
+  // The terminal itself when nobody redirected the output (the live renderer needs its width).
+  const stream = options.write ? (createWritable(o.write) as NodeJS.WriteStream) : process.stdout;
   const logger = new ListrLogger({
-    processOutput: new ProcessOutput(
-      createWritable(o.write) as NodeJS.WriteStream,
-      createWritable(o.write) as NodeJS.WriteStream,
-      { dump: [], leaveEmptyLine: false },
-    ),
+    processOutput: new ProcessOutput(stream, stream, { dump: [], leaveEmptyLine: false }),
   });
   const list = new Listr(
     first.report.steps.map((initial) => ({
