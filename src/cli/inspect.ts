@@ -53,6 +53,15 @@ export function statusText(report: RunbookReport, meta: { status: string; uiUrl?
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * How a command follows a run: live on a terminal (listr2 draws on it directly), else plain lines
+ * to stdout, or to stderr when stdout carries JSON.
+ */
+export function watchOptions(io: CliIo, json: boolean): { write?: (text: string) => void; live: boolean } {
+  const live = io.isTTY && !json;
+  return live ? { live } : { live, write: json ? io.stderr : io.stdout };
+}
+
 /** Prints a finished report: Markdown, or the `--json` shape. */
 export function printReport(report: RunbookReport, json: boolean, io: CliIo): void {
   if (json) printJson(reportJson(report), io.stdout);
@@ -117,10 +126,7 @@ export function registerInspect(program: Command, io: CliIo): void {
       if (opts.watch) {
         const report =
           description.status.name === 'RUNNING'
-            ? await watchRunbook(handle, {
-                write: opts.json ? io.stderr : io.stdout,
-                live: io.isTTY && !opts.json,
-              })
+            ? await watchRunbook(handle, watchOptions(io, opts.json === true))
             : await closedReport(handle, description);
         printReport(report, opts.json === true, io);
         endWithOutcome(report);

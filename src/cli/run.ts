@@ -16,7 +16,7 @@ import {
   temporalClient,
 } from './connect';
 import { type CliIo, CliError, EXIT, printJson } from './exit';
-import { endWithOutcome, printReport } from './inspect';
+import { endWithOutcome, printReport, watchOptions } from './inspect';
 import { checkRunbookFile } from './runbook-file';
 import { watchRunbook } from './watch';
 
@@ -106,10 +106,7 @@ export function registerRun(program: Command, io: CliIo): void {
           (opts.wait ? '' : `Follow it: vmware-dr status ${workflowId} --watch\n`),
       );
       if (!opts.wait) return;
-      const report: RunbookReport = await watchRunbook(handle, {
-        ...(!(io.isTTY && !opts.json) && { write: say }),
-        live: io.isTTY && !opts.json,
-      });
+      const report: RunbookReport = await watchRunbook(handle, watchOptions(io, opts.json === true));
       printReport(report, opts.json === true, io);
       endWithOutcome(report);
     });
