@@ -4,10 +4,21 @@
  * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables, TEMPORAL_PROFILE and the TOML config file),
  * overridable by `--address` / `--namespace` / `--profile`, and the Web UI link of a run.
  */
-import { Client, Connection } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type {
+  Client,
+  Connection,
+  WorkflowExecutionDescription,
+  WorkflowHandle,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
+import type * as TemporalClient from '@temporalio/client';
+import type * as Envconfig from '@temporalio/envconfig';
 import type { Command } from 'commander';
 import { CliError, EXIT } from './exit';
+import { load } from './load';
+
+// The Temporal client loads when a command connects, not when the program is built (`--help` is fast).
+export const temporalClient = (): typeof TemporalClient => load<typeof TemporalClient>('@temporalio/client');
 
 /** The connection flags every server-talking command takes. */
 export interface ConnectionFlags {
@@ -39,7 +50,7 @@ export interface CliClient {
 export function connectionConfig(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env) {
   let config;
   try {
-    config = loadClientConnectConfig({
+    config = load<typeof Envconfig>('@temporalio/envconfig').loadClientConnectConfig({
       ...(flags.profile ? { profile: flags.profile } : {}),
       overrideEnvVars: Object.fromEntries(
         Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'),
@@ -59,12 +70,22 @@ export function connectionConfig(flags: ConnectionFlags, env: NodeJS.ProcessEnv 
   };
 }
 
+/** How long `connectClient` waits for the server: `VMWARE_DR_CONNECT_TIMEOUT_MS`, else 10 s. */
+export function connectTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const ms = Number(env.VMWARE_DR_CONNECT_TIMEOUT_MS);
+  return Number.isFinite(ms) && ms > 0 ? ms : DEFAULT_CONNECT_TIMEOUT_MS;
+}
+
+/** Default bound of the first connection to Temporal. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
 /** Connects to Temporal; on failure throws a {@link CliError} with exit code 3 that says what to set. */
 export async function connectClient(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Promise<CliClient> {
   const { connectionOptions, address, namespace } = connectionConfig(flags, env);
+  const { Client, Connection } = temporalClient();
   let connection: Connection;
   try {
-    connection = await Connection.connect({ ...connectionOptions, connectTimeout: '10 seconds' });
+    connection = await Connection.connect({ ...connectionOptions, connectTimeout: connectTimeoutMs(env) });
   } catch (err) {
     throw new CliError(
       `cannot reach Temporal at ${address}: ${(err as Error).message.split('\n')[0]} ` +
@@ -75,11 +96,16 @@ export async function connectClient(flags: ConnectionFlags, env: NodeJS.ProcessE
   return { client: new Client({ connection, namespace }), connection, address, namespace };
 }
 
-/** Runs `fn` with a connected client and closes the connection after it, whatever happens. */
+/**
+ * Runs `fn` with a connected client and closes the connection after it, whatever happens. Errors of
+ * server calls leave as {@link cliErrorOf} says (unknown workflow: exit 2, server lost: exit 3).
+ */
 export async function withClient<T>(flags: ConnectionFlags, fn: (c: CliClient) => Promise<T>): Promise<T> {
   const c = await connectClient(flags);
   try {
     return await fn(c);
+  } catch (err) {
+    throw cliErrorOf(err, c);
   } finally {
     await c.connection.close();
   }
@@ -101,4 +127,49 @@ export function workflowUiUrl(
   if (base) return `${base}${path}`;
   const m = /^(localhost|127\.0\.0\.1|\[::1\]):7233$/.exec(address);
   return m ? `http://${m[1]}:8233${path}` : undefined;
+}
+
+/** The workflow type of a runbook run. */
+export const RUNBOOK_WORKFLOW_TYPE = 'drRunbook';
+
+/**
+ * The handle of an existing runbook run and its description. An unknown id, or a run of another
+ * workflow type, is invalid input (exit 2) with a message that says so; a lost server is exit 3.
+ */
+export async function findRunbookRun(
+  c: CliClient,
+  workflowId: string,
+): Promise<{ handle: WorkflowHandle; description: WorkflowExecutionDescription }> {
+  const handle = c.client.workflow.getHandle(workflowId);
+  let description: WorkflowExecutionDescription;
+  try {
+    description = await handle.describe();
+  } catch (err) {
+    throw cliErrorOf(err, c, workflowId);
+  }
+  if (description.type !== RUNBOOK_WORKFLOW_TYPE)
+    throw new CliError(
+      `${workflowId} is a ${description.type} run, not a runbook run (${RUNBOOK_WORKFLOW_TYPE}); vmware-dr list shows the runbook runs`,
+      EXIT.INVALID,
+    );
+  return { handle, description };
+}
+
+/**
+ * The {@link CliError} for an error of a server call: an unknown workflow is invalid input (2), an
+ * unreachable server exit 3 (gRPC UNAVAILABLE / DEADLINE_EXCEEDED), anything else passes as is.
+ */
+export function cliErrorOf(err: unknown, c: Pick<CliClient, 'address' | 'namespace'>, workflowId?: string): unknown {
+  if (err instanceof CliError) return err;
+  if (err instanceof temporalClient().WorkflowNotFoundError)
+    return new CliError(
+      `no runbook run with id ${workflowId ?? (err as WorkflowNotFoundError).workflowId} in namespace ${c.namespace} (vmware-dr list shows the runbook runs)`,
+      EXIT.INVALID,
+    );
+  const code =
+    (err as { code?: number; cause?: { code?: number } })?.code ?? (err as { cause?: { code?: number } })?.cause?.code;
+  // gRPC status codes: 14 UNAVAILABLE, 4 DEADLINE_EXCEEDED (https://grpc.github.io/grpc/core/md_doc_statuscodes.html).
+  if (code === 14 || code === 4)
+    return new CliError(`lost Temporal at ${c.address}: ${(err as Error).message.split('\n')[0]}`, EXIT.NO_TEMPORAL);
+  return err;
 }

@@ -29,3 +29,16 @@ export class CliError extends Error {
 export function printJson(value: unknown, write: (text: string) => void = (s) => void process.stdout.write(s)): void {
   write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/** Where a command writes, and whether its stdout is a terminal (a live task list then). */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** True when stdout is an interactive terminal. */
+  isTTY: boolean;
+}
+
+/** The exit code of a runbook's outcome: 0 for `succeeded` and `dry-run`, 1 for every other outcome. */
+export function outcomeExitCode(outcome: string): number {
+  return outcome === 'succeeded' || outcome === 'dry-run' ? EXIT.OK : EXIT.FAILED;
+}

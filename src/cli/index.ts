@@ -5,9 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { CliError, EXIT } from './exit';
+import { type CliIo, CliError, EXIT } from './exit';
+import { registerApprove } from './approve';
 import { registerDemo } from './demo';
 import { registerFreshness } from './freshness';
+import { registerInspect } from './inspect';
+import { registerRun } from './run';
 import { registerRunbookFile } from './runbook-file';
 import { registerSchedule } from './schedule';
 import { registerSimulator } from './simulator';
@@ -51,6 +54,15 @@ export function buildProgram(output: CliOutput = {}): Command {
     writeOut: output.stdout ?? ((s: string) => void process.stdout.write(s)),
     writeErr: output.stderr ?? ((s: string) => void process.stderr.write(s)),
   };
+  // Runbook runs: run, status, list, report, cancel, approve, reject (they write where `output` says).
+  const io: CliIo = {
+    stdout: write.writeOut,
+    stderr: write.writeErr,
+    isTTY: output.stdout === undefined && process.stdout.isTTY === true,
+  };
+  registerRun(program, io);
+  registerInspect(program, io);
+  registerApprove(program, io);
   const configure = (cmd: Command): void => {
     cmd.configureOutput(write).exitOverride();
     for (const sub of cmd.commands) configure(sub);

@@ -1,0 +1,79 @@
+/**
+ * `vmware-dr approve` and `vmware-dr reject`: a decision on a runbook step waiting for approval,
+ * sent as the workflow's `approve` / `reject` Update. The workflow's validator refuses an unknown
+ * step, a step not waiting, or one already decided, without writing history
+ * (https://docs.temporal.io/handling-messages#update-validators); that refusal exits 2 with its message.
+ */
+import type { Command } from 'commander';
+import type { WorkflowHandle } from '@temporalio/client';
+import { approveUpdate, rejectUpdate } from '../../workflows/runbook-messages';
+import { type ConnectionFlags, findRunbookRun, temporalClient, withClient, withConnectionOptions } from './connect';
+import { type CliIo, CliError, EXIT, printJson } from './exit';
+
+interface DecisionFlags extends ConnectionFlags {
+  step: string;
+  by: string;
+  comment?: string;
+  reason?: string;
+  json?: boolean;
+}
+
+/** Sends one decision; a validator's refusal becomes exit 2 with the workflow's own message. */
+async function decide(
+  handle: WorkflowHandle,
+  decision: 'approve' | 'reject',
+  flags: DecisionFlags,
+): Promise<{ step: string; state: string }> {
+  const { WorkflowUpdateFailedError } = temporalClient();
+  try {
+    return decision === 'approve'
+      ? await handle.executeUpdate(approveUpdate, {
+          args: [{ step: flags.step, by: flags.by, ...(flags.comment !== undefined && { comment: flags.comment }) }],
+        })
+      : await handle.executeUpdate(rejectUpdate, {
+          args: [{ step: flags.step, by: flags.by, reason: flags.reason ?? '' }],
+        });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError)
+      throw new CliError(
+        `${decision} refused by run ${handle.workflowId}: ${err.cause?.message ?? err.message} (vmware-dr status ${handle.workflowId} shows the steps waiting)`,
+        EXIT.INVALID,
+      );
+    throw err;
+  }
+}
+
+function registerDecision(program: Command, io: CliIo, decision: 'approve' | 'reject'): void {
+  const cmd = program
+    .command(decision)
+    .argument('<id>', 'workflow id of the runbook run')
+    .requiredOption('--step <step>', 'the step waiting for approval, e.g. 1.1 (vmware-dr status <id> lists them)')
+    .requiredOption('--by <name>', 'who decides (recorded in the report)')
+    .option('--json', 'print the result as JSON');
+  if (decision === 'approve')
+    cmd
+      .option('--comment <text>', 'why, e.g. a change number (recorded in the report)')
+      .description('Approve a runbook step waiting for approval (a restore, by default); the step then starts.');
+  else
+    cmd
+      .requiredOption('--reason <text>', 'why the step is rejected (recorded in the report)')
+      .description('Reject a runbook step waiting for approval; the step does not run and the run ends rejected.');
+  withConnectionOptions(cmd).action(async (id: string, opts: DecisionFlags) => {
+    await withClient(opts, async (c) => {
+      const { handle, description } = await findRunbookRun(c, id);
+      if (description.status.name !== 'RUNNING')
+        throw new CliError(
+          `run ${id} has ended (${description.status.name}); no step waits for approval`,
+          EXIT.INVALID,
+        );
+      const result = await decide(handle, decision, opts);
+      if (opts.json) printJson({ workflowId: id, step: result.step, decision: result.state, by: opts.by }, io.stdout);
+      else io.stdout(`Step ${result.step} of ${id} ${result.state} by ${opts.by}.\n`);
+    });
+  });
+}
+
+export function registerApprove(program: Command, io: CliIo): void {
+  registerDecision(program, io, 'approve');
+  registerDecision(program, io, 'reject');
+}

@@ -1,0 +1,240 @@
+/**
+ * `vmware-dr status`, `list`, `report` and `cancel`: reading and cancelling runbook runs. A
+ * running run is read through its `progress` Query, a closed one through its result (the report);
+ * the list comes from the Visibility API with the VmwareDr* search attributes
+ * (https://docs.temporal.io/list-filter). Also the report views `run` and `rehearse` print.
+ */
+import Table from 'cli-table3';
+import { type Command, Option } from 'commander';
+import type { WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
+import { type RunbookReport, renderReportMarkdown } from '../runbook/report';
+import {
+  type ConnectionFlags,
+  RUNBOOK_WORKFLOW_TYPE,
+  findRunbookRun,
+  withClient,
+  withConnectionOptions,
+  workflowUiUrl,
+} from './connect';
+import { type CliIo, CliError, EXIT, outcomeExitCode, printJson } from './exit';
+import { approveCommand, rejectCommand, reportJson, runOutcome, stepDetail, watchRunbook } from './watch';
+import { progressQuery } from '../../workflows/runbook-messages';
+
+/** A table without colours (the output is often a file or a pipe). */
+function plainTable(head: string[]): Table.Table {
+  return new Table({ head, style: { head: [], border: [] }, wordWrap: true });
+}
+
+/** The steps of a report as a table, with what each waits for or did. */
+export function stepsTable(report: RunbookReport): string {
+  const table = plainTable(['Step', 'Stage', 'Action', 'Endpoint', 'Product', 'State', 'Detail']);
+  for (const s of report.steps)
+    table.push([s.id, s.stage, s.action, s.endpoint, s.product, s.state, stepDetail(report, s).slice(0, 200)]);
+  return table.toString();
+}
+
+/** A run's state for people: what it is, its status, the steps, and the commands a waiting step needs. */
+export function statusText(report: RunbookReport, meta: { status: string; uiUrl?: string }): string {
+  const running = report.steps.filter((s) => s.state === 'running' || s.state === 'waiting-approval');
+  const lines = [
+    `Runbook ${report.runbook}${report.site ? ` (site ${report.site})` : ''}${report.dryRun ? ', dry run' : ''}`,
+    `Workflow: ${report.workflowId}`,
+    `Status: ${meta.status}, outcome: ${runOutcome(report)}${running.length ? `, stage: ${running[0]!.stage}` : ''}`,
+    `Started: ${report.startedAt}${report.endedAt ? `, ended: ${report.endedAt}` : ''}`,
+    ...(meta.uiUrl ? [`Web UI: ${meta.uiUrl}`] : []),
+    stepsTable(report),
+  ];
+  const waiting = report.steps.filter((s) => s.state === 'waiting-approval');
+  if (waiting.length) {
+    lines.push('Waiting for approval:');
+    for (const s of waiting)
+      lines.push(`  ${approveCommand(report.workflowId, s.id)}`, `  ${rejectCommand(report.workflowId, s.id)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * How a command follows a run: live on a terminal (listr2 draws on it directly), else plain lines
+ * to stdout, or to stderr when stdout carries JSON.
+ */
+export function watchOptions(io: CliIo, json: boolean): { write?: (text: string) => void; live: boolean } {
+  const live = io.isTTY && !json;
+  return live ? { live } : { live, write: json ? io.stderr : io.stdout };
+}
+
+/** Prints a finished report: Markdown, or the `--json` shape. */
+export function printReport(report: RunbookReport, json: boolean, io: CliIo): void {
+  if (json) printJson(reportJson(report), io.stdout);
+  else io.stdout(renderReportMarkdown(report));
+}
+
+/** Ends a command that waited for a run: exit 1 (with why) unless it succeeded or was a dry run. */
+export function endWithOutcome(report: RunbookReport): void {
+  const code = outcomeExitCode(report.outcome);
+  if (code !== EXIT.OK) {
+    const failed = report.steps.filter((s) => s.error).map((s) => `${s.id} ${s.endpoint}: ${s.error!.type}`);
+    throw new CliError(
+      `runbook ${report.runbook} ended ${report.outcome}${failed.length ? ` (${failed.join('; ')})` : ''}`,
+      code,
+    );
+  }
+}
+
+/** The report of a closed run (its result); a run that ended without one (invalid document, terminated) exits 1. */
+async function closedReport(handle: WorkflowHandle, d: WorkflowExecutionDescription): Promise<RunbookReport> {
+  try {
+    return (await handle.result()) as RunbookReport;
+  } catch (err) {
+    const cause = (err as { cause?: Error }).cause;
+    throw new CliError(
+      `run ${handle.workflowId} ended ${d.status.name} without a report: ${cause?.message ?? (err as Error).message}`,
+      EXIT.FAILED,
+    );
+  }
+}
+
+/** The report so far of a running run, or the report of a closed one. */
+async function currentReport(handle: WorkflowHandle, d: WorkflowExecutionDescription): Promise<RunbookReport> {
+  if (d.status.name !== 'RUNNING') return closedReport(handle, d);
+  return handle.query(progressQuery);
+}
+
+interface ReadFlags extends ConnectionFlags {
+  json?: boolean;
+}
+
+/** The value of a search attribute in a list entry. */
+function attribute(
+  info: { typedSearchAttributes: { getAll(): { key: { name: string }; value: unknown }[] } },
+  name: string,
+) {
+  const v = info.typedSearchAttributes.getAll().find((p) => p.key.name === name)?.value;
+  return Array.isArray(v) ? v.join(',') : v === undefined || v === null ? '' : String(v);
+}
+
+export function registerInspect(program: Command, io: CliIo): void {
+  withConnectionOptions(
+    program
+      .command('status')
+      .argument('<id>', 'workflow id of the runbook run')
+      .option('--watch', 'follow the run live until it ends, then print its report (exit as `run --wait`)')
+      .option('--json', 'print JSON: the report so far and the run status')
+      .description('Show where a runbook run stands: each step, what it waits for, and the approval commands.'),
+  ).action(async (id: string, opts: ReadFlags & { watch?: boolean }) => {
+    await withClient(opts, async (c) => {
+      const { handle, description } = await findRunbookRun(c, id);
+      if (opts.watch) {
+        const report =
+          description.status.name === 'RUNNING'
+            ? await watchRunbook(handle, watchOptions(io, opts.json === true))
+            : await closedReport(handle, description);
+        printReport(report, opts.json === true, io);
+        endWithOutcome(report);
+        return;
+      }
+      const report = await currentReport(handle, description);
+      if (opts.json) printJson({ status: description.status.name, ...reportJson(report) }, io.stdout);
+      else {
+        const uiUrl = workflowUiUrl(c.address, c.namespace, id);
+        io.stdout(statusText(report, { status: description.status.name, ...(uiUrl && { uiUrl }) }));
+      }
+    });
+  });
+
+  withConnectionOptions(
+    program
+      .command('list')
+      .option(
+        '--query <query>',
+        "a Temporal list filter ANDed to WorkflowType = 'drRunbook', e.g. \"VmwareDrSite = 'site-a'\"",
+      )
+      .option('--limit <n>', 'most runs listed, newest first', (v) => positiveInt(v, '--limit'), 50)
+      .option('--json', 'print JSON')
+      .description(
+        'List runbook runs (newest first) with their search attributes: id, runbook, site, stage, outcome, status, start.',
+      ),
+  ).action(async (opts: ReadFlags & { query?: string; limit: number }) => {
+    await withClient(opts, async (c) => {
+      const query = `WorkflowType = '${RUNBOOK_WORKFLOW_TYPE}'${opts.query ? ` AND (${opts.query})` : ''}`;
+      const rows: Record<string, string>[] = [];
+      try {
+        for await (const wf of c.client.workflow.list({ query })) {
+          rows.push({
+            workflowId: wf.workflowId,
+            runbook: attribute(wf, 'VmwareDrRunbook'),
+            site: attribute(wf, 'VmwareDrSite'),
+            stage: attribute(wf, 'VmwareDrStage'),
+            outcome: attribute(wf, 'VmwareDrOutcome'),
+            status: wf.status.name,
+            startedAt: wf.startTime.toISOString(),
+            runId: wf.runId,
+          });
+          if (rows.length >= opts.limit) break;
+        }
+      } catch (err) {
+        // gRPC INVALID_ARGUMENT: the server refused the filter.
+        const e = err as { code?: number; cause?: { code?: number } };
+        if ((e.code ?? e.cause?.code) === 3)
+          throw new CliError(`invalid --query ${JSON.stringify(opts.query)}: ${(err as Error).message}`, EXIT.INVALID);
+        throw err;
+      }
+      if (opts.json) return printJson(rows, io.stdout);
+      if (!rows.length) return io.stdout(`No runbook runs match ${query}.\n`);
+      const table = plainTable(['Workflow id', 'Runbook', 'Site', 'Stage', 'Outcome', 'Status', 'Started']);
+      for (const r of rows)
+        table.push([r.workflowId!, r.runbook!, r.site!, r.stage!, r.outcome!, r.status!, r.startedAt!]);
+      io.stdout(`${table.toString()}\n`);
+    });
+  });
+
+  withConnectionOptions(
+    program
+      .command('report')
+      .argument('<id>', 'workflow id of the runbook run')
+      .addOption(new Option('--format <format>', 'md (Markdown) or json').choices(['md', 'json']).default('md'))
+      .description('Print the report of a runbook run (for a run still going: its progress so far).'),
+  ).action(async (id: string, opts: ConnectionFlags & { format: 'md' | 'json' }) => {
+    await withClient(opts, async (c) => {
+      const { handle, description } = await findRunbookRun(c, id);
+      const report = await currentReport(handle, description);
+      if (opts.format === 'json') printJson(reportJson(report), io.stdout);
+      else if (description.status.name === 'RUNNING')
+        io.stdout(`# Runbook ${report.runbook}: running\n\n${statusText(report, { status: 'RUNNING' })}`);
+      else io.stdout(renderReportMarkdown(report));
+    });
+  });
+
+  withConnectionOptions(
+    program
+      .command('cancel')
+      .argument('<id>', 'workflow id of the runbook run')
+      .option('--no-wait', 'only request the cancel; do not wait for the report')
+      .option('--json', 'print the report as JSON')
+      .description(
+        'Cancel a runbook run: steps in flight are cancelled on their appliances and recorded as compensations. ' +
+          'Waits for the report; exits 0 when the run ended cancelled, 1 when it ended otherwise first.',
+      ),
+  ).action(async (id: string, opts: ReadFlags & { wait: boolean }) => {
+    await withClient(opts, async (c) => {
+      const { handle, description } = await findRunbookRun(c, id);
+      if (description.status.name !== 'RUNNING')
+        throw new CliError(`run ${id} has already ended (${description.status.name}); nothing to cancel`, EXIT.INVALID);
+      await handle.cancel();
+      const say = opts.json ? io.stderr : io.stdout;
+      say(`Cancel requested for ${id}.\n`);
+      if (!opts.wait) return;
+      const report = await closedReport(handle, description);
+      printReport(report, opts.json === true, io);
+      if (report.outcome !== 'cancelled')
+        throw new CliError(`run ${id} ended ${report.outcome} before the cancel took effect`, EXIT.FAILED);
+    });
+  });
+}
+
+/** A positive integer flag value, or a usage error naming the flag. */
+export function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new CliError(`${flag} must be a positive integer, not ${JSON.stringify(value)}`, EXIT.INVALID);
+  return n;
+}

@@ -1,0 +1,327 @@
+/**
+ * Watching a `drRunbook` run from a client: the `progress` Query polled, one listr2 task per step
+ * whose title and output follow the step (state, attempts and busy waits of its running activity,
+ * the exact `approve` / `reject` commands while it waits for approval), and the run's report at the
+ * end. Also the client-side views of a report shared by `run`, `status`, `report` and `rehearse`:
+ * `reportJson` (the `--json` shape), `stepDetail` and `approveCommand`.
+ *
+ * Progress comes only from the workflow's own message definitions (`workflows/runbook-messages.ts`)
+ * and from the server's description of the step's child workflow (pending activities: attempt and
+ * last failure, see https://docs.temporal.io/activity-execution#activity-retry-policy), never from
+ * decoding heartbeat payloads.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { Listr, ListrLogger, ProcessOutput, createWritable } from 'listr2';
+import type { RunbookReport, StepReport, StepState } from '../runbook/report';
+import { progressQuery } from '../../workflows/runbook-messages';
+
+/** How {@link watchRunbook} shows a run. */
+export interface WatchOptions {
+  /**
+   * Where the progress goes.
+   * @default process.stdout.write
+   */
+  write?: (text: string) => void;
+  /**
+   * Time between two `progress` queries.
+   * @default 1000
+   */
+  intervalMs?: number;
+  /**
+   * A live task list redrawn in place (listr2's default renderer). `false`, or a stdout that is not
+   * a terminal, prints plain lines instead, one when a step changes.
+   * @default true
+   */
+  live?: boolean;
+}
+
+/** Default time between two `progress` queries. */
+export const DEFAULT_WATCH_INTERVAL_MS = 1000;
+
+/** Step states after which a step changes no more. */
+const FINAL_STATES: ReadonlySet<StepState> = new Set([
+  'succeeded',
+  'failed',
+  'skipped',
+  'cancelled',
+  'rejected',
+  'planned',
+]);
+
+/** What the server says of a step's running activity (its child workflow's pending activity). */
+export interface StepActivity {
+  /** Activity type, e.g. `startVcenterBackup`. */
+  type: string;
+  /** 1 for the first attempt; more after a busy answer or a retried failure. */
+  attempt: number;
+  /** The failure of the previous attempt (e.g. the appliance's "busy" answer). */
+  lastFailure?: { type?: string; message: string };
+  /** When the next attempt is scheduled (after a failed attempt). */
+  nextAttemptAt?: Date;
+}
+
+/** A shell word: quoted only when it needs to be. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command that approves a step waiting for approval, as an operator types it. */
+export function approveCommand(workflowId: string, step: string, by = '<you>'): string {
+  return `vmware-dr approve ${shellWord(workflowId)} --step ${step} --by ${by}`;
+}
+
+/** The command that rejects a step waiting for approval. */
+export function rejectCommand(workflowId: string, step: string, by = '<you>'): string {
+  return `vmware-dr reject ${shellWord(workflowId)} --step ${step} --by ${by} --reason <why>`;
+}
+
+/** One line saying what a step waits for or did: approval commands, attempts and busy waits, error. */
+export function stepDetail(
+  report: Pick<RunbookReport, 'workflowId'>,
+  step: StepReport,
+  activity?: StepActivity,
+): string {
+  switch (step.state) {
+    case 'waiting-approval':
+      return `waiting for approval: ${approveCommand(report.workflowId, step.id)} (or ${rejectCommand(report.workflowId, step.id)})`;
+    case 'running': {
+      const parts: string[] = [];
+      if (step.remoteId) parts.push(`remote ${step.remoteId}`);
+      if (activity) {
+        parts.push(`${activity.type} attempt ${activity.attempt}`);
+        if (activity.lastFailure) {
+          const busy = /busy|in use|locked|in progress/i.test(
+            `${activity.lastFailure.type} ${activity.lastFailure.message}`,
+          );
+          // An absolute time, so the line changes only when the attempt does.
+          const next = activity.nextAttemptAt
+            ? `, next try at ${activity.nextAttemptAt.toISOString().slice(11, 19)}Z`
+            : '';
+          parts.push(
+            `${busy ? 'busy wait' : 'retrying'}${next} (${activity.lastFailure.type ? `${activity.lastFailure.type}: ` : ''}${activity.lastFailure.message})`,
+          );
+        }
+      }
+      if (step.attempts !== undefined && !activity) parts.push(`attempts ${step.attempts}`);
+      return parts.join(', ');
+    }
+    case 'failed':
+    case 'cancelled':
+    case 'rejected': {
+      const who = step.approval ? `${step.approval.decision} by ${step.approval.by}` : '';
+      const err = step.error
+        ? `${step.error.type}: ${step.error.message}${step.error.hint ? ` (hint: ${step.error.hint})` : ''}`
+        : '';
+      return [who, err].filter(Boolean).join('; ');
+    }
+    case 'succeeded':
+      return [step.remoteId ? `remote ${step.remoteId}` : '', step.attached ? 'attached to the job a retry found' : '']
+        .filter(Boolean)
+        .join(', ');
+    case 'planned':
+      return step.plan ?? '';
+    default:
+      return '';
+  }
+}
+
+/** A step's task title: what it is and its state. */
+export function stepTitle(step: StepReport): string {
+  return `${step.id} ${step.action} ${step.endpoint} (${step.product}, stage ${step.stage}): ${step.state}`;
+}
+
+/** A run's outcome as the JSON says it: `running` until the run has ended (the progress report has no `endedAt`). */
+export function runOutcome(report: RunbookReport): RunbookReport['outcome'] | 'running' {
+  return report.endedAt === undefined ? 'running' : report.outcome;
+}
+
+/** The `--json` report: stable keys (absent values are `null`), each step's state as its `outcome`. Pure. */
+export function reportJson(report: RunbookReport) {
+  return {
+    runbook: report.runbook,
+    site: report.site ?? null,
+    workflowId: report.workflowId,
+    outcome: runOutcome(report),
+    dryRun: report.dryRun,
+    startedAt: report.startedAt,
+    endedAt: report.endedAt ?? null,
+    steps: report.steps.map((s) => ({
+      id: s.id,
+      stage: s.stage,
+      action: s.action,
+      endpoint: s.endpoint,
+      product: s.product,
+      outcome: s.state,
+      remoteId: s.remoteId ?? null,
+      startedAt: s.startedAt ?? null,
+      endedAt: s.endedAt ?? null,
+      durationMs: s.durationMs ?? null,
+      attempts: s.attempts ?? null,
+      location: s.location ?? null,
+      sizeBytes: s.sizeBytes ?? null,
+      hash: s.hash ?? null,
+      approval: s.approval ?? null,
+      error: s.error ?? null,
+      ...(s.plan !== undefined && { plan: s.plan }),
+    })),
+    compensations: report.compensations,
+    approvals: report.approvals,
+    recoveryPoint: report.recoveryPoint ?? null,
+  };
+}
+
+export type ReportJson = ReturnType<typeof reportJson>;
+
+/** The pending activity of a running step's child workflow (`<run id>/<step id>`), if the server has one. */
+export async function stepActivity(handle: WorkflowHandle, stepId: string): Promise<StepActivity | undefined> {
+  const child = handle.client.getHandle(`${handle.workflowId}/${stepId}`);
+  const d = await child.describe().catch(() => undefined);
+  const pending = d?.raw.pendingActivities ?? [];
+  // The activity that matters most: one that is retrying (busy) first, else the latest.
+  const a = pending.find((p) => (p.attempt ?? 1) > 1 || p.lastFailure) ?? pending.at(-1);
+  if (!a) return undefined;
+  const failure = a.lastFailure;
+  const seconds = a.nextAttemptScheduleTime?.seconds;
+  return {
+    type: a.activityType?.name ?? 'activity',
+    attempt: a.attempt ?? 1,
+    ...(failure?.message && {
+      lastFailure: {
+        message: failure.message,
+        ...(failure.applicationFailureInfo?.type && { type: failure.applicationFailureInfo.type }),
+      },
+    }),
+    ...(seconds != null && { nextAttemptAt: new Date(Number(seconds) * 1000) }),
+  };
+}
+
+/** A snapshot of the run: the report so far and the activity of each running step. */
+interface Snapshot {
+  report: RunbookReport;
+  activities: Map<string, StepActivity>;
+  final: boolean;
+}
+
+/** Snapshots published by the poll loop; tasks wait for the next one. */
+class Snapshots {
+  latest: Snapshot;
+  private waiters: (() => void)[] = [];
+  constructor(first: Snapshot) {
+    this.latest = first;
+  }
+  publish(s: Snapshot): void {
+    this.latest = s;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const resolve of w) resolve();
+  }
+  next(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.());
+
+/**
+ * Shows a runbook run's progress until it ends and returns its report (`handle.result()`). Polls
+ * the `progress` query every `intervalMs`; one listr2 task per step. Rejects as `handle.result()`
+ * does when the run fails without a report (an invalid document, a termination).
+ */
+export async function watchRunbook(
+  handle: WorkflowHandle,
+  options: { write?: (text: string) => void; intervalMs?: number; live?: boolean } = {},
+): Promise<RunbookReport> {
+  const o: Required<WatchOptions> = {
+    write: options.write ?? ((s) => void process.stdout.write(s)),
+    intervalMs: options.intervalMs ?? DEFAULT_WATCH_INTERVAL_MS,
+    live: options.live ?? true,
+  };
+  let final: RunbookReport | undefined;
+  let failure: unknown;
+  const settled = (handle.result() as Promise<RunbookReport>).then(
+    (r) => void (final = r),
+    (e: unknown) => void (failure = e ?? new Error('the run failed')),
+  );
+  const ended = () => final !== undefined || failure !== undefined;
+
+  const snapshot = async (): Promise<Snapshot | undefined> => {
+    if (final) return { report: final, activities: new Map(), final: true };
+    const report = await handle.query(progressQuery).catch(() => undefined);
+    if (!report) return undefined;
+    const activities = new Map<string, StepActivity>();
+    await Promise.all(
+      report.steps
+        .filter((s) => s.state === 'running')
+        .map(async (s) => {
+          const a = await stepActivity(handle, s.id);
+          if (a) activities.set(s.id, a);
+        }),
+    );
+    return { report, activities, final: false };
+  };
+
+  // The first snapshot: the steps the task list shows (a run that just started may not answer yet).
+  let first: Snapshot | undefined;
+  while (!(first = await snapshot())) {
+    if (failure !== undefined) throw failure;
+    await Promise.race([sleep(o.intervalMs), settled]);
+  }
+  const snapshots = new Snapshots(first);
+
+  // The terminal itself when nobody redirected the output (the live renderer needs its width).
+  const stream = options.write ? (createWritable(o.write) as NodeJS.WriteStream) : process.stdout;
+  const logger = new ListrLogger({
+    processOutput: new ProcessOutput(stream, stream, { dump: [], leaveEmptyLine: false }),
+  });
+  const list = new Listr(
+    first.report.steps.map((initial) => ({
+      title: stepTitle(initial),
+      task: async (_ctx: unknown, task: { title: string; output: string; skip: (m?: string) => void }) => {
+        let output = '';
+        for (;;) {
+          const s = snapshots.latest;
+          const step = s.report.steps.find((x) => x.id === initial.id) ?? initial;
+          const title = stepTitle(step);
+          if (task.title !== title) task.title = title;
+          const detail = stepDetail(s.report, step, s.activities.get(step.id));
+          if (detail && detail !== output) task.output = output = detail;
+          if (FINAL_STATES.has(step.state) || s.final) {
+            if (step.state === 'skipped') task.skip(title);
+            else if (step.state === 'failed' || step.state === 'rejected' || step.state === 'cancelled')
+              throw new Error(`${title}${detail ? `: ${detail}` : ''}`);
+            return;
+          }
+          await snapshots.next();
+        }
+      },
+    })),
+    {
+      concurrent: true,
+      exitOnError: false,
+      registerSignalListeners: false,
+      // Live: the default renderer redraws in place (listr2 falls back to plain lines when stdout is
+      // not a terminal); plain: the verbose renderer, a line per title or output change.
+      renderer: o.live ? 'default' : 'verbose',
+      fallbackRenderer: 'verbose',
+      rendererOptions: o.live ? { logger, persistentOutput: true } : { logger, logTitleChange: true },
+      fallbackRendererOptions: { logger, logTitleChange: true },
+    } as never,
+  );
+
+  const poll = async () => {
+    for (;;) {
+      await Promise.race([sleep(o.intervalMs), settled]);
+      const done = ended();
+      const s = await snapshot();
+      if (failure !== undefined) break;
+      if (s) snapshots.publish(s);
+      if (done && final) break;
+    }
+    // Ends every task: the final report, or the last known state when the run failed without one.
+    snapshots.publish({ ...(final ? { report: final } : snapshots.latest), activities: new Map(), final: true });
+  };
+  await Promise.all([list.run(), poll()]);
+  await settled;
+  if (failure !== undefined) throw failure;
+  return final as RunbookReport;
+}
