@@ -197,6 +197,42 @@ function sample(page: string, name: string, labels: Record<string, string>): num
   return undefined;
 }
 
+describe('vmware-dr worker process: invalid settings', () => {
+  it('a metrics port in use, or a bad variable, exits 2 naming the variable, before connecting', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const cases: [Record<string, string>, string][] = [
+        [
+          { VMWARE_DR_METRICS_HOST: '127.0.0.1', VMWARE_DR_METRICS_PORT: String(port) },
+          `VMWARE_DR_METRICS_PORT: cannot listen on 127.0.0.1:${port} (EADDRINUSE`,
+        ],
+        [{ VMWARE_DR_LOG_FORMAT: 'xml' }, 'VMWARE_DR_LOG_FORMAT: one of json, pretty, got "xml"'],
+      ];
+      for (const [env, message] of cases) {
+        const child = spawn(
+          process.execPath,
+          ['--require', 'tsx/cjs', join(root, 'src', 'cli', 'index.ts'), 'worker'],
+          {
+            cwd: root,
+            // An address nobody serves: the worker must fail before it tries to connect.
+            env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', ...env },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
+        let err = '';
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        const [code] = (await once(child, 'exit')) as [number | null];
+        expect(err).toContain(message);
+        expect(code).toBe(2);
+      }
+    } finally {
+      await new Promise((r) => busy.close(r));
+    }
+  });
+});
+
 describe('vmware-dr worker process', () => {
   let h: Harness;
   let child: ChildProcess | undefined;

@@ -9,12 +9,13 @@
  * cancelled by a shutdown is retried on the next worker and resumes from its last heartbeat),
  * and `run()` resolves (https://docs.temporal.io/develop/typescript/cancellation#worker-shutdown).
  */
+import { createServer } from 'node:net';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { TemporalPinoLogger, createLogger, temporalLogLevel } from '../src/logging';
 import { chooseWorkflowSource } from './bundle';
-import { type WorkerConfig, loadWorkerConfig } from './config';
+import { type WorkerConfig, WorkerConfigError, loadWorkerConfig } from './config';
 import { createWorker } from './index';
 import { type MetricsServer, WorkerMetrics, serveMetrics } from './metrics';
 
@@ -25,6 +26,24 @@ export interface RunWorkerOptions {
   env?: NodeJS.ProcessEnv;
   /** Called once the worker polls (tests, supervisors). */
   onRunning?: (info: { metricsPort?: number }) => void;
+}
+
+/** Resolves when nothing listens on host:port (listens briefly, then closes). */
+function assertPortFree(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
+/** A port that cannot be bound, as a config error naming the variable (other errors unchanged). */
+function portProblem(err: unknown, variable: string, host: string, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') return err;
+  return new WorkerConfigError([
+    `${variable}: cannot listen on ${host}:${port} (${code}; another worker on this host?): choose a free port${variable === 'VMWARE_DR_METRICS_PORT' ? ', or 0 for no metrics' : ''}`,
+  ]);
 }
 
 /** Installs the Temporal runtime once per process: logs through pino, metrics on loopback. */
@@ -59,38 +78,45 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
       'ignoring VMWARE_DR_* variables this worker does not read (a typo?); see vmware-dr worker --help',
     );
   const source = chooseWorkflowSource(config.workflowBundle);
-  installRuntime(config, logger);
 
+  // Ports first, so a port in use fails here with the variable to change, before the runtime starts.
   const metrics = config.metrics ? new WorkerMetrics() : undefined;
   let metricsServer: MetricsServer | undefined;
   if (metrics && config.metrics) {
+    const { host, port, runtimePort } = config.metrics;
     metricsServer = await serveMetrics(metrics, {
-      host: config.metrics.host,
-      port: config.metrics.port,
-      runtimeMetricsUrl: `http://127.0.0.1:${config.metrics.runtimePort}/metrics`,
+      host,
+      port,
+      runtimeMetricsUrl: `http://127.0.0.1:${runtimePort}/metrics`,
+    }).catch((err: unknown) => {
+      throw portProblem(err, 'VMWARE_DR_METRICS_PORT', host, port);
+    });
+    await assertPortFree('127.0.0.1', runtimePort).catch(async (err: unknown) => {
+      await metricsServer?.close();
+      throw portProblem(err, 'VMWARE_DR_RUNTIME_METRICS_PORT', '127.0.0.1', runtimePort);
     });
   }
-
-  const clientConfig = loadClientConnectConfig(
-    opts.env
-      ? {
-          overrideEnvVars: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<
-            string,
-            string
-          >,
-        }
-      : {},
-  );
-  const address = clientConfig.connectionOptions.address ?? 'localhost:7233';
-  const namespace = clientConfig.namespace ?? 'default';
   let connection: NativeConnection | undefined;
   const onSignal = (signal: NodeJS.Signals) =>
     logger.info(
       { signal, shutdownGraceMs: config.shutdownGraceMs },
       'shutdown requested: no new tasks; running activities get the grace time, then resume on the next worker',
     );
-  for (const s of SHUTDOWN_SIGNALS) process.once(s, onSignal);
   try {
+    installRuntime(config, logger);
+    const clientConfig = loadClientConnectConfig(
+      opts.env
+        ? {
+            overrideEnvVars: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<
+              string,
+              string
+            >,
+          }
+        : {},
+    );
+    const address = clientConfig.connectionOptions.address ?? 'localhost:7233';
+    const namespace = clientConfig.namespace ?? 'default';
+    for (const s of SHUTDOWN_SIGNALS) process.once(s, onSignal);
     connection = await NativeConnection.connect(clientConfig.connectionOptions);
     const worker = await createWorker({
       connection,
