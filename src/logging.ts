@@ -12,11 +12,9 @@
 import { Writable } from 'node:stream';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevelName } from './log-levels';
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
-export type LogLevelName = (typeof LOG_LEVELS)[number];
-export const LOG_FORMATS = ['json', 'pretty'] as const;
-export type LogFormat = (typeof LOG_FORMATS)[number];
+export { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevelName };
 
 /** What replaces a secret in a log line. */
 export const REDACTED = '[REDACTED]';

@@ -1,6 +1,7 @@
 /** `vmware-dr worker`: the production worker, configured from the environment, until SIGTERM. */
 import type { Command } from 'commander';
 import type * as WorkerConfig from '../../worker/config';
+import { WORKER_ENV_HELP } from '../../worker/env';
 import type * as WorkerMain from '../../worker/main';
 import { load } from './load';
 
@@ -8,7 +9,6 @@ import { load } from './load';
 const EXIT_INVALID_INPUT = 2;
 
 function helpText(): string {
-  const { WORKER_ENV_HELP } = load<typeof WorkerConfig>('../../worker/config');
   const width = Math.max(...WORKER_ENV_HELP.map(([name]) => name.length)) + 2;
   return [
     '',
