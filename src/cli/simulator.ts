@@ -1,8 +1,10 @@
 /** `vmware-dr simulator`: serve simulated appliances until SIGTERM; print one JSON line describing them. */
 import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { FaultBook } from '../simulator/faults';
+import type * as Cert from '../simulator/cert';
 import type * as Server from '../simulator/server';
 import type { SimulatorCredentials } from '../simulator/server';
 import { load } from './load';
@@ -20,6 +22,7 @@ interface SimulatorFlags {
   password?: string;
   credentials?: string;
   certName?: string[];
+  certDir?: string;
 }
 
 /** A parser for a whole-number flag ≥ min; the message names the flag. */
@@ -80,8 +83,18 @@ async function readCredentials(file: string): Promise<SimulatorCredentials> {
 }
 
 async function runSimulator(flags: SimulatorFlags, command: Command): Promise<void> {
-  if (flags.http && flags.certName)
-    command.error('error: --cert-name needs HTTPS; drop --http', { exitCode: 2, code: 'vmware-dr.conflictingOptions' });
+  if (flags.http && (flags.certName || flags.certDir))
+    command.error(`error: ${flags.certName ? '--cert-name' : '--cert-dir'} needs HTTPS; drop --http`, {
+      exitCode: 2,
+      code: 'vmware-dr.conflictingOptions',
+    });
+  let caFile: string | undefined;
+  if (flags.certDir) {
+    const cert = load<typeof Cert>('../simulator/cert');
+    const dir = resolve(flags.certDir);
+    cert.keepPkiIn(dir);
+    caFile = join(dir, cert.PKI_FILES.caCert);
+  }
   const faults = flags.faults ? await readFaults(flags.faults) : [];
   const fromFile = flags.credentials ? await readCredentials(flags.credentials) : undefined;
   const credentials: SimulatorCredentials | undefined =
@@ -100,7 +113,17 @@ async function runSimulator(flags: SimulatorFlags, command: Command): Promise<vo
     credentials,
     certNames: flags.certName ?? [],
   });
-  process.stdout.write(`${JSON.stringify(sim.info)}\n`);
+  // With --cert-dir the CA others should trust is the kept file, not the server's temporary copy.
+  const info = caFile
+    ? {
+        ...sim.info,
+        caFile,
+        vcenter: sim.info.vcenter.map((a) => ({ ...a, caFile })),
+        sddcManager: sim.info.sddcManager.map((a) => ({ ...a, caFile })),
+        vcda: sim.info.vcda.map((a) => ({ ...a, caFile })),
+      }
+    : sim.info;
+  process.stdout.write(`${JSON.stringify(info)}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
@@ -124,9 +147,11 @@ export function registerSimulator(program: Command): void {
     .addOption(new Option('--vcdas <n>', 'simulated VCDA appliances').argParser(wholeNumber('vcdas')).default(0))
     .addOption(new Option('--job-seconds <s>', 'how long a job or task takes').argParser(seconds).default(5))
     .option('--faults <file>', 'JSON or YAML list of faults to arm from the start')
-    .option(
-      '--password <password>',
-      'one fixed password for every appliance (default: random per appliance; visible in ps, prefer --credentials)',
+    .addOption(
+      new Option(
+        '--password <password>',
+        'one fixed password for every appliance (default: random per appliance; visible in ps, prefer the environment variable or --credentials)',
+      ).env('VMWARE_DR_SIMULATOR_PASSWORD'),
     )
     .option('--credentials <file>', 'JSON or YAML {password?, appliances?: {"vcenter/vc-1": "…"}} with fixed passwords')
     .addOption(
@@ -135,9 +160,14 @@ export function registerSimulator(program: Command): void {
         'extra DNS name or IP the certificate is valid for, e.g. a compose service name (repeatable)',
       ).argParser(collect),
     )
+    .option(
+      '--cert-dir <dir>',
+      'keep the CA and server certificate in DIR (ca.pem, ca-key.pem, server.pem, server-key.pem): reused across restarts, so other machines can trust DIR/ca.pem',
+    )
     .addHelpText(
       'after',
-      '\nThe certificate always covers 127.0.0.1, ::1, localhost and --host (unless a wildcard address).\n',
+      '\nThe certificate always covers 127.0.0.1, ::1, localhost and --host (unless a wildcard address).\n' +
+        'With --cert-dir the CA is kept and the certificate is reissued only when a --cert-name is new or it expires soon.\n',
     )
     .action(runSimulator);
 }
