@@ -147,6 +147,7 @@ describe('commands', () => {
       TEMPORAL_NAMESPACE: inject('temporalNamespace'),
       VMWARE_DR_TASK_QUEUE: taskQueue,
       VMWARE_DR_POLL_INTERVAL_MS: '200',
+      VMWARE_DR_METRICS_PORT: '0',
       CMD_VC_PASSWORD: vc.password,
     });
     let out = '';
@@ -182,8 +183,8 @@ describe('commands', () => {
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const [code] = await once(child, 'exit');
-    expect(code).toBe(1);
-    expect(err).toContain('VMWARE_DR_POLL_INTERVAL_MS must be a positive number');
+    expect(code).toBe(2);
+    expect(err).toContain('VMWARE_DR_POLL_INTERVAL_MS: a whole number of milliseconds 1–1500000, got "soon"');
   }, 60_000);
 
   it('npm run demo: dev server + simulator + worker + one backup, exit 0, nothing left running', async () => {

@@ -66,6 +66,7 @@ describe('worker killed during a start activity', () => {
         TEMPORAL_ADDRESS: inject('temporalAddress'),
         TEMPORAL_NAMESPACE: inject('temporalNamespace'),
         VMWARE_DR_TASK_QUEUE: h.taskQueue,
+        VMWARE_DR_METRICS_PORT: '0',
       },
       stdio: 'ignore',
     });
