@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './exit';
 import { registerDemo } from './demo';
+import { registerRehearse } from './rehearse';
 import { registerRunbookFile } from './runbook-file';
 import { registerSimulator } from './simulator';
 import { registerTemporal } from './temporal';
@@ -43,6 +44,7 @@ export function buildProgram(output: CliOutput = {}): Command {
   registerWorker(program);
   registerTemporal(program);
   registerRunbookFile(program);
+  registerRehearse(program);
   const write = {
     writeOut: output.stdout ?? ((s: string) => void process.stdout.write(s)),
     writeErr: output.stderr ?? ((s: string) => void process.stderr.write(s)),
