@@ -432,6 +432,10 @@ function monitor(
 /**
  * Rehearses a runbook (text or document) against simulated appliances of its topology; returns
  * the report and what the simulator saw. Stops everything it started, whatever happens.
+ *
+ * The simulator's passwords reach the in-process worker as `env:VMWARE_DR_REHEARSAL_<KEY>`
+ * variables of this process, set for the rehearsal and restored after it: two rehearsals at once
+ * in one process must not share endpoint or location keys.
  */
 export async function rehearse(input: string | unknown, options: RehearseOptions = {}): Promise<RehearsalResult> {
   const doc = parseRunbook(input);
