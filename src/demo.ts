@@ -1,130 +1,117 @@
 /**
- * `npm run demo`: a Temporal dev server (with UI), the simulator, a worker, and one real
- * `vcenterBackup` run end to end. Everything is started here and stopped before exit.
+ * `npm run demo`: a Temporal dev server with its Web UI, then two rehearsals on it: the full-site
+ * backup example (SDDC Manager → 2 vCenters → VCDA) with one injected "busy" answer that is
+ * retried, and the vCenter restore example, which waits for an approval that the demo grants
+ * through the `approve` Update, as a person would. Everything is started here and stopped before
+ * exit (with `keep`, the server and its UI stay until Ctrl-C).
  */
-import { randomBytes } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { DEFAULT_TASK_QUEUE, createWorker } from '../worker';
-import type { VcenterBackupInput, VcenterBackupResult } from '../workflows';
-import { startSimulator } from './simulator/server';
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
+import { workflowsPath } from '../worker';
+import { watchRunbook } from './cli/watch';
+import { type RehearsalResult, installQuietSdkLogger, readFaultsFile, rehearse } from './rehearsal';
+import { renderReportMarkdown } from './runbook/report';
 import { startDevServer } from './temporal/dev-server';
 
+/** Seconds each simulated job takes in the demo unless told otherwise. */
+export const DEFAULT_DEMO_JOB_SECONDS = 3;
+
 export interface DemoOptions {
-  /** Seconds the simulated backup takes. Default: `VMWARE_DR_DEMO_JOB_SECONDS`, else 10. */
+  /** Seconds each simulated job takes. @default `VMWARE_DR_DEMO_JOB_SECONDS`, else 3 */
   jobSeconds?: number;
+  /** Leave the dev server and its UI running until SIGINT/SIGTERM. @default false */
+  keep?: boolean;
+  /** Where the demo's story goes. @default console.log */
   log?: (line: string) => void;
+  /** Redraw progress in place. @default whether stdout is a terminal */
+  live?: boolean;
 }
 
-/** A password that meets vCenter's backup-password policy. */
-function demoBackupPassword(): string {
-  return `Dr-${randomBytes(4).toString('hex')}#A1`;
+export interface DemoResult {
+  backup: RehearsalResult;
+  restore: RehearsalResult;
 }
 
-function bar(progress: number): string {
-  const filled = Math.round(Math.max(0, Math.min(100, progress)) / 5);
-  return `[${'#'.repeat(filled)}${'.'.repeat(20 - filled)}]`;
+/** The package's `examples/` folder (from `src/` and from `dist/src/`). */
+export function examplesDir(): string {
+  return join(dirname(require.resolve('vmware-dr-temporal/package.json')), 'examples');
 }
 
-export async function runDemo(opts: DemoOptions = {}): Promise<VcenterBackupResult> {
+export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const log = opts.log ?? ((line: string) => console.log(line));
-  // The demo prints its own story; the SDK's INFO lines (bundling, worker states) would bury it.
+  const jobSeconds = opts.jobSeconds ?? (Number(process.env.VMWARE_DR_DEMO_JOB_SECONDS) || DEFAULT_DEMO_JOB_SECONDS);
+  const live = opts.live ?? process.stdout.isTTY === true;
+  installQuietSdkLogger();
+  const examples = examplesDir();
+
+  log('Starting a Temporal dev server…');
+  const server = await startDevServer({ ui: true, log: (l) => log(`  ${l}`) });
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    // A host process (a test) installed the runtime already: keep its logger.
-  }
-  const stops: (() => Promise<void>)[] = [];
-  try {
-    log('Starting a Temporal dev server…');
-    const server = await startDevServer({ ui: true, log: (l) => log(`  ${l}`) });
-    stops.unshift(() => server.stop());
     log(`Temporal: ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl}` : ''}`);
-
-    const sim = await startSimulator({
-      vcenters: 1,
-      jobSeconds: opts.jobSeconds ?? (Number(process.env.VMWARE_DR_DEMO_JOB_SECONDS) || 10),
-    });
-    stops.unshift(() => sim.close());
-    const vc = sim.info.vcenter[0]!;
-    log(`Simulated vCenter: ${vc.url} (HTTPS, CA ${sim.info.caFile})`);
-
-    // Credentials reach the activity by reference: only the variable names enter the workflow.
-    process.env.VMWARE_DR_DEMO_VC_PASSWORD = vc.password;
-    process.env.VMWARE_DR_DEMO_BACKUP_PASSWORD = demoBackupPassword();
-
-    const nativeConnection = await NativeConnection.connect({ address: server.address });
-    stops.unshift(() => nativeConnection.close());
-    const worker = await createWorker({
-      connection: nativeConnection,
-      namespace: server.namespace,
-      activities: { pollIntervalMs: 1000 },
-      worker: { maxHeartbeatThrottleInterval: '1 second' },
-    });
-    const running = worker.run();
-    stops.unshift(async () => {
-      worker.shutdown();
-      await running;
-    });
-
-    const connection = await Connection.connect({ address: server.address });
-    stops.unshift(() => connection.close());
-    const client = new Client({ connection, namespace: server.namespace });
-    const input: VcenterBackupInput = {
-      endpoint: {
-        name: 'vc-1',
-        url: vc.url,
-        username: vc.username,
-        passwordRef: 'env:VMWARE_DR_DEMO_VC_PASSWORD',
-        tls: { caFile: vc.caFile },
-      },
-      backup: {
-        locationType: 'SFTP',
-        location: 'sftp://backup.example.com/vcsa/vc-1',
-        locationUser: 'backup',
-        backupPasswordRef: 'env:VMWARE_DR_DEMO_BACKUP_PASSWORD',
-        comment: 'vmware-dr demo',
-      },
-      pollIntervalMs: 1000,
+    log('Bundling the workflows once for both rehearsals…');
+    const { code } = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+    const common = {
+      temporal: { address: server.address, namespace: server.namespace },
+      jobSeconds,
+      workflowBundle: { code },
+      busyRetryDelayMs: 2000,
+      log: (line: string) => log(`  ${line}`),
+      watch: (handle: Parameters<typeof watchRunbook>[0]) =>
+        watchRunbook(handle, { write: (text) => log(text.replace(/\n$/, '')), live }),
     };
-    const workflowId = `demo-vcenter-backup-${Date.now()}`;
-    const handle = await client.workflow.start('vcenterBackup', {
-      taskQueue: DEFAULT_TASK_QUEUE,
-      workflowId,
-      args: [input],
-    });
+    const link = (id: string) =>
+      server.uiUrl ? ` (${server.uiUrl}/namespaces/${server.namespace}/workflows/${encodeURIComponent(id)})` : '';
+
+    const siteFile = join(examples, 'site-a-nightly.yaml');
+    log('');
     log(
-      `Started workflow ${workflowId}${server.uiUrl ? ` (${server.uiUrl}/namespaces/${server.namespace}/workflows/${workflowId})` : ''}`,
+      `1. Rehearsal of ${relative(process.cwd(), siteFile)}: 1 SDDC Manager, 2 vCenters, 1 VCDA, each simulated under its endpoint name.`,
+    );
+    log('   Injected fault (examples/faults-busy.json): vc-mgmt answers its first backup request "busy".');
+    const backup = await rehearse(readFileSync(siteFile, 'utf8'), {
+      ...common,
+      faults: await readFaultsFile(join(examples, 'faults-busy.json')),
+      onStart: (s) => log(`   Started ${s.workflowId}${link(s.workflowId)}`),
+    });
+    log('');
+    log(renderReportMarkdown(backup.report));
+    log(`Simulated appliances: ${backup.rehearsal.appliances.map((a) => `${a.endpoint} ${a.url}`).join(', ')}`);
+    log(
+      `Simulator saw ${backup.rehearsal.remoteJobs.length} remote job(s): ${backup.rehearsal.remoteJobs.map((j) => `${j.appliance} ${j.kind}`).join(', ')}.`,
+    );
+    const retried = backup.report.steps.filter((s) => (s.attempts ?? 1) > 1);
+    for (const s of retried) log(`Step ${s.id} (${s.endpoint}) started its job on attempt ${s.attempts}.`);
+
+    const restoreFile = join(examples, 'restore-vc-mgmt.yaml');
+    log('');
+    log(
+      `2. Rehearsal of ${relative(process.cwd(), restoreFile)}: a freshly deployed vCenter waiting for its restore, a backup on sftp-a.`,
+    );
+    log('   The restore waits for approval; the demo grants it with the `approve` Update, as a person would.');
+    const restore = await rehearse(readFileSync(restoreFile, 'utf8'), {
+      ...common,
+      approveAs: 'demo-operator',
+      onStart: (s) => {
+        log(`   Started ${s.workflowId}${link(s.workflowId)}`);
+        log(`   (by hand: ${s.approveCommand('1.1', 'alice')})`);
+      },
+    });
+    log('');
+    log(renderReportMarkdown(restore.report));
+    log(
+      `Simulated appliances: ${restore.rehearsal.appliances.map((a) => `${a.endpoint} ${a.url} (${a.state})`).join(', ')}`,
     );
 
-    let lastShown = '';
-    const progress = setInterval(() => {
-      handle
-        .describe()
-        .then((d) => {
-          for (const a of d.raw.pendingActivities ?? []) {
-            const payload = a.heartbeatDetails?.payloads?.[0];
-            if (!payload) continue;
-            const details = defaultPayloadConverter.fromPayload<{ state: string; progress: number }>(payload);
-            const line = `  ${a.activityType?.name}: ${details.state} ${bar(details.progress)} ${details.progress}%`;
-            if (line !== lastShown) log((lastShown = line));
-          }
-        })
-        .catch(() => undefined);
-    }, 500);
-    try {
-      const result = (await handle.result()) as VcenterBackupResult;
-      log(
-        `Backup finished: job ${result.jobId} ${result.state} in ${((result.durationMs ?? 0) / 1000).toFixed(1)} s on ${result.appliance}`,
-      );
-      const counters = sim.counters();
-      log(`Simulator saw ${counters.jobs.length} backup job(s) created.`);
-      return result;
-    } finally {
-      clearInterval(progress);
+    if (opts.keep) {
+      log(`The dev server keeps running${server.uiUrl ? `: Web UI ${server.uiUrl}` : ''}. Press Ctrl-C to stop it.`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
     }
+    return { backup, restore };
   } finally {
-    for (const stop of stops) await stop().catch(() => undefined);
+    await server.stop().catch(() => undefined);
   }
 }

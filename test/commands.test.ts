@@ -187,21 +187,33 @@ describe('commands', () => {
     expect(err).toContain('VMWARE_DR_POLL_INTERVAL_MS: a whole number of milliseconds 1–1500000, got "soon"');
   }, 60_000);
 
-  it('npm run demo: dev server + simulator + worker + one backup, exit 0, nothing left running', async () => {
-    const child = cli(['demo'], { VMWARE_DR_DEMO_JOB_SECONDS: '2', TEMPORAL_ADDRESS: '' });
+  it('npm run demo: dev server with UI, the full-site rehearsal with a busy retry, an approved restore, exit 0, nothing left running', async () => {
+    const started = Date.now();
+    const child = cli(['demo'], { VMWARE_DR_DEMO_JOB_SECONDS: '1', TEMPORAL_ADDRESS: '' });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const [code] = await once(child, 'exit');
     expect(out).toMatch(/Web UI http:\/\/127\.0\.0\.1:\d+/);
-    expect(out).toMatch(/pollVcenterBackup: INPROGRESS \[[#.]{20}\] \d+%/);
-    expect(out).toMatch(/Backup finished: job \d{8}-\d{6}-\d+ SUCCEEDED/);
-    expect(out).toContain('Simulator saw 1 backup job(s) created.');
-    expect(code).toBe(0);
-    // The dev server and the simulator it started are gone.
-    const ports = [/Temporal: 127\.0\.0\.1:(\d+)/, /Simulated vCenter: https:\/\/127\.0\.0\.1:(\d+)/].map((re) =>
-      Number(re.exec(out)?.[1]),
-    );
+    // The busy answer, retried visibly, and the report of the full site.
+    expect(out).toMatch(/step 2\.1 vc-mgmt: startVcenterBackup attempt 2 after: .*FEATURE_IN_USE/);
+    expect(out).toContain('# Runbook site-a-nightly: Succeeded');
+    expect(out).toMatch(/\| 2\.1 \| vcenters \| backup \| vc-mgmt \| vcenter \| succeeded \| \d{8}-\d{6}-\d+ \|/);
+    expect(out).toContain('Simulator saw 4 remote job(s)');
+    expect(out).toContain('Step 2.1 (vc-mgmt) started its job on attempt 2.');
+    // The restore waited for approval and the demo granted it through the Update.
+    expect(out).toMatch(/step 1\.1 \(restore vc-mgmt\) waits for approval; approving as demo-operator/);
+    expect(out).toContain('# Runbook restore-vc-mgmt: Succeeded');
+    expect(out).toMatch(/\| 1\.1 \| approved \| demo-operator \|/);
+    expect(code, out).toBe(0);
+    expect(Date.now() - started).toBeLessThan(120_000);
+    // The dev server, its UI and the simulators it started are gone.
+    const ports = [
+      /Temporal: 127\.0\.0\.1:(\d+)/,
+      /Web UI http:\/\/127\.0\.0\.1:(\d+)/,
+      /Simulated appliances: sddc-a https:\/\/127\.0\.0\.1:(\d+)/,
+      /Simulated appliances: vc-mgmt https:\/\/127\.0\.0\.1:(\d+)/,
+    ].map((re) => Number(re.exec(out)?.[1]));
     for (const port of ports) {
       expect(port).toBeGreaterThan(0);
       const refused = await new Promise<boolean>((resolve) => {
@@ -211,5 +223,5 @@ describe('commands', () => {
       });
       expect(refused).toBe(true);
     }
-  }, 120_000);
+  }, 150_000);
 });

@@ -1,17 +1,23 @@
-/** `vmware-dr demo`: dev server, simulator, worker and one vCenter backup, then everything stops. */
+/** `vmware-dr demo`: a dev server with its UI and two rehearsals (full-site backup with a busy retry, an approved vCenter restore). */
 import type { Command } from 'commander';
 import type * as Demo from '../demo';
+import { EXIT } from './exit';
 import { load } from './load';
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('Start a Temporal dev server, the simulator and a worker; run one vCenter backup; stop them all.')
+    .description(
+      'Start a Temporal dev server with its Web UI; rehearse the full-site backup example (with a busy answer that is retried) and the vCenter restore example (approved through the approve Update); stop them all.',
+    )
+    .option('--keep', 'leave the dev server and its Web UI running until Ctrl-C')
     .addHelpText(
       'after',
-      '\nEnvironment:\n  VMWARE_DR_DEMO_JOB_SECONDS  seconds the simulated backup takes (default 10)\n  TEMPORAL_ADDRESS            use this running server instead of starting one\n',
+      '\nEnvironment:\n  VMWARE_DR_DEMO_JOB_SECONDS  seconds each simulated job takes (default 3)\n  TEMPORAL_ADDRESS            use this running server instead of starting one\n',
     )
-    .action(async () => {
-      await load<typeof Demo>('../demo').runDemo();
+    .action(async (flags: { keep?: boolean }) => {
+      const { backup, restore } = await load<typeof Demo>('../demo').runDemo({ keep: flags.keep });
+      const ok = backup.report.outcome === 'succeeded' && restore.report.outcome === 'succeeded';
+      process.exitCode = ok ? EXIT.OK : EXIT.FAILED;
     });
 }

@@ -10,6 +10,7 @@ import { registerApprove } from './approve';
 import { registerDemo } from './demo';
 import { registerFreshness } from './freshness';
 import { registerInspect } from './inspect';
+import { registerRehearse } from './rehearse';
 import { registerRun } from './run';
 import { registerRunbookFile } from './runbook-file';
 import { registerSchedule } from './schedule';
@@ -43,13 +44,6 @@ export function buildProgram(output: CliOutput = {}): Command {
     .helpOption('-h, --help', 'print help')
     .helpCommand('help [command]', 'print help for a command')
     .showHelpAfterError('(vmware-dr --help lists the commands; vmware-dr <command> --help their options)');
-  registerDemo(program);
-  registerSimulator(program);
-  registerWorker(program);
-  registerTemporal(program);
-  registerRunbookFile(program);
-  registerSchedule(program);
-  registerFreshness(program);
   const write = {
     writeOut: output.stdout ?? ((s: string) => void process.stdout.write(s)),
     writeErr: output.stderr ?? ((s: string) => void process.stderr.write(s)),
@@ -60,9 +54,18 @@ export function buildProgram(output: CliOutput = {}): Command {
     stderr: write.writeErr,
     isTTY: output.stdout === undefined && process.stdout.isTTY === true,
   };
+  // In the order an admin meets them (`vmware-dr --help` lists them so).
+  registerRunbookFile(program);
+  registerRehearse(program);
   registerRun(program, io);
   registerInspect(program, io);
   registerApprove(program, io);
+  registerSchedule(program);
+  registerFreshness(program);
+  registerDemo(program);
+  registerWorker(program);
+  registerSimulator(program);
+  registerTemporal(program);
   const configure = (cmd: Command): void => {
     cmd.configureOutput(write).exitOverride();
     for (const sub of cmd.commands) configure(sub);

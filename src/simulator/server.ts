@@ -8,13 +8,53 @@ import { join } from 'node:path';
 import type { Product } from '../errors';
 import { createSddcManagerAppliance } from '../sddc-manager/simulator';
 import { createVcdaAppliance } from '../vcda/simulator';
-import { createVcenterAppliance } from '../vcenter/simulator';
+import type { LocationType } from '../vcenter/schemas';
+import { VCENTER_BUILD, VcenterAppliance, type VcenterStage, createVcenterAppliance } from '../vcenter/simulator';
 import { generatePki } from './cert';
 import { FaultBook } from './faults';
 import type { FaultRule, SimAppliance, SimRequest, SimResponse, SimRoute, SimulatorContext, StartedJob } from './types';
 
 /** A factory per product: builds appliance number `index` (1-based). */
 export type ApplianceFactory = (index: number, ctx: SimulatorContext) => SimAppliance;
+
+/**
+ * One appliance served under a name of your choosing, at `/<product>/<name>` (e.g.
+ * `/vcenter/vc-mgmt`): faults, counters and credentials use that name too.
+ */
+export interface SimulatorApplianceSpec {
+  product: Product;
+  /** 1–64 letters, digits, `.`, `_`, `-` (a URL path segment); unique per product. */
+  name: string;
+  /**
+   * vCenter only. `'restore'`: freshly deployed and waiting for a restore (stage 2, before
+   * firstboot), the only state in which `POST /api/appliance/recovery/restore/job` is allowed.
+   * @default 'running'
+   */
+  stage?: VcenterStage;
+  /**
+   * vCenter only: the system name (FQDN/PNID) its backups are filed under. A redeployed vCenter
+   * keeps the FQDN of the one it replaces, so this is also whose backups a restore finds.
+   * @default `<name>.sim.local`
+   */
+  systemName?: string;
+  /** vCenter only: backups of this appliance already on backup servers, taken before (e.g. what a restore needs). */
+  backups?: SeededVcenterBackup[];
+}
+
+/** A finished vCenter backup that exists before the simulator starts (a backup server's content). */
+export interface SeededVcenterBackup {
+  /** The backup location, e.g. `sftp://backup.example.com/vcsa` (the archive lands in `<location>/vCenter/sn_<systemName>/…`). */
+  location: string;
+  /** @default from the location's scheme (`sftp://` → `SFTP`), else `SFTP` */
+  locationType?: LocationType;
+  /** The password the backup was encrypted with; a restore must give the same one. @default none (not encrypted) */
+  backupPassword?: string;
+  /**
+   * How long ago it was taken (at least the simulator's job time, so it has finished).
+   * @default 86400 (one day)
+   */
+  ageSeconds?: number;
+}
 
 export interface SimulatorOptions {
   /** Port on 127.0.0.1. Default 0 (a free port). */
@@ -25,6 +65,12 @@ export interface SimulatorOptions {
   vcenters?: number;
   sddcManagers?: number;
   vcdas?: number;
+  /**
+   * Appliances with names (served at `/<product>/<name>`), after the numbered ones. When given,
+   * `vcenters` defaults to 0 instead of 1.
+   * @default []
+   */
+  appliances?: SimulatorApplianceSpec[];
   /** Seconds a job or task takes. Default 5. */
   jobSeconds?: number;
   /** vCenter session idle timeout in seconds. Default 1800 (30 min, as vCenter). */
@@ -196,6 +242,83 @@ function checkCredentials(credentials: SimulatorCredentials | undefined, applian
   }
 }
 
+const APPLIANCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const VCENTER_ONLY = ['stage', 'systemName', 'backups'] as const;
+
+/** Checks `appliances` (names, product, vCenter-only fields); errors name the entry and the fix. */
+function checkApplianceSpecs(specs: SimulatorApplianceSpec[]): SimulatorApplianceSpec[] {
+  if (!Array.isArray(specs)) throw new Error('appliances: a list of {product, name}');
+  specs.forEach((spec, i) => {
+    const at = `appliances[${i}]`;
+    if (!spec || !(spec.product in PRODUCT_PATH))
+      throw new Error(`${at}.product: one of ${Object.keys(PRODUCT_PATH).join(', ')}`);
+    if (typeof spec.name !== 'string' || !APPLIANCE_NAME.test(spec.name))
+      throw new Error(`${at}.name: 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+    if (spec.product !== 'vcenter') {
+      const extra = VCENTER_ONLY.filter((f) => spec[f] !== undefined);
+      if (extra.length) throw new Error(`${at}: ${extra.join(', ')} apply to vCenter appliances only; remove them`);
+    }
+    if (spec.stage !== undefined && spec.stage !== 'running' && spec.stage !== 'restore')
+      throw new Error(`${at}.stage: "running" or "restore"`);
+    if (spec.systemName !== undefined && !/^[A-Za-z0-9._-]{1,253}$/.test(spec.systemName))
+      throw new Error(`${at}.systemName: a host name such as vc-mgmt.example.com`);
+    (spec.backups ?? []).forEach((b, j) => {
+      if (typeof b?.location !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(b.location))
+        throw new Error(`${at}.backups[${j}].location: a URL such as sftp://backup.example.com/vcsa`);
+      if (b.ageSeconds !== undefined && !(Number.isFinite(b.ageSeconds) && b.ageSeconds >= 0))
+        throw new Error(`${at}.backups[${j}].ageSeconds: seconds ≥ 0`);
+    });
+  });
+  return specs;
+}
+
+/** The element type of a vCenter appliance's job table. */
+type VcenterJob = VcenterAppliance['jobs'] extends Map<string, infer J> ? J : never;
+
+const SCHEME_LOCATION_TYPE: Record<string, LocationType> = {
+  ftp: 'FTP',
+  ftps: 'FTPS',
+  http: 'HTTP',
+  https: 'HTTPS',
+  scp: 'SCP',
+  sftp: 'SFTP',
+  nfs: 'NFS',
+  smb: 'SMB',
+};
+
+/** `YYYYMMDD-HHMMSS` in UTC, as vCenter job ids start. */
+function utcStamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\..*$/, '');
+}
+
+/**
+ * Puts a named vCenter in the state asked for: its system name, finished backups from before
+ * (entries in its job table, which is what the appliance lists archives from), then its stage. A
+ * vCenter moved to `'restore'` keeps those archives on the backup servers, as a redeployed one does.
+ */
+function prepareVcenter(vc: VcenterAppliance, spec: SimulatorApplianceSpec, ctx: SimulatorContext): void {
+  Object.defineProperty(vc, 'systemName', { value: spec.systemName ?? `${spec.name}.sim.local`, enumerable: true });
+  const jobMs = Math.max(1, ctx.jobSeconds * 1000);
+  for (const backup of spec.backups ?? []) {
+    let startMs = ctx.now() - Math.max((backup.ageSeconds ?? 86_400) * 1000, jobMs + 1000);
+    while (vc.jobs.has(`${utcStamp(startMs)}-${VCENTER_BUILD}`)) startMs -= 1000;
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(backup.location)?.[1]?.toLowerCase() ?? '';
+    const job: VcenterJob = {
+      id: `${utcStamp(startMs)}-${VCENTER_BUILD}`,
+      comment: 'backup taken before this appliance was redeployed',
+      parts: ['common'],
+      location: backup.location,
+      locationType: backup.locationType ?? SCHEME_LOCATION_TYPE[scheme] ?? 'SFTP',
+      backupPassword: backup.backupPassword,
+      type: 'MANUAL',
+      user: 'VSPHERE.LOCAL\\Administrator',
+      startMs,
+    };
+    vc.jobs.set(job.id, job);
+  }
+  if (spec.stage === 'restore') vc.setStage('restore');
+}
+
 /** Starts one process-local simulator serving every requested appliance on one port. */
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const host = opts.host ?? '127.0.0.1';
@@ -212,24 +335,34 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   };
 
   const appliances = new Map<string, { appliance: SimAppliance; routes: CompiledRoute[] }>();
+  const specs = checkApplianceSpecs(opts.appliances ?? []);
   const counts: [Product, number][] = [
-    ['vcenter', opts.vcenters ?? 1],
+    ['vcenter', opts.vcenters ?? (specs.length ? 0 : 1)],
     ['sddc-manager', opts.sddcManagers ?? 0],
     ['vcda', opts.vcdas ?? 0],
   ];
+  const serve = (appliance: SimAppliance): void => {
+    const key = `${PRODUCT_PATH[appliance.product]}/${appliance.name}`;
+    if (appliances.has(key)) throw new Error(`appliances: two appliances at /${key}; give each a unique name`);
+    const password = opts.credentials?.appliances?.[key] ?? opts.credentials?.password;
+    // Product simulators read `password` on every login, so replacing it here fixes their credentials.
+    if (password !== undefined) Object.defineProperty(appliance, 'password', { value: password, enumerable: true });
+    const routes = appliance
+      .routes()
+      .map(compile)
+      .sort((a, b) => specificity(b) - specificity(a));
+    appliances.set(key, { appliance, routes });
+  };
+  const built: Record<Product, number> = { vcenter: 0, 'sddc-manager': 0, vcda: 0 };
   for (const [product, n] of counts) {
-    for (let i = 1; i <= n; i++) {
-      const appliance = factories[product](i, ctx);
-      const key = `${PRODUCT_PATH[product]}/${appliance.name}`;
-      const password = opts.credentials?.appliances?.[key] ?? opts.credentials?.password;
-      // Product simulators read `password` on every login, so replacing it here fixes their credentials.
-      if (password !== undefined) Object.defineProperty(appliance, 'password', { value: password, enumerable: true });
-      const routes = appliance
-        .routes()
-        .map(compile)
-        .sort((a, b) => specificity(b) - specificity(a));
-      appliances.set(key, { appliance, routes });
-    }
+    for (let i = 1; i <= n; i++) serve(factories[product](++built[product], ctx));
+  }
+  for (const spec of specs) {
+    const appliance = factories[spec.product](++built[spec.product], ctx);
+    // Product simulators read `name` (and a vCenter its `systemName`) when they answer, so naming here renames them.
+    Object.defineProperty(appliance, 'name', { value: spec.name, enumerable: true });
+    if (appliance instanceof VcenterAppliance) prepareVcenter(appliance, spec, ctx);
+    serve(appliance);
   }
   checkCredentials(opts.credentials, appliances);
 
@@ -289,7 +422,6 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       entry = appliances.get(`${parts[0]}/${parts[1]}`);
       checkPercentEncoding(req.url ?? '/');
       if (parts[0] === '_admin') return send(res, await admin(req, parts.slice(1)));
-      if (!entry) return send(res, { status: 404, body: { error: `no appliance at /${parts.slice(0, 2).join('/')}` } });
       if (!entry) return send(res, { status: 404, body: { error: `no appliance at /${parts.slice(0, 2).join('/')}` } });
       const { appliance, routes } = entry as { appliance: SimAppliance; routes: CompiledRoute[] };
       const segments = parts.slice(2);
