@@ -8,18 +8,10 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import {
-  DefaultLogger,
-  type LogEntry,
-  NativeConnection,
-  Runtime,
-  Worker,
-  type WorkerOptions,
-} from '@temporalio/worker';
+import { DefaultLogger, type LogEntry, NativeConnection, Runtime, type WorkerOptions } from '@temporalio/worker';
 import { parse as parseYaml } from 'yaml';
-import { createActivities } from '../activities';
+import { createWorker } from '../worker';
 import { approveUpdate, progressQuery } from '../workflows/runbook-messages';
 import { Runbook, type RunbookDocument, type RunbookEndpoint, type RunbookStep } from './runbook/document';
 import type { RunbookReport } from './runbook/report';
@@ -149,18 +141,6 @@ export function installQuietSdkLogger(): void {
     Runtime.install({ logger });
   } catch {
     // Installed already.
-  }
-}
-
-/**
- * The workflows entry to bundle. Not `workflowsPath` of worker/index.ts: that module resolves it
- * when loaded, with a plain `require.resolve` that finds no `.ts` file under vitest.
- */
-function workflowsPath(): string {
-  try {
-    return require.resolve('../workflows');
-  } catch {
-    return resolve(__dirname, '..', 'workflows');
   }
 }
 
@@ -490,17 +470,17 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
     }
     const client = new Client({ connection, namespace });
     const taskQueue = `vmware-dr-rehearsal-${randomUUID().slice(0, 8)}`;
-    // The options of `createWorker` (worker/index.ts), with heartbeats every second so retries show at once.
-    const worker = await Worker.create({
+    // This package's worker, with heartbeats every second so retries show at once.
+    const worker = await createWorker({
       connection: nativeConnection,
       namespace,
       taskQueue,
-      activities: createActivities({
+      activities: {
         pollIntervalMs,
         busyRetryDelayMs: options.busyRetryDelayMs ?? DEFAULT_REHEARSAL_BUSY_RETRY_DELAY_MS,
-      }),
-      maxHeartbeatThrottleInterval: '1 second',
-      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
+      },
+      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+      worker: { maxHeartbeatThrottleInterval: '1 second' },
     });
     const workflowId = options.workflowId ?? `rehearsal-${doc.name}-${Date.now()}`;
     // The flags a person's `vmware-dr` needs to find this server (it reads TEMPORAL_ADDRESS).

@@ -190,11 +190,11 @@ describe('rehearse (real server, simulator)', () => {
     }
     const json = JSON.parse(out) as {
       outcome: string;
-      steps: { endpoint: string; state: string; error?: { type: string } }[];
+      steps: { endpoint: string; outcome: string; error?: { type: string } }[];
       rehearsal: { remoteJobs: { appliance: string }[] };
     };
     expect(json.outcome).toBe('partial');
-    expect(Object.fromEntries(json.steps.map((s) => [s.endpoint, s.state]))).toEqual({
+    expect(Object.fromEntries(json.steps.map((s) => [s.endpoint, s.outcome]))).toEqual({
       'sddc-a': 'succeeded',
       'vc-mgmt': 'succeeded',
       'vc-wld01': 'failed',
@@ -203,7 +203,8 @@ describe('rehearse (real server, simulator)', () => {
     expect(json.steps.find((s) => s.endpoint === 'vc-wld01')!.error?.type).toBe('RemoteJobFailed');
     expect(json.rehearsal.remoteJobs.map((j) => j.appliance).sort()).toEqual(['sddc-a', 'vc-mgmt', 'vc-wld01']);
     // Progress went to stderr, so stdout is the JSON alone.
-    expect(err).toMatch(/step 2\.2 backup vc-wld01 \(vcenter\): failed \(RemoteJobFailed/);
+    expect(err).toMatch(/2\.2 backup vc-wld01 \(vcenter, stage vcenters\): failed/);
+    expect(err).toContain('RemoteJobFailed');
   }, 40_000);
 });
 

@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { NativeConnection, type NativeConnectionOptions, Worker, type WorkerOptions } from '@temporalio/worker';
 import { type ActivitiesOptions, createActivities } from '../activities';
 import { runbookNexusServiceHandler } from './nexus';
@@ -6,8 +7,18 @@ import { DEFAULT_TASK_QUEUE } from '../src/config';
 
 export { DEFAULT_TASK_QUEUE };
 
-/** Path of the workflows entry, for `Worker.create({ workflowsPath })` or `bundleWorkflowCode`. */
-export const workflowsPath = require.resolve('../workflows');
+/**
+ * Path of the workflows entry, for `Worker.create({ workflowsPath })` or `bundleWorkflowCode`. The
+ * folder when the entry cannot be resolved (a loader without TypeScript resolution, e.g. vitest's):
+ * the bundler resolves a folder's index itself.
+ */
+export const workflowsPath = ((): string => {
+  try {
+    return require.resolve('../workflows');
+  } catch {
+    return join(dirname(__filename), '..', 'workflows');
+  }
+})();
 
 export interface CreateWorkerOptions {
   connection?: NativeConnection;

@@ -63,7 +63,7 @@ export async function runRehearse(file: string, flags: RehearseFlags, deps: Rehe
   }
   const { rehearse, readFaultsFile, installQuietSdkLogger, RehearsalInputError, RehearsalConnectionError } =
     deps.rehearsal ?? load<typeof Rehearsal>('../rehearsal');
-  const { watchRunbook } = deps.watch ?? load<typeof Watch>('./watch');
+  const { watchRunbook, reportJson } = deps.watch ?? load<typeof Watch>('./watch');
   // With --json, stdout carries only the JSON; progress goes to stderr.
   const out = deps.stdout ?? ((text: string) => void process.stdout.write(text));
   const err = deps.stderr ?? ((text: string) => void process.stderr.write(text));
@@ -85,7 +85,7 @@ export async function runRehearse(file: string, flags: RehearseFlags, deps: Rehe
       watch: (handle) => watchRunbook(handle, { write: progress, live: !flags.json && process.stdout.isTTY }),
       ...deps.options,
     });
-    if (flags.json) printJson({ ...result.report, rehearsal: result.rehearsal }, out);
+    if (flags.json) printJson({ ...reportJson(result.report), rehearsal: result.rehearsal }, out);
     else {
       out(`\n${renderReportMarkdown(result.report)}`);
       out(`\n## Rehearsal\n\n`);
