@@ -5,11 +5,11 @@
  * Why not "a 6 h backup job completes": the simulator's jobs progress by the real clock
  * (`Date.now()` in src/simulator/server.ts), and the poll activity waits between polls inside
  * one activity with real timers, so a 6 h simulated job takes 6 h whatever the server's clock
- * says. Busy retries, in contrast, are waits between activity attempts (the failure's
- * `nextRetryDelay`), kept by the server, which the time-skipping server jumps over.
+ * says. Busy waits, in contrast, are workflow timers between start activities (of the worker's
+ * `busyRetryDelayMs`), kept by the server, which the time-skipping server jumps over.
  */
 import { WorkflowFailedError } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, TimeoutType } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import type { VcenterBackupInput } from '../workflows';
@@ -98,23 +98,21 @@ describe('time skipping on the Temporal test server', () => {
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const activityFailure = (err as WorkflowFailedError).cause;
     expect(activityFailure).toBeInstanceOf(ActivityFailure);
-    // The server ended the start activity when its next retry would pass its bound (the step's
-    // deadline + 30 s backstop): the test server reports the last busy answer (a real server may
-    // wrap it in a schedule-to-close TimeoutFailure). The activity itself cannot see the deadline
-    // pass: its clock is the worker's real one.
-    let cause = (activityFailure as ActivityFailure).cause;
-    if (cause instanceof TimeoutFailure) {
-      expect(cause.timeoutType).toBe(TimeoutType.SCHEDULE_TO_CLOSE);
-      cause = cause.cause;
-    }
+    // The step waits out busy answers with workflow timers (server time, skipped here) and stops
+    // when the next wait would pass its deadline: the last busy answer, non-retryable, says so.
+    // The activity itself cannot see the deadline pass: its clock is the worker's real one.
+    const cause = (activityFailure as ActivityFailure).cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);
     expect((cause as ApplicationFailure).type).toBe('ResourceBusy');
+    expect((cause as ApplicationFailure).nonRetryable).toBe(true);
     expect((cause as ApplicationFailure).message).toContain('FEATURE_IN_USE');
+    expect((cause as ApplicationFailure).message).toContain("still busy at the step's deadline");
 
-    expect(skippedMs).toBeGreaterThanOrEqual(STEP_TIMEOUT_MS);
-    expect(skippedMs).toBeLessThan(STEP_TIMEOUT_MS + HOUR_MS);
+    // Never past the deadline, and not more than one busy wait before it.
+    expect(skippedMs).toBeGreaterThan(STEP_TIMEOUT_MS - BUSY_RETRY_DELAY_MS);
+    expect(skippedMs).toBeLessThanOrEqual(STEP_TIMEOUT_MS);
     expect(wallMs).toBeLessThan(30_000);
-    // One start attempt per busy retry delay over the 6 h (busy waits were the failure's nextRetryDelay).
+    // One start attempt per busy wait over the 6 h (each wait a workflow timer of busyRetryDelayMs).
     expect(attempts).toBeGreaterThanOrEqual(STEP_TIMEOUT_MS / BUSY_RETRY_DELAY_MS - 2);
     expect(attempts).toBeLessThanOrEqual(STEP_TIMEOUT_MS / BUSY_RETRY_DELAY_MS + 2);
     expect(sim.counters().jobs).toHaveLength(0);

@@ -39,7 +39,15 @@ import { type RunbookReport, type StepReport, overallOutcome } from '../src/runb
 import type { StepResult } from '../src/step-result';
 import { ending, validateInput } from './boundary';
 import { notifyHooks } from './notify';
-import { approveUpdate, pauseSignal, progressQuery, rejectUpdate, resumeSignal } from './runbook-messages';
+import {
+  RUNBOOK_STEP_MEMO,
+  approveUpdate,
+  pauseSignal,
+  progressQuery,
+  rejectUpdate,
+  resumeSignal,
+  stepProgressSignal,
+} from './runbook-messages';
 
 export { DrRunbookOptions };
 
@@ -281,6 +289,14 @@ export async function drRunbook(
         },
       },
     );
+    // A running child step says when its appliance is busy (and when it no longer waits).
+    setHandler(stepProgressSignal, ({ step, attempts, waiting }) => {
+      const r = all.find((x) => x.report.id === step)?.report;
+      if (!r || r.state !== 'running') return;
+      if (Number.isInteger(attempts) && attempts > 0) r.attempts = attempts;
+      if (typeof waiting === 'string') r.waiting = waiting.slice(0, 200);
+      else delete r.waiting;
+    });
     setHandler(pauseSignal, () => void (paused = true));
     setHandler(resumeSignal, () => void (paused = false));
 
@@ -307,8 +323,10 @@ export async function drRunbook(
     const runStep = async (p: PlannedStep, stageStart: number, startWithinMs: number | undefined): Promise<void> => {
       try {
         await runStepBody(p, stageStart, startWithinMs);
+        delete p.report.waiting;
       } catch (err) {
         const r = p.report;
+        delete r.waiting;
         r.endedAt = new Date().toISOString();
         const action = `cancel the ${r.product} ${r.action} on ${r.endpoint}`;
         if (isCancellation(err)) {
@@ -414,6 +432,8 @@ export async function drRunbook(
           staticSummary: `${r.action} ${r.product} ${r.endpoint} (step ${r.id}, stage ${r.stage})`,
           cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
           parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          // The step tells this run its busy waits (signal stepProgress), by this step id.
+          memo: { [RUNBOOK_STEP_MEMO]: r.id },
         });
         Object.assign(r, {
           state: 'succeeded',

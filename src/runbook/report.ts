@@ -34,7 +34,10 @@ export interface StepReport {
   startedAt?: string;
   endedAt?: string;
   durationMs?: number;
+  /** Start attempts, when the appliance answered busy (set from the first busy answer on). */
   attempts?: number;
+  /** While a running step waits, why: e.g. `appliance busy (attempt 2)`. */
+  waiting?: string;
   /** Where the backup went (or the restore came from). */
   location?: string;
   sizeBytes?: number;
@@ -188,6 +191,13 @@ function stepDuration(step: StepReport): string {
   return ms === undefined ? '' : formatDuration(ms);
 }
 
+/** The state, with what a running step waits for and how many starts a busy appliance took. */
+function stateText(step: StepReport): string {
+  if (step.waiting !== undefined) return `${step.state} (waiting: ${step.waiting})`;
+  if (step.attempts !== undefined && step.attempts > 1) return `${step.state} (${step.attempts} attempts)`;
+  return step.state;
+}
+
 function errorText(error: { type: string; message: string; hint?: string } | undefined): string {
   if (!error) return '';
   return `${error.type}: ${error.message}${error.hint ? `\nHint: ${error.hint}` : ''}`;
@@ -240,7 +250,7 @@ export function renderReportMarkdown(report: RunbookReport): string {
           s.action,
           s.endpoint,
           s.product,
-          s.state,
+          stateText(s),
           s.remoteId === undefined ? '' : `${s.remoteId}${s.attached ? ' (attached)' : ''}`,
           stepDuration(s),
           s.sizeBytes === undefined ? '' : formatBytes(s.sizeBytes),
