@@ -20,6 +20,7 @@ const recorded = [
   'vcda-backup-step.json',
   'dr-runbook.json',
   'dr-runbook-busy.json',
+  'dr-runbook-recovery-point.json',
   'freshness.json',
 ];
 

@@ -66,9 +66,14 @@ export interface ApprovalReport {
   comment?: string;
 }
 
+/**
+ * The backups of one run that belong together (SDDC Manager and the vCenters of its window). A
+ * restore runbook names it by the run's workflow id (`archive: { recoveryPoint }`).
+ */
 export interface RecoveryPoint {
   takenAt: string;
-  members: { endpoint: string; product: string; remoteId: string; location?: string }[];
+  /** Each backup: the endpoint, its job or task id, where it went, and the step that made it. */
+  members: { endpoint: string; product: string; remoteId: string; location?: string; step?: string }[];
 }
 
 export interface RunbookReport {
