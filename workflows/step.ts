@@ -210,10 +210,9 @@ async function startWithBusyWaits<S>(o: RemoteJobStep<S, unknown>): Promise<S> {
       return started;
     } catch (err) {
       const busy = busyAnswer(err);
-      if (!busy || !patched(BUSY_WAIT_PATCH)) throw err;
+      // Not busy, or busy past the deadline by the activity's own clock (its message says so).
+      if (!busy || busy.nonRetryable || !patched(BUSY_WAIT_PATCH)) throw err;
       const delayMs = retryDelayOf(busy);
-      // The activity saw the deadline pass (its message says so): its failure is the step's.
-      if (busy.nonRetryable) throw err;
       if (Date.now() + delayMs > deadlineMs) {
         // The next wait would pass the deadline: the same failure chain, non-retryable, saying why.
         const a = err as ActivityFailure;
