@@ -27,13 +27,18 @@ const timersOf = (events: HistoryEvent[], ms: number) =>
 describe('busy appliances: waits visible in progress (real server, simulator)', () => {
   let h: Harness;
   let doc: RunbookDocument;
-  const envBefore = { vc: process.env.BUSY_VC_PASSWORD, backup: process.env.BUSY_BACKUP_PASSWORD };
+  const envBefore = {
+    vc: process.env.BUSY_VC_PASSWORD,
+    backup: process.env.BUSY_BACKUP_PASSWORD,
+    sddc: process.env.BUSY_SDDC_PASSWORD,
+  };
 
   beforeAll(async () => {
-    h = await createHarness({ vcenters: 1, jobSeconds: 1 });
+    h = await createHarness({ vcenters: 1, sddcManagers: 1, jobSeconds: 1 });
     const v = h.sim.info.vcenter[0]!;
     process.env.BUSY_VC_PASSWORD = v.password;
     process.env.BUSY_BACKUP_PASSWORD = 'Good#Pass1';
+    process.env.BUSY_SDDC_PASSWORD = h.sim.info.sddcManager[0]!.password;
     doc = {
       apiVersion: 'vmware-dr/v1',
       kind: 'Runbook',
@@ -63,6 +68,7 @@ describe('busy appliances: waits visible in progress (real server, simulator)', 
     for (const [key, value] of [
       ['BUSY_VC_PASSWORD', envBefore.vc],
       ['BUSY_BACKUP_PASSWORD', envBefore.backup],
+      ['BUSY_SDDC_PASSWORD', envBefore.sddc],
     ] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
@@ -156,5 +162,42 @@ describe('busy appliances: waits visible in progress (real server, simulator)', 
     expect(signals).not.toContain('vmwareDrStepProgress');
     // One patch marker: the busy wait is a shape a history from before it does not have.
     expect(events.filter((e) => e.markerRecordedEventAttributes)).toHaveLength(1);
+  });
+
+  it('an SDDC Manager lock (RESOURCE_LOCKED) is waited out the same way: one task, attempts in the report', async () => {
+    h.sim.resetCounters();
+    h.sim.faults.add({
+      product: 'sddc-manager',
+      operation: 'startBackup',
+      count: 2,
+      action: { kind: 'error', error: 'RESOURCE_LOCKED' },
+    });
+    const sddc = h.sim.info.sddcManager[0]!;
+    const report = await h.withWorker(async () =>
+      h.env.client.workflow.execute<(d: RunbookDocument) => Promise<RunbookReport>>('drRunbook', {
+        taskQueue: h.taskQueue,
+        workflowId: `rb-busy-sddc-${Date.now()}`,
+        args: [
+          {
+            ...doc,
+            endpoints: {
+              'sddc-a': {
+                product: 'sddc-manager',
+                url: sddc.url,
+                username: sddc.username,
+                passwordRef: 'env:BUSY_SDDC_PASSWORD',
+                tls: { caFile: h.sim.info.caFile! },
+              },
+            },
+            stages: [{ name: 'sddc-manager', steps: [{ backup: 'sddc-a' }] }],
+          },
+        ],
+      }),
+    );
+    expect(report.outcome).toBe('succeeded');
+    expect(report.steps[0]).toMatchObject({ state: 'succeeded', attempts: 3 });
+    expect(report.steps[0]!.waiting).toBeUndefined();
+    expect(h.sim.counters().jobs.filter((j) => j.product === 'sddc-manager')).toHaveLength(1);
+    expect(h.sim.counters().calls['sddc-manager']?.['sddc-1']?.startBackup).toBe(3);
   });
 });
