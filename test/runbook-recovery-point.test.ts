@@ -94,6 +94,16 @@ describe('restore from a recovery point (real server, simulator)', () => {
       (h.sim.appliance('vcenter', 'vc-2') as VcenterAppliance).setStage('restore');
       h.sim.resetCounters();
 
+      // A dry run resolves the same archive, read only.
+      const dry = await h.env.client.workflow.execute<(d: unknown, o: unknown) => Promise<RunbookReport>>('drRunbook', {
+        taskQueue: h.taskQueue,
+        workflowId: `rp-dry-${suffix()}`,
+        args: [restoreDoc({ recoveryPoint: pointId, endpoint: 'vc-1' }), { dryRun: true }],
+      });
+      expect(dry.outcome).toBe('dry-run');
+      expect(dry.steps[0]!.plan).toContain(`(recovery point ${pointId}: backup ${point.steps[0]!.remoteId} of vc-1)`);
+      expect(h.sim.counters().jobs).toEqual([]);
+
       const report = await run(restoreDoc({ recoveryPoint: pointId, endpoint: 'vc-1' }), `rp-restore-${suffix()}`);
       expect(report.steps[0]!.error).toBeUndefined();
       expect(report.outcome).toBe('succeeded');
