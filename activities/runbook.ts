@@ -1,19 +1,26 @@
 import { Context } from '@temporalio/activity';
 import type { SddcManagerEndpoint, VcdaEndpoint, VcenterEndpoint } from '../src/config';
 import { request } from 'undici';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { NotFound } from '../src/errors';
+import type { RunbookReport } from '../src/runbook/report';
 import type { SecretRef } from '../src/secrets';
 import type { ClientPool } from './clients';
 import type { ResolvedActivitiesOptions } from './options';
 import { asActivity } from './step';
+import { stepMarker } from './vcenter';
 
 export interface FindVcenterArchiveInput {
   /** Any reachable vCenter (the freshly deployed one to restore works: archives are on the backup server). */
   endpoint: VcenterEndpoint;
   location: { url: string; username?: string; passwordRef?: SecretRef };
-  /** `latest` or an archive id. */
+  /** `latest` or an archive id (ignored when `commentContains` is given). */
   archive: string;
+  /**
+   * The archive whose comment contains this text (a step's marker, see `readRecoveryPoint`),
+   * searched among every system's backups at the location (or `systemName`'s): exactly one must match.
+   */
+  commentContains?: string;
   /** Whose backups; default: the only system at the location, else the endpoint URL's host. */
   systemName?: string;
 }
@@ -24,6 +31,33 @@ export interface VcenterArchiveRef {
   /** The archive folder: what a restore request points at. */
   location: string;
   timestamp: string;
+}
+
+export interface ReadRecoveryPointInput {
+  /** The workflow id of a `drRunbook` backup run. */
+  workflowId: string;
+}
+
+/** One backup of a recovery point, with what finds its archive again. */
+export interface RecoveryPointBackup {
+  /** The endpoint's name in the backup runbook. */
+  endpoint: string;
+  product: string;
+  /** The backup step's id in that run (`2.1`). */
+  step: string;
+  /** The job or task id. */
+  remoteId: string;
+  /** Where the backup went (vCenter: the location URL). */
+  location?: string;
+  /** vCenter: text every archive of that step carries in its comment (the job marker of the step). */
+  marker?: string;
+}
+
+export interface RecoveryPointSet {
+  workflowId: string;
+  runbook: string;
+  takenAt: string;
+  backups: RecoveryPointBackup[];
 }
 
 export type CheckEndpointInput =
@@ -80,6 +114,69 @@ export function createRunbookActivities(pool: ClientPool, opts: ResolvedActiviti
       });
     },
 
+    /**
+     * Reads the recovery point of a finished `drRunbook` backup run (its result, through the
+     * Temporal client). Read only. Refuses, non-retryable (`RecoveryPointUnusable`), an id that is
+     * no run, a run that is not a finished `drRunbook` (still running, failed, cancelled,
+     * terminated), and one whose report is not `succeeded` or has no recovery point: a set with a
+     * backup missing is no consistent point to restore to.
+     */
+    async readRecoveryPoint(input: ReadRecoveryPointInput): Promise<RecoveryPointSet> {
+      const unusable = (why: string, fix: string) =>
+        ApplicationFailure.create({
+          type: 'RecoveryPointUnusable',
+          message: `recovery point ${input.workflowId}: ${why}. Fix: ${fix}`,
+          nonRetryable: true,
+        });
+      const { client } = Context.current();
+      const handle = client.workflow.getHandle(input.workflowId);
+      const description = await handle.describe().catch((err: unknown) => {
+        if (err instanceof WorkflowNotFoundError)
+          throw unusable(
+            'no workflow run has this id in this namespace',
+            'name the workflow id of a drRunbook backup run (its report lists it as workflowId)',
+          );
+        throw err;
+      });
+      if (description.type !== 'drRunbook')
+        throw unusable(
+          `it is a ${description.type} run, not a drRunbook`,
+          'name the workflow id of a drRunbook backup run',
+        );
+      if (description.status.name !== 'COMPLETED')
+        throw unusable(
+          `the run is ${description.status.name}, not completed`,
+          'name a backup run that completed (or wait for this one to end)',
+        );
+      const report = (await handle.result()) as RunbookReport;
+      if (report.outcome !== 'succeeded')
+        throw unusable(
+          `the backup run ended ${report.outcome}: its backups are not a complete set`,
+          'name a backup run whose outcome is succeeded',
+        );
+      if (!report.recoveryPoint || report.recoveryPoint.members.length === 0)
+        throw unusable('the run made no backups', 'name a drRunbook run that backed up the endpoints to restore');
+      const backups = report.recoveryPoint.members.map((m): RecoveryPointBackup => {
+        const step =
+          m.step ??
+          report.steps.find((st) => st.action === 'backup' && st.endpoint === m.endpoint && st.remoteId === m.remoteId)
+            ?.id;
+        if (step === undefined)
+          throw unusable(`its report does not say which step backed up ${m.endpoint}`, 'name another backup run');
+        return {
+          endpoint: m.endpoint,
+          product: m.product,
+          step,
+          remoteId: m.remoteId,
+          ...(m.location !== undefined && { location: m.location }),
+          // The runbook's step child is `<run id>/<step id>` and its vCenter job comment carries the
+          // marker of its step id `<child id>/…` (workflows/runbook.ts, activities/vcenter.ts).
+          ...(m.product === 'vcenter' && { marker: stepMarker(`${input.workflowId}/${step}/`).slice(0, -1) }),
+        };
+      });
+      return { workflowId: input.workflowId, runbook: report.runbook, takenAt: report.recoveryPoint.takenAt, backups };
+    },
+
     /** Resolves `latest` (or an archive id) to the archive folder a vCenter restore points at. Read only. */
     async findVcenterArchive(input: FindVcenterArchiveInput): Promise<VcenterArchiveRef> {
       return asActivity(opts, async () => {
@@ -95,6 +192,29 @@ export function createRunbookActivities(pool: ClientPool, opts: ResolvedActiviti
         };
         const context = client.http.context('archiveList');
         const systems = await client.systemNames(loc, signal);
+        if (input.commentContains !== undefined) {
+          const marker = input.commentContains;
+          const hits: { systemName: string; archive: string }[] = [];
+          for (const system of input.systemName ? [input.systemName] : systems) {
+            for (const a of await client.archives(system, loc, { comment_substring: marker }, signal))
+              if (a.comment?.includes(marker)) hits.push({ systemName: system, archive: a.archive });
+          }
+          if (hits.length !== 1) {
+            throw new NotFound(
+              hits.length === 0
+                ? `no archive at the location carries ${marker} (the backup of the recovery point)`
+                : `${hits.length} archives at the location carry ${marker}: ${hits.map((h) => `${h.systemName}/${h.archive}`).join(', ')}`,
+              {
+                ...context,
+                remediation:
+                  "check that the restore step's from location is the one the backup went to and that the archive was not removed",
+              },
+            );
+          }
+          const { systemName, archive } = hits[0]!;
+          const info = await client.archiveGet(systemName, archive, loc, signal);
+          return { systemName, archive, location: info.location, timestamp: info.timestamp };
+        }
         const host = /^[a-z]+:\/\/([^/:?#]+)/i.exec(input.endpoint.url)?.[1]?.toLowerCase();
         const systemName =
           input.systemName ?? (systems.length === 1 ? systems[0] : systems.find((s) => s.toLowerCase() === host));

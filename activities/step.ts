@@ -1,4 +1,6 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { msOptionalToNumber } from '@temporalio/common/lib/time';
 import { ProtocolError, ResourceBusy, StartOutcomeUnknown } from '../src/errors';
 import { toApplicationFailure } from './failure';
 import type { ResolvedActivitiesOptions } from './options';
@@ -60,10 +62,35 @@ export async function asActivity<T>(opts: ResolvedActivitiesOptions, fn: () => P
   } catch (err) {
     const deadlineMs = step?.deadline ? Date.parse(step.deadline) : undefined;
     const cancelled = ctx.cancellationSignal.aborted;
-    throw toApplicationFailure(err, ctx.info.attempt, opts, { nowMs: Date.now(), deadlineMs }, cancelled);
+    throw withRetryDelayDetail(
+      toApplicationFailure(err, ctx.info.attempt, opts, { nowMs: Date.now(), deadlineMs }, cancelled),
+    );
   } finally {
     clearInterval(ticker);
   }
+}
+
+/**
+ * A failure that asks for a retry delay (a busy appliance: `busyRetryDelayMs`) also carries it as
+ * `retryDelayMs` in its first details entry. Workflow code cannot read `nextRetryDelay` (Temporal's
+ * failure converter does not decode it), and a step that waits out busy answers itself, with a
+ * workflow timer (so its progress can say "waiting: appliance busy"), needs the delay. See
+ * https://docs.temporal.io/encyclopedia/retry-policies#per-error-next-retry-delay
+ */
+export function withRetryDelayDetail(failure: unknown): unknown {
+  if (!(failure instanceof ApplicationFailure) || failure.nextRetryDelay == null) return failure;
+  const retryDelayMs = msOptionalToNumber(failure.nextRetryDelay);
+  const [first, ...rest] = failure.details ?? [];
+  const copy = ApplicationFailure.create({
+    type: failure.type ?? undefined,
+    message: failure.message,
+    nonRetryable: failure.nonRetryable === true,
+    nextRetryDelay: failure.nextRetryDelay,
+    details: [{ ...(first && typeof first === 'object' ? first : {}), retryDelayMs }, ...rest],
+    ...(failure.cause instanceof Error && { cause: failure.cause }),
+  });
+  copy.stack = failure.stack ?? copy.stack;
+  return copy;
 }
 
 /** Heartbeat details of a start activity: which remote jobs existed just before it POSTed. */

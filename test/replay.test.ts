@@ -13,11 +13,14 @@ const recorded = [
   'sddc-manager-backup.json',
   'vcda-backup.json',
   'vcenter-backup-step.json',
+  'vcenter-backup-step-busy.json',
   'vcenter-restore-step.json',
   'sddc-manager-backup-step.json',
   'sddc-manager-restore-step.json',
   'vcda-backup-step.json',
   'dr-runbook.json',
+  'dr-runbook-busy.json',
+  'dr-runbook-recovery-point.json',
   'freshness.json',
 ];
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { Runbook, parseDuration } from '../src/runbook/document';
+import { Runbook, parseDuration, runbookJsonSchema } from '../src/runbook/document';
 import { checkInput } from '../src/workflow-inputs';
 
 const load = (name: string) =>
@@ -63,5 +63,26 @@ describe('runbook document', () => {
     expect(text).toContain('endpoints.nsx.product: must be one of vcenter, sddc-manager, vcda');
     expect(text).toContain('locations.sftp-a.url: must be scheme://host/path without user info');
     expect(text).not.toContain('Hunter2!xyz');
+  });
+
+  it('a vCenter restore may name a recovery point (the backup run) instead of an archive; wrong uses are named', () => {
+    const doc = load('restore-vc-mgmt.yaml') as { stages: { steps: Record<string, unknown>[] }[] };
+    doc.stages[0]!.steps[0]!.archive = { recoveryPoint: 'site-a-nightly-2026-12-01T02:00:00Z', endpoint: 'vc-mgmt' };
+    const ok = checkInput('drRunbook', Runbook, doc);
+    expect(ok.ok ? [] : ok.problems).toEqual([]);
+    doc.stages[0]!.steps[0]!.archive = { recoveryPoint: 'has spaces', endpont: 'vc-mgmt' };
+    const text = (c: ReturnType<typeof checkInput>) => (c.ok ? '' : c.message);
+    const bad = text(checkInput('drRunbook', Runbook, doc));
+    expect(bad).toContain(
+      'stages[0].steps[0].archive.recoveryPoint: must be the workflow id of a drRunbook backup run',
+    );
+    expect(bad).toContain('stages[0].steps[0].archive.endpont: unknown field "endpont"');
+    doc.stages[0]!.steps[0]!.archive = { recoveryPoint: 'site-a-nightly-1' };
+    doc.stages[0]!.steps[0]!.systemName = 'vc-mgmt.example.com';
+    expect(text(checkInput('drRunbook', Runbook, doc))).toContain(
+      'stages[0].steps[0].systemName: systemName is not used with archive.recoveryPoint',
+    );
+    // Editors see the recovery-point form in the JSON Schema.
+    expect(JSON.stringify(runbookJsonSchema())).toContain('"recoveryPoint"');
   });
 });

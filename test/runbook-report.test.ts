@@ -243,6 +243,22 @@ describe('renderReportMarkdown', () => {
     expect(md).not.toContain('- Duration:');
   });
 
+  it('shows what a running step waits for, and the starts a busy appliance took', () => {
+    const md = renderReportMarkdown({
+      ...base,
+      steps: [
+        step('1.1', 'running', { attempts: 2, waiting: 'appliance busy (attempt 2)' }),
+        step('1.2', 'succeeded', { attempts: 4 }),
+        step('1.3', 'succeeded', { attempts: 1 }),
+      ],
+    });
+    expect(rows(md, 'Steps').map((r) => cells(r)[5])).toEqual([
+      'running (waiting: appliance busy (attempt 2))',
+      'succeeded (4 attempts)',
+      'succeeded',
+    ]);
+  });
+
   it('says "No steps." instead of an empty table', () => {
     const md = renderReportMarkdown({ ...base, steps: [] });
     expect(md).toContain('## Steps\n\nNo steps.');

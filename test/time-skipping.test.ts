@@ -1,17 +1,26 @@
 /**
- * Time skipping on the Temporal test server: a vCenter backup step whose appliance stays busy for
- * its whole 6 h deadline fails at that deadline after seconds of wall time.
+ * Time skipping on the Temporal test server.
  *
- * Why not "a 6 h backup job completes": the simulator's jobs progress by the real clock
- * (`Date.now()` in src/simulator/server.ts), and the poll activity waits between polls inside
- * one activity with real timers, so a 6 h simulated job takes 6 h whatever the server's clock
- * says. Busy retries, in contrast, are waits between activity attempts (the failure's
- * `nextRetryDelay`), kept by the server, which the time-skipping server jumps over.
+ * 1. A vCenter backup step whose appliance stays busy for its whole 6 h deadline fails at that
+ *    deadline (never past it) after seconds of wall time: busy waits are workflow timers between
+ *    start activities (of the worker's `busyRetryDelayMs`), which the server skips.
+ * 2. Why a 6 h backup *job* cannot complete in seconds, proven: the job is polled inside one
+ *    long activity (heartbeats, no history per poll), and the test server does not skip time
+ *    while an activity is scheduled or running: it locks time skipping when it schedules an
+ *    activity task and unlocks it only when the activity completes, fails, is cancelled or times
+ *    out (temporalio/sdk-java temporal-test-server, TestWorkflowMutableStateImpl
+ *    `processScheduleActivityTask` → `ctx.lockTimer`, `completeActivityTask`/`failActivityTask`/
+ *    `timeoutActivity` → unlock; `TestWorkflowService.sleep`: "might block if the time skipping
+ *    lock counter was more than 1"). So `env.sleep` blocks and server time moves at the real
+ *    rate, even with the simulator's clock following the server's. Heartbeat timeouts never come
+ *    into it: the clock does not jump under a running activity.
  */
 import { WorkflowFailedError } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, TimeoutType } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../src/simulator/server';
+import type { SimulatorContext } from '../src/simulator/types';
+import { createVcenterAppliance } from '../src/vcenter/simulator';
 import type { VcenterBackupInput } from '../workflows';
 import { type TimeSkippingEnv, createTimeSkippingEnv } from './support/time-skipping';
 
@@ -19,6 +28,8 @@ const HOUR_MS = 60 * 60 * 1000;
 const STEP_TIMEOUT_MS = 6 * HOUR_MS;
 /** Wait between two busy answers: 36 attempts fill the 6 h deadline. */
 const BUSY_RETRY_DELAY_MS = 10 * 60 * 1000;
+/** The simulated backup job's length. */
+const JOB_MS = 6 * HOUR_MS;
 
 describe('time skipping on the Temporal test server', () => {
   let ts: TimeSkippingEnv;
@@ -98,25 +109,101 @@ describe('time skipping on the Temporal test server', () => {
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const activityFailure = (err as WorkflowFailedError).cause;
     expect(activityFailure).toBeInstanceOf(ActivityFailure);
-    // The server ended the start activity when its next retry would pass its bound (the step's
-    // deadline + 30 s backstop): the test server reports the last busy answer (a real server may
-    // wrap it in a schedule-to-close TimeoutFailure). The activity itself cannot see the deadline
-    // pass: its clock is the worker's real one.
-    let cause = (activityFailure as ActivityFailure).cause;
-    if (cause instanceof TimeoutFailure) {
-      expect(cause.timeoutType).toBe(TimeoutType.SCHEDULE_TO_CLOSE);
-      cause = cause.cause;
-    }
+    // The step waits out busy answers with workflow timers (server time, skipped here) and stops
+    // when the next wait would pass its deadline: the last busy answer, non-retryable, says so.
+    // The activity itself cannot see the deadline pass: its clock is the worker's real one.
+    const cause = (activityFailure as ActivityFailure).cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);
     expect((cause as ApplicationFailure).type).toBe('ResourceBusy');
+    expect((cause as ApplicationFailure).nonRetryable).toBe(true);
     expect((cause as ApplicationFailure).message).toContain('FEATURE_IN_USE');
+    expect((cause as ApplicationFailure).message).toContain("still busy at the step's deadline");
 
-    expect(skippedMs).toBeGreaterThanOrEqual(STEP_TIMEOUT_MS);
-    expect(skippedMs).toBeLessThan(STEP_TIMEOUT_MS + HOUR_MS);
+    // Never past the deadline, and not more than one busy wait before it.
+    expect(skippedMs).toBeGreaterThan(STEP_TIMEOUT_MS - BUSY_RETRY_DELAY_MS);
+    expect(skippedMs).toBeLessThanOrEqual(STEP_TIMEOUT_MS);
     expect(wallMs).toBeLessThan(30_000);
-    // One start attempt per busy retry delay over the 6 h (busy waits were the failure's nextRetryDelay).
+    // One start attempt per busy wait over the 6 h (each wait a workflow timer of busyRetryDelayMs).
     expect(attempts).toBeGreaterThanOrEqual(STEP_TIMEOUT_MS / BUSY_RETRY_DELAY_MS - 2);
     expect(attempts).toBeLessThanOrEqual(STEP_TIMEOUT_MS / BUSY_RETRY_DELAY_MS + 2);
     expect(sim.counters().jobs).toHaveLength(0);
+  });
+
+  it('a 6 h job does not complete in seconds: a running poll activity holds the server clock (the limit, proven)', async () => {
+    // The simulator's clock follows the test server's (sampled every 20 ms, real time in between),
+    // injected through the public `factories` option (SimulatorContext.now): were server time
+    // skipped, the 6 h job would be done at the next poll.
+    let serverAt = await ts.env.currentTimeMs();
+    let wallAt = Date.now();
+    const clock = () => serverAt + (Date.now() - wallAt);
+    let syncing = true;
+    const sync = (async () => {
+      while (syncing) {
+        const t = await ts.env.currentTimeMs();
+        [serverAt, wallAt] = [t, Date.now()];
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const slow = await startSimulator({
+      vcenters: 1,
+      jobSeconds: JOB_MS / 1000,
+      factories: {
+        vcenter: (i: number, ctx: SimulatorContext) => {
+          ctx.now = clock;
+          return createVcenterAppliance(i, ctx);
+        },
+      },
+    });
+    try {
+      const vc = slow.info.vcenter[0]!;
+      process.env.TS_SLOW_VC_PASSWORD = vc.password;
+      const worker = await ts.worker({ pollIntervalMs: 200 });
+      const outcome = await worker.runUntil(async () => {
+        const handle = await ts.env.client.workflow.start('vcenterBackupStep', {
+          taskQueue: ts.taskQueue,
+          workflowId: `time-skipping-6h-${Date.now()}`,
+          args: [
+            {
+              ...input,
+              endpoint: {
+                ...input.endpoint,
+                url: vc.url,
+                passwordRef: 'env:TS_SLOW_VC_PASSWORD',
+                tls: { caFile: vc.caFile },
+              },
+              pollIntervalMs: 200,
+              timeoutMs: 7 * HOUR_MS,
+            },
+          ],
+        });
+        while (slow.counters().jobs.length === 0) await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, 500)); // the poll activity runs
+        const before = await ts.env.currentTimeMs();
+        // Ask the server to skip 30 min: it cannot while the poll activity is scheduled.
+        const skipped = ts.env.sleep(30 * 60 * 1000).then(() => 'skipped' as const);
+        const first = await Promise.race([skipped, new Promise((r) => setTimeout(() => r('still locked'), 3_000))]);
+        const advancedMs = (await ts.env.currentTimeMs()) - before;
+        // Clean up: the cancel reaches the appliance, the activity ends, and the clock is free again.
+        await handle.cancel();
+        const ended = await handle.result().then(
+          () => 'completed',
+          (e: unknown) => (e as Error).name,
+        );
+        await skipped;
+        return { first, advancedMs, ended };
+      });
+      process.stderr.write(`[time-skipping] 6 h job while polling: ${JSON.stringify(outcome)}\n`);
+      expect(outcome.first).toBe('still locked');
+      // Server time moved with real time only (3 s, not 30 min).
+      expect(outcome.advancedMs).toBeGreaterThan(2_000);
+      expect(outcome.advancedMs).toBeLessThan(60_000);
+      expect(outcome.ended).toBe('WorkflowFailedError'); // cancelled
+      expect(slow.counters().calls.vcenter?.['vc-1']?.backupJobCancel).toBe(1);
+      expect(slow.counters().jobs).toHaveLength(1);
+    } finally {
+      syncing = false;
+      await sync;
+      await slow.close();
+    }
   });
 });

@@ -26,3 +26,23 @@ export const approveUpdate = defineUpdate<{ step: string; state: string }, [Appr
 export const rejectUpdate = defineUpdate<{ step: string; state: string }, [RejectRequest]>('reject');
 export const pauseSignal = defineSignal<[{ by?: string }?]>('pause');
 export const resumeSignal = defineSignal<[{ by?: string }?]>('resume');
+
+/** What a step workflow tells the runbook that started it while it waits (or stops waiting). */
+export interface StepProgress {
+  /** The runbook's step id (`1.2`), from the child's memo {@link RUNBOOK_STEP_MEMO}. */
+  step: string;
+  /** Start attempts made so far (busy answers included). */
+  attempts: number;
+  /** Why the step waits, e.g. `appliance busy (attempt 2)`; absent once it no longer waits. */
+  waiting?: string;
+}
+
+/** Sent by a step workflow to its runbook parent: the step's attempts and what it waits for. */
+export const stepProgressSignal = defineSignal<[StepProgress]>('vmwareDrStepProgress');
+
+/**
+ * Memo key a runbook sets on each child step workflow (value: the step id): a step with it tells
+ * its parent its progress with {@link stepProgressSignal}; a step without it (run alone, or by
+ * another parent) sends nothing.
+ */
+export const RUNBOOK_STEP_MEMO = 'vmwareDrRunbookStep';

@@ -25,13 +25,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import type { Activities } from '../activities';
+import type { Activities, RecoveryPointBackup, RecoveryPointSet } from '../activities';
 import {
   Runbook,
   type RunbookDocument,
   DrRunbookOptions,
   type NotifyEvent,
   type RunbookEndpoint,
+  type RunbookRestoreStep,
   type RunbookStep,
   parseDuration,
 } from '../src/runbook/document';
@@ -39,7 +40,15 @@ import { type RunbookReport, type StepReport, overallOutcome } from '../src/runb
 import type { StepResult } from '../src/step-result';
 import { ending, validateInput } from './boundary';
 import { notifyHooks } from './notify';
-import { approveUpdate, pauseSignal, progressQuery, rejectUpdate, resumeSignal } from './runbook-messages';
+import {
+  RUNBOOK_STEP_MEMO,
+  approveUpdate,
+  pauseSignal,
+  progressQuery,
+  rejectUpdate,
+  resumeSignal,
+  stepProgressSignal,
+} from './runbook-messages';
 
 export { DrRunbookOptions };
 
@@ -57,7 +66,7 @@ interface PlannedStep {
   pollIntervalMs?: number;
 }
 
-const { findVcenterArchive, checkEndpoint, validateVcenterBackup, validateVcenterRestore } =
+const { findVcenterArchive, checkEndpoint, validateVcenterBackup, validateVcenterRestore, readRecoveryPoint } =
   proxyActivities<Activities>({
     startToCloseTimeout: '2 minutes',
     retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5 },
@@ -281,24 +290,85 @@ export async function drRunbook(
         },
       },
     );
+    // A running child step says when its appliance is busy (and when it no longer waits).
+    setHandler(stepProgressSignal, ({ step, attempts, waiting }) => {
+      const r = all.find((x) => x.report.id === step)?.report;
+      if (!r || r.state !== 'running') return;
+      if (Number.isInteger(attempts) && attempts > 0) r.attempts = attempts;
+      if (typeof waiting === 'string') r.waiting = waiting.slice(0, 200);
+      else delete r.waiting;
+    });
     setHandler(pauseSignal, () => void (paused = true));
     setHandler(resumeSignal, () => void (paused = false));
 
-    /** The archive a vCenter restore step points at (read only). */
-    const findArchive = (p: PlannedStep) => {
-      const step = p.step as Extract<RunbookStep, { restore: string }>;
+    /** Restore steps that take their archive from a recovery point: the backup of the set they restore. */
+    const fromRecoveryPoint = new Map<string, { set: string; backup: RecoveryPointBackup }>();
+
+    /** The archive a vCenter restore step points at (read only): by id, the latest, or its recovery point's backup. */
+    const findArchive = async (p: PlannedStep) => {
+      const step = p.step as RunbookRestoreStep;
       const l = doc.locations?.[step.from as string];
-      return findVcenterArchive({
+      const rp = fromRecoveryPoint.get(p.report.id);
+      const found = await findVcenterArchive({
         endpoint: productEndpoint(p.endpoint) as never,
         location: {
           url: l!.url,
           ...(l!.username !== undefined && { username: l!.username }),
           ...(l!.passwordRef !== undefined && { passwordRef: l!.passwordRef }),
         },
-        archive: step.archive ?? 'latest',
+        archive: typeof step.archive === 'string' ? step.archive : 'latest',
+        ...(rp?.backup.marker !== undefined && { commentContains: rp.backup.marker }),
         ...(step.systemName !== undefined && { systemName: step.systemName }),
       });
+      return {
+        ...found,
+        note: rp
+          ? `archive ${found.location} (recovery point ${rp.set}: backup ${rp.backup.remoteId} of ${rp.backup.endpoint})`
+          : `archive ${found.location}`,
+      };
     };
+
+    /**
+     * Reads each recovery point the restore steps name (once per set) and picks each step's
+     * backup: the vCenter backup of `archive.endpoint` (default: the step's endpoint name), which
+     * must have gone to the step's `from` location. Returns the refused steps with why.
+     */
+    async function resolveRecoveryPoints(): Promise<Map<string, { type: string; message: string }>> {
+      const refused = new Map<string, { type: string; message: string }>();
+      const wanted = all.flatMap((p) => {
+        const archive = 'restore' in p.step ? p.step.archive : undefined;
+        return typeof archive === 'object' ? [{ p, archive }] : [];
+      });
+      const sets = new Map<string, RecoveryPointSet | { type: string; message: string }>();
+      for (const id of new Set(wanted.map((w) => w.archive.recoveryPoint))) {
+        sets.set(
+          id,
+          await readRecoveryPoint({ workflowId: id }).catch((err: unknown) => {
+            if (isCancellation(err)) throw err;
+            return stepError(err);
+          }),
+        );
+      }
+      const trim = (url: string) => url.replace(/\/+$/, '');
+      for (const { p, archive } of wanted) {
+        const set = sets.get(archive.recoveryPoint)!;
+        if (!('backups' in set)) {
+          refused.set(p.report.id, set);
+          continue;
+        }
+        const name = archive.endpoint ?? p.report.endpoint;
+        const backup = set.backups.find((b) => b.endpoint === name && b.product === 'vcenter');
+        const from = doc.locations?.[(p.step as RunbookRestoreStep).from as string]?.url ?? '';
+        const problem = !backup?.marker
+          ? `recovery point ${set.workflowId} (runbook ${set.runbook}) has no vCenter backup of ${name}; it holds ${set.backups.map((b) => `${b.endpoint} (${b.product})`).join(', ')}. Fix: set archive.endpoint to the vCenter's endpoint name in that runbook`
+          : backup.location !== undefined && trim(backup.location) !== trim(from)
+            ? `the backup of ${name} in recovery point ${set.workflowId} went to ${backup.location}, not to ${from} (location ${(p.step as RunbookRestoreStep).from}). Fix: restore from the location the backup went to`
+            : undefined;
+        if (problem !== undefined) refused.set(p.report.id, { type: 'RecoveryPointUnusable', message: problem });
+        else fromRecoveryPoint.set(p.report.id, { set: set.workflowId, backup: backup! });
+      }
+      return refused;
+    }
 
     /** Steps whose child workflow was started: only those have anything to compensate. */
     const launched = new Set<string>();
@@ -307,8 +377,10 @@ export async function drRunbook(
     const runStep = async (p: PlannedStep, stageStart: number, startWithinMs: number | undefined): Promise<void> => {
       try {
         await runStepBody(p, stageStart, startWithinMs);
+        delete p.report.waiting;
       } catch (err) {
         const r = p.report;
+        delete r.waiting;
         r.endedAt = new Date().toISOString();
         const action = `cancel the ${r.product} ${r.action} on ${r.endpoint}`;
         if (isCancellation(err)) {
@@ -341,8 +413,9 @@ export async function drRunbook(
         const notes = [...check.checks];
         let archiveLocation: string | undefined;
         if ('restore' in p.step && p.endpoint.product === 'vcenter') {
-          archiveLocation = (await findArchive(p)).location;
-          notes.push(`archive ${archiveLocation}`);
+          const archive = await findArchive(p);
+          archiveLocation = archive.location;
+          notes.push(archive.note);
         }
         const { workflow, input } = childFor(p, doc, archiveLocation);
         if (workflow === 'vcenterRestoreStep') {
@@ -405,7 +478,10 @@ export async function drRunbook(
       r.startedAt = new Date().toISOString();
       {
         let archiveLocation: string | undefined;
-        if ('restore' in p.step && p.endpoint.product === 'vcenter') archiveLocation = (await findArchive(p)).location;
+        if ('restore' in p.step && p.endpoint.product === 'vcenter') {
+          archiveLocation = (await findArchive(p)).location;
+          r.location = archiveLocation;
+        }
         const { workflow, input } = childFor(p, doc, archiveLocation);
         launched.add(r.id);
         const result = await executeChild<(i: unknown) => Promise<StepResult>>(workflow, {
@@ -414,6 +490,8 @@ export async function drRunbook(
           staticSummary: `${r.action} ${r.product} ${r.endpoint} (step ${r.id}, stage ${r.stage})`,
           cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
           parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          // The step tells this run its busy waits (signal stepProgress), by this step id.
+          memo: { [RUNBOOK_STEP_MEMO]: r.id },
         });
         Object.assign(r, {
           state: 'succeeded',
@@ -453,7 +531,15 @@ export async function drRunbook(
       if (!dryRun) await notifyHooks(doc, event, text, { workflowId: report.workflowId, ...extra });
     };
 
-    let stopped = false;
+    // Recovery points first, read only: a set that is unknown, failed or lacks a backup a step
+    // restores fails those steps and stops the run before any state-changing call.
+    const refused = await resolveRecoveryPoints();
+    for (const [id, error] of refused) {
+      const r = all.find((p) => p.report.id === id)!.report;
+      Object.assign(r, { state: 'failed', error });
+    }
+
+    let stopped = refused.size > 0;
     let cancelled = false;
     for (const stage of stages) {
       if (paused) await condition(() => !paused).catch(() => undefined);
@@ -486,6 +572,7 @@ export async function drRunbook(
           .sort()
           .at(-1)!,
         members: backups.map((st) => ({
+          step: st.id,
           endpoint: st.endpoint,
           product: st.product,
           remoteId: st.remoteId!,

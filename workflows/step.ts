@@ -1,17 +1,26 @@
 import {
   ActivityCancellationType,
+  ActivityFailure,
   type ActivityOptions,
   ApplicationFailure,
+  CancellationScope,
+  getExternalWorkflowHandle,
+  patched,
   proxyActivities,
+  setCurrentDetails,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
 import type { z } from 'zod';
 import type { Activities, StepRef } from '../activities';
 import { DEFAULT_STEP_TIMEOUT_MS, applianceKey, endpointName } from '../src/config';
-import type { VmwareApiError } from '../src/errors';
+import { DEFAULT_BUSY_RETRY_DELAY_MS, type VmwareApiError } from '../src/errors';
+import { formatDuration } from '../src/runbook/report';
 import type { StepProduct } from '../src/step-result';
 import { validateInput } from './boundary';
 import { withApplianceLease } from './lease';
+import { RUNBOOK_STEP_MEMO, type StepProgress, stepProgressSignal } from './runbook-messages';
 
 export { DEFAULT_STEP_TIMEOUT_MS };
 
@@ -43,11 +52,17 @@ export function remainingMs(step: StepRef): number {
   return Math.max(1_000, Date.parse(step.deadline ?? '') - Date.now());
 }
 
-/** Retry policy of start activities (busy waits come from the failure's nextRetryDelay). */
+/**
+ * Retry policy of start activities: network errors, 503s and unreadable answers are retried by
+ * the server (the retry attaches to the job a lost answer created, from the heartbeat). Busy
+ * answers are not: the step waits them out itself with a workflow timer ({@link startThenPoll}),
+ * so its progress shows "waiting: appliance busy (attempt n)".
+ */
 export const START_RETRY = {
   initialInterval: '2 seconds',
   backoffCoefficient: 2,
   maximumInterval: '2 minutes',
+  nonRetryableErrorTypes: ['ResourceBusy'] as string[],
 } as const;
 /** Retry policy of poll activities (a retry resumes from the last heartbeat). */
 export const POLL_RETRY = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
@@ -140,10 +155,94 @@ export interface RemoteJobStep<S, D> {
   poll: (activities: Activities, started: S) => Promise<D>;
 }
 
-/** Starts the step's remote job once, under the appliance lease, then polls it to its end. */
+/**
+ * Marks the histories whose steps wait out busy answers themselves (a workflow timer between start
+ * activities) instead of the start activity's server-side retries. Asked only when a busy answer
+ * arrives, so a run that never meets a busy appliance records no marker and keeps its shape; a
+ * history from before (where busy ended the start activity only at the step's deadline) replays
+ * as it ran. https://docs.temporal.io/develop/typescript/versioning#patching
+ */
+export const BUSY_WAIT_PATCH = 'vmware-dr-busy-wait-in-workflow';
+
+/** The busy answer inside an activity failure, if that is what it is. */
+function busyAnswer(err: unknown): ApplicationFailure | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  return cause instanceof ApplicationFailure && cause.type === 'ResourceBusy' ? cause : undefined;
+}
+
+/** The wait the activity asked for (`busyRetryDelayMs` of the worker), from the failure's details. */
+function retryDelayOf(busy: ApplicationFailure): number {
+  const d = (busy.details?.[0] ?? {}) as { retryDelayMs?: unknown };
+  return typeof d.retryDelayMs === 'number' && d.retryDelayMs > 0 ? d.retryDelayMs : DEFAULT_BUSY_RETRY_DELAY_MS;
+}
+
+/**
+ * Tells the runbook that started this step (memo {@link RUNBOOK_STEP_MEMO}) how its start goes.
+ * Best effort: a parent that has ended is no reason to fail the step.
+ */
+async function tellRunbook(progress: Omit<StepProgress, 'step'>): Promise<void> {
+  const { parent, memo } = workflowInfo();
+  const step = memo?.[RUNBOOK_STEP_MEMO];
+  if (!parent || typeof step !== 'string') return;
+  await CancellationScope.nonCancellable(() =>
+    getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(stepProgressSignal, { step, ...progress }),
+  ).catch(() => undefined);
+}
+
+/**
+ * The start activity, once per busy answer: the appliance said busy (`FEATURE_IN_USE`, an SDDC
+ * Manager lock, a VCDA backup in progress) → wait the worker's `busyRetryDelayMs` on a workflow
+ * timer (skipped by a time-skipping test server, kept by the server across worker restarts),
+ * saying so in the step's current details and to its runbook, and start again, until the next
+ * wait would pass the step's deadline. Each start is a new activity with its own snapshot of the
+ * recent jobs: a busy answer means the POST created nothing of ours (the activity attaches to
+ * a job of ours before it reports busy).
+ */
+async function startWithBusyWaits<S>(o: RemoteJobStep<S, unknown>): Promise<S> {
+  const deadlineMs = Date.parse(o.step.deadline as string);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const started = await o.start(proxyActivities<Activities>(startOptions(o.step)));
+      if (attempt > 1) {
+        setCurrentDetails(`started after ${attempt} attempts (the appliance was busy)`);
+        void tellRunbook({ attempts: attempt });
+      }
+      return started;
+    } catch (err) {
+      const busy = busyAnswer(err);
+      // Not busy, or busy past the deadline by the activity's own clock (its message says so).
+      if (!busy || busy.nonRetryable || !patched(BUSY_WAIT_PATCH)) throw err;
+      const delayMs = retryDelayOf(busy);
+      if (Date.now() + delayMs > deadlineMs) {
+        // The next wait would pass the deadline: the same failure chain, non-retryable, saying why.
+        const a = err as ActivityFailure;
+        throw new ActivityFailure(
+          a.message,
+          a.activityType,
+          a.activityId,
+          RetryState.NON_RETRYABLE_FAILURE,
+          a.identity,
+          ApplicationFailure.create({
+            type: 'ResourceBusy',
+            message: `${busy.message} (still busy at the step's deadline, after ${attempt} start${attempt === 1 ? '' : 's'})`,
+            nonRetryable: true,
+            details: busy.details as unknown[] | undefined,
+          }),
+        );
+      }
+      const waiting = `appliance busy (attempt ${attempt})`;
+      setCurrentDetails(`waiting: ${waiting}; next start in ${formatDuration(delayMs)}`);
+      await Promise.all([sleep(delayMs), tellRunbook({ attempts: attempt, waiting })]);
+    }
+  }
+}
+
+/**
+ * Starts the step's remote job once, under the appliance lease (held through busy waits, as a
+ * queue for the appliance), then polls it to its end.
+ */
 export async function startThenPoll<S, D>(o: RemoteJobStep<S, D>): Promise<{ started: S; done: D }> {
-  const starts = proxyActivities<Activities>(startOptions(o.step));
-  const start = () => o.start(starts);
+  const start = () => startWithBusyWaits(o);
   const started = o.lease
     ? await withApplianceLease(applianceKey(o.product, o.endpoint), Date.parse(o.step.deadline as string), start)
     : await start();

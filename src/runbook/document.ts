@@ -75,18 +75,47 @@ const BackupStep = z
   })
   .strict();
 
+/** The workflow id of a run (e.g. a schedule's `<scheduleId>-<time>`): printable, no spaces. */
+export const WorkflowIdRef = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9._:/@+=-]{1,255}$/,
+    'must be the workflow id of a drRunbook backup run (1–255 characters, no spaces)',
+  );
+
+/** A restore's archive taken from a recovery point: the set of backups one backup runbook run made. */
+const RecoveryPointArchive = z
+  .object({
+    /** The workflow id of the `drRunbook` run whose report's recovery point holds the backup. */
+    recoveryPoint: WorkflowIdRef.describe(
+      'The workflow id of the `drRunbook` backup run whose report holds the recovery point.',
+    ),
+    /** The endpoint's name in that backup runbook. Default: this restore step's endpoint name. */
+    endpoint: Name.optional().describe("The endpoint's name in that backup runbook. Default: this step's endpoint."),
+  })
+  .strict();
+
 const RestoreStep = z
   .object({
     /** The endpoint (key of `endpoints`) to restore: a freshly deployed appliance. */
     restore: Name.describe('The endpoint (a key of `endpoints`) to restore: a freshly deployed appliance.'),
     /** vCenter: the location (key of `locations`) that holds the backups. */
     from: Name.optional().describe('vCenter: the location (a key of `locations`) that holds the backups.'),
-    /** vCenter: `latest`, or an archive id (a folder name such as `20261201-020000`). Default `latest`. */
+    /**
+     * vCenter: `latest`, an archive id (a folder name such as `20261201-020000`), or
+     * `{ recoveryPoint: WORKFLOW_ID, endpoint? }`: the archive the backup runbook run WORKFLOW_ID
+     * made of `endpoint` (its endpoint name there; default: this step's endpoint name), one of the
+     * backups that belong together. Default `latest`.
+     */
     archive: z
-      .string()
-      .regex(/^(latest|[A-Za-z0-9._-]{1,128})$/, 'must be latest or an archive id such as 20261201-020000')
+      .union([
+        z.string().regex(/^(latest|[A-Za-z0-9._-]{1,128})$/, 'must be latest or an archive id such as 20261201-020000'),
+        RecoveryPointArchive,
+      ])
       .optional()
-      .describe('vCenter: `latest`, or an archive id (a folder name such as `20261201-020000`). Default: `latest`.'),
+      .describe(
+        "vCenter: `latest`, an archive id (a folder name such as `20261201-020000`), or `{ recoveryPoint: <backup run workflow id>, endpoint? }`: the archive that run made of that endpoint (default: this step's endpoint name). Default: `latest`.",
+      ),
     /** vCenter: whose backups to restore (the system name of the original appliance). Default: the endpoint URL's host. */
     systemName: z
       .string()
@@ -166,6 +195,7 @@ export type RunbookEndpoint =
 export type RunbookLocation = z.output<typeof Location>;
 export type RunbookBackupStep = z.output<typeof BackupStep>;
 export type RunbookRestoreStep = z.output<typeof RestoreStep>;
+export type RunbookRecoveryPointArchive = z.output<typeof RecoveryPointArchive>;
 export type RunbookStep = RunbookBackupStep | RunbookRestoreStep;
 
 const Defaults = z.object(stepOptionFields).strict();
@@ -378,6 +408,14 @@ function checkDocument(doc: z.output<typeof RunbookShape>, ctx: Ctx): void {
               path: [...path, f],
               message: `${f} is not used by a ${product} restore: remove it`,
             });
+        }
+        if (product === 'vcenter' && typeof step.archive === 'object' && step.systemName !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'systemName'],
+            message:
+              'systemName is not used with archive.recoveryPoint (the recovery point names the backup): remove it',
+          });
         }
         if (product === 'sddc-manager') {
           for (const f of onlySddc)

@@ -34,7 +34,10 @@ export interface StepReport {
   startedAt?: string;
   endedAt?: string;
   durationMs?: number;
+  /** Start attempts, when the appliance answered busy (set from the first busy answer on). */
   attempts?: number;
+  /** While a running step waits, why: e.g. `appliance busy (attempt 2)`. */
+  waiting?: string;
   /** Where the backup went (or the restore came from). */
   location?: string;
   sizeBytes?: number;
@@ -63,9 +66,14 @@ export interface ApprovalReport {
   comment?: string;
 }
 
+/**
+ * The backups of one run that belong together (SDDC Manager and the vCenters of its window). A
+ * restore runbook names it by the run's workflow id (`archive: { recoveryPoint }`).
+ */
 export interface RecoveryPoint {
   takenAt: string;
-  members: { endpoint: string; product: string; remoteId: string; location?: string }[];
+  /** Each backup: the endpoint, its job or task id, where it went, and the step that made it. */
+  members: { endpoint: string; product: string; remoteId: string; location?: string; step?: string }[];
 }
 
 export interface RunbookReport {
@@ -188,6 +196,13 @@ function stepDuration(step: StepReport): string {
   return ms === undefined ? '' : formatDuration(ms);
 }
 
+/** The state, with what a running step waits for and how many starts a busy appliance took. */
+function stateText(step: StepReport): string {
+  if (step.waiting !== undefined) return `${step.state} (waiting: ${step.waiting})`;
+  if (step.attempts !== undefined && step.attempts > 1) return `${step.state} (${step.attempts} attempts)`;
+  return step.state;
+}
+
 function errorText(error: { type: string; message: string; hint?: string } | undefined): string {
   if (!error) return '';
   return `${error.type}: ${error.message}${error.hint ? `\nHint: ${error.hint}` : ''}`;
@@ -240,7 +255,7 @@ export function renderReportMarkdown(report: RunbookReport): string {
           s.action,
           s.endpoint,
           s.product,
-          s.state,
+          stateText(s),
           s.remoteId === undefined ? '' : `${s.remoteId}${s.attached ? ' (attached)' : ''}`,
           stepDuration(s),
           s.sizeBytes === undefined ? '' : formatBytes(s.sizeBytes),

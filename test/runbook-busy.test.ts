@@ -1,0 +1,203 @@
+/**
+ * Busy appliances in a runbook, on the real dev server against the simulator: the step waits out
+ * each busy answer itself (a workflow timer), the runbook's `progress` query shows
+ * "waiting: appliance busy (attempt n)" while it waits, and the step then succeeds with exactly
+ * one remote job. A busy step alone (no runbook parent) waits the same way and tells nobody.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunbookDocument } from '../src/runbook/document';
+import type { RunbookReport } from '../src/runbook/report';
+import type { StepResult } from '../src/step-result';
+import { progressQuery } from '../workflows/runbook-messages';
+import { type Harness, createHarness } from './support/harness';
+
+/** Long enough for the progress query (polled every 50 ms) to see every wait, short enough for a fast test. */
+const BUSY_RETRY_DELAY_MS = 1_200;
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+/** The workflow timers of exactly `ms` (the busy waits; the lease's wait for its grant is another timer). */
+const timersOf = (events: HistoryEvent[], ms: number) =>
+  events.filter((e) => {
+    const t = e.timerStartedEventAttributes?.startToFireTimeout;
+    return t && Number(t.seconds ?? 0) * 1000 + Math.round((t.nanos ?? 0) / 1e6) === ms;
+  });
+
+describe('busy appliances: waits visible in progress (real server, simulator)', () => {
+  let h: Harness;
+  let doc: RunbookDocument;
+  const envBefore = {
+    vc: process.env.BUSY_VC_PASSWORD,
+    backup: process.env.BUSY_BACKUP_PASSWORD,
+    sddc: process.env.BUSY_SDDC_PASSWORD,
+  };
+
+  beforeAll(async () => {
+    h = await createHarness({ vcenters: 1, sddcManagers: 1, jobSeconds: 1 });
+    const v = h.sim.info.vcenter[0]!;
+    process.env.BUSY_VC_PASSWORD = v.password;
+    process.env.BUSY_BACKUP_PASSWORD = 'Good#Pass1';
+    process.env.BUSY_SDDC_PASSWORD = h.sim.info.sddcManager[0]!.password;
+    doc = {
+      apiVersion: 'vmware-dr/v1',
+      kind: 'Runbook',
+      name: 'busy-vc',
+      defaults: { pollInterval: '100ms' },
+      endpoints: {
+        'vc-1': {
+          product: 'vcenter',
+          url: v.url,
+          username: v.username,
+          passwordRef: 'env:BUSY_VC_PASSWORD',
+          tls: { caFile: v.caFile! },
+        },
+      },
+      locations: {
+        'sftp-a': {
+          type: 'SFTP',
+          url: 'sftp://backup.example.com/vcsa',
+          encryptionPasswordRef: 'env:BUSY_BACKUP_PASSWORD',
+        },
+      },
+      stages: [{ name: 'vcenters', steps: [{ backup: 'vc-1', to: 'sftp-a' }] }],
+    };
+  });
+  afterAll(async () => {
+    await h?.close();
+    for (const [key, value] of [
+      ['BUSY_VC_PASSWORD', envBefore.vc],
+      ['BUSY_BACKUP_PASSWORD', envBefore.backup],
+      ['BUSY_SDDC_PASSWORD', envBefore.sddc],
+    ] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  });
+
+  const busyThrice = () =>
+    h.sim.faults.add({
+      product: 'vcenter',
+      appliance: 'vc-1',
+      operation: 'backupJobCreate',
+      count: 3,
+      action: { kind: 'error', error: 'FEATURE_IN_USE' },
+    });
+
+  it('three busy answers: progress shows "waiting: appliance busy (attempt n)", then one job and success', async () => {
+    h.sim.resetCounters();
+    busyThrice();
+    const seen: string[] = [];
+    const { report, history } = await h.withWorker(
+      async () => {
+        const handle = await h.env.client.workflow.start<(d: RunbookDocument) => Promise<RunbookReport>>('drRunbook', {
+          taskQueue: h.taskQueue,
+          workflowId: `rb-busy-${Date.now()}`,
+          args: [doc],
+        });
+        let done = false;
+        const result = handle.result().finally(() => (done = true));
+        while (!done) {
+          const step = (await handle.query(progressQuery)).steps[0]!;
+          if (step.waiting !== undefined && seen.at(-1) !== `${step.waiting} / ${step.attempts}`)
+            seen.push(`${step.waiting} / ${step.attempts}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const child = h.env.client.workflow.getHandle(`${handle.workflowId}/1.1`);
+        return { report: await result, history: await child.fetchHistory() };
+      },
+      { busyRetryDelayMs: BUSY_RETRY_DELAY_MS },
+    );
+    expect(seen).toEqual([
+      'appliance busy (attempt 1) / 1',
+      'appliance busy (attempt 2) / 2',
+      'appliance busy (attempt 3) / 3',
+    ]);
+    expect(report.outcome).toBe('succeeded');
+    const step = report.steps[0]!;
+    expect(step.state).toBe('succeeded');
+    expect(step.waiting).toBeUndefined();
+    expect(step.attempts).toBe(4);
+    // Exactly one remote job, after four start requests (three answered busy).
+    expect(h.sim.counters().jobs).toHaveLength(1);
+    expect(h.sim.counters().jobs[0]!.id).toBe(step.remoteId);
+    expect(h.sim.counters().calls.vcenter?.['vc-1']?.backupJobCreate).toBe(4);
+    // The waits are workflow timers of the worker's busyRetryDelayMs, one per busy answer.
+    expect(timersOf(history.events ?? [], BUSY_RETRY_DELAY_MS)).toHaveLength(3);
+    const starts = (history.events ?? []).filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'startVcenterBackup',
+    );
+    expect(starts).toHaveLength(4);
+  });
+
+  it('a step run alone waits out busy answers the same way and signals nobody', async () => {
+    h.sim.resetCounters();
+    busyThrice();
+    const v = h.sim.info.vcenter[0]!;
+    const { result, history } = await h.withWorker(async () => {
+      const handle = await h.env.client.workflow.start<(i: unknown) => Promise<StepResult>>('vcenterBackupStep', {
+        taskQueue: h.taskQueue,
+        workflowId: `busy-step-${Date.now()}`,
+        args: [
+          {
+            endpoint: {
+              name: 'vc-1',
+              url: v.url,
+              username: v.username,
+              passwordRef: 'env:BUSY_VC_PASSWORD',
+              tls: { caFile: v.caFile! },
+            },
+            backup: { locationType: 'SFTP', location: 'sftp://backup.example.com/vcsa' },
+            pollIntervalMs: 100,
+          },
+        ],
+      });
+      return { result: await handle.result(), history: await handle.fetchHistory() };
+    });
+    expect(result.outcome).toBe('succeeded');
+    expect(h.sim.counters().jobs).toHaveLength(1);
+    const events = history.events ?? [];
+    expect(timersOf(events, 100)).toHaveLength(3); // the harness's busyRetryDelayMs
+    const signals = events.map((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName);
+    expect(signals).not.toContain('vmwareDrStepProgress');
+    // One patch marker: the busy wait is a shape a history from before it does not have.
+    expect(events.filter((e) => e.markerRecordedEventAttributes)).toHaveLength(1);
+  });
+
+  it('an SDDC Manager lock (RESOURCE_LOCKED) is waited out the same way: one task, attempts in the report', async () => {
+    h.sim.resetCounters();
+    h.sim.faults.add({
+      product: 'sddc-manager',
+      operation: 'startBackup',
+      count: 2,
+      action: { kind: 'error', error: 'RESOURCE_LOCKED' },
+    });
+    const sddc = h.sim.info.sddcManager[0]!;
+    const report = await h.withWorker(async () =>
+      h.env.client.workflow.execute<(d: RunbookDocument) => Promise<RunbookReport>>('drRunbook', {
+        taskQueue: h.taskQueue,
+        workflowId: `rb-busy-sddc-${Date.now()}`,
+        args: [
+          {
+            ...doc,
+            endpoints: {
+              'sddc-a': {
+                product: 'sddc-manager',
+                url: sddc.url,
+                username: sddc.username,
+                passwordRef: 'env:BUSY_SDDC_PASSWORD',
+                tls: { caFile: h.sim.info.caFile! },
+              },
+            },
+            stages: [{ name: 'sddc-manager', steps: [{ backup: 'sddc-a' }] }],
+          },
+        ],
+      }),
+    );
+    expect(report.outcome).toBe('succeeded');
+    expect(report.steps[0]).toMatchObject({ state: 'succeeded', attempts: 3 });
+    expect(report.steps[0]!.waiting).toBeUndefined();
+    expect(h.sim.counters().jobs.filter((j) => j.product === 'sddc-manager')).toHaveLength(1);
+    expect(h.sim.counters().calls['sddc-manager']?.['sddc-1']?.startBackup).toBe(3);
+  });
+});
