@@ -87,6 +87,8 @@ export function stepDetail(
     case 'running': {
       const parts: string[] = [];
       if (step.remoteId) parts.push(`remote ${step.remoteId}`);
+      // The runbook's own word for a busy wait (its step workflow waits it out with a timer).
+      if (step.waiting !== undefined) parts.push(`waiting: ${step.waiting}`);
       if (activity) {
         parts.push(`${activity.type} attempt ${activity.attempt}`);
         if (activity.lastFailure) {
@@ -115,7 +117,11 @@ export function stepDetail(
       return [who, err].filter(Boolean).join('; ');
     }
     case 'succeeded':
-      return [step.remoteId ? `remote ${step.remoteId}` : '', step.attached ? 'attached to the job a retry found' : '']
+      return [
+        step.remoteId ? `remote ${step.remoteId}` : '',
+        step.attempts !== undefined && step.attempts > 1 ? `${step.attempts} attempts` : '',
+        step.attached ? 'attached to the job a retry found' : '',
+      ]
         .filter(Boolean)
         .join(', ');
     case 'planned':
