@@ -381,6 +381,11 @@ function monitor(
             })
             .catch((err: unknown) => opts.log(`approval of step ${s.id} refused: ${(err as Error).message}`));
         }
+        // A busy appliance: the step waits it out with a timer and says so in the progress report.
+        if (s.state === 'running' && s.waiting !== undefined && !retries.has(`${s.id}/${s.waiting}`)) {
+          retries.add(`${s.id}/${s.waiting}`);
+          opts.log(`step ${s.id} ${s.endpoint}: waiting: ${s.waiting}`);
+        }
         if (s.state === 'running') {
           const child = await client.workflow
             .getHandle(`${handle.workflowId}/${s.id}`)

@@ -201,9 +201,9 @@ describe('vmware-dr runbook runs (dev server, worker, simulator)', () => {
     // Plain lines (not a terminal): each step's title as it changes, and the busy wait with its attempt.
     expect(r.out).toContain('1.1 backup sddc-a (sddc-manager, stage sddc-manager): running');
     expect(r.out).toContain('2.1 backup vc-1 (vcenter, stage vcenters): succeeded');
-    expect(r.out).toMatch(/busy wait.*FEATURE_IN_USE|attempt [23]/);
+    expect(r.out).toMatch(/waiting: appliance busy \(attempt [12]\)/);
     expect(r.out).toContain('# Runbook cli-backup: Succeeded');
-    expect(r.out).toMatch(/\| 2\.1 \| vcenters \| backup \| vc-1 \| vcenter \| succeeded \|/);
+    expect(r.out).toMatch(/\| 2\.1 \| vcenters \| backup \| vc-1 \| vcenter \| succeeded \(3 attempts\) \|/);
     expect(h.sim.counters().calls.vcenter?.['vc-1']?.backupJobCreate).toBe(3);
     // The finished run: status reads its result, list finds it with its search attributes.
     const status = await cli(['status', id, ...server]);

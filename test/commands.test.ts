@@ -196,7 +196,7 @@ describe('commands', () => {
     const [code] = await once(child, 'exit');
     expect(out).toMatch(/Web UI http:\/\/127\.0\.0\.1:\d+/);
     // The busy answer, retried visibly, and the report of the full site.
-    expect(out).toMatch(/step 2\.1 vc-mgmt: startVcenterBackup attempt 2 after: .*FEATURE_IN_USE/);
+    expect(out).toMatch(/step 2\.1 vc-mgmt: waiting: appliance busy \(attempt 1\)/);
     expect(out).toContain('# Runbook site-a-nightly: Succeeded');
     expect(out).toMatch(/\| 2\.1 \| vcenters \| backup \| vc-mgmt \| vcenter \| succeeded \| \d{8}-\d{6}-\d+ \|/);
     expect(out).toContain('Simulator saw 4 remote job(s)');

@@ -98,7 +98,7 @@ describe('rehearse (real server, simulator)', () => {
     expect(step.attempts).toBeGreaterThan(1);
     expect(report.steps.filter((s) => s.endpoint !== 'vc-mgmt').every((s) => s.attempts === 1)).toBe(true);
     expect(rehearsal.remoteJobs.filter((j) => j.appliance === 'vc-mgmt')).toHaveLength(1);
-    expect(lines.join('\n')).toMatch(/step 2\.1 vc-mgmt: startVcenterBackup attempt 2 after: .*FEATURE_IN_USE/);
+    expect(lines.join('\n')).toMatch(/step 2\.1 vc-mgmt: waiting: appliance busy \(attempt 1\)/);
   }, 40_000);
 
   it('the vCenter restore example with approveAs: a freshly deployed vCenter restored from the seeded backup, the approval reported', async () => {

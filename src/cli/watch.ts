@@ -104,7 +104,8 @@ export function stepDetail(
           );
         }
       }
-      if (step.attempts !== undefined && !activity) parts.push(`attempts ${step.attempts}`);
+      if (step.attempts !== undefined && !activity && step.waiting === undefined)
+        parts.push(`attempts ${step.attempts}`);
       return parts.join(', ');
     }
     case 'failed':
