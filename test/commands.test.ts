@@ -198,7 +198,9 @@ describe('commands', () => {
     // The busy answer, retried visibly, and the report of the full site.
     expect(out).toMatch(/step 2\.1 vc-mgmt: waiting: appliance busy \(attempt 1\)/);
     expect(out).toContain('# Runbook site-a-nightly: Succeeded');
-    expect(out).toMatch(/\| 2\.1 \| vcenters \| backup \| vc-mgmt \| vcenter \| succeeded \| \d{8}-\d{6}-\d+ \|/);
+    expect(out).toMatch(
+      /\| 2\.1 \| vcenters \| backup \| vc-mgmt \| vcenter \| succeeded \(2 attempts\) \| \d{8}-\d{6}-\d+ \|/,
+    );
     expect(out).toContain('Simulator saw 4 remote job(s)');
     expect(out).toContain('Step 2.1 (vc-mgmt) started its job on attempt 2.');
     // The restore waited for approval and the demo granted it through the Update.
