@@ -61,6 +61,7 @@ describe('runbook reference', () => {
       '`stages[]`',
       '`stages[].steps[]` — `{ backup: … }`',
       '`stages[].steps[]` — `{ restore: … }`',
+      '`stages[].steps[].archive`',
     ]);
   });
 

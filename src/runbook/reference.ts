@@ -133,6 +133,11 @@ function childSections(s: JsonSchema, path: string): Section[] {
   const vs = variants(s);
   if (vs.length > 1 && vs.every(isObject))
     return vs.flatMap((v) => [{ path, variant: variantName(v), schema: v }, ...fieldSections(v, path)]);
+  // A union of a plain value and an object (e.g. `archive`: a string, or `{ recoveryPoint }`): the object's fields.
+  const objects = vs.length > 1 ? vs.filter(isObject) : [];
+  if (objects.length === 1) return [{ path, schema: objects[0]! }, ...fieldSections(objects[0]!, path)];
+  if (objects.length > 1)
+    return objects.flatMap((v) => [{ path, variant: variantName(v), schema: v }, ...fieldSections(v, path)]);
   if (isObject(s)) return [{ path, schema: s }, ...fieldSections(s, path)];
   return [];
 }
