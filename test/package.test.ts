@@ -68,8 +68,9 @@ function linkRuntimeDependencies(modules: string): string[] {
 /** The ```ts blocks of the README section on hosting the package. */
 function readmeSnippets(): string[] {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const start = readme.indexOf('## Using it in your own worker');
-  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  const start = readme.indexOf('### Hosting the workflows in your own worker');
+  expect(start).toBeGreaterThanOrEqual(0);
+  const section = readme.slice(start, readme.indexOf('\n### ', start + 1));
   return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] as string);
 }
 
@@ -127,7 +128,10 @@ describe('the packed package in a CommonJS TypeScript consumer', () => {
       'dist/src/index.d.ts',
       'dist/src/cli/index.js',
       'dist/workflows/index.js',
+      'dist/src/nexus/service.js',
       'dist/worker/index.js',
+      'dist/workflow-bundle.js',
+      'examples/site-a-nightly.yaml',
       'bin/vmware-dr.js',
       'README.md',
       'package.json',
