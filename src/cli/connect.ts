@@ -2,7 +2,9 @@
  * What every server-talking `vmware-dr` command shares: the connection to
  * Temporal from the standard environment configuration (`@temporalio/envconfig`: TEMPORAL_ADDRESS,
  * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables, TEMPORAL_PROFILE and the TOML config file),
- * overridable by `--address` / `--namespace` / `--profile`, and the Web UI link of a run.
+ * overridable by `--address` / `--namespace` / `--profile`, and the Web UI link of a run. With
+ * VMWARE_DR_CODEC_KEYS / VMWARE_DR_CODEC_KEY_FILE set, the client encrypts and decrypts payloads
+ * with the same keys as the worker (src/codec).
  */
 import type {
   Client,
@@ -13,6 +15,8 @@ import type {
 } from '@temporalio/client';
 import type * as TemporalClient from '@temporalio/client';
 import type * as Envconfig from '@temporalio/envconfig';
+import type * as CodecDataConverter from '../codec/data-converter';
+import type * as CodecKeys from '../codec/keys';
 import type { Command } from 'commander';
 import { CliError, EXIT } from './exit';
 import { load } from './load';
@@ -79,9 +83,24 @@ export function connectTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 /** Default bound of the first connection to Temporal. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
+/**
+ * The client's data converter: the encrypting one when the environment configures payload keys,
+ * else undefined (the SDK's default). Bad keys are invalid input (exit 2), the message naming the variable.
+ */
+export function clientDataConverter(env: NodeJS.ProcessEnv = process.env) {
+  const { CodecKeyError } = load<typeof CodecKeys>('../codec/keys');
+  try {
+    return load<typeof CodecDataConverter>('../codec/data-converter').dataConverterFromEnv(env);
+  } catch (err) {
+    if (err instanceof CodecKeyError) throw new CliError(err.message, EXIT.INVALID);
+    throw err;
+  }
+}
+
 /** Connects to Temporal; on failure throws a {@link CliError} with exit code 3 that says what to set. */
 export async function connectClient(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Promise<CliClient> {
   const { connectionOptions, address, namespace } = connectionConfig(flags, env);
+  const dataConverter = clientDataConverter(env);
   const { Client, Connection } = temporalClient();
   let connection: Connection;
   try {
@@ -93,7 +112,12 @@ export async function connectClient(flags: ConnectionFlags, env: NodeJS.ProcessE
       EXIT.NO_TEMPORAL,
     );
   }
-  return { client: new Client({ connection, namespace }), connection, address, namespace };
+  return {
+    client: new Client({ connection, namespace, ...(dataConverter && { dataConverter }) }),
+    connection,
+    address,
+    namespace,
+  };
 }
 
 /**
