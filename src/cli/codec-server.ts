@@ -4,12 +4,10 @@
  * and, optionally, a bearer token from the reference in VMWARE_DR_CODEC_AUTH_TOKEN.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type * as Codec from '../codec';
+import type * as Codec from '../codec/index';
 import { CODEC_ENV_HELP } from '../codec/keys';
 import { DEFAULT_CODEC_CORS_ORIGINS, DEFAULT_CODEC_SERVER_HOST, DEFAULT_CODEC_SERVER_PORT } from '../codec/server';
-import type * as Secrets from '../secrets';
 import { type CliIo, CliError, EXIT } from './exit';
-import { load } from './load';
 
 /** A reference (`env:NAME`, `file:/path`) to the bearer token the codec server requires. */
 export const CODEC_AUTH_TOKEN_VARIABLE = 'VMWARE_DR_CODEC_AUTH_TOKEN';
@@ -37,7 +35,8 @@ function origin(value: string, previous: string[] | undefined): string[] {
 }
 
 async function runCodecServer(flags: CodecServerFlags, io: CliIo, env: NodeJS.ProcessEnv): Promise<void> {
-  const codec = load<typeof Codec>('../codec');
+  // Imported when the command runs (`--help` loads no Temporal package).
+  const codec = await import('../codec/index.js');
   let keys: Codec.CodecKeyring | undefined;
   try {
     keys = codec.loadCodecKeys(env);
@@ -53,7 +52,7 @@ async function runCodecServer(flags: CodecServerFlags, io: CliIo, env: NodeJS.Pr
   let authToken: string | undefined;
   const ref = env[CODEC_AUTH_TOKEN_VARIABLE]?.trim();
   if (ref) {
-    const secrets = load<typeof Secrets>('../secrets');
+    const secrets = await import('../secrets.js');
     if (!secrets.isSecretRef(ref))
       throw new CliError(
         `${CODEC_AUTH_TOKEN_VARIABLE}: a reference to the token (env:NAME or file:/path), not the token itself`,

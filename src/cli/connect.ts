@@ -15,8 +15,6 @@ import type {
 } from '@temporalio/client';
 import type * as TemporalClient from '@temporalio/client';
 import type * as Envconfig from '@temporalio/envconfig';
-import type * as CodecDataConverter from '../codec/data-converter';
-import type * as CodecKeys from '../codec/keys';
 import type { Command } from 'commander';
 import { CliError, EXIT } from './exit';
 import { load } from './load';
@@ -85,12 +83,15 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * The client's data converter: the encrypting one when the environment configures payload keys,
- * else undefined (the SDK's default). Bad keys are invalid input (exit 2), the message naming the variable.
+ * else undefined (the SDK's default). Bad keys are invalid input (exit 2), the message naming the
+ * variable. Imported when a command connects (`import()` with the `.js` name resolves compiled,
+ * under tsx and under vitest alike).
  */
-export function clientDataConverter(env: NodeJS.ProcessEnv = process.env) {
-  const { CodecKeyError } = load<typeof CodecKeys>('../codec/keys');
+export async function clientDataConverter(env: NodeJS.ProcessEnv = process.env) {
+  const { CodecKeyError } = await import('../codec/keys.js');
+  const { dataConverterFromEnv } = await import('../codec/data-converter.js');
   try {
-    return load<typeof CodecDataConverter>('../codec/data-converter').dataConverterFromEnv(env);
+    return dataConverterFromEnv(env);
   } catch (err) {
     if (err instanceof CodecKeyError) throw new CliError(err.message, EXIT.INVALID);
     throw err;
@@ -100,7 +101,7 @@ export function clientDataConverter(env: NodeJS.ProcessEnv = process.env) {
 /** Connects to Temporal; on failure throws a {@link CliError} with exit code 3 that says what to set. */
 export async function connectClient(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Promise<CliClient> {
   const { connectionOptions, address, namespace } = connectionConfig(flags, env);
-  const dataConverter = clientDataConverter(env);
+  const dataConverter = await clientDataConverter(env);
   const { Client, Connection } = temporalClient();
   let connection: Connection;
   try {
