@@ -128,7 +128,9 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<CodecServerLogEntry> => {
     const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '') || '/';
     const namespaceHeader = req.headers['x-namespace'];
-    const namespace = Array.isArray(namespaceHeader) ? namespaceHeader[0] : namespaceHeader;
+    const namespace =
+      (Array.isArray(namespaceHeader) ? namespaceHeader[0] : namespaceHeader) ??
+      /^\/([^/]+)\/(?:encode|decode)$/.exec(path)?.[1];
     const entry: CodecServerLogEntry = { method: req.method ?? '', path, ...(namespace && { namespace }), status: 200 };
     const send = (status: number, body: unknown): CodecServerLogEntry => {
       res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
@@ -144,7 +146,11 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       return { ...entry, status: 204 };
     }
     if (req.method === 'GET' && path === '/healthz') return send(200, { ok: true });
-    if (path !== '/encode' && path !== '/decode') return send(404, { error: 'POST /encode or POST /decode' });
+    // `/encode`, `/decode`, or under a namespace segment (`/<namespace>/decode`, the CLI's
+    // `--codec-endpoint http://…/{namespace}` templating).
+    const route = /^(?:\/([^/]+))?\/(encode|decode)$/.exec(path);
+    if (!route) return send(404, { error: 'POST /encode or POST /decode' });
+    const action = route[2] as 'encode' | 'decode';
     if (req.method !== 'POST') {
       res.setHeader('Allow', 'POST, OPTIONS');
       return send(405, { error: `${path} takes POST` });
@@ -171,7 +177,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     }
     try {
       const input = body.payloads.map(fromJson);
-      const output = path === '/encode' ? await options.codec.encode(input) : await options.codec.decode(input);
+      const output = action === 'encode' ? await options.codec.encode(input) : await options.codec.decode(input);
       return { ...send(200, { payloads: output.map(toJson) }), payloads: input.length };
     } catch (err) {
       const message = (err as Error).message;
