@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createActivities } from '../activities';
 import { main } from '../src/cli/index';
+import { rehearse } from '../src/rehearsal';
 import {
   AesGcmCodec,
   CODEC_KEYS_VARIABLE,
@@ -415,6 +416,14 @@ describe('encrypted payloads on the real dev server', () => {
         await fetch(`${server.url}/decode`, { method: 'POST', headers: auth, body: JSON.stringify(enc) })
       ).json()) as typeof enc;
       expect(Buffer.from(dec.payloads[0]!.data, 'base64').toString()).toBe('"hi"');
+      // Under a namespace segment too (the temporal CLI's --codec-endpoint templating).
+      const namespaced = await fetch(`${server.url}/default/decode`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify(enc),
+      });
+      expect(namespaced.status).toBe(200);
+      expect((await fetch(`${server.url}/decode`, { headers: auth })).status).toBe(405);
       const badBody = await fetch(`${server.url}/decode`, { method: 'POST', headers: auth, body: '{"payload":[]}' });
       expect(badBody.status).toBe(400);
       expect(await badBody.text()).toContain('payloads');
@@ -434,6 +443,72 @@ describe('encrypted payloads on the real dev server', () => {
       expect(await unknown.text()).toContain('key id \\"elsewhere\\"');
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('rehearsal and CLI with keys configured', () => {
+  it('a rehearsal encrypts its payloads; vmware-dr report decrypts them with the keys, and cannot without', async () => {
+    const keys = `rh-1:${b64(key())}`;
+    const doc = {
+      apiVersion: 'vmware-dr/v1',
+      kind: 'Runbook',
+      name: 'codec-rehearsal',
+      endpoints: {
+        'vc-a': { product: 'vcenter', url: 'https://vc-a.example.com', username: 'admin', passwordRef: 'env:VC_A' },
+      },
+      locations: { loc: { type: 'SFTP', url: 'sftp://codec.example.com/vcsa', passwordRef: 'env:LOC' } },
+      stages: [{ name: 'vc', steps: [{ backup: 'vc-a', to: 'loc' }] }],
+    };
+    const address = inject('temporalAddress');
+    const namespace = inject('temporalNamespace');
+    const { report, rehearsal } = await rehearse(doc, {
+      temporal: { address, namespace },
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      jobSeconds: 1,
+      pollIntervalMs: 200,
+      env: { [CODEC_KEYS_VARIABLE]: keys },
+    });
+    expect(report.outcome).toBe('succeeded');
+    // The raw history (a client without the codec) holds the runbook only encrypted.
+    const plainClient = new Client({
+      connection: await (await import('@temporalio/client')).Connection.connect({ address }),
+      namespace,
+    });
+    try {
+      const history = await plainClient.workflow.getHandle(rehearsal.workflowId).fetchHistory();
+      const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+      expect(utf8(input.metadata?.encoding)).toBe(ENCRYPTED_ENCODING);
+      expect(utf8(input.metadata?.['encryption-key-id'])).toBe('rh-1');
+      expect(
+        JSON.stringify(history, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v)),
+      ).not.toContain('codec.example.com');
+    } finally {
+      await plainClient.connection.close();
+    }
+    // The CLI reads the report with the keys from its environment…
+    const out: string[] = [];
+    const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void out.push(t) };
+    const argv = ['report', rehearsal.workflowId, '--format', 'json', '--address', address, '--namespace', namespace];
+    const saved = process.env[CODEC_KEYS_VARIABLE];
+    try {
+      process.env[CODEC_KEYS_VARIABLE] = keys;
+      expect(await main(argv, io), out.join('')).toBe(0);
+      expect(JSON.parse(out.join(''))).toMatchObject({ runbook: 'codec-rehearsal', outcome: 'succeeded' });
+      // …not without them (the payload stays encrypted), and a bad key list is exit 2 naming the variable.
+      out.length = 0;
+      delete process.env[CODEC_KEYS_VARIABLE];
+      expect(await main(argv, io)).toBe(2);
+      expect(out.join('')).toContain(
+        'payloads are encrypted: set VMWARE_DR_CODEC_KEYS or VMWARE_DR_CODEC_KEY_FILE to the keys the worker uses',
+      );
+      process.env[CODEC_KEYS_VARIABLE] = 'rh-1:short';
+      out.length = 0;
+      expect(await main(argv, io)).toBe(2);
+      expect(out.join('')).toContain('VMWARE_DR_CODEC_KEYS: key "rh-1" is not base64');
+    } finally {
+      if (saved === undefined) delete process.env[CODEC_KEYS_VARIABLE];
+      else process.env[CODEC_KEYS_VARIABLE] = saved;
     }
   });
 });

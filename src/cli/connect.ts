@@ -191,6 +191,12 @@ export function cliErrorOf(err: unknown, c: Pick<CliClient, 'address' | 'namespa
       `no runbook run with id ${workflowId ?? (err as WorkflowNotFoundError).workflowId} in namespace ${c.namespace} (vmware-dr list shows the runbook runs)`,
       EXIT.INVALID,
     );
+  // A payload encrypted by a worker with keys (src/codec) that this client has no codec for.
+  if (/Unknown encoding: binary\/encrypted/.test((err as Error)?.message ?? ''))
+    return new CliError(
+      "the run's payloads are encrypted: set VMWARE_DR_CODEC_KEYS or VMWARE_DR_CODEC_KEY_FILE to the keys the worker uses",
+      EXIT.INVALID,
+    );
   const code =
     (err as { code?: number; cause?: { code?: number } })?.code ?? (err as { cause?: { code?: number } })?.cause?.code;
   // gRPC status codes: 14 UNAVAILABLE, 4 DEADLINE_EXCEEDED (https://grpc.github.io/grpc/core/md_doc_statuscodes.html).
