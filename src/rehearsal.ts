@@ -12,6 +12,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, type LogEntry, NativeConnection, Runtime, type WorkerOptions } from '@temporalio/worker';
 import { parse as parseYaml } from 'yaml';
 import { createWorker } from '../worker';
+import { dataConverterFromEnv } from './codec/data-converter';
 import { approveUpdate, progressQuery } from '../workflows/runbook-messages';
 import { Runbook, type RunbookDocument, type RunbookEndpoint, type RunbookStep } from './runbook/document';
 import type { RunbookReport } from './runbook/report';
@@ -473,7 +474,9 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
         `cannot reach Temporal at ${address}: ${(err as Error).message.split('\n')[0]} (set TEMPORAL_ADDRESS, or unset it for an embedded dev server)`,
       );
     }
-    const client = new Client({ connection, namespace });
+    // Payload encryption when the environment configures keys (VMWARE_DR_CODEC_KEYS / _KEY_FILE).
+    const dataConverter = dataConverterFromEnv(env);
+    const client = new Client({ connection, namespace, ...(dataConverter && { dataConverter }) });
     const taskQueue = `vmware-dr-rehearsal-${randomUUID().slice(0, 8)}`;
     // This package's worker, with heartbeats every second so retries show at once.
     const worker = await createWorker({
@@ -485,6 +488,7 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
         busyRetryDelayMs: options.busyRetryDelayMs ?? DEFAULT_REHEARSAL_BUSY_RETRY_DELAY_MS,
       },
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+      ...(dataConverter && { dataConverter }),
       worker: { maxHeartbeatThrottleInterval: '1 second' },
     });
     const workflowId = options.workflowId ?? `rehearsal-${doc.name}-${Date.now()}`;

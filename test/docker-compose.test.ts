@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadCodecKeys } from '../src/codec/keys';
 import { SEARCH_ATTRIBUTES } from '../src/search-attributes';
 import { PKI_FILES, loadOrCreatePki } from '../src/simulator/cert';
 
@@ -55,9 +56,18 @@ const variables = (text: string) => [...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)\}/
 const flag = (command: string[] | undefined, name: string) => command?.[command.indexOf(name) + 1];
 
 describe('docker-compose.yml', () => {
-  it('has the multi-machine shape: postgres, schema, server, setup, UI, simulator, worker', () => {
+  it('has the multi-machine shape: postgres, schema, server, setup, UI, codec server, simulator, worker', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['postgresql', 'simulator', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui', 'worker'].sort(),
+      [
+        'codec-server',
+        'postgresql',
+        'simulator',
+        'temporal',
+        'temporal-schema',
+        'temporal-setup',
+        'temporal-ui',
+        'worker',
+      ].sort(),
     );
   });
 
@@ -69,6 +79,7 @@ describe('docker-compose.yml', () => {
       'temporal-setup': /^temporalio\/admin-tools:\$\{TEMPORAL_ADMINTOOLS_VERSION\}$/,
       'temporal-ui': /^temporalio\/ui:\$\{TEMPORAL_UI_VERSION\}$/,
       simulator: /^\$\{VMWARE_DR_IMAGE\}$/,
+      'codec-server': /^\$\{VMWARE_DR_IMAGE\}$/,
       worker: /^\$\{VMWARE_DR_IMAGE\}$/,
     };
     for (const [name, image] of Object.entries(expected)) expect(s(name).image, name).toMatch(image);
@@ -109,6 +120,34 @@ describe('docker-compose.yml', () => {
     expect(ui.environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
   });
 
+  it('wires the UI to the codec server, which has the keys by secret file and allows the UI origin', () => {
+    const ui = s('temporal-ui');
+    const codec = s('codec-server');
+    expect(codec.command?.[0]).toBe('codec-server');
+    expect(flag(codec.command, '--host')).toBe('0.0.0.0');
+    const port = flag(codec.command, '--port')!;
+    expect(port).toBe('${CODEC_SERVER_PORT}');
+    expect(dotenv.CODEC_SERVER_PORT).toMatch(/^\d+$/);
+    // The browser calls the codec server: the UI gets the address the host publishes.
+    expect(codec.ports).toContain(`${port}:${port}`);
+    expect(ui.environment?.TEMPORAL_CODEC_ENDPOINT).toBe(`http://localhost:${port}`);
+    expect(ui.environment?.TEMPORAL_CODEC_PASS_ACCESS_TOKEN).toBe('false');
+    // CORS: the UI's origin (its published port 8080) is the one allowed.
+    const uiPort = ui.ports![0]!.split(':')[0];
+    expect(flag(codec.command, '--cors-origin')).toBe(`http://localhost:${uiPort}`);
+    // Keys by file, from a compose secret, the same for worker and codec server; never inline.
+    for (const svc of [codec, s('worker')]) {
+      expect(svc.environment?.VMWARE_DR_CODEC_KEY_FILE).toBe('/run/secrets/codec_keys');
+      expect(svc.environment?.VMWARE_DR_CODEC_KEYS).toBeUndefined();
+      expect(svc.secrets).toContain('codec_keys');
+    }
+    expect(compose.secrets.codec_keys).toEqual({ environment: 'CODEC_KEYS' });
+    // The local key in .env is a valid key list (32-byte AES-256 keys, unique ids).
+    expect(loadCodecKeys({ VMWARE_DR_CODEC_KEYS: dotenv.CODEC_KEYS })?.ids.length).toBeGreaterThan(0);
+    expect(codec.healthcheck?.test.join(' ')).toContain('/healthz');
+    expect(ui.depends_on?.['codec-server']).toEqual({ condition: 'service_healthy' });
+  });
+
   it('runs the simulator over HTTPS with a certificate for its service name, a kept CA and a fixed password', () => {
     const sim = s('simulator');
     expect(sim.command?.[0]).toBe('simulator');
@@ -138,7 +177,7 @@ describe('docker-compose.yml', () => {
     // No secret value in the worker's environment: only files under /run/secrets.
     for (const value of Object.values(w.environment ?? {}))
       for (const v of variables(value)) expect(v).not.toMatch(/PASSWORD|SECRET|TOKEN/);
-    expect(w.secrets).toEqual(['appliance_password', 'backup_password']);
+    expect(w.secrets).toEqual(['appliance_password', 'backup_password', 'codec_keys']);
     expect(compose.secrets.appliance_password).toEqual({ environment: 'SIMULATOR_PASSWORD' });
     expect(compose.secrets.backup_password).toEqual({ environment: 'BACKUP_PASSWORD' });
     // The simulator's CA directory, read-only.
@@ -150,7 +189,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('health-checks every long-running service except the UI, and waits on the right conditions', () => {
-    for (const name of ['postgresql', 'temporal', 'simulator', 'worker'])
+    for (const name of ['postgresql', 'temporal', 'simulator', 'codec-server', 'worker'])
       expect(s(name).healthcheck?.test.length, name).toBeGreaterThan(1);
     expect(s('postgresql').healthcheck?.test.join(' ')).toContain('pg_isready');
     expect(s('simulator').healthcheck?.test.join(' ')).toContain('/var/lib/vmware-dr/pki/ca.pem');
@@ -166,7 +205,8 @@ describe('docker-compose.yml', () => {
       'temporal-schema': { postgresql: 'service_healthy' },
       temporal: { 'temporal-schema': 'service_completed_successfully' },
       'temporal-setup': { temporal: 'service_healthy' },
-      'temporal-ui': { temporal: 'service_healthy' },
+      'temporal-ui': { temporal: 'service_healthy', 'codec-server': 'service_healthy' },
+      'codec-server': {},
       simulator: {},
       worker: {
         temporal: 'service_healthy',

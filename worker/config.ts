@@ -3,9 +3,18 @@
  * every problem reported at once, each naming the variable and how to fix it. The connection to
  * Temporal is not here: it comes from the standard Temporal environment configuration
  * (`@temporalio/envconfig`: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, profiles).
- * None of these variables holds a secret, so a message may quote the value it rejects.
+ * None of these variables holds a secret, so a message may quote the value it rejects, except the
+ * payload encryption keys (VMWARE_DR_CODEC_KEYS / VMWARE_DR_CODEC_KEY_FILE), checked by
+ * src/codec/keys.ts whose messages never show key material.
  */
 import { z } from 'zod';
+import {
+  CODEC_KEYS_VARIABLE,
+  CODEC_KEY_FILE_VARIABLE,
+  CodecKeyError,
+  type CodecKeyring,
+  loadCodecKeys,
+} from '../src/codec/keys';
 import { DEFAULT_TASK_QUEUE, MAX_POLL_INTERVAL_MS } from '../src/config';
 import { durationText } from '../src/duration';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevelName } from '../src/log-levels';
@@ -21,6 +30,8 @@ import {
 import { parseDuration } from '../src/runbook/document';
 
 const KNOWN = new Set(WORKER_ENV_HELP.map(([name]) => name));
+/** Checked apart from the zod schema: their values are secret and never quoted. */
+const CODEC_VARIABLES = new Set([CODEC_KEYS_VARIABLE, CODEC_KEY_FILE_VARIABLE]);
 
 /** A whole number in [min, max] from an environment string; `''` counts as unset. */
 function wholeNumber(min: number, max: number, message = `a whole number ${min}–${max}`) {
@@ -108,6 +119,8 @@ export interface WorkerConfig {
   /** An explicit workflow bundle path (must exist). */
   workflowBundle?: string;
   shutdownGraceMs: number;
+  /** Payload encryption keys (the first encrypts); undefined: payloads are not encrypted. */
+  codecKeys?: CodecKeyring;
   /** `VMWARE_DR_*` variables set in the environment that this worker does not read (likely typos). */
   unknownVariables: string[];
 }
@@ -122,7 +135,7 @@ export class WorkerConfigError extends Error {
 
 /** Reads and checks the worker's `VMWARE_DR_*` variables; throws `WorkerConfigError` listing every problem. */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const raw = Object.fromEntries([...KNOWN].map((k) => [k, env[k]]));
+  const raw = Object.fromEntries([...KNOWN].filter((k) => !CODEC_VARIABLES.has(k)).map((k) => [k, env[k]]));
   const parsed = WorkerEnv.safeParse(raw);
   const problems: string[] = [];
   if (!parsed.success) {
@@ -141,6 +154,13 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       );
     metrics = { host: c.VMWARE_DR_METRICS_HOST, port: c.VMWARE_DR_METRICS_PORT, runtimePort };
   }
+  let codecKeys: CodecKeyring | undefined;
+  try {
+    codecKeys = loadCodecKeys(env);
+  } catch (err) {
+    if (!(err instanceof CodecKeyError)) throw err;
+    problems.push(...err.problems);
+  }
   if (problems.length > 0 || !c) throw new WorkerConfigError(problems);
   return {
     taskQueue: c.VMWARE_DR_TASK_QUEUE,
@@ -153,6 +173,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     logFormat: c.VMWARE_DR_LOG_FORMAT,
     ...(c.VMWARE_DR_WORKFLOW_BUNDLE !== undefined && { workflowBundle: c.VMWARE_DR_WORKFLOW_BUNDLE }),
     shutdownGraceMs: parseDuration(c.VMWARE_DR_SHUTDOWN_GRACE_TIME),
+    ...(codecKeys && { codecKeys }),
     unknownVariables: Object.keys(env).filter((k) => k.startsWith('VMWARE_DR_') && !KNOWN.has(k)),
   };
 }

@@ -2,6 +2,7 @@
  * The worker's environment variables: names, defaults and help lines. No dependencies beyond
  * constants, so `vmware-dr worker --help` prints them without loading the worker.
  */
+import { CODEC_ENV_HELP } from '../src/codec/keys';
 import { DEFAULT_TASK_QUEUE } from '../src/config';
 import { LOG_FORMATS, LOG_LEVELS } from '../src/log-levels';
 
@@ -43,4 +44,5 @@ export const WORKER_ENV_HELP: [name: string, help: string][] = [
     'VMWARE_DR_SHUTDOWN_GRACE_TIME',
     `time running activities get to finish after SIGTERM, e.g. 30s (default ${DEFAULT_SHUTDOWN_GRACE_TIME})`,
   ],
+  ...CODEC_ENV_HELP,
 ];

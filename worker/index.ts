@@ -30,6 +30,12 @@ export interface CreateWorkerOptions {
   activities?: ActivitiesOptions;
   /** A prebuilt workflow bundle; default: bundle `workflowsPath` at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /**
+   * Payload codecs and failure converter, e.g. `encryptingDataConverter(keys)` of `src/codec`.
+   * With `workflowsPath` its `failureConverterPath` is bundled into the sandbox too; a prebuilt
+   * `workflowBundle` keeps the failure converter it was built with. @default the SDK's
+   */
+  dataConverter?: WorkerOptions['dataConverter'];
   /** Anything else Worker.create takes (concurrency limits, interceptors, ...). */
   worker?: Partial<WorkerOptions>;
 }
@@ -52,6 +58,7 @@ export async function createWorker(opts: CreateWorkerOptions = {}): Promise<Work
     maxHeartbeatThrottleInterval: DEFAULT_MAX_HEARTBEAT_THROTTLE_INTERVAL,
     nexusServices: [runbookNexusServiceHandler()],
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
+    ...(opts.dataConverter && { dataConverter: opts.dataConverter }),
     ...opts.worker,
   });
 }

@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import { encryptingDataConverter } from '../src/codec/data-converter';
 import { TemporalPinoLogger, createLogger, temporalLogLevel } from '../src/logging';
 import { chooseWorkflowSource } from './bundle';
 import { type WorkerConfig, WorkerConfigError, loadWorkerConfig } from './config';
@@ -127,6 +128,7 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
         ...(config.busyRetryDelayMs !== undefined && { busyRetryDelayMs: config.busyRetryDelayMs }),
       },
       ...(source.kind === 'bundle' && { workflowBundle: { codePath: source.codePath } }),
+      ...(config.codecKeys && { dataConverter: encryptingDataConverter(config.codecKeys) }),
       worker: {
         maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
         maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTasks,
@@ -148,6 +150,9 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
         }),
         maxConcurrentActivities: config.maxConcurrentActivities,
         shutdownGraceMs: config.shutdownGraceMs,
+        payloadEncryption: config.codecKeys
+          ? { encryptKeyId: config.codecKeys.encryptKeyId, keyIds: config.codecKeys.ids }
+          : 'off',
       },
       `vmware-dr worker: namespace ${namespace}, task queue ${config.taskQueue}, server ${address}, workflows from ${source.kind === 'bundle' ? 'the prebuilt bundle' : 'source (bundled at start)'}`,
     );

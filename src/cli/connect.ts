@@ -2,7 +2,9 @@
  * What every server-talking `vmware-dr` command shares: the connection to
  * Temporal from the standard environment configuration (`@temporalio/envconfig`: TEMPORAL_ADDRESS,
  * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables, TEMPORAL_PROFILE and the TOML config file),
- * overridable by `--address` / `--namespace` / `--profile`, and the Web UI link of a run.
+ * overridable by `--address` / `--namespace` / `--profile`, and the Web UI link of a run. With
+ * VMWARE_DR_CODEC_KEYS / VMWARE_DR_CODEC_KEY_FILE set, the client encrypts and decrypts payloads
+ * with the same keys as the worker (src/codec).
  */
 import type {
   Client,
@@ -79,9 +81,27 @@ export function connectTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 /** Default bound of the first connection to Temporal. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
+/**
+ * The client's data converter: the encrypting one when the environment configures payload keys,
+ * else undefined (the SDK's default). Bad keys are invalid input (exit 2), the message naming the
+ * variable. Imported when a command connects (`import()` with the `.js` name resolves compiled,
+ * under tsx and under vitest alike).
+ */
+export async function clientDataConverter(env: NodeJS.ProcessEnv = process.env) {
+  const { CodecKeyError } = await import('../codec/keys.js');
+  const { dataConverterFromEnv } = await import('../codec/data-converter.js');
+  try {
+    return dataConverterFromEnv(env);
+  } catch (err) {
+    if (err instanceof CodecKeyError) throw new CliError(err.message, EXIT.INVALID);
+    throw err;
+  }
+}
+
 /** Connects to Temporal; on failure throws a {@link CliError} with exit code 3 that says what to set. */
 export async function connectClient(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Promise<CliClient> {
   const { connectionOptions, address, namespace } = connectionConfig(flags, env);
+  const dataConverter = await clientDataConverter(env);
   const { Client, Connection } = temporalClient();
   let connection: Connection;
   try {
@@ -93,7 +113,12 @@ export async function connectClient(flags: ConnectionFlags, env: NodeJS.ProcessE
       EXIT.NO_TEMPORAL,
     );
   }
-  return { client: new Client({ connection, namespace }), connection, address, namespace };
+  return {
+    client: new Client({ connection, namespace, ...(dataConverter && { dataConverter }) }),
+    connection,
+    address,
+    namespace,
+  };
 }
 
 /**
@@ -164,6 +189,12 @@ export function cliErrorOf(err: unknown, c: Pick<CliClient, 'address' | 'namespa
   if (err instanceof temporalClient().WorkflowNotFoundError)
     return new CliError(
       `no runbook run with id ${workflowId ?? (err as WorkflowNotFoundError).workflowId} in namespace ${c.namespace} (vmware-dr list shows the runbook runs)`,
+      EXIT.INVALID,
+    );
+  // A payload encrypted by a worker with keys (src/codec) that this client has no codec for.
+  if (/Unknown encoding: binary\/encrypted/.test((err as Error)?.message ?? ''))
+    return new CliError(
+      "the run's payloads are encrypted: set VMWARE_DR_CODEC_KEYS or VMWARE_DR_CODEC_KEY_FILE to the keys the worker uses",
       EXIT.INVALID,
     );
   const code =

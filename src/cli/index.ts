@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { type CliIo, CliError, EXIT } from './exit';
 import { registerApprove } from './approve';
+import { registerCodecServer } from './codec-server';
 import { registerDemo } from './demo';
 import { registerFreshness } from './freshness';
 import { registerInspect } from './inspect';
@@ -65,6 +66,7 @@ export function buildProgram(output: CliOutput = {}): Command {
   registerDemo(program);
   registerWorker(program);
   registerSimulator(program);
+  registerCodecServer(program, io);
   registerTemporal(program);
   const configure = (cmd: Command): void => {
     cmd.configureOutput(write).exitOverride();
