@@ -122,3 +122,14 @@ export {
   type LastBackupReading,
   type BackupAttempt,
 } from './freshness';
+export {
+  AesGcmCodec,
+  CodecKeyError,
+  CodecKeyring,
+  PayloadDecryptionError,
+  dataConverterFromEnv,
+  encryptingDataConverter,
+  loadCodecKeys,
+  parseCodecKeys,
+  startCodecServer,
+} from './codec';

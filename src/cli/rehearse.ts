@@ -97,7 +97,9 @@ export async function runRehearse(file: string, flags: RehearseFlags, deps: Rehe
     }
     return outcomeExitCode(result.report.outcome);
   } catch (e) {
-    if (e instanceof RehearsalInputError) throw new CliError(e.message, EXIT.INVALID);
+    // Invalid input: the file, the faults, or the payload encryption keys (CodecKeyError, by name: loaded lazily).
+    if (e instanceof RehearsalInputError || (e as Error).name === 'CodecKeyError')
+      throw new CliError((e as Error).message, EXIT.INVALID);
     if (e instanceof RehearsalConnectionError) throw new CliError(e.message, EXIT.NO_TEMPORAL);
     throw e;
   }
