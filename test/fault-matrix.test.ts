@@ -1,0 +1,287 @@
+/**
+ * The fault matrix (test/support/fault-matrix.ts): every fault × product injected through the
+ * simulator into a step workflow on a real Temporal dev server and worker, each on its own
+ * appliance so all run side by side; each case is then its own test of the designed behaviour
+ * (retry, re-login, attach, or a non-retryable failure of the right type with a hint). The table
+ * and its counts are printed; with VMWARE_DR_FAULT_MATRIX_OUT set they are also written there as
+ * JSON (for `npm run reliability`).
+ */
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createActivities } from '../activities';
+import { renderFaultTable } from '../src/reliability/fault-table';
+import { type Simulator, startSimulator } from '../src/simulator/server';
+import type { StartedJob } from '../src/simulator/types';
+import type { StepResult } from '../src/step-result';
+import {
+  FAULT_MATRIX,
+  FAULT_MATRIX_FACTORIES,
+  type FaultCase,
+  PRODUCT_OPS,
+  SLOW_REQUEST_TIMEOUT_MS,
+  faultTableRows,
+} from './support/fault-matrix';
+import { configureSddcBackupLocation } from './support/sddc-manager';
+
+const PASSWORD = 'Fault#Matrix-Appliance-1';
+const BACKUP_PASSWORD = 'Fault#Backup42';
+const RESTORE_LOCATION = 'sftp://backup.example.com/fault-matrix';
+/** A well-formed SHA-256 pin of no certificate the simulator has. */
+const WRONG_PIN = Array.from({ length: 32 }, () => 'AB').join(':');
+
+interface Run {
+  result?: StepResult;
+  failure?: ApplicationFailure;
+  /** Anything else that went wrong (a bug in the run itself). */
+  error?: unknown;
+  calls: Record<string, number>;
+  jobs: StartedJob[];
+}
+
+const WORKFLOWS: Record<string, string> = {
+  'vcenter/backup': 'vcenterBackupStep',
+  'vcenter/restore': 'vcenterRestoreStep',
+  'sddc-manager/backup': 'sddcManagerBackupStep',
+  'sddc-manager/restore': 'sddcManagerRestoreStep',
+  'vcda/backup': 'vcdaBackupStep',
+};
+
+describe('fault matrix: every fault × product through the simulator, on a real worker', () => {
+  let env: TestWorkflowEnvironment;
+  let sim: Simulator;
+  let caFile: string;
+  const runs = new Map<string, Run>();
+  const handled = new Map<string, boolean>();
+
+  function input(c: FaultCase): unknown {
+    const info = ({ vcenter: sim.info.vcenter, 'sddc-manager': sim.info.sddcManager, vcda: sim.info.vcda } as const)[
+      c.product
+    ].find((a) => a.url.endsWith(`/${c.id}`))!;
+    const tls =
+      c.inject.via === 'tls' ? (c.inject.tls === 'wrong-pin' ? { thumbprint: WRONG_PIN } : undefined) : { caFile };
+    const endpoint = {
+      name: c.id,
+      url: info.url,
+      username: info.username,
+      passwordRef: 'env:FAULT_MATRIX_PASSWORD',
+      ...(tls && { tls }),
+    };
+    const common = { endpoint, pollIntervalMs: 100, timeoutMs: 60_000, stepId: `fault/${c.id}` };
+    if (c.product === 'vcenter' && c.action === 'backup')
+      return {
+        ...common,
+        backup: {
+          locationType: 'SFTP',
+          location: `sftp://backup.example.com/${c.id}`,
+          backupPasswordRef: 'env:FAULT_MATRIX_BACKUP',
+        },
+      };
+    if (c.product === 'vcenter')
+      return {
+        ...common,
+        restore: {
+          locationType: 'SFTP',
+          location: RESTORE_LOCATION,
+          backupPasswordRef: 'env:FAULT_MATRIX_BACKUP',
+          ignoreWarnings: true,
+        },
+      };
+    if (c.action === 'restore')
+      return {
+        ...common,
+        restore: { backupFile: '/tmp/vcf-backup-fault-matrix.tar.gz', passphraseRef: 'env:FAULT_MATRIX_BACKUP' },
+      };
+    return common;
+  }
+
+  async function until(what: string, probe: () => boolean, timeoutMs = 30_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!probe()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  async function runCase(c: FaultCase, taskQueue: string): Promise<Run> {
+    const calls = () => sim.counters().calls[c.product]?.[c.id] ?? {};
+    const out: Run = { calls: {}, jobs: [] };
+    try {
+      const handle = await env.client.workflow.start(WORKFLOWS[`${c.product}/${c.action}`]!, {
+        taskQueue,
+        workflowId: `fault-matrix-${c.id}-${randomUUID()}`,
+        args: [input(c)],
+      });
+      if (c.inject.via === 'expire') {
+        const poll = c.inject.pollOperation;
+        await until(`the first poll of ${c.id}`, () => (calls()[poll] ?? 0) >= 1);
+        sim.appliance(c.product, c.id)!.admin!(PRODUCT_OPS[c.product].expire);
+      }
+      try {
+        out.result = (await handle.result()) as StepResult;
+      } catch (err) {
+        if (!(err instanceof WorkflowFailedError)) throw err;
+        const cause = err.cause instanceof ActivityFailure ? err.cause.cause : err.cause;
+        if (cause instanceof ApplicationFailure) out.failure = cause;
+        else out.error = err;
+      }
+    } catch (err) {
+      out.error = err;
+    }
+    out.calls = calls();
+    out.jobs = sim.counters().jobs.filter((j) => j.product === c.product && j.appliance === c.id);
+    return out;
+  }
+
+  beforeAll(async () => {
+    env = await TestWorkflowEnvironment.createFromExistingServer({
+      address: inject('temporalAddress'),
+      namespace: inject('temporalNamespace'),
+    });
+    sim = await startSimulator({
+      jobSeconds: 2,
+      credentials: { password: PASSWORD },
+      factories: FAULT_MATRIX_FACTORIES,
+      appliances: FAULT_MATRIX.map((c) => ({
+        product: c.product,
+        name: c.id,
+        ...(c.product === 'vcenter' &&
+          c.action === 'restore' && {
+            stage: 'restore' as const,
+            backups: [{ location: RESTORE_LOCATION, backupPassword: BACKUP_PASSWORD }],
+          }),
+      })),
+    });
+    caFile = sim.info.caFile!;
+    process.env.FAULT_MATRIX_PASSWORD = PASSWORD;
+    process.env.FAULT_MATRIX_BACKUP = BACKUP_PASSWORD;
+    await Promise.all(
+      sim.info.sddcManager.map((a) => configureSddcBackupLocation({ ...a, password: PASSWORD }, { caFile })),
+    );
+    sim.resetCounters();
+    for (const c of FAULT_MATRIX) {
+      if (c.inject.via === 'fault')
+        sim.faults.add({
+          product: c.product,
+          appliance: c.id,
+          operation: c.inject.operation,
+          action: c.inject.action,
+          count: c.inject.count ?? 1,
+        });
+    }
+    const makeWorker = (taskQueue: string, requestTimeoutMs?: number) =>
+      Worker.create({
+        connection: env.nativeConnection,
+        namespace: inject('temporalNamespace'),
+        taskQueue,
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+        activities: createActivities({
+          pollIntervalMs: 100,
+          busyRetryDelayMs: 100,
+          ...(requestTimeoutMs !== undefined && { requestTimeoutMs }),
+        }),
+        maxHeartbeatThrottleInterval: '1 second',
+      });
+    const queue = `fault-matrix-${randomUUID()}`;
+    const slowQueue = `fault-matrix-slow-${randomUUID()}`;
+    const [worker, slowWorker] = await Promise.all([makeWorker(queue), makeWorker(slowQueue, SLOW_REQUEST_TIMEOUT_MS)]);
+    const started = Date.now();
+    await worker.runUntil(
+      slowWorker.runUntil(
+        Promise.all(FAULT_MATRIX.map(async (c) => runs.set(c.id, await runCase(c, c.slowWorker ? slowQueue : queue)))),
+      ),
+    );
+    console.log(`fault matrix: ${FAULT_MATRIX.length} cases ran side by side in ${Date.now() - started} ms`);
+  }, 110_000);
+
+  afterAll(async () => {
+    const table = renderFaultTable(faultTableRows(handled));
+    console.log(`${table.markdown}\nfault matrix: ${table.handled} handled / ${table.tried} tried`);
+    const outFile = process.env.VMWARE_DR_FAULT_MATRIX_OUT;
+    if (outFile) writeFileSync(outFile, `${JSON.stringify(table, null, 2)}\n`);
+    delete process.env.FAULT_MATRIX_PASSWORD;
+    delete process.env.FAULT_MATRIX_BACKUP;
+    await sim?.close();
+    await env?.teardown();
+  });
+
+  it('covers every required fault for every product (restore where the product has one)', () => {
+    const required = [
+      'busy',
+      '401',
+      'expiry',
+      '500',
+      '502',
+      '503',
+      '504',
+      'reset',
+      'slower than the request timeout',
+      'malformed JSON on the poll',
+      'malformed JSON on the start',
+      'schema-breaking body on the poll',
+      'schema-breaking body on the start',
+      'unknown job status',
+      'FAILED',
+      'TLS: unknown CA',
+      'TLS: wrong SHA-256 pin',
+    ];
+    for (const product of ['vcenter', 'sddc-manager', 'vcda'] as const) {
+      const faults = FAULT_MATRIX.filter((c) => c.product === product).map((c) => c.fault);
+      for (const r of required)
+        expect(
+          faults.some((f) => f.includes(r)),
+          `${product}: ${r}`,
+        ).toBe(true);
+    }
+    expect(FAULT_MATRIX.filter((c) => c.action === 'restore').map((c) => c.product)).toEqual([
+      'vcenter',
+      'sddc-manager',
+    ]);
+    expect(new Set(FAULT_MATRIX.map((c) => c.id)).size).toBe(FAULT_MATRIX.length);
+  });
+
+  it.each(FAULT_MATRIX.map((c) => [`${c.product}: ${c.fault}`, c] as const))('%s', (_name, c) => {
+    handled.set(c.id, false);
+    const run = runs.get(c.id)!;
+    expect(run.error).toBeUndefined();
+    const kind = c.action;
+    const jobs = run.jobs.filter((j) => j.kind === kind);
+    const ops = PRODUCT_OPS[c.product];
+    if (c.expect.outcome === 'fail') {
+      expect(run.result, 'the step must fail').toBeUndefined();
+      expect(run.failure).toBeInstanceOf(ApplicationFailure);
+      expect(run.failure!.type).toBe(c.expect.type);
+      expect(run.failure!.nonRetryable).toBe(true);
+      expect(run.failure!.message).toMatch(/Fix: \S/);
+      expect(run.failure!.message).not.toContain(PASSWORD);
+      expect(jobs.length).toBeLessThanOrEqual(1);
+      if (c.inject.via === 'tls') expect(run.calls, 'no request reaches the appliance').toEqual({});
+      if (c.expect.type === 'RemoteJobFailed') expect(jobs).toHaveLength(1);
+    } else {
+      expect(run.failure?.message ?? '').toBe('');
+      expect(run.result).toMatchObject({ outcome: 'succeeded', product: c.product, appliance: c.id });
+      expect(jobs, 'exactly one remote job').toHaveLength(1);
+      expect(run.result!.remoteId).toBe(jobs[0]!.id);
+      if (c.inject.via === 'fault') {
+        // The fault was consumed: the operation was called again after it.
+        expect(sim.faults.list().filter((r) => r.appliance === c.id)).toEqual([]);
+        if (c.expect.outcome !== 'attach')
+          expect(run.calls[c.inject.operation]).toBeGreaterThanOrEqual((c.inject.count ?? 1) + 1);
+      }
+      if (c.expect.outcome === 'retry') expect(run.result!.attached).toBe(false);
+      if (c.expect.outcome === 'attach') {
+        expect(run.result!.attached).toBe(true);
+        expect(run.calls[ops.start]).toBe(1);
+      }
+      if (c.expect.outcome === 'relogin') {
+        const logins = ops.login.reduce((n, op) => n + (run.calls[op] ?? 0), 0);
+        expect(logins).toBeGreaterThanOrEqual(2);
+      }
+    }
+    handled.set(c.id, true);
+  });
+});
