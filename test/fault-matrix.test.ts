@@ -41,6 +41,8 @@ interface Run {
   error?: unknown;
   calls: Record<string, number>;
   jobs: StartedJob[];
+  /** Wall-clock time from start to end of the workflow. */
+  ms: number;
 }
 
 const WORKFLOWS: Record<string, string> = {
@@ -53,12 +55,18 @@ const WORKFLOWS: Record<string, string> = {
 
 describe('fault matrix: every fault × product through the simulator, on a real worker', () => {
   let env: TestWorkflowEnvironment;
-  let sim: Simulator;
-  let caFile: string;
+  /**
+   * One simulator per case: each appliance then has its own host:port, which is what the
+   * appliance lease is keyed by (`applianceKey`), so the cases' starts do not queue on one lease.
+   */
+  const sims = new Map<string, Simulator>();
+  const simOf = (c: FaultCase) => sims.get(c.id)!;
   const runs = new Map<string, Run>();
   const handled = new Map<string, boolean>();
 
   function input(c: FaultCase): unknown {
+    const sim = simOf(c);
+    const caFile = sim.info.caFile!;
     const info = ({ vcenter: sim.info.vcenter, 'sddc-manager': sim.info.sddcManager, vcda: sim.info.vcda } as const)[
       c.product
     ].find((a) => a.url.endsWith(`/${c.id}`))!;
@@ -108,8 +116,10 @@ describe('fault matrix: every fault × product through the simulator, on a real 
   }
 
   async function runCase(c: FaultCase, taskQueue: string): Promise<Run> {
+    const sim = simOf(c);
     const calls = () => sim.counters().calls[c.product]?.[c.id] ?? {};
-    const out: Run = { calls: {}, jobs: [] };
+    const out: Run = { calls: {}, jobs: [], ms: 0 };
+    const t0 = Date.now();
     try {
       const handle = await env.client.workflow.start(WORKFLOWS[`${c.product}/${c.action}`]!, {
         taskQueue,
@@ -132,6 +142,7 @@ describe('fault matrix: every fault × product through the simulator, on a real 
     } catch (err) {
       out.error = err;
     }
+    out.ms = Date.now() - t0;
     out.calls = calls();
     out.jobs = sim.counters().jobs.filter((j) => j.product === c.product && j.appliance === c.id);
     return out;
@@ -142,37 +153,40 @@ describe('fault matrix: every fault × product through the simulator, on a real 
       address: inject('temporalAddress'),
       namespace: inject('temporalNamespace'),
     });
-    sim = await startSimulator({
-      jobSeconds: 2,
-      credentials: { password: PASSWORD },
-      factories: FAULT_MATRIX_FACTORIES,
-      appliances: FAULT_MATRIX.map((c) => ({
-        product: c.product,
-        name: c.id,
-        ...(c.product === 'vcenter' &&
-          c.action === 'restore' && {
-            stage: 'restore' as const,
-            backups: [{ location: RESTORE_LOCATION, backupPassword: BACKUP_PASSWORD }],
-          }),
-      })),
-    });
-    caFile = sim.info.caFile!;
     process.env.FAULT_MATRIX_PASSWORD = PASSWORD;
     process.env.FAULT_MATRIX_BACKUP = BACKUP_PASSWORD;
     await Promise.all(
-      sim.info.sddcManager.map((a) => configureSddcBackupLocation({ ...a, password: PASSWORD }, { caFile })),
-    );
-    sim.resetCounters();
-    for (const c of FAULT_MATRIX) {
-      if (c.inject.via === 'fault')
-        sim.faults.add({
-          product: c.product,
-          appliance: c.id,
-          operation: c.inject.operation,
-          action: c.inject.action,
-          count: c.inject.count ?? 1,
+      FAULT_MATRIX.map(async (c) => {
+        const sim = await startSimulator({
+          jobSeconds: 2,
+          credentials: { password: PASSWORD },
+          factories: FAULT_MATRIX_FACTORIES,
+          appliances: [
+            {
+              product: c.product,
+              name: c.id,
+              ...(c.product === 'vcenter' &&
+                c.action === 'restore' && {
+                  stage: 'restore' as const,
+                  backups: [{ location: RESTORE_LOCATION, backupPassword: BACKUP_PASSWORD }],
+                }),
+            },
+          ],
         });
-    }
+        sims.set(c.id, sim);
+        for (const a of sim.info.sddcManager)
+          await configureSddcBackupLocation({ ...a, password: PASSWORD }, { caFile: sim.info.caFile! });
+        sim.resetCounters();
+        if (c.inject.via === 'fault')
+          sim.faults.add({
+            product: c.product,
+            appliance: c.id,
+            operation: c.inject.operation,
+            action: c.inject.action,
+            count: c.inject.count ?? 1,
+          });
+      }),
+    );
     const makeWorker = (taskQueue: string, requestTimeoutMs?: number) =>
       Worker.create({
         connection: env.nativeConnection,
@@ -195,7 +209,13 @@ describe('fault matrix: every fault × product through the simulator, on a real 
         Promise.all(FAULT_MATRIX.map(async (c) => runs.set(c.id, await runCase(c, c.slowWorker ? slowQueue : queue)))),
       ),
     );
-    console.log(`fault matrix: ${FAULT_MATRIX.length} cases ran side by side in ${Date.now() - started} ms`);
+    const slowest = [...runs.entries()]
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .slice(0, 5)
+      .map(([id, r]) => `${id} ${r.ms} ms`);
+    console.log(
+      `fault matrix: ${FAULT_MATRIX.length} cases ran side by side in ${Date.now() - started} ms (slowest: ${slowest.join(', ')})`,
+    );
   }, 110_000);
 
   afterAll(async () => {
@@ -205,7 +225,7 @@ describe('fault matrix: every fault × product through the simulator, on a real 
     if (outFile) writeFileSync(outFile, `${JSON.stringify(table, null, 2)}\n`);
     delete process.env.FAULT_MATRIX_PASSWORD;
     delete process.env.FAULT_MATRIX_BACKUP;
-    await sim?.close();
+    await Promise.all([...sims.values()].map((sim) => sim.close()));
     await env?.teardown();
   });
 
@@ -268,7 +288,7 @@ describe('fault matrix: every fault × product through the simulator, on a real 
       expect(run.result!.remoteId).toBe(jobs[0]!.id);
       if (c.inject.via === 'fault') {
         // The fault was consumed: the operation was called again after it.
-        expect(sim.faults.list().filter((r) => r.appliance === c.id)).toEqual([]);
+        expect(simOf(c).faults.list()).toEqual([]);
         if (c.expect.outcome !== 'attach')
           expect(run.calls[c.inject.operation]).toBeGreaterThanOrEqual((c.inject.count ?? 1) + 1);
       }
@@ -283,5 +303,36 @@ describe('fault matrix: every fault × product through the simulator, on a real 
       }
     }
     handled.set(c.id, true);
+  });
+});
+
+describe('renderFaultTable (pure)', () => {
+  it('one line per fault in first-seen order, one column per product, n/a where a product has no case', () => {
+    const t = renderFaultTable([
+      { fault: 'b', product: 'vcda', expected: 'retry', handled: true },
+      { fault: 'a', product: 'vcenter', expected: 'x | y', handled: false },
+      { fault: 'b', product: 'vcenter', expected: 'retry' },
+    ]);
+    expect(t.markdown.split('\n').slice(0, 4)).toEqual([
+      '| fault | vCenter | SDDC Manager | VCDA |',
+      '|---|---|---|---|',
+      '| b | retry | n/a | retry ✅ |',
+      '| a | x \\| y ❌ | n/a | n/a |',
+    ]);
+    expect(t).toMatchObject({ handled: 1, tried: 2 });
+    expect(t.markdown).toContain('Faults handled as designed: 1 / 2 tried (3 in the matrix).');
+  });
+
+  it('refuses two rows for one fault and product (the table would hide one)', () => {
+    const row = { fault: 'a', product: 'vcda' as const, expected: 'retry' };
+    expect(() => renderFaultTable([row, row])).toThrow(/two rows for "a" on vcda/);
+  });
+
+  it('renders the whole matrix before a run: every case a cell, none marked', () => {
+    const t = renderFaultTable(faultTableRows());
+    expect(t).toMatchObject({ handled: 0, tried: 0 });
+    const lines = t.markdown.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| fault'));
+    expect(lines).toHaveLength(new Set(FAULT_MATRIX.map((c) => c.fault)).size);
+    expect(t.markdown).not.toMatch(/✅|❌/);
   });
 });

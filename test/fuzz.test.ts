@@ -6,8 +6,7 @@
  * rejects with a typed VmwareApiError, never another exception and never a hang. The number of
  * cases run is printed (and written as JSON to VMWARE_DR_FUZZ_OUT when set).
  */
-import { writeFileSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { MockAgent } from 'undici';
