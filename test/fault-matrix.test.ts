@@ -22,6 +22,7 @@ import {
   FAULT_MATRIX,
   FAULT_MATRIX_FACTORIES,
   type FaultCase,
+  JOB_SECONDS,
   PRODUCT_OPS,
   SLOW_REQUEST_TIMEOUT_MS,
   faultTableRows,
@@ -127,8 +128,8 @@ describe('fault matrix: every fault × product through the simulator, on a real 
         args: [input(c)],
       });
       if (c.inject.via === 'expire') {
-        const poll = c.inject.pollOperation;
-        await until(`the first poll of ${c.id}`, () => (calls()[poll] ?? 0) >= 1);
+        const op = c.inject.afterOperation;
+        await until(`the start of ${c.id}`, () => (calls()[op] ?? 0) >= 1, 90_000);
         sim.appliance(c.product, c.id)!.admin!(PRODUCT_OPS[c.product].expire);
       }
       try {
@@ -158,7 +159,7 @@ describe('fault matrix: every fault × product through the simulator, on a real 
     await Promise.all(
       FAULT_MATRIX.map(async (c) => {
         const sim = await startSimulator({
-          jobSeconds: 2,
+          jobSeconds: JOB_SECONDS,
           credentials: { password: PASSWORD },
           factories: FAULT_MATRIX_FACTORIES,
           appliances: [

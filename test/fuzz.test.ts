@@ -466,3 +466,29 @@ describe('task states (fast-check, pure): a known state, or UnknownRemoteState, 
     );
   });
 });
+
+describe('vCenter job states outside the spec enum', () => {
+  it.each(['api', 'rest'] as const)(
+    '%s: backupJobGet and restoreJobGet name an unknown state (UnknownRemoteState), a known one passes',
+    async (apiForm) => {
+      const c = new VcenterClient({ url: ORIGIN, dispatcher: agent, apiForm, credentials, timeoutMs: 1_000 });
+      const wrap = (v: Json) => JSON.stringify(apiForm === 'rest' ? { value: v } : v);
+      const login = { status: 200, body: wrap('fuzz-session-token') };
+      const job = { id: 'j-1', state: 'QUIESCED', messages: [], progress: 5, start_time: NOW };
+      const restore = { state: 'QUIESCED', messages: [], progress: 5 };
+      script = { answers: [login, { status: 200, body: wrap(job) }], i: 0 };
+      const e1 = await c.backupJobGet('j-1').catch((e: unknown) => e);
+      expect(e1).toBeInstanceOf(UnknownRemoteState);
+      expect((e1 as UnknownRemoteState).operation).toBe('backupJobGet');
+      expect((e1 as Error).message).toContain('"QUIESCED" is not one of FAILED, INPROGRESS, NONE, SUCCEEDED');
+      script = { answers: [{ status: 200, body: wrap(restore) }], i: 0 };
+      const e2 = await c.restoreJobGet().catch((e: unknown) => e);
+      expect(e2).toBeInstanceOf(UnknownRemoteState);
+      expect((e2 as UnknownRemoteState).operation).toBe('restoreJobGet');
+      script = { answers: [{ status: 200, body: wrap({ ...restore, state: 'SUCCEEDED' }) }], i: 0 };
+      await expect(c.restoreJobGet()).resolves.toEqual({ ...restore, state: 'SUCCEEDED' });
+      script = { answers: [{ status: 200, body: wrap({ ...job, state: 42 }) }], i: 0 };
+      await expect(c.backupJobGet('j-1')).rejects.toMatchObject({ name: 'SchemaMismatch' });
+    },
+  );
+});

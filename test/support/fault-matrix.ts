@@ -26,8 +26,11 @@ export type Expectation =
 export type Injection =
   /** A simulator fault rule on this appliance's operation. */
   | { via: 'fault'; operation: string; action: FaultAction; count?: number }
-  /** The appliance forgets every session/token once the first poll has been answered. */
-  | { via: 'expire'; pollOperation: string }
+  /**
+   * The appliance forgets every session/token as soon as the job's start has reached it: the
+   * job runs on, and its polls (or, at the latest, the start itself) meet an expired session.
+   */
+  | { via: 'expire'; afterOperation: string }
   /** The endpoint's TLS settings: none (the simulator's CA is unknown) or a pin of another certificate. */
   | { via: 'tls'; tls: 'default' | 'wrong-pin' };
 
@@ -45,6 +48,9 @@ export interface FaultCase {
   /** Needs the worker whose requests time out quickly. */
   slowWorker?: boolean;
 }
+
+/** Seconds a simulated job takes in the matrix run. */
+export const JOB_SECONDS = 1;
 
 /** Per product: the operations (simulator names) a step calls, and its product-specific errors. */
 export interface ProductOps {
@@ -131,7 +137,7 @@ function cases(product: Product): FaultCase[] {
     },
     {
       fault: 'session / token expiry mid-job',
-      inject: { via: 'expire', pollOperation: ops.poll },
+      inject: { via: 'expire', afterOperation: ops.start },
       expect: { outcome: 'relogin' },
     },
     { fault: 'HTTP 500 on the start', inject: at(ops.start, { kind: 'status', status: 500 }), expect: retry },
@@ -164,8 +170,7 @@ function cases(product: Product): FaultCase[] {
     {
       fault: 'unknown job status',
       inject: at(ops.poll, { kind: 'schema' }),
-      // vCenter's BackupRestoreProcessState is a closed enum in its spec: an unknown value breaks the schema.
-      expect: fail(product === 'vcenter' ? 'SchemaMismatch' : 'UnknownRemoteState'),
+      expect: fail('UnknownRemoteState'),
     },
     { fault: 'job ends FAILED', inject: at(ops.start, { kind: 'jobFailed' }), expect: fail('RemoteJobFailed') },
     { fault: 'TLS: unknown CA (no tls settings)', inject: { via: 'tls', tls: 'default' }, expect: fail('TlsError') },
