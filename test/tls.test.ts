@@ -1,15 +1,24 @@
 /**
- * TLS policy against real HTTPS servers on 127.0.0.1 with freshly generated PKIs. No mocks.
+ * TLS policy against real HTTPS servers on 127.0.0.1 with freshly generated PKIs, and end to end
+ * through the three product clients against the simulator's HTTPS. No mocks.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { type AddressInfo } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request, type Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TlsSettings } from '../src/config';
+import { TlsError, retryDecision } from '../src/errors';
+import { Secret } from '../src/secrets';
+import { SddcManagerClient } from '../src/sddc-manager/client';
 import { generatePki, type GeneratedPki } from '../src/simulator/cert';
+import { type Simulator, startSimulator } from '../src/simulator/server';
+import { VcdaClient } from '../src/vcda/client';
+import { VcenterClient } from '../src/vcenter/client';
 import {
   CertificatePinMismatchError,
   TlsConfigError,
@@ -331,5 +340,92 @@ describe('normaliseThumbprint', () => {
   it('throws TlsConfigError naming tls.thumbprint', () => {
     expect(() => normaliseThumbprint('nope')).toThrow(TlsConfigError);
     expect(() => normaliseThumbprint('nope')).toThrow(/tls\.thumbprint/);
+  });
+});
+
+describe("the product clients against the simulator's HTTPS (policy end to end)", () => {
+  const PASSWORD = 'Tls#Simulator-1';
+  let sim: Simulator;
+  let simPin: string;
+  const products = ['vcenter', 'sddc-manager', 'vcda'] as const;
+
+  beforeAll(async () => {
+    sim = await startSimulator({ vcenters: 1, sddcManagers: 1, vcdas: 1, credentials: { password: PASSWORD } });
+    // What an operator reads out of band (openssl s_client … | openssl x509 -fingerprint -sha256).
+    const { port, hostname } = new URL(sim.url);
+    simPin = await new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({ host: hostname, port: Number(port), rejectUnauthorized: false }, () => {
+        resolve(socket.getPeerCertificate().fingerprint256);
+        socket.end();
+      });
+      socket.once('error', reject);
+    });
+  });
+  afterAll(async () => sim?.close());
+
+  /** Logs in to the product's simulated appliance with this TLS policy (a fresh pool each time). */
+  async function login(product: (typeof products)[number], opts: DispatcherOptions): Promise<void> {
+    const info = { vcenter: sim.info.vcenter, 'sddc-manager': sim.info.sddcManager, vcda: sim.info.vcda }[product][0]!;
+    const common = {
+      url: info.url,
+      dispatcher: dispatcher(opts),
+      credentials: async () => ({ username: info.username, password: new Secret(PASSWORD) }),
+    };
+    if (product === 'vcenter') await new VcenterClient(common).login();
+    else if (product === 'sddc-manager') await new SddcManagerClient(common).login();
+    else await new VcdaClient(common).login();
+  }
+
+  const refused = async (product: (typeof products)[number], opts: DispatcherOptions): Promise<TlsError> => {
+    sim.resetCounters();
+    const err = await login(product, opts).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(TlsError);
+    const tlsErr = err as TlsError;
+    expect(tlsErr.product).toBe(product);
+    expect(retryDecision(tlsErr).retryable).toBe(false);
+    expect(tlsErr.message).toMatch(
+      /Fix: trust the appliance certificate: set the endpoint's tls\.caFile or tls\.thumbprint/,
+    );
+    expect(sim.counters().calls, 'no request reached the appliance').toEqual({});
+    return tlsErr;
+  };
+
+  it.each(products)(
+    '%s: refused by default (the simulator CA is not a Node default CA), non-retryable TlsError',
+    async (p) => {
+      await refused(p, {});
+    },
+  );
+
+  it.each(products)('%s: accepted with the CA file', async (p) => {
+    await expect(login(p, { tls: { caFile: sim.info.caFile! } })).resolves.toBeUndefined();
+  });
+
+  it.each(products)('%s: accepted with the right SHA-256 pin, refused with a wrong one', async (p) => {
+    await expect(login(p, { tls: { thumbprint: simPin } })).resolves.toBeUndefined();
+    const err = await refused(p, { tls: { thumbprint: pki.fingerprint256 } });
+    expect(err.message).toContain(simPin);
+  });
+
+  it.each(products)('%s: insecure connects only when set to true, and warns', async (p) => {
+    const warnings: string[] = [];
+    await refused(p, { tls: { insecure: false }, warn: (m) => warnings.push(m) });
+    expect(warnings).toEqual([]);
+    await expect(
+      login(p, { tls: { insecure: true }, warn: (m) => warnings.push(m), label: `${p} sim` }),
+    ).resolves.toBeUndefined();
+    expect(warnings.length).toBeGreaterThanOrEqual(1);
+    expect(warnings[0]).toMatch(/verification is DISABLED/);
+  });
+
+  it('the endpoint schema takes insecure only as an explicit boolean, never with a CA file or pin', () => {
+    expect(TlsSettings.safeParse({}).data).toEqual({});
+    expect(TlsSettings.safeParse({ insecure: 'yes' }).success).toBe(false);
+    expect(TlsSettings.safeParse({ insecure: 1 }).success).toBe(false);
+    expect(TlsSettings.safeParse({ insecure: true, thumbprint: simPin }).success).toBe(false);
+    expect(TlsSettings.safeParse({ insecure: true }).success).toBe(true);
   });
 });

@@ -119,7 +119,10 @@ export function parseSddcError(body: unknown): ParsedErrorBody {
   const messages = errorMessages(e);
   if (messages.length) out.messages = messages;
   // The bindings' `remediationUrl` ("URL string for remediation documentation link") is appended.
-  const remediation = [e.remediationMessage, e.remediationUrl && `See ${e.remediationUrl}`].filter(Boolean).join(' ');
+  // Blank parts are dropped: a whitespace-only remediationMessage must not replace the class's own hint.
+  const remediation = [e.remediationMessage?.trim(), e.remediationUrl?.trim() && `See ${e.remediationUrl.trim()}`]
+    .filter(Boolean)
+    .join(' ');
   if (remediation) out.remediation = remediation;
   return out;
 }

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
-import { NotFound } from '../errors';
+import { NotFound, UnknownRemoteState } from '../errors';
 import { type HttpRequest, HttpTransport, type ParsedErrorBody } from '../http';
 import { SessionCore } from '../http-session';
 import type { Secret } from '../secrets';
@@ -11,6 +11,7 @@ import {
   ArchiveSummary,
   BackupJobStatus,
   type BackupRequest,
+  BackupRestoreProcessState,
   DetailsInfo,
   type LocationSpec,
   Part,
@@ -123,6 +124,10 @@ function flatten(prefix: string, value: object | undefined): Record<string, stri
 function isSchema<T>(s: ResultSchema<T>): s is z.ZodType<T> {
   return typeof (s as { safeParse?: unknown }).safeParse === 'function';
 }
+
+/** Job status schemas that read `state` as any string, so an unknown one can be named (see `knownState`). */
+const BackupJobStatusAnyState = BackupJobStatus.extend({ state: z.string() });
+const RestoreJobStatusAnyState = RestoreJobStatus.extend({ state: z.string() });
 
 const RECOVERY = '/appliance/recovery';
 const enc = encodeURIComponent;
@@ -295,9 +300,9 @@ export class VcenterClient {
   }
 
   /** Status of one backup job; NotFound for an unknown id. */
-  backupJobGet(id: string, signal?: AbortSignal): Promise<BackupJobStatus> {
+  async backupJobGet(id: string, signal?: AbortSignal): Promise<BackupJobStatus> {
     const path = `/appliance/recovery/backup/job/${encodeURIComponent(id)}`;
-    return this.call(
+    const status = await this.call(
       {
         operation: 'backupJobGet',
         method: 'GET',
@@ -305,8 +310,27 @@ export class VcenterClient {
         rest: { path: `/rest${path}` },
         signal,
       },
-      BackupJobStatus,
+      BackupJobStatusAnyState,
     );
+    return this.knownState(status, 'backupJobGet');
+  }
+
+  /**
+   * A polled state outside the spec's `BackupRestoreProcessState` (e.g. one a newer release adds)
+   * is an {@link UnknownRemoteState} quoting it, as SDDC Manager and VCDA task states are: never
+   * read as "still running", and reported as what it is rather than as a schema mismatch.
+   */
+  private knownState<T extends { state: string }>(
+    status: T,
+    operation: string,
+  ): Omit<T, 'state'> & { state: BackupRestoreProcessState } {
+    const state = BackupRestoreProcessState.safeParse(status.state);
+    if (state.success) return { ...status, state: state.data };
+    const quoted = JSON.stringify(status.state);
+    throw new UnknownRemoteState(`unknown job state ${quoted}`, {
+      ...this.http.context(operation),
+      messages: [`state ${quoted} is not one of ${BackupRestoreProcessState.options.join(', ')}`],
+    });
   }
 
   /** Ids of current and past backup jobs. */
@@ -422,8 +446,8 @@ export class VcenterClient {
   }
 
   /** The appliance's restore job (state NONE when none ran). */
-  restoreJobGet(signal?: AbortSignal): Promise<RestoreJobStatus> {
-    return this.call(
+  async restoreJobGet(signal?: AbortSignal): Promise<RestoreJobStatus> {
+    const status = await this.call(
       {
         operation: 'restoreJobGet',
         method: 'GET',
@@ -431,8 +455,9 @@ export class VcenterClient {
         rest: { path: `/rest${RECOVERY}/restore/job` },
         signal,
       },
-      RestoreJobStatus,
+      RestoreJobStatusAnyState,
     );
+    return this.knownState(status, 'restoreJobGet');
   }
 
   /** Cancels the running restore; answers OK/WARNING/FAIL rather than failing when it cannot. */
