@@ -10,6 +10,7 @@
  * on purpose, so the scan reads plaintext: encryption must not be what hides a leak.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
@@ -338,6 +339,11 @@ describe('secret scan: marker secrets appear nowhere', () => {
     console.log(
       `secret scan: ${hits.length} hits in ${places.length} places (${executions.length} workflows, ${events} history events, ${logs.lines.length} worker log entries, ${cliOutput.length} CLI outputs, ${reports.length} reports, ${hook.bodies.length} webhook bodies; ${(bytes / 1024).toFixed(0)} KiB)`,
     );
+    if (process.env.VMWARE_DR_SECRET_SCAN_OUT)
+      writeFileSync(
+        process.env.VMWARE_DR_SECRET_SCAN_OUT,
+        `${JSON.stringify({ hits: hits.length, places: places.length, workflows: executions.length, historyEvents: events, logEntries: logs.lines.length, cliOutputs: cliOutput.length, reports: reports.length, webhookBodies: hook.bodies.length, kib: Math.round(bytes / 1024) }, null, 2)}\n`,
+      );
     expect(hits).toEqual([]);
   });
 });
