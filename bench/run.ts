@@ -3,7 +3,7 @@
  * scale and cost per job, in one run on the embedded dev server and simulator. Writes
  * bench/results.json (stable keys), bench/RESULTS.md and bench/chart.svg.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -26,9 +26,19 @@ async function main(): Promise<void> {
     .option('--quick', 'the CI smoke form (< 2 minutes): one small scale entry')
     .option('--scale <sizes>', 'concurrent runbooks per scale entry (full form default 100,300)', sizes)
     .option('--scale-job-seconds <s>', 'seconds each simulated job takes in the scale runs', Number)
+    .option(
+      '--render',
+      'only render RESULTS.md and chart.svg again from <out>/results.json (after a change to bench/report.ts)',
+    )
     .option('--out <dir>', 'where to write results.json, RESULTS.md and chart.svg', __dirname)
     .parse();
-  const o = cmd.opts<{ quick?: boolean; scale?: number[]; scaleJobSeconds?: number; out: string }>();
+  const o = cmd.opts<{ quick?: boolean; render?: boolean; scale?: number[]; scaleJobSeconds?: number; out: string }>();
+  if (o.render) {
+    const results = JSON.parse(await readFile(join(o.out, 'results.json'), 'utf8')) as BenchResults;
+    await writeFile(join(o.out, 'RESULTS.md'), renderMarkdown(results));
+    await writeFile(join(o.out, 'chart.svg'), renderChart(results));
+    return;
+  }
   const quick = o.quick ?? false;
   const scaleSizes = o.scale ?? (quick ? [20] : [100, 300]);
   const scaleJobSeconds = o.scaleJobSeconds ?? (quick ? 5 : 10);
