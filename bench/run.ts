@@ -56,6 +56,32 @@ async function main(): Promise<void> {
     const [history, overhead] = await Promise.all([measureHistory(env, log), measureOverhead(env, log)]);
     load.push(loadavg());
     const scale: ScaleResult[] = [];
+    const { cost, ...overheadFigures } = overhead;
+    // Written after every measurement, so a long full run that is stopped keeps what it measured.
+    const write = async () => {
+      const results: BenchResults = {
+        form: quick ? 'quick' : 'full',
+        generatedAt: new Date().toISOString(),
+        durationSeconds: Math.round((Date.now() - started) / 1000),
+        history,
+        overhead: overheadFigures,
+        scale,
+        cost,
+        machine: {
+          cores: cpus().length,
+          cpuModel: cpus()[0]?.model ?? 'unknown',
+          memoryGb: round(totalmem() / 2 ** 30, 1),
+          node: process.version,
+          loadAverage1m: load.map((l) => round(l[0] as number, 2)),
+        },
+      };
+      await mkdir(o.out, { recursive: true });
+      const json = await format(JSON.stringify(results), { parser: 'json', printWidth: 120 });
+      await writeFile(join(o.out, 'results.json'), json);
+      await writeFile(join(o.out, 'RESULTS.md'), renderMarkdown(results));
+      await writeFile(join(o.out, 'chart.svg'), renderChart(results));
+    };
+    await write();
     // The quick form: one small entry with sized slots; the full form compares both modes.
     const modes: ScaleMode[] = quick ? ['heartbeat-sized-slots'] : ['heartbeat-default-slots', 'heartbeat-sized-slots'];
     for (const n of scaleSizes)
@@ -63,30 +89,11 @@ async function main(): Promise<void> {
         log(`(c) scale: ${n} runbooks, ${mode}`);
         scale.push(await measureScale(env, log, n, mode, scaleJobSeconds));
         load.push(loadavg());
+        await write();
       }
-    const { cost, ...overheadFigures } = overhead;
-    const results: BenchResults = {
-      form: quick ? 'quick' : 'full',
-      generatedAt: new Date().toISOString(),
-      durationSeconds: Math.round((Date.now() - started) / 1000),
-      history,
-      overhead: overheadFigures,
-      scale,
-      cost,
-      machine: {
-        cores: cpus().length,
-        cpuModel: cpus()[0]?.model ?? 'unknown',
-        memoryGb: round(totalmem() / 2 ** 30, 1),
-        node: process.version,
-        loadAverage1m: load.map((l) => round(l[0] as number, 2)),
-      },
-    };
-    await mkdir(o.out, { recursive: true });
-    const json = await format(JSON.stringify(results), { parser: 'json', printWidth: 120 });
-    await writeFile(join(o.out, 'results.json'), json);
-    await writeFile(join(o.out, 'RESULTS.md'), renderMarkdown(results));
-    await writeFile(join(o.out, 'chart.svg'), renderChart(results));
-    log(`wrote ${join(o.out, 'results.json')}, RESULTS.md and chart.svg in ${results.durationSeconds}s`);
+    log(
+      `wrote ${join(o.out, 'results.json')}, RESULTS.md and chart.svg in ${Math.round((Date.now() - started) / 1000)}s`,
+    );
   } finally {
     await env.close();
   }
