@@ -24,7 +24,7 @@ describe('worker environment (VMWARE_DR_*)', () => {
     const c = loadWorkerConfig({});
     expect(c).toMatchObject({
       taskQueue: 'vmware-dr',
-      maxConcurrentActivities: 100,
+      maxConcurrentActivities: 400,
       metrics: { host: '0.0.0.0', port: DEFAULT_METRICS_PORT, runtimePort: DEFAULT_METRICS_PORT + 1 },
       logLevel: 'info',
       logFormat: 'json',

@@ -14,8 +14,13 @@ export const DEFAULT_METRICS_HOST = '0.0.0.0';
 export const DEFAULT_SHUTDOWN_GRACE_TIME = '20s';
 /** Longest shutdown grace time accepted. */
 export const MAX_SHUTDOWN_GRACE_MS = 60 * 60_000;
-/** The SDK's own defaults, restated so `--help` and the README can show them. */
-export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 100;
+/**
+ * Activity slots. A poll activity holds its slot for its remote job's whole life, so the SDK's 100
+ * makes runs queue in waves past 100 jobs in flight; bench/RESULTS.md measured 300 runbooks: p95
+ * lag 12.8 s and a 219 s tail with 100 slots, 9.1 s / 34 s sized, same memory. Hence 400.
+ */
+export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 400;
+/** The SDK's own default, restated so `--help` can show it. */
 export const DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS = 40;
 
 /** Every variable this file reads, with its help line (for `vmware-dr worker --help`). */
