@@ -136,10 +136,12 @@ describe('runRunbook as a Nexus operation (real server, simulator, two namespace
       args: [endpoint!.name, input],
     });
 
-  /** The runbook runs in the handler's namespace, started by the Nexus handler. */
+  /** The runbook runs in the handler's namespace, started by the Nexus handler (on this file's task queue only: other test files share the namespace). */
   const runbookRuns = async () => {
     const runs: { workflowId: string; type: string }[] = [];
-    for await (const w of h.env.client.workflow.list({ query: `WorkflowType = 'drRunbook'` }))
+    for await (const w of h.env.client.workflow.list({
+      query: `WorkflowType = 'drRunbook' AND TaskQueue = '${h.taskQueue}'`,
+    }))
       runs.push({ workflowId: w.workflowId, type: w.type });
     return runs;
   };
