@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { VmwareApiError } from '../src/errors';
+import { RUNBOOK_STEP_MEMO, STEP_PROGRESS_SIGNAL } from '../src/runbook/report';
 import { checkPollInterval } from './options';
 import { heartbeat } from './step';
 
@@ -47,13 +48,16 @@ export async function pollRemoteJob<S, R>(o: RemoteJobPoll<S, R>): Promise<R> {
   const resumedFromPolls = typeof resumed?.polls === 'number' ? resumed.polls : undefined;
   if (resumedFromPolls !== undefined) ctx.log.info(`resuming the poll of ${o.label}`, { ...resumed });
   let polls = resumedFromPolls ?? 0;
+  const tellPercent = percentTeller(ctx);
   let last: S | undefined;
   try {
     for (;;) {
       const state = await o.poll(ctx.cancellationSignal);
       polls += 1;
       last = state;
-      heartbeat({ ...o.details(state), polls });
+      const details = o.details(state);
+      heartbeat({ ...details, polls });
+      if (typeof details.progress === 'number') tellPercent(details.progress);
       const outcome = o.outcome(state);
       if (outcome === 'failed') throw o.failure(state);
       if (outcome === 'succeeded')
@@ -69,4 +73,39 @@ export async function pollRemoteJob<S, R>(o: RemoteJobPoll<S, R>): Promise<R> {
     }
     throw err;
   }
+}
+
+/**
+ * Tells the runbook that started this activity's step workflow (its parent, found by the step's
+ * memo {@link RUNBOOK_STEP_MEMO}) the job's progress, each time it reaches a new 10 % mark: at
+ * most 11 signals per step, so the runbook's `progress` shows the percent without history per
+ * poll. Workflow code cannot read heartbeats, hence this one signal from the activity. Best
+ * effort: a step run alone, a parent that has ended, or no client (a unit test) sends nothing.
+ */
+function percentTeller(ctx: Context): (percent: number) => void {
+  let lastMark = -1;
+  let target: Promise<{ signal: (percent: number) => Promise<void> } | undefined> | undefined;
+  return (percent) => {
+    const mark = Math.floor(Math.max(0, Math.min(100, percent)) / 10) * 10;
+    if (mark <= lastMark) return;
+    lastMark = mark;
+    try {
+      const execution = ctx.info.workflowExecution;
+      if (!execution) return; // not started by a workflow
+      const client = ctx.client;
+      target ??= client.workflow
+        .getHandle(execution.workflowId, execution.runId)
+        .describe()
+        .then((d) => {
+          const step = d.memo?.[RUNBOOK_STEP_MEMO];
+          const parent = d.raw.workflowExecutionInfo?.parentExecution;
+          if (typeof step !== 'string' || !parent?.workflowId) return undefined;
+          const handle = client.workflow.getHandle(parent.workflowId, parent.runId ?? undefined);
+          return { signal: (p: number) => handle.signal(STEP_PROGRESS_SIGNAL, { step, percent: p }) };
+        });
+      void target.then((t) => t?.signal(mark)).catch(() => undefined);
+    } catch {
+      // No client in this context (MockActivityEnvironment): nobody to tell.
+    }
+  };
 }

@@ -130,6 +130,38 @@ describe('busy appliances: waits visible in progress (real server, simulator)', 
     expect(starts).toHaveLength(4);
   });
 
+  it("a running job's percent reaches the progress query in 10 % marks (at most 11 signals per step)", async () => {
+    h.sim.resetCounters();
+    const seen: number[] = [];
+    const { report, history } = await h.withWorker(async () => {
+      const handle = await h.env.client.workflow.start<(d: RunbookDocument) => Promise<RunbookReport>>('drRunbook', {
+        taskQueue: h.taskQueue,
+        workflowId: `rb-percent-${Date.now()}`,
+        args: [doc],
+      });
+      let done = false;
+      const result = handle.result().finally(() => (done = true));
+      while (!done) {
+        const step = (await handle.query(progressQuery)).steps[0]!;
+        if (step.state === 'running' && step.percent !== undefined && seen.at(-1) !== step.percent)
+          seen.push(step.percent);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return { report: await result, history: await handle.fetchHistory() };
+    });
+    expect(report.outcome).toBe('succeeded');
+    // Seen while it ran: marks of 10, rising.
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    for (const p of seen) expect(p % 10).toBe(0);
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+    const progressSignals = (history.events ?? []).filter(
+      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'vmwareDrStepProgress',
+    );
+    expect(progressSignals.length).toBeGreaterThanOrEqual(2);
+    expect(progressSignals.length).toBeLessThanOrEqual(11);
+    expect(h.sim.counters().jobs).toHaveLength(1);
+  });
+
   it('a step run alone waits out busy answers the same way and signals nobody', async () => {
     h.sim.resetCounters();
     busyThrice();

@@ -4,7 +4,7 @@
  * `pause` / `resume` Signals that take effect between stages. Pure definitions.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { RunbookReport } from '../src/runbook/report';
+import { RUNBOOK_STEP_MEMO, type RunbookReport, STEP_PROGRESS_SIGNAL } from '../src/runbook/report';
 
 export interface ApproveRequest {
   /** The step id (`<stage>.<step>`, 1-based, e.g. `1.1`) waiting for approval. */
@@ -32,17 +32,14 @@ export interface StepProgress {
   /** The runbook's step id (`1.2`), from the child's memo {@link RUNBOOK_STEP_MEMO}. */
   step: string;
   /** Start attempts made so far (busy answers included). */
-  attempts: number;
+  attempts?: number;
   /** Why the step waits, e.g. `appliance busy (attempt 2)`; absent once it no longer waits. */
   waiting?: string;
+  /** The remote job's progress (0–100, in 10 % marks), told by the step's poll activity. */
+  percent?: number;
 }
 
 /** Sent by a step workflow to its runbook parent: the step's attempts and what it waits for. */
-export const stepProgressSignal = defineSignal<[StepProgress]>('vmwareDrStepProgress');
+export const stepProgressSignal = defineSignal<[StepProgress]>(STEP_PROGRESS_SIGNAL);
 
-/**
- * Memo key a runbook sets on each child step workflow (value: the step id): a step with it tells
- * its parent its progress with {@link stepProgressSignal}; a step without it (run alone, or by
- * another parent) sends nothing.
- */
-export const RUNBOOK_STEP_MEMO = 'vmwareDrRunbookStep';
+export { RUNBOOK_STEP_MEMO };

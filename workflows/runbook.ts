@@ -291,10 +291,16 @@ export async function drRunbook(
       },
     );
     // A running child step says when its appliance is busy (and when it no longer waits).
-    setHandler(stepProgressSignal, ({ step, attempts, waiting }) => {
+    setHandler(stepProgressSignal, ({ step, attempts, waiting, percent }) => {
       const r = all.find((x) => x.report.id === step)?.report;
       if (!r || r.state !== 'running') return;
-      if (Number.isInteger(attempts) && attempts > 0) r.attempts = attempts;
+      if (typeof percent === 'number') {
+        // From the poll activity: the job runs, so the step no longer waits.
+        if (Number.isFinite(percent)) r.percent = Math.max(0, Math.min(100, Math.round(percent)));
+        delete r.waiting;
+        return;
+      }
+      if (typeof attempts === 'number' && Number.isInteger(attempts) && attempts > 0) r.attempts = attempts;
       if (typeof waiting === 'string') r.waiting = waiting.slice(0, 200);
       else delete r.waiting;
     });

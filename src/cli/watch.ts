@@ -87,6 +87,7 @@ export function stepDetail(
     case 'running': {
       const parts: string[] = [];
       if (step.remoteId) parts.push(`remote ${step.remoteId}`);
+      if (step.percent !== undefined && step.waiting === undefined) parts.push(`${step.percent} %`);
       // The runbook's own word for a busy wait (its step workflow waits it out with a timer).
       if (step.waiting !== undefined) parts.push(`waiting: ${step.waiting}`);
       if (activity) {
@@ -164,6 +165,7 @@ export function reportJson(report: RunbookReport) {
       endedAt: s.endedAt ?? null,
       durationMs: s.durationMs ?? null,
       attempts: s.attempts ?? null,
+      percent: s.percent ?? null,
       location: s.location ?? null,
       sizeBytes: s.sizeBytes ?? null,
       hash: s.hash ?? null,

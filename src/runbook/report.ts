@@ -38,6 +38,8 @@ export interface StepReport {
   attempts?: number;
   /** While a running step waits, why: e.g. `appliance busy (attempt 2)`. */
   waiting?: string;
+  /** While a running step's remote job runs: its progress as the appliance reports it, in 10 % marks. */
+  percent?: number;
   /** Where the backup went (or the restore came from). */
   location?: string;
   sizeBytes?: number;
@@ -199,6 +201,7 @@ function stepDuration(step: StepReport): string {
 /** The state, with what a running step waits for and how many starts a busy appliance took. */
 function stateText(step: StepReport): string {
   if (step.waiting !== undefined) return `${step.state} (waiting: ${step.waiting})`;
+  if (step.state === 'running' && step.percent !== undefined) return `${step.state} (${step.percent} %)`;
   if (step.attempts !== undefined && step.attempts > 1) return `${step.state} (${step.attempts} attempts)`;
   return step.state;
 }
@@ -306,3 +309,13 @@ export function renderReportMarkdown(report: RunbookReport): string {
 
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * Memo key a runbook sets on each child step workflow (value: the step id): a step with it tells
+ * its parent its progress by the signal {@link STEP_PROGRESS_SIGNAL}; a step without it (run alone,
+ * or by another parent) sends nothing. Here (pure) so workflows and activities share the names.
+ */
+export const RUNBOOK_STEP_MEMO = 'vmwareDrRunbookStep';
+
+/** The signal name a step (its workflow, or its poll activity) tells its runbook parent its progress by. */
+export const STEP_PROGRESS_SIGNAL = 'vmwareDrStepProgress';
