@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { VmwareApiError } from '../src/errors';
 import { RUNBOOK_STEP_MEMO, STEP_PROGRESS_SIGNAL } from '../src/runbook/report';
+import { cancelOnAppliance } from './compensate';
 import { checkPollInterval } from './options';
 import { heartbeat } from './step';
 
@@ -25,8 +26,9 @@ export interface RemoteJobPoll<S, R> {
   /** The activity's result from the final state. */
   result: (state: S, progress: { polls: number; resumedFromPolls?: number }) => R;
   /**
-   * Asks the appliance to stop the job, after the workflow cancelled this activity (best
-   * effort, 30 s; `last` is the last state read, if any). Unset: the product cannot cancel it.
+   * Asks the appliance to stop the job, after the workflow cancelled this activity (retried for
+   * up to 30 s by {@link cancelOnAppliance}; `last` is the last state read, if any). Unset: the
+   * product cannot cancel it.
    */
   cancelRemote?: (last: S | undefined, signal: AbortSignal) => Promise<unknown>;
   /** Names the job in logs, e.g. `vCenter backup job 2026…`. */
@@ -65,11 +67,10 @@ export async function pollRemoteJob<S, R>(o: RemoteJobPoll<S, R>): Promise<R> {
       await ctx.sleep(o.intervalMs);
     }
   } catch (err) {
+    // The compensation: throws `CompensationFailed` when the appliance would not cancel the job.
     if (ctx.cancellationDetails?.cancelRequested && o.cancelRemote) {
-      await o.cancelRemote(last, AbortSignal.timeout(30_000)).then(
-        () => ctx.log.info(`cancel of ${o.label} requested on the appliance`),
-        (e: unknown) => ctx.log.warn(`cancel of ${o.label} failed`, { error: (e as Error).message }),
-      );
+      const cancelRemote = o.cancelRemote;
+      await cancelOnAppliance(o.label, (signal) => cancelRemote(last, signal));
     }
     throw err;
   }

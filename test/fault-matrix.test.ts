@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { WorkflowFailedError } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -19,6 +19,7 @@ import { type Simulator, startSimulator } from '../src/simulator/server';
 import type { StartedJob } from '../src/simulator/types';
 import type { StepResult } from '../src/step-result';
 import {
+  CANCEL_JOB_SECONDS,
   FAULT_MATRIX,
   FAULT_MATRIX_FACTORIES,
   type FaultCase,
@@ -37,6 +38,8 @@ const WRONG_PIN = Array.from({ length: 32 }, () => 'AB').join(':');
 
 interface Run {
   result?: StepResult;
+  /** The workflow ended cancelled (the compensation cases). */
+  cancelled?: boolean;
   failure?: ApplicationFailure;
   /** Anything else that went wrong (a bug in the run itself). */
   error?: unknown;
@@ -132,12 +135,18 @@ describe('fault matrix: every fault × product through the simulator, on a real 
         await until(`the start of ${c.id}`, () => (calls()[op] ?? 0) >= 1, 90_000);
         sim.appliance(c.product, c.id)!.admin!(PRODUCT_OPS[c.product].expire);
       }
+      if (c.inject.via === 'cancel') {
+        // Cancel once the job runs and its poll has read it: the compensation meets the fault.
+        await until(`the poll of ${c.id}`, () => (calls()[PRODUCT_OPS[c.product].poll] ?? 0) >= 1, 90_000);
+        await handle.cancel();
+      }
       try {
         out.result = (await handle.result()) as StepResult;
       } catch (err) {
         if (!(err instanceof WorkflowFailedError)) throw err;
         const cause = err.cause instanceof ActivityFailure ? err.cause.cause : err.cause;
         if (cause instanceof ApplicationFailure) out.failure = cause;
+        else if (cause instanceof CancelledFailure) out.cancelled = true;
         else out.error = err;
       }
     } catch (err) {
@@ -159,7 +168,7 @@ describe('fault matrix: every fault × product through the simulator, on a real 
     await Promise.all(
       FAULT_MATRIX.map(async (c) => {
         const sim = await startSimulator({
-          jobSeconds: JOB_SECONDS,
+          jobSeconds: c.inject.via === 'cancel' ? CANCEL_JOB_SECONDS : JOB_SECONDS,
           credentials: { password: PASSWORD },
           factories: FAULT_MATRIX_FACTORIES,
           appliances: [
@@ -178,11 +187,11 @@ describe('fault matrix: every fault × product through the simulator, on a real 
         for (const a of sim.info.sddcManager)
           await configureSddcBackupLocation({ ...a, password: PASSWORD }, { caFile: sim.info.caFile! });
         sim.resetCounters();
-        if (c.inject.via === 'fault')
+        if (c.inject.via === 'fault' || c.inject.via === 'cancel')
           sim.faults.add({
             product: c.product,
             appliance: c.id,
-            operation: c.inject.operation,
+            operation: c.inject.via === 'cancel' ? PRODUCT_OPS[c.product].cancel! : c.inject.operation,
             action: c.inject.action,
             count: c.inject.count ?? 1,
           });
@@ -250,6 +259,21 @@ describe('fault matrix: every fault × product through the simulator, on a real 
       'TLS: unknown CA',
       'TLS: wrong SHA-256 pin',
     ];
+    const compensation = [
+      '500 on the cancel',
+      '503 on the cancel',
+      'reset on the cancel',
+      '401 on the cancel',
+      'refused',
+    ];
+    for (const product of ['vcenter', 'sddc-manager'] as const) {
+      const faults = FAULT_MATRIX.filter((c) => c.product === product && c.inject.via === 'cancel').map((c) => c.fault);
+      for (const r of compensation)
+        expect(
+          faults.some((f) => f.includes(r)),
+          `${product}: compensation ${r}`,
+        ).toBe(true);
+    }
     for (const product of ['vcenter', 'sddc-manager', 'vcda'] as const) {
       const faults = FAULT_MATRIX.filter((c) => c.product === product).map((c) => c.fault);
       for (const r of required)
@@ -282,6 +306,24 @@ describe('fault matrix: every fault × product through the simulator, on a real 
       expect(jobs.length).toBeLessThanOrEqual(1);
       if (c.inject.via === 'tls') expect(run.calls, 'no request reaches the appliance').toEqual({});
       if (c.expect.type === 'RemoteJobFailed') expect(jobs).toHaveLength(1);
+      if (c.inject.via === 'cancel') {
+        // Refused for good: asked once, and the step says the job may still run.
+        expect(jobs).toHaveLength(1);
+        expect(run.calls[ops.cancel!]).toBe(1);
+        expect(run.failure!.message).toMatch(/may still be running/);
+      }
+    } else if (c.expect.outcome === 'compensate') {
+      expect(run.failure?.message ?? '').toBe('');
+      expect(run.cancelled, 'the step ends cancelled').toBe(true);
+      expect(jobs, 'exactly one remote job').toHaveLength(1);
+      const count = c.inject.via === 'cancel' ? (c.inject.count ?? 1) : 1;
+      // Every faulted cancel was asked again, and one more request got through: then no more.
+      expect(run.calls[ops.cancel!]).toBe(count + 1);
+      expect(simOf(c).faults.list()).toEqual([]);
+      if (c.expect.relogin) {
+        const logins = ops.login.reduce((n, op) => n + (run.calls[op] ?? 0), 0);
+        expect(logins).toBeGreaterThanOrEqual(2);
+      }
     } else {
       expect(run.failure?.message ?? '').toBe('');
       expect(run.result).toMatchObject({ outcome: 'succeeded', product: c.product, appliance: c.id });

@@ -26,7 +26,13 @@ describe('README', () => {
       expect(row, `a row for ${type}`).toBeDefined();
       expect(row, `${type}'s hint`).toContain(hint);
     }
-    for (const type of ['InvalidInput', 'ConfigurationError', 'RecoveryPointUnusable', 'ApprovalTimeout'])
+    for (const type of [
+      'InvalidInput',
+      'ConfigurationError',
+      'RecoveryPointUnusable',
+      'ApprovalTimeout',
+      'CompensationFailed',
+    ])
       expect(table).toContain(`| \`${type}\` |`);
   });
 

@@ -194,6 +194,58 @@ describe('drRunbook (real server, simulator)', () => {
     }
   });
 
+  it('cancel whose compensation the appliance refuses: the step is failed and the report says the compensation failed', async () => {
+    const slow = await createHarness({ vcenters: 1, jobSeconds: 30 });
+    try {
+      const v = slow.sim.info.vcenter[0]!;
+      process.env.RB_SLOW_PASSWORD = v.password;
+      slow.sim.faults.add({
+        product: 'vcenter',
+        appliance: 'vc-1',
+        operation: 'backupJobCancel',
+        count: 3,
+        action: { kind: 'status', status: 403 },
+      });
+      const doc = {
+        ...site,
+        endpoints: {
+          'vc-1': {
+            product: 'vcenter',
+            url: v.url,
+            username: v.username,
+            passwordRef: 'env:RB_SLOW_PASSWORD',
+            tls: { caFile: v.caFile! },
+          },
+        },
+        stages: [{ name: 'vcenters', steps: [{ backup: 'vc-1', to: 'sftp-a' }] }],
+      };
+      const report = await slow.withWorker(async () => {
+        const handle = await slow.env.client.workflow.start('drRunbook', {
+          taskQueue: slow.taskQueue,
+          workflowId: `rb-cancel-refused-${Date.now()}`,
+          args: [doc, {}],
+        });
+        while ((slow.sim.counters().calls.vcenter?.['vc-1']?.backupJobGet ?? 0) === 0)
+          await new Promise((r) => setTimeout(r, 100));
+        await handle.cancel();
+        return (await handle.result()) as RunbookReport;
+      });
+      expect(report.outcome).toBe('cancelled');
+      expect(report.steps[0]).toMatchObject({ state: 'failed', error: { type: 'CompensationFailed' } });
+      expect(report.compensations).toEqual([
+        expect.objectContaining({
+          step: '1.1',
+          outcome: 'failed',
+          error: expect.objectContaining({ type: 'CompensationFailed' }),
+        }),
+      ]);
+      expect(report.compensations[0]!.error!.message).toMatch(/may still be running.*Fix: /);
+      expect(slow.sim.counters().calls.vcenter?.['vc-1']?.backupJobCancel).toBe(1);
+    } finally {
+      await slow.close();
+    }
+  });
+
   describe('approvals of a vCenter restore', () => {
     const restoreDoc = (): RunbookDocument => ({
       ...site,

@@ -20,7 +20,13 @@ export type Expectation =
   /** Succeeds by attaching to the job its unanswered start created; exactly one remote job. */
   | { outcome: 'attach' }
   /** Fails for good: an ApplicationFailure of this type, non-retryable, with a `Fix:` hint. */
-  | { outcome: 'fail'; type: string };
+  | { outcome: 'fail'; type: string }
+  /**
+   * The step is cancelled mid-job and its compensation (the cancel request) gets through after the
+   * fault: the step ends cancelled, its one remote job was asked to cancel exactly once more than
+   * the fault's count.
+   */
+  | { outcome: 'compensate'; relogin?: boolean };
 
 /** How the fault gets in. */
 export type Injection =
@@ -32,7 +38,12 @@ export type Injection =
    */
   | { via: 'expire'; afterOperation: string }
   /** The endpoint's TLS settings: none (the simulator's CA is unknown) or a pin of another certificate. */
-  | { via: 'tls'; tls: 'default' | 'wrong-pin' };
+  | { via: 'tls'; tls: 'default' | 'wrong-pin' }
+  /**
+   * A simulator fault rule on the product's cancel operation, then the step is cancelled once its
+   * job runs: the fault hits the compensation.
+   */
+  | { via: 'cancel'; action: FaultAction; count?: number };
 
 export type StepAction = 'backup' | 'restore';
 
@@ -51,6 +62,8 @@ export interface FaultCase {
 
 /** Seconds a simulated job takes in the matrix run. */
 export const JOB_SECONDS = 1;
+/** Seconds a job takes in the compensation cases (long enough to be cancelled mid-run). */
+export const CANCEL_JOB_SECONDS = 60;
 
 /** Per product: the operations (simulator names) a step calls, and its product-specific errors. */
 export interface ProductOps {
@@ -65,6 +78,8 @@ export interface ProductOps {
   restore?: { start: string; notAllowed: FaultAction; type: string };
   /** The admin command that drops every session or token. */
   expire: Record<string, unknown>;
+  /** The operation that cancels a running backup (unset: the product has no cancel API). */
+  cancel?: string;
 }
 
 export const PRODUCT_OPS: Record<Product, ProductOps> = {
@@ -80,6 +95,7 @@ export const PRODUCT_OPS: Record<Product, ProductOps> = {
       type: 'WrongState',
     },
     expire: { expireSessions: true },
+    cancel: 'backupJobCancel',
   },
   'sddc-manager': {
     short: 'sddc',
@@ -95,6 +111,7 @@ export const PRODUCT_OPS: Record<Product, ProductOps> = {
       type: 'InvalidArgument',
     },
     expire: { expireAccessTokens: true },
+    cancel: 'cancelTask',
   },
   vcda: {
     short: 'vcda',
@@ -176,6 +193,37 @@ function cases(product: Product): FaultCase[] {
     { fault: 'TLS: unknown CA (no tls settings)', inject: { via: 'tls', tls: 'default' }, expect: fail('TlsError') },
     { fault: 'TLS: wrong SHA-256 pin', inject: { via: 'tls', tls: 'wrong-pin' }, expect: fail('TlsError') },
   ];
+  if (ops.cancel) {
+    const cancel = (action: FaultAction, count?: number): Injection => ({
+      via: 'cancel',
+      action,
+      ...(count !== undefined && { count }),
+    });
+    const compensate: Expectation = { outcome: 'compensate' };
+    rows.push(
+      {
+        fault: 'compensation: HTTP 500 on the cancel',
+        inject: cancel({ kind: 'status', status: 500 }),
+        expect: compensate,
+      },
+      {
+        fault: 'compensation: HTTP 503 on the cancel (twice)',
+        inject: cancel({ kind: 'status', status: 503 }, 2),
+        expect: compensate,
+      },
+      { fault: 'compensation: connection reset on the cancel', inject: cancel({ kind: 'reset' }), expect: compensate },
+      {
+        fault: 'compensation: HTTP 401 on the cancel',
+        inject: cancel({ kind: 'status', status: 401 }),
+        expect: { outcome: 'compensate', relogin: true },
+      },
+      {
+        fault: 'compensation: cancel refused (HTTP 403)',
+        inject: cancel({ kind: 'status', status: 403 }, 5),
+        expect: fail('CompensationFailed'),
+      },
+    );
+  }
   const out: FaultCase[] = rows.map((r, i) => ({
     ...r,
     id: `${r.fault === 'unknown job status' ? UNKNOWN_STATUS_PREFIX : ''}${ops.short}-${i}`,
@@ -208,7 +256,11 @@ export function describeExpectation(e: Expectation): string {
     case 'attach':
       return 'attaches to its job → succeeds, 1 job';
     case 'fail':
-      return `fails: ${e.type}, non-retryable, with a fix`;
+      return e.type === 'CompensationFailed'
+        ? 'step fails: CompensationFailed (the job may still run), with a fix'
+        : `fails: ${e.type}, non-retryable, with a fix`;
+    case 'compensate':
+      return `${e.relogin ? 're-login, ' : ''}cancel asked again → job cancelled, step cancelled`;
   }
 }
 
