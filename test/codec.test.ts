@@ -31,6 +31,7 @@ import {
   startCodecServer,
 } from '../src/codec';
 import type { VcenterBackupInput } from '../workflows';
+import { buildWorkflowBundle, chooseWorkflowSource, encodedFailuresBundlePath } from '../worker/bundle';
 import { WorkerConfigError, loadWorkerConfig } from '../worker/config';
 import { type Harness, createHarness } from './support/harness';
 
@@ -330,6 +331,54 @@ describe('encrypted payloads on the real dev server', () => {
     expect(raw).not.toContain('uppercase letter');
     expect(raw).not.toContain(vcUrl);
   });
+
+  it('a failure raised by workflow code: plaintext with the plain bundle, encoded with the encoded-failures bundle', async () => {
+    // A field the schema does not know: the workflow itself raises InvalidInput, naming it.
+    const bad = { ...input, bogusFieldName: 1 };
+    const dir = await mkdtemp(join(tmpdir(), 'vmware-dr-bundle-'));
+    try {
+      const plainBundle = inject('workflowBundlePath');
+      const encodedBundle = join(dir, 'workflow-bundle-encoded-failures.js');
+      await buildWorkflowBundle(encodedBundle, { encodeFailures: true });
+      const runWith = async (codePath: string, workflowId: string) => {
+        const worker = await Worker.create({
+          connection: h.env.nativeConnection,
+          namespace: inject('temporalNamespace'),
+          taskQueue: h.taskQueue,
+          workflowBundle: { codePath },
+          activities: createActivities({ pollIntervalMs: 100 }),
+          dataConverter: dataConverter(),
+        });
+        const err = await worker
+          .runUntil(() => client.workflow.execute('vcenterBackup', { taskQueue: h.taskQueue, workflowId, args: [bad] }))
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(WorkflowFailedError);
+        // The client decodes it either way.
+        const app = (err as WorkflowFailedError).cause as ApplicationFailure;
+        expect(app.type).toBe('InvalidInput');
+        expect(app.message).toContain('bogusFieldName');
+        const history = await client.workflow.getHandle(workflowId).fetchHistory();
+        const failed = history.events!.find((e) => e.workflowExecutionFailedEventAttributes)!
+          .workflowExecutionFailedEventAttributes!.failure!;
+        const raw = JSON.stringify(history, (_k, v: unknown) =>
+          v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v,
+        );
+        return { failed, raw };
+      };
+      const before = await runWith(plainBundle, `codec-wf-plain-${Date.now()}`);
+      expect(before.failed.message).toContain('bogusFieldName');
+      const after = await runWith(encodedBundle, `codec-wf-encoded-${Date.now()}`);
+      expect(after.failed.message).toBe('Encoded failure');
+      expect(after.failed.stackTrace).toBe('');
+      expect(utf8(after.failed.encodedAttributes?.metadata?.encoding)).toBe(ENCRYPTED_ENCODING);
+      expect(after.raw).not.toContain('bogusFieldName');
+      // The production worker picks that bundle when encryption is on (from source it bundles itself).
+      expect(chooseWorkflowSource(undefined, { encodeFailures: true }).kind).toBe('workflowsPath');
+      expect(encodedFailuresBundlePath('/x/workflow-bundle.js')).toBe('/x/workflow-bundle-encoded-failures.js');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('the codec server decodes those payloads for the UI: CORS preflight, /decode, /encode, bearer token', async () => {
     const server = await startCodecServer({

@@ -78,7 +78,7 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
       { variables: config.unknownVariables },
       'ignoring VMWARE_DR_* variables this worker does not read (a typo?); see vmware-dr worker --help',
     );
-  const source = chooseWorkflowSource(config.workflowBundle);
+  const source = chooseWorkflowSource(config.workflowBundle, { encodeFailures: config.codecKeys !== undefined });
 
   // Ports first, so a port in use fails here with the variable to change, before the runtime starts.
   const metrics = config.metrics ? new WorkerMetrics() : undefined;
