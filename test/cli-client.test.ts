@@ -16,6 +16,7 @@ import { reportJson } from '../src/cli/watch';
 import type { RunbookReport } from '../src/runbook/report';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import type { VcenterAppliance } from '../src/vcenter/simulator';
+import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 
 const dir = mkdtempSync(join(tmpdir(), 'vmware-dr-cli-client-'));
@@ -76,7 +77,7 @@ describe('vmware-dr runbook runs (dev server, worker, simulator)', () => {
     worker = await h.worker({ busyRetryDelayMs: 1500 });
     running = worker.run();
     server = ['--address', inject('temporalAddress'), '--namespace', inject('temporalNamespace')];
-    const { vcenter, sddcManager, caFile } = h.sim.info;
+    const { vcenter, sddcManager } = h.sim.info;
     process.env.CLI_VC1_PASSWORD = vcenter[0]!.password;
     process.env.CLI_VC2_PASSWORD = vcenter[1]!.password;
     process.env.CLI_SDDC_PASSWORD = sddcManager[0]!.password;
@@ -99,24 +100,12 @@ describe('vmware-dr runbook runs (dev server, worker, simulator)', () => {
         },
       },
     };
-    const vc = (i: number, ref: string, url = vcenter[i]!.url, ca = caFile) => ({
-      product: 'vcenter',
-      url,
-      username: vcenter[i]!.username,
-      passwordRef: `env:${ref}`,
-      tls: { caFile: ca },
-    });
+    const vc = (i: number, ref: string) => simulatedEndpoint('vcenter', vcenter[i]!, `env:${ref}`);
     backupFile = file('backup.yaml', {
       ...base,
       name: 'cli-backup',
       endpoints: {
-        'sddc-a': {
-          product: 'sddc-manager',
-          url: sddcManager[0]!.url,
-          username: sddcManager[0]!.username,
-          passwordRef: 'env:CLI_SDDC_PASSWORD',
-          tls: { caFile },
-        },
+        'sddc-a': simulatedEndpoint('sddc-manager', sddcManager[0]!, 'env:CLI_SDDC_PASSWORD'),
         'vc-1': vc(0, 'CLI_VC1_PASSWORD'),
       },
       stages: [
@@ -149,7 +138,7 @@ describe('vmware-dr runbook runs (dev server, worker, simulator)', () => {
     slowFile = file('slow.yaml', {
       ...base,
       name: 'cli-slow',
-      endpoints: { 'vc-slow': vc(0, 'CLI_SLOW_PASSWORD', slow.info.vcenter[0]!.url, slow.info.caFile) },
+      endpoints: { 'vc-slow': simulatedEndpoint('vcenter', slow.info.vcenter[0]!, 'env:CLI_SLOW_PASSWORD') },
       stages: [
         { name: 'vcenters', steps: [{ backup: 'vc-slow', to: 'sftp-a' }] },
         { name: 'after', steps: [{ backup: 'vc-slow', to: 'sftp-a' }] },

@@ -13,6 +13,7 @@ import { inject } from 'vitest';
 import { main } from '../src/cli/index';
 import type { FreshnessResult } from '../src/freshness';
 import type { RunbookReport } from '../src/runbook/report';
+import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 
 const ESC = String.fromCharCode(27);
@@ -266,13 +267,7 @@ describe('vmware-dr schedule / freshness (real server, simulator)', () => {
             name: 'vc1-only',
             defaults: { pollInterval: '100ms' },
             endpoints: {
-              'vc-1': {
-                product: 'vcenter',
-                url: h.sim.info.vcenter[0]!.url,
-                username: h.sim.info.vcenter[0]!.username,
-                passwordRef: 'env:CLI_SCH_VC1_PASSWORD',
-                tls: { caFile: h.sim.info.caFile! },
-              },
+              'vc-1': simulatedEndpoint('vcenter', h.sim.info.vcenter[0]!, 'env:CLI_SCH_VC1_PASSWORD'),
             },
             locations: { sftp: { type: 'SFTP', url: 'sftp://backup.example.com/cli' } },
             stages: [{ name: 'vc', steps: [{ backup: 'vc-1', to: 'sftp' }] }],

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FreshnessOptions, FreshnessResult } from '../src/freshness';
 import type { RunbookDocument } from '../src/runbook/document';
 import type { RunbookReport } from '../src/runbook/report';
+import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 import { startWebhook } from './support/webhook';
 
@@ -25,36 +26,17 @@ describe('freshness (real server, simulator)', () => {
 
   beforeAll(async () => {
     h = await createHarness({ vcenters: 3, sddcManagers: 1, vcdas: 1, jobSeconds: 1 });
-    const { vcenter, sddcManager, vcda, caFile } = h.sim.info;
-    const tls = { caFile: caFile! };
+    const { vcenter, sddcManager, vcda } = h.sim.info;
     vcenter.forEach((v, i) => (process.env[`FR_VC${i + 1}_PASSWORD`] = v.password));
     process.env.FR_SDDC_PASSWORD = sddcManager[0]!.password;
     process.env.FR_VCDA_PASSWORD = vcda[0]!.password;
-    const vc = (i: number) => ({
-      product: 'vcenter' as const,
-      url: vcenter[i]!.url,
-      username: vcenter[i]!.username,
-      passwordRef: `env:FR_VC${i + 1}_PASSWORD`,
-      tls,
-    });
+    const vc = (i: number) => simulatedEndpoint('vcenter', vcenter[i]!, `env:FR_VC${i + 1}_PASSWORD`);
     const endpoints: RunbookDocument['endpoints'] = {
-      'sddc-a': {
-        product: 'sddc-manager',
-        url: sddcManager[0]!.url,
-        username: sddcManager[0]!.username,
-        passwordRef: 'env:FR_SDDC_PASSWORD',
-        tls,
-      },
+      'sddc-a': simulatedEndpoint('sddc-manager', sddcManager[0]!, 'env:FR_SDDC_PASSWORD'),
       'vc-1': vc(0),
       'vc-2': vc(1),
       'vc-3': vc(2),
-      'vcda-a': {
-        product: 'vcda',
-        url: vcda[0]!.url,
-        username: vcda[0]!.username,
-        passwordRef: 'env:FR_VCDA_PASSWORD',
-        tls,
-      },
+      'vcda-a': simulatedEndpoint('vcda', vcda[0]!, 'env:FR_VCDA_PASSWORD'),
     };
     const common = {
       apiVersion: 'vmware-dr/v1' as const,

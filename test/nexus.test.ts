@@ -20,6 +20,7 @@ import { createActivities } from '../activities';
 import { checkRunRunbookInput, runbookNexusServiceHandler, runbookNexusWorkflowId } from '../worker/nexus';
 import { progressQuery } from '../workflows/runbook-messages';
 import type { runbookViaNexus } from './fixtures/workflows/nexus-caller';
+import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -39,8 +40,8 @@ describe('runRunbook as a Nexus operation (real server, simulator, two namespace
 
   beforeAll(async () => {
     h = await createHarness({ vcenters: 1, jobSeconds: 1 });
-    const { vcenter, caFile } = h.sim.info;
-    process.env[envVar] = vcenter[0]!.password;
+    const vc = h.sim.info.vcenter[0]!;
+    process.env[envVar] = vc.password;
     doc = {
       apiVersion: 'vmware-dr/v1',
       kind: 'Runbook',
@@ -48,13 +49,7 @@ describe('runRunbook as a Nexus operation (real server, simulator, two namespace
       site: 'site-b',
       defaults: { pollInterval: '100ms' },
       endpoints: {
-        'vc-1': {
-          product: 'vcenter',
-          url: vcenter[0]!.url,
-          username: vcenter[0]!.username,
-          passwordRef: `env:${envVar}`,
-          tls: { caFile: caFile! },
-        },
+        'vc-1': simulatedEndpoint('vcenter', vc, `env:${envVar}`),
       },
       locations: {
         'sftp-a': {

@@ -10,6 +10,7 @@ import type { RunbookDocument } from '../src/runbook/document';
 import type { RunbookReport } from '../src/runbook/report';
 import type { StepResult } from '../src/step-result';
 import { progressQuery } from '../workflows/runbook-messages';
+import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 
 /** Long enough for the progress query (polled every 50 ms) to see every wait, short enough for a fast test. */
@@ -45,13 +46,7 @@ describe('busy appliances: waits visible in progress (real server, simulator)', 
       name: 'busy-vc',
       defaults: { pollInterval: '100ms' },
       endpoints: {
-        'vc-1': {
-          product: 'vcenter',
-          url: v.url,
-          username: v.username,
-          passwordRef: 'env:BUSY_VC_PASSWORD',
-          tls: { caFile: v.caFile! },
-        },
+        'vc-1': simulatedEndpoint('vcenter', v, 'env:BUSY_VC_PASSWORD'),
       },
       locations: {
         'sftp-a': {
@@ -213,13 +208,7 @@ describe('busy appliances: waits visible in progress (real server, simulator)', 
           {
             ...doc,
             endpoints: {
-              'sddc-a': {
-                product: 'sddc-manager',
-                url: sddc.url,
-                username: sddc.username,
-                passwordRef: 'env:BUSY_SDDC_PASSWORD',
-                tls: { caFile: h.sim.info.caFile! },
-              },
+              'sddc-a': simulatedEndpoint('sddc-manager', sddc, 'env:BUSY_SDDC_PASSWORD'),
             },
             stages: [{ name: 'sddc-manager', steps: [{ backup: 'sddc-a' }] }],
           },

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunbookDocument } from '../src/runbook/document';
 import type { RunbookReport } from '../src/runbook/report';
 import type { VcenterAppliance } from '../src/vcenter/simulator';
+import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 
 const ENV = ['RP_VC1_PASSWORD', 'RP_VC2_PASSWORD', 'RP_BACKUP_PASSWORD'] as const;
@@ -38,14 +39,13 @@ describe('restore from a recovery point (real server, simulator)', () => {
       url: 'sftp://backup.example.com/rp',
       encryptionPasswordRef: 'env:RP_BACKUP_PASSWORD',
     };
-    const tls = { caFile: h.sim.info.caFile! };
     backupDoc = {
       apiVersion: 'vmware-dr/v1',
       kind: 'Runbook',
       name: 'rp-backup',
       defaults: { pollInterval: '100ms' },
       endpoints: {
-        'vc-1': { product: 'vcenter', url: vc1!.url, username: vc1!.username, passwordRef: 'env:RP_VC1_PASSWORD', tls },
+        'vc-1': simulatedEndpoint('vcenter', vc1!, 'env:RP_VC1_PASSWORD'),
       },
       locations: { 'sftp-a': location },
       stages: [{ name: 'vcenters', steps: [{ backup: 'vc-1', to: 'sftp-a' }] }],
@@ -56,15 +56,7 @@ describe('restore from a recovery point (real server, simulator)', () => {
         kind: 'Runbook',
         name: 'rp-restore',
         defaults: { pollInterval: '100ms' },
-        endpoints: {
-          'vc-new': {
-            product: 'vcenter',
-            url: vc2!.url,
-            username: vc2!.username,
-            passwordRef: 'env:RP_VC2_PASSWORD',
-            tls,
-          },
-        },
+        endpoints: { 'vc-new': simulatedEndpoint('vcenter', vc2!, 'env:RP_VC2_PASSWORD') },
         locations: { 'sftp-a': location },
         stages: [
           {

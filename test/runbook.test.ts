@@ -10,6 +10,7 @@ import type { RunbookDocument } from '../src/runbook/document';
 import type { RunbookReport } from '../src/runbook/report';
 import type { VcenterAppliance } from '../src/vcenter/simulator';
 import { approveUpdate, progressQuery, rejectUpdate } from '../workflows/runbook-messages';
+import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 import { startWebhook } from './support/webhook';
 
@@ -19,20 +20,13 @@ describe('drRunbook (real server, simulator)', () => {
 
   beforeAll(async () => {
     h = await createHarness({ vcenters: 3, sddcManagers: 1, vcdas: 1, jobSeconds: 1 });
-    const { vcenter, sddcManager, vcda, caFile } = h.sim.info;
-    const tls = { caFile: caFile! };
+    const { vcenter, sddcManager, vcda } = h.sim.info;
     vcenter.forEach((v, i) => (process.env[`RB_VC${i + 1}_PASSWORD`] = v.password));
     process.env.RB_SDDC_PASSWORD = sddcManager[0]!.password;
     process.env.RB_VCDA_PASSWORD = vcda[0]!.password;
     process.env.RB_BACKUP_PASSWORD = 'Good#Pass1';
     process.env.RB_SFTP_PASSWORD = 'sftp-secret';
-    const vc = (i: number) => ({
-      product: 'vcenter' as const,
-      url: vcenter[i]!.url,
-      username: vcenter[i]!.username,
-      passwordRef: `env:RB_VC${i + 1}_PASSWORD`,
-      tls,
-    });
+    const vc = (i: number) => simulatedEndpoint('vcenter', vcenter[i]!, `env:RB_VC${i + 1}_PASSWORD`);
     site = {
       apiVersion: 'vmware-dr/v1',
       kind: 'Runbook',
@@ -40,22 +34,10 @@ describe('drRunbook (real server, simulator)', () => {
       site: 'site-a',
       defaults: { pollInterval: '100ms' },
       endpoints: {
-        'sddc-a': {
-          product: 'sddc-manager',
-          url: sddcManager[0]!.url,
-          username: sddcManager[0]!.username,
-          passwordRef: 'env:RB_SDDC_PASSWORD',
-          tls,
-        },
+        'sddc-a': simulatedEndpoint('sddc-manager', sddcManager[0]!, 'env:RB_SDDC_PASSWORD'),
         'vc-1': vc(0),
         'vc-2': vc(1),
-        'vcda-a': {
-          product: 'vcda',
-          url: vcda[0]!.url,
-          username: vcda[0]!.username,
-          passwordRef: 'env:RB_VCDA_PASSWORD',
-          tls,
-        },
+        'vcda-a': simulatedEndpoint('vcda', vcda[0]!, 'env:RB_VCDA_PASSWORD'),
       },
       locations: {
         'sftp-a': {
@@ -158,13 +140,7 @@ describe('drRunbook (real server, simulator)', () => {
       const doc = {
         ...site,
         endpoints: {
-          'vc-1': {
-            product: 'vcenter',
-            url: v.url,
-            username: v.username,
-            passwordRef: 'env:RB_SLOW_PASSWORD',
-            tls: { caFile: v.caFile! },
-          },
+          'vc-1': simulatedEndpoint('vcenter', v, 'env:RB_SLOW_PASSWORD'),
         },
         stages: [
           { name: 'vcenters', steps: [{ backup: 'vc-1', to: 'sftp-a' }] },
@@ -209,13 +185,7 @@ describe('drRunbook (real server, simulator)', () => {
       const doc = {
         ...site,
         endpoints: {
-          'vc-1': {
-            product: 'vcenter',
-            url: v.url,
-            username: v.username,
-            passwordRef: 'env:RB_SLOW_PASSWORD',
-            tls: { caFile: v.caFile! },
-          },
+          'vc-1': simulatedEndpoint('vcenter', v, 'env:RB_SLOW_PASSWORD'),
         },
         stages: [{ name: 'vcenters', steps: [{ backup: 'vc-1', to: 'sftp-a' }] }],
       };
@@ -251,11 +221,7 @@ describe('drRunbook (real server, simulator)', () => {
       ...site,
       name: 'restore-vc-3',
       endpoints: {
-        'vc-3': {
-          ...(site.endpoints['vc-1'] as object),
-          url: h.sim.info.vcenter[2]!.url,
-          passwordRef: 'env:RB_VC3_PASSWORD',
-        } as never,
+        'vc-3': simulatedEndpoint('vcenter', h.sim.info.vcenter[2]!, 'env:RB_VC3_PASSWORD'),
       },
       stages: [
         {

@@ -15,6 +15,7 @@ import {
   createRunbookSchedule,
   runbookSchedule,
 } from '../src/schedules';
+import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 
 describe('runbook schedules (real server, simulator)', () => {
@@ -33,13 +34,7 @@ describe('runbook schedules (real server, simulator)', () => {
       site: 'site-s',
       defaults: { pollInterval: '100ms' },
       endpoints: {
-        'vc-1': {
-          product: 'vcenter',
-          url: v.url,
-          username: v.username,
-          passwordRef: 'env:SCH_VC_PASSWORD',
-          tls: { caFile: h.sim.info.caFile! },
-        },
+        'vc-1': simulatedEndpoint('vcenter', v, 'env:SCH_VC_PASSWORD'),
       },
       locations: { sftp: { type: 'SFTP', url: 'sftp://backup.example.com/scheduled' } },
       stages: [{ name: 'vcenter', steps: [{ backup: 'vc-1', to: 'sftp' }] }],

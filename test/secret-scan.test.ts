@@ -23,6 +23,7 @@ import { main } from '../src/cli/index';
 import type { RunbookDocument } from '../src/runbook/document';
 import type { RunbookReport } from '../src/runbook/report';
 import { approveUpdate, progressQuery } from '../workflows/runbook-messages';
+import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 import { historyText } from './support/history';
 
@@ -121,9 +122,14 @@ describe('secret scan: marker secrets appear nowhere', () => {
         },
       ],
     });
-    const { vcenter, sddcManager, vcda, caFile } = h.sim.info;
-    const tls = { caFile: caFile! };
-    const vc = (name: string) => vcenter.find((v) => v.url.endsWith(`/${name}`))!;
+    const { vcenter, sddcManager, vcda } = h.sim.info;
+    const ref = 'env:SCAN_APPLIANCE_PASSWORD';
+    const vc = (name: string) =>
+      simulatedEndpoint(
+        'vcenter',
+        vcenter.find((v) => v.url.endsWith(`/${name}`))!,
+        ref,
+      );
     backup = {
       apiVersion: 'vmware-dr/v1',
       kind: 'Runbook',
@@ -132,34 +138,10 @@ describe('secret scan: marker secrets appear nowhere', () => {
       defaults: { pollInterval: '100ms' },
       notify: [{ urlRef: 'env:SCAN_HOOK_URL', on: ['approval-needed', 'failed', 'succeeded'] }],
       endpoints: {
-        'sddc-a': {
-          product: 'sddc-manager',
-          url: sddcManager[0]!.url,
-          username: sddcManager[0]!.username,
-          passwordRef: 'env:SCAN_APPLIANCE_PASSWORD',
-          tls,
-        },
-        'vc-1': {
-          product: 'vcenter',
-          url: vc('vc-1').url,
-          username: vc('vc-1').username,
-          passwordRef: 'env:SCAN_APPLIANCE_PASSWORD',
-          tls,
-        },
-        'vc-new': {
-          product: 'vcenter',
-          url: vc('vc-new').url,
-          username: vc('vc-new').username,
-          passwordRef: 'env:SCAN_APPLIANCE_PASSWORD',
-          tls,
-        },
-        'vcda-a': {
-          product: 'vcda',
-          url: vcda[0]!.url,
-          username: vcda[0]!.username,
-          passwordRef: 'env:SCAN_APPLIANCE_PASSWORD',
-          tls,
-        },
+        'sddc-a': simulatedEndpoint('sddc-manager', sddcManager[0]!, ref),
+        'vc-1': vc('vc-1'),
+        'vc-new': vc('vc-new'),
+        'vcda-a': simulatedEndpoint('vcda', vcda[0]!, ref),
       },
       locations: {
         'sftp-a': {
