@@ -3,14 +3,16 @@
  * test/fixtures/histories/<workflow-id>.json, for the replay test. Run `npm run record-history`
  * after a workflow change, keep the histories of the shape before it (renamed, e.g.
  * `vcenter-backup-before-lease.json`) so they keep replaying through `patched()`, and commit both.
- * `npm run record-history -- <workflow-id>…` records only those runs (e.g. a new workflow's).
+ * `npm run record-history -- <workflow-id>…` records only those runs (e.g. a new workflow's);
+ * `--out DIR` writes them elsewhere (e.g. to compare with the committed ones before replacing them).
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { NativeConnection } from '@temporalio/worker';
+import { Command } from 'commander';
 import { startSimulator } from '../../src/simulator/server';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { resolveTemporalServer } from '../../src/temporal/resolve-cli';
@@ -25,15 +27,28 @@ import type {
   VcenterBackupStepInput,
   VcenterRestoreStepInput,
 } from '../../workflows';
+import { simulatedEndpoint } from './endpoints';
 import { configureSddcBackupLocation } from './sddc-manager';
 import type { VcenterAppliance } from '../../src/vcenter/simulator';
 
+/** The wait after a "busy" answer in the recordings (the step's timer; real runs wait 30 s). */
+const RECORD_BUSY_RETRY_DELAY_MS = 500;
+
+function parseArgs(argv: string[]): { only: string[]; out: string } {
+  const program = new Command('record-history')
+    .description('Records the replay test histories from real runs (dev server, simulator, worker).')
+    .argument('[workflow-id...]', 'record only these runs (default: all)')
+    .option('--out <dir>', 'where to write <workflow-id>.json', join(__dirname, '..', 'fixtures', 'histories'))
+    .parse(argv, { from: 'node' });
+  return { only: program.args, out: program.opts<{ out: string }>().out };
+}
+
 async function main(): Promise<void> {
+  const { only, out: outDir } = parseArgs(process.argv);
   const source = await resolveTemporalServer({ env: { ...process.env, TEMPORAL_ADDRESS: '' } });
   if (source.kind !== 'binary')
     throw new Error('recording needs the temporal CLI binary (it writes the canonical history JSON)');
   const server = await startDevServer({ source, log: (l) => console.error(l) });
-  const only = process.argv.slice(2);
   const sim = await startSimulator({ vcenters: 2, sddcManagers: 1, vcdas: 1, jobSeconds: 2 });
   try {
     const vc = sim.info.vcenter[0]!;
@@ -53,7 +68,7 @@ async function main(): Promise<void> {
       connection: native,
       namespace: server.namespace,
       taskQueue,
-      activities: { pollIntervalMs: 200 },
+      activities: { pollIntervalMs: 200, busyRetryDelayMs: RECORD_BUSY_RETRY_DELAY_MS },
     });
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: server.namespace });
@@ -95,9 +110,9 @@ async function main(): Promise<void> {
       site: 'site-a',
       defaults: { pollInterval: '200ms' },
       endpoints: {
-        'sddc-1': { product: 'sddc-manager', ...sddcEndpoint, name: undefined },
-        'vc-1': { product: 'vcenter', ...vcEndpoint, name: undefined },
-        'vcda-1': { product: 'vcda', ...vcdaEndpoint, name: undefined },
+        'sddc-1': simulatedEndpoint('sddc-manager', sddc, 'env:RECORD_SDDC_PASSWORD'),
+        'vc-1': simulatedEndpoint('vcenter', vc, 'env:RECORD_VC_PASSWORD'),
+        'vcda-1': simulatedEndpoint('vcda', vcda, 'env:RECORD_VCDA_PASSWORD'),
       },
       locations: { 'sftp-a': { type: 'SFTP', url: 'sftp://backup.example.com/recorded' } },
       stages: [
@@ -110,6 +125,53 @@ async function main(): Promise<void> {
     const beforeFreshness = async () => {
       await client.workflow.execute('drRunbook', { taskQueue, workflowId: 'freshness-source', args: [site] });
     };
+    /** vc-1 answers the next two backup POSTs "busy" (HTTP 400 FEATURE_IN_USE): the step waits twice. */
+    const busyTwice = async () => {
+      sim.faults.add({
+        product: 'vcenter',
+        appliance: 'vc-1',
+        operation: 'backupJobCreate',
+        count: 2,
+        action: { kind: 'error', error: 'FEATURE_IN_USE' },
+      });
+    };
+    /** A one-endpoint runbook on the site's location (no `site`, as the recorded ones). */
+    const runbook = (name: string, endpoints: object, stages: object[]) => ({
+      apiVersion: 'vmware-dr/v1',
+      kind: 'Runbook',
+      name,
+      defaults: { pollInterval: '200ms' },
+      endpoints,
+      locations: site.locations,
+      stages,
+    });
+    const busy = runbook('recorded-busy', { 'vc-1': simulatedEndpoint('vcenter', vc, 'env:RECORD_VC_PASSWORD') }, [
+      { name: 'vcenters', steps: [{ backup: 'vc-1', to: 'sftp-a' }] },
+    ]);
+    const recoveryPointSource = 'dr-runbook-recovery-point-source';
+    /** Before the recovery-point restore: the backup run it names (not recorded), and vc-2 in its restore stage. */
+    const beforeRecoveryPoint = async () => {
+      await client.workflow.execute('drRunbook', { taskQueue, workflowId: recoveryPointSource, args: [busy] });
+      (sim.appliance('vcenter', 'vc-2') as VcenterAppliance).setStage('restore');
+    };
+    const restoreRecoveryPoint = runbook(
+      'recorded-restore-recovery-point',
+      { 'vc-new': simulatedEndpoint('vcenter', vc2, 'env:RECORD_VC2_PASSWORD') },
+      [
+        {
+          name: 'restore',
+          steps: [
+            {
+              restore: 'vc-new',
+              from: 'sftp-a',
+              archive: { recoveryPoint: recoveryPointSource, endpoint: 'vc-1' },
+              approval: 'none',
+              ignoreWarnings: true,
+            },
+          ],
+        },
+      ],
+    );
     const runs: [workflow: string, workflowId: string, input: unknown, before?: () => Promise<void>][] = [
       [
         'vcenterBackup',
@@ -147,6 +209,17 @@ async function main(): Promise<void> {
         } satisfies VcenterBackupStepInput,
       ],
       [
+        'vcenterBackupStep',
+        'vcenter-backup-step-busy',
+        {
+          endpoint: vcEndpoint,
+          backup: { locationType: 'SFTP', location: 'sftp://backup.example.com/vc-1-step' },
+          pollIntervalMs: 200,
+          stepId: 'recorded/busy',
+        } satisfies VcenterBackupStepInput,
+        busyTwice,
+      ],
+      [
         'vcenterRestoreStep',
         'vcenter-restore-step',
         {
@@ -179,10 +252,13 @@ async function main(): Promise<void> {
         { endpoint: vcdaEndpoint, pollIntervalMs: 200 } satisfies VcdaBackupStepInput,
       ],
       ['drRunbook', 'dr-runbook', site],
+      ['drRunbook', 'dr-runbook-busy', busy, busyTwice],
+      ['drRunbook', 'dr-runbook-recovery-point', restoreRecoveryPoint, beforeRecoveryPoint],
       ['freshness', 'freshness', site, beforeFreshness],
     ];
     const unknown = only.filter((id) => !runs.some(([, workflowId]) => workflowId === id));
     if (unknown.length) throw new Error(`no recorded run has the id ${unknown.join(', ')}`);
+    await mkdir(outDir, { recursive: true });
     await worker.runUntil(async () => {
       for (const [workflow, workflowId, input, before] of runs) {
         if (only.length && !only.includes(workflowId)) continue;
@@ -207,7 +283,7 @@ async function main(): Promise<void> {
           { maxBuffer: 64 * 1024 * 1024 },
         );
         const history = JSON.parse(stdout) as { events: unknown[] };
-        const out = join(__dirname, '..', 'fixtures', 'histories', `${workflowId}.json`);
+        const out = join(outDir, `${workflowId}.json`);
         await writeFile(out, `${JSON.stringify(history, null, 2)}\n`);
         console.error(`wrote ${out} (${history.events.length} events)`);
       }
