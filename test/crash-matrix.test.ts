@@ -332,6 +332,7 @@ describe('crash matrix: the worker SIGKILLed at kill points of a runbook batch',
         const appliance = slow.appliance('vcenter', vc) as unknown as { jobs: Map<string, { cancelled?: boolean }> };
         return {
           key,
+          kill: points.find((p) => p.runbook === key)?.id,
           reportedDone: c.outcome === 'done',
           jobStopped: [...appliance.jobs.values()].some((j) => j.cancelled === true),
           remoteCancels: callsOf(slow.counters(), 'vcenter', vc, 'backupJobCancel'),

@@ -58,8 +58,8 @@ export function remainingMs(step: StepRef): number {
  * answers are not: the step waits them out itself with a workflow timer ({@link startThenPoll}),
  * so its progress shows "waiting: appliance busy (attempt n)". The first retry waits 1 s: after a
  * heartbeat timeout (a dead worker) it adds to the recovery, which should stay within the
- * heartbeat timeout plus one poll interval. Activity options are not checked on replay
- * (https://docs.temporal.io/encyclopedia/retry-policies), so recorded histories still replay.
+ * heartbeat timeout plus one poll interval (test/crash-matrix.test.ts). Retry policies are not
+ * part of the replay check, so recorded histories still replay (test/replay.test.ts).
  */
 export const START_RETRY = {
   initialInterval: '1 second',

@@ -262,7 +262,7 @@ export function killPoints(): KillPoint[] {
       recovered: stepClosed('cancel-2'),
       recoveryIs: "the interrupted step's child workflow closed",
       knownGap:
-        'a cancel that reaches a step whose poll attempt died with its worker, or that waits out a retry backoff, cancels nothing on the appliance: Temporal does not retry an activity whose cancellation was requested (it ends with the heartbeat timeout) and cancels one in backoff at once, so the poll never asks the appliance to stop the job, which keeps running',
+        "a cancel that reaches a step whose poll attempt died with its worker (or that waits out the poll's retry backoff) never asks the appliance to stop the job: the step ends cancelled and its compensation is reported done while the job keeps running, because the poll activity, which holds the only remote cancel, does not run again once its cancellation was requested",
     },
     // dry run: checks only, on its own appliances. First, so its long recovery overlaps the rest.
     heldPoint({
