@@ -1,6 +1,11 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { NotFound, VmwareApiError, WrongState, retryDecision } from '../src/errors';
+import type { SddcManagerEndpoint, VcenterEndpoint } from '../src/config';
+import { isTerminal } from '../src/sddc-manager/schemas';
+import type { ClientPool } from './clients';
+import type { ResolvedActivitiesOptions } from './options';
+import { asActivity } from './step';
 
 /** How long a compensation may keep asking the appliance to cancel a job. */
 export const COMPENSATION_BUDGET_MS = 30_000;
@@ -71,4 +76,80 @@ function logger(): Pick<Console, 'info' | 'warn'> {
   } catch {
     return console;
   }
+}
+
+/** Input of {@link createCompensationActivities}' `compensateStep`. */
+export interface CompensateStepInput {
+  product: 'vcenter' | 'sddc-manager';
+  endpoint: VcenterEndpoint | SddcManagerEndpoint;
+  /** vCenter: the backup job; unset, the appliance's restore job (it has no id). */
+  jobId?: string;
+  /** SDDC Manager: the task. */
+  taskId?: string;
+}
+
+export interface CompensateStepResult {
+  /** `cancelled`: this activity's request stopped the job; `already-ended`: nothing ran any more. */
+  outcome: CompensationOutcome;
+  /** The job's state when read before the cancel. */
+  state: string;
+}
+
+/** What a compensation needs of one product: read the job's state, and cancel it. */
+interface RemoteJobHandle {
+  label: string;
+  read: (signal: AbortSignal) => Promise<{ state: string; running: boolean }>;
+  cancel: (signal: AbortSignal) => Promise<unknown>;
+}
+
+/**
+ * The compensation activity a cancelled step runs (from the workflow, in a non-cancellable scope,
+ * so a dead worker's attempt is retried after the heartbeat timeout like any other): reads the
+ * job, and only while it still runs asks the appliance to cancel it ({@link cancelOnAppliance}).
+ * Reading first makes a retry safe: a cancel that reached the appliance before the worker died is
+ * not sent twice. VCDA has no API to cancel a backup task, so it has no compensation.
+ */
+export function createCompensationActivities(pool: ClientPool, opts: ResolvedActivitiesOptions) {
+  const handleOf = (input: CompensateStepInput): RemoteJobHandle => {
+    if (input.product === 'sddc-manager') {
+      const client = pool.sddcManager(input.endpoint as SddcManagerEndpoint);
+      const taskId = input.taskId ?? '';
+      return {
+        label: `SDDC Manager ${client.http.appliance} task ${taskId}`,
+        read: async (signal) => {
+          const t = await client.getTask(taskId, signal);
+          return { state: t.status, running: t.isCancellable === true && !isTerminal(t.status) };
+        },
+        cancel: (signal) => client.cancelTask(taskId, signal),
+      };
+    }
+    const client = pool.vcenter(input.endpoint as VcenterEndpoint);
+    const jobId = input.jobId;
+    return {
+      label:
+        jobId === undefined
+          ? `vCenter ${client.http.appliance} restore`
+          : `vCenter ${client.http.appliance} backup job ${jobId}`,
+      read: async (signal) => {
+        const s = jobId === undefined ? await client.restoreJobGet(signal) : await client.backupJobGet(jobId, signal);
+        return { state: s.state, running: s.state === 'INPROGRESS' };
+      },
+      cancel: (signal) =>
+        jobId === undefined ? client.restoreJobCancel(signal) : client.backupJobCancel(jobId, signal),
+    };
+  };
+  return {
+    /** Stops a cancelled step's remote job on its appliance, if it still runs (see above). */
+    async compensateStep(input: CompensateStepInput): Promise<CompensateStepResult> {
+      return asActivity(opts, async () => {
+        const job = handleOf(input);
+        const before = await job.read(Context.current().cancellationSignal);
+        if (!before.running) {
+          logger().info(`${job.label} had already ended (${before.state}): nothing to cancel`);
+          return { outcome: 'already-ended', state: before.state };
+        }
+        return { outcome: await cancelOnAppliance(job.label, job.cancel), state: before.state };
+      });
+    },
+  };
 }

@@ -6,6 +6,7 @@ import { createVcenterActivities } from './vcenter';
 import { createLeaseActivities } from './lease';
 import { createRunbookActivities } from './runbook';
 import { createFreshnessActivities } from './freshness';
+import { createCompensationActivities } from './compensate';
 
 export type { ActivitiesOptions } from './options';
 export type * from './vcenter';
@@ -15,6 +16,7 @@ export type { StepRef } from './step';
 export type { RequestApplianceLeaseInput } from './lease';
 export type * from './runbook';
 export type { ReadLastBackupInput } from './freshness';
+export type { CompensateStepInput, CompensateStepResult } from './compensate';
 
 /**
  * Builds every activity of this package. Register the result on your worker:
@@ -30,6 +32,7 @@ export function createActivities(options: ActivitiesOptions = {}) {
     ...createLeaseActivities(),
     ...createRunbookActivities(pool, opts),
     ...createFreshnessActivities(pool, opts),
+    ...createCompensationActivities(pool, opts),
   };
 }
 

@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type { SddcManagerEndpoint, VcdaEndpoint, VcenterEndpoint } from '../src/config';
 import { request } from 'undici';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
@@ -128,53 +129,15 @@ export function createRunbookActivities(pool: ClientPool, opts: ResolvedActiviti
           message: `recovery point ${input.workflowId}: ${why}. Fix: ${fix}`,
           nonRetryable: true,
         });
-      const { client } = Context.current();
-      const handle = client.workflow.getHandle(input.workflowId);
-      const description = await handle.describe().catch((err: unknown) => {
-        if (err instanceof WorkflowNotFoundError)
-          throw unusable(
-            'no workflow run has this id in this namespace',
-            'name the workflow id of a drRunbook backup run (its report lists it as workflowId)',
-          );
-        throw err;
-      });
-      if (description.type !== 'drRunbook')
-        throw unusable(
-          `it is a ${description.type} run, not a drRunbook`,
-          'name the workflow id of a drRunbook backup run',
-        );
-      if (description.status.name !== 'COMPLETED')
-        throw unusable(
-          `the run is ${description.status.name}, not completed`,
-          'name a backup run that completed (or wait for this one to end)',
-        );
-      const report = (await handle.result()) as RunbookReport;
-      if (report.outcome !== 'succeeded')
-        throw unusable(
-          `the backup run ended ${report.outcome}: its backups are not a complete set`,
-          'name a backup run whose outcome is succeeded',
-        );
-      if (!report.recoveryPoint || report.recoveryPoint.members.length === 0)
-        throw unusable('the run made no backups', 'name a drRunbook run that backed up the endpoints to restore');
-      const backups = report.recoveryPoint.members.map((m): RecoveryPointBackup => {
-        const step =
-          m.step ??
-          report.steps.find((st) => st.action === 'backup' && st.endpoint === m.endpoint && st.remoteId === m.remoteId)
-            ?.id;
-        if (step === undefined)
-          throw unusable(`its report does not say which step backed up ${m.endpoint}`, 'name another backup run');
-        return {
-          endpoint: m.endpoint,
-          product: m.product,
-          step,
-          remoteId: m.remoteId,
-          ...(m.location !== undefined && { location: m.location }),
-          // The runbook's step child is `<run id>/<step id>` and its vCenter job comment carries the
-          // marker of its step id `<child id>/…` (workflows/runbook.ts, activities/vcenter.ts).
-          ...(m.product === 'vcenter' && { marker: stepMarker(`${input.workflowId}/${step}/`).slice(0, -1) }),
-        };
-      });
-      return { workflowId: input.workflowId, runbook: report.runbook, takenAt: report.recoveryPoint.takenAt, backups };
+      const ctx = Context.current();
+      // Heartbeats while it reads (the workflow sets a heartbeat timeout on it, so a dead worker's
+      // attempt is retried within seconds).
+      const ticker = setInterval(() => ctx.heartbeat(), 3_000);
+      try {
+        return await readRecoveryPointOf(ctx.client, input, unusable);
+      } finally {
+        clearInterval(ticker);
+      }
     },
 
     /** Resolves `latest` (or an archive id) to the archive folder a vCenter restore points at. Read only. */
@@ -266,4 +229,57 @@ export function createRunbookActivities(pool: ClientPool, opts: ResolvedActiviti
       });
     },
   };
+}
+
+/** The reads of {@link createRunbookActivities}' `readRecoveryPoint`. */
+async function readRecoveryPointOf(
+  client: Client,
+  input: ReadRecoveryPointInput,
+  unusable: (why: string, fix: string) => ApplicationFailure,
+): Promise<RecoveryPointSet> {
+  const handle = client.workflow.getHandle(input.workflowId);
+  const description = await handle.describe().catch((err: unknown) => {
+    if (err instanceof WorkflowNotFoundError)
+      throw unusable(
+        'no workflow run has this id in this namespace',
+        'name the workflow id of a drRunbook backup run (its report lists it as workflowId)',
+      );
+    throw err;
+  });
+  if (description.type !== 'drRunbook')
+    throw unusable(
+      `it is a ${description.type} run, not a drRunbook`,
+      'name the workflow id of a drRunbook backup run',
+    );
+  if (description.status.name !== 'COMPLETED')
+    throw unusable(
+      `the run is ${description.status.name}, not completed`,
+      'name a backup run that completed (or wait for this one to end)',
+    );
+  const report = (await handle.result()) as RunbookReport;
+  if (report.outcome !== 'succeeded')
+    throw unusable(
+      `the backup run ended ${report.outcome}: its backups are not a complete set`,
+      'name a backup run whose outcome is succeeded',
+    );
+  if (!report.recoveryPoint || report.recoveryPoint.members.length === 0)
+    throw unusable('the run made no backups', 'name a drRunbook run that backed up the endpoints to restore');
+  const backups = report.recoveryPoint.members.map((m): RecoveryPointBackup => {
+    const step =
+      m.step ??
+      report.steps.find((st) => st.action === 'backup' && st.endpoint === m.endpoint && st.remoteId === m.remoteId)?.id;
+    if (step === undefined)
+      throw unusable(`its report does not say which step backed up ${m.endpoint}`, 'name another backup run');
+    return {
+      endpoint: m.endpoint,
+      product: m.product,
+      step,
+      remoteId: m.remoteId,
+      ...(m.location !== undefined && { location: m.location }),
+      // The runbook's step child is `<run id>/<step id>` and its vCenter job comment carries the
+      // marker of its step id `<child id>/…` (workflows/runbook.ts, activities/vcenter.ts).
+      ...(m.product === 'vcenter' && { marker: stepMarker(`${input.workflowId}/${step}/`).slice(0, -1) }),
+    };
+  });
+  return { workflowId: input.workflowId, runbook: report.runbook, takenAt: report.recoveryPoint.takenAt, backups };
 }

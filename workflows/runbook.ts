@@ -40,6 +40,7 @@ import { type RunbookReport, type StepReport, overallOutcome } from '../src/runb
 import type { StepResult } from '../src/step-result';
 import { ending, validateInput } from './boundary';
 import { notifyHooks } from './notify';
+import { STEP_HEARTBEAT_TIMEOUT } from './step';
 import {
   RUNBOOK_STEP_MEMO,
   approveUpdate,
@@ -69,7 +70,9 @@ interface PlannedStep {
 const { findVcenterArchive, checkEndpoint, validateVcenterBackup, validateVcenterRestore, readRecoveryPoint } =
   proxyActivities<Activities>({
     startToCloseTimeout: '2 minutes',
-    retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5 },
+    // They heartbeat (asActivity): a killed worker's attempt is retried within seconds, not minutes.
+    heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT,
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
   });
 
 /** Which search attributes exist: asked once; a failure only means none are set (never blocks the run long). */
