@@ -1,6 +1,8 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { VmwareApiError } from '../src/errors';
 import { RUNBOOK_STEP_MEMO, STEP_PROGRESS_SIGNAL } from '../src/runbook/report';
+import { JOB_STILL_RUNNING_TYPE, isRetryPollPolicy } from '../src/workflow-inputs';
 import { checkPollInterval } from './options';
 import { heartbeat } from './step';
 
@@ -8,6 +10,8 @@ import { heartbeat } from './step';
 export interface PollProgress {
   /** Status reads made, across attempts. */
   polls: number;
+  /** The last 10 % mark told to the runbook, across attempts. */
+  percentMark?: number;
 }
 
 /** How one product's remote job (backup job, task, restore) is polled. */
@@ -35,20 +39,31 @@ export interface RemoteJobPoll<S, R> {
 
 /**
  * The poll activity pattern, once for all products: resume from the previous attempt's heartbeat
- * (its poll count), poll inside this one activity until the job ends (heartbeats carry the state,
- * so history does not grow per poll), ask the appliance to cancel the job when the workflow
- * cancels (never on a worker shutdown or heartbeat timeout: the next attempt resumes), and fail
- * with the product's error when the job failed. Call inside `asActivity`, whose ticker keeps the
- * heartbeat alive between polls and during slow requests.
+ * (its poll count and percent mark), poll until the job ends (heartbeats carry the state, so
+ * history does not grow per poll), ask the appliance to cancel the job when the workflow cancels
+ * (never on a worker shutdown or heartbeat timeout: the next attempt resumes), and fail with the
+ * product's error when the job failed. Call inside `asActivity`, whose ticker keeps the heartbeat
+ * alive between polls and during slow requests.
+ *
+ * Two modes, chosen by the workflow through the activity's retry policy (`isRetryPollPolicy`):
+ * heartbeat mode polls inside this one attempt every `intervalMs`; retry mode reads once per
+ * attempt and, while the job runs, fails with the retryable `JobStillRunning` (category BENIGN:
+ * the SDK logs it at DEBUG and records no failure metric) so the server retries it after the
+ * policy's fixed interval. Temporal hands the last heartbeat details to the next attempt, so the
+ * poll count and percent mark carry over. In retry mode the step workflow asks the appliance to
+ * cancel (a cancel usually finds no attempt running).
+ * https://docs.temporal.io/encyclopedia/retry-policies ·
+ * https://docs.temporal.io/develop/typescript/failure-detection#activity-heartbeats
  */
 export async function pollRemoteJob<S, R>(o: RemoteJobPoll<S, R>): Promise<R> {
   const ctx = Context.current();
-  checkPollInterval(o.intervalMs, 'pollIntervalMs');
+  const retryMode = isRetryPollPolicy(ctx.info.retryPolicy);
+  if (!retryMode) checkPollInterval(o.intervalMs, 'pollIntervalMs');
   const resumed = ctx.info.heartbeatDetails as Partial<PollProgress> | undefined;
   const resumedFromPolls = typeof resumed?.polls === 'number' ? resumed.polls : undefined;
-  if (resumedFromPolls !== undefined) ctx.log.info(`resuming the poll of ${o.label}`, { ...resumed });
+  if (resumedFromPolls !== undefined && !retryMode) ctx.log.info(`resuming the poll of ${o.label}`, { ...resumed });
   let polls = resumedFromPolls ?? 0;
-  const tellPercent = percentTeller(ctx);
+  const tellPercent = percentTeller(ctx, typeof resumed?.percentMark === 'number' ? resumed.percentMark : -1);
   let last: S | undefined;
   try {
     for (;;) {
@@ -56,16 +71,17 @@ export async function pollRemoteJob<S, R>(o: RemoteJobPoll<S, R>): Promise<R> {
       polls += 1;
       last = state;
       const details = o.details(state);
-      heartbeat({ ...details, polls });
-      if (typeof details.progress === 'number') tellPercent(details.progress);
+      const percentMark = typeof details.progress === 'number' ? tellPercent(details.progress) : tellPercent.mark();
+      heartbeat({ ...details, polls, ...(percentMark >= 0 && { percentMark }) });
       const outcome = o.outcome(state);
       if (outcome === 'failed') throw o.failure(state);
       if (outcome === 'succeeded')
         return o.result(state, { polls, ...(resumedFromPolls !== undefined && { resumedFromPolls }) });
+      if (retryMode) throw jobStillRunning(o.label, polls, details);
       await ctx.sleep(o.intervalMs);
     }
   } catch (err) {
-    if (ctx.cancellationDetails?.cancelRequested && o.cancelRemote) {
+    if (!retryMode && ctx.cancellationDetails?.cancelRequested && o.cancelRemote) {
       await o.cancelRemote(last, AbortSignal.timeout(30_000)).then(
         () => ctx.log.info(`cancel of ${o.label} requested on the appliance`),
         (e: unknown) => ctx.log.warn(`cancel of ${o.label} failed`, { error: (e as Error).message }),
@@ -75,23 +91,33 @@ export async function pollRemoteJob<S, R>(o: RemoteJobPoll<S, R>): Promise<R> {
   }
 }
 
+/** A retry-mode attempt's end while the job runs: retryable, benign, the state in its details. */
+function jobStillRunning(label: string, polls: number, details: Record<string, unknown>): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: JOB_STILL_RUNNING_TYPE,
+    message: `${label} is still running (read ${polls}); the server reads it again after the poll interval`,
+    details: [{ ...details, polls }],
+    category: ApplicationFailureCategory.BENIGN,
+  });
+}
+
 /**
  * Tells the runbook that started this activity's step workflow (its parent, found by the step's
  * memo {@link RUNBOOK_STEP_MEMO}) the job's progress, each time it reaches a new 10 % mark: at
  * most 11 signals per step, so the runbook's `progress` shows the percent without history per
- * poll. Workflow code cannot read heartbeats, hence this one signal from the activity. Best
+ * poll. Workflow code cannot read heartbeats, hence this one signal from the activity. Starts
+ * from `lastMark` (a previous attempt's, from its heartbeat) and answers the mark reached. Best
  * effort: a step run alone, a parent that has ended, or no client (a unit test) sends nothing.
  */
-function percentTeller(ctx: Context): (percent: number) => void {
-  let lastMark = -1;
+function percentTeller(ctx: Context, lastMark: number): ((percent: number) => number) & { mark(): number } {
   let target: Promise<{ signal: (percent: number) => Promise<void> } | undefined> | undefined;
-  return (percent) => {
+  const tell = (percent: number): number => {
     const mark = Math.floor(Math.max(0, Math.min(100, percent)) / 10) * 10;
-    if (mark <= lastMark) return;
+    if (mark <= lastMark) return lastMark;
     lastMark = mark;
     try {
       const execution = ctx.info.workflowExecution;
-      if (!execution) return; // not started by a workflow
+      if (!execution) return mark; // not started by a workflow
       const client = ctx.client;
       target ??= client.workflow
         .getHandle(execution.workflowId, execution.runId)
@@ -107,5 +133,7 @@ function percentTeller(ctx: Context): (percent: number) => void {
     } catch {
       // No client in this context (MockActivityEnvironment): nobody to tell.
     }
+    return mark;
   };
+  return Object.assign(tell, { mark: () => lastMark });
 }

@@ -5,6 +5,8 @@ import {
   ApplicationFailure,
   CancellationScope,
   getExternalWorkflowHandle,
+  isCancellation,
+  log,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -18,6 +20,7 @@ import { DEFAULT_STEP_TIMEOUT_MS, applianceKey, endpointName } from '../src/conf
 import { DEFAULT_BUSY_RETRY_DELAY_MS, type VmwareApiError } from '../src/errors';
 import { formatDuration } from '../src/runbook/report';
 import type { StepProduct } from '../src/step-result';
+import { DEFAULT_POLL_INTERVAL_MS, type PollMode, retryPollPolicy } from '../src/workflow-inputs';
 import { validateInput } from './boundary';
 import { withApplianceLease } from './lease';
 import { RUNBOOK_STEP_MEMO, type StepProgress, stepProgressSignal } from './runbook-messages';
@@ -115,6 +118,22 @@ export function pollOptions(step: StepRef): ActivityOptions {
 }
 
 /**
+ * Options of a retry-mode poll activity (`pollMode: 'retry'`): each attempt is one read (at most
+ * 2 minutes, heartbeating), retried by the server every `intervalMs` (backoff coefficient 1) until
+ * the step's deadline; a workflow cancel waits for a running attempt to end.
+ */
+export function retryPollOptions(step: StepRef, intervalMs: number): ActivityOptions {
+  return {
+    summary: `poll ${stepLabel(step)} every ${formatDuration(intervalMs)} (one read per attempt)`,
+    startToCloseTimeout: '2 minutes',
+    scheduleToCloseTimeout: remainingMs(step),
+    heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT,
+    retry: retryPollPolicy(intervalMs),
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  };
+}
+
+/**
  * Options of the short reads a step makes besides its poll (validate before, verify after): like
  * a start, one attempt at most 2 minutes, heartbeats, retries bounded by the step's deadline.
  */
@@ -127,7 +146,16 @@ interface StepInputBase {
   endpoint: { name?: string; url: string };
   timeoutMs?: number;
   stepId?: string;
+  pollIntervalMs?: number;
+  pollMode?: PollMode;
 }
+
+/**
+ * The retry-mode poll interval of each step begun with `pollMode: 'retry'`, keyed by the step's
+ * {@link StepRef} (the object `beginStep` returns and every caller hands on to
+ * {@link startThenPoll}); a step absent from it polls in heartbeat mode, as before the option.
+ */
+const retryPollIntervals = new WeakMap<StepRef, number>();
 
 /**
  * The start of every step workflow: the whole input validated first (`InvalidInput` otherwise,
@@ -141,7 +169,9 @@ export function beginStep<S extends z.ZodType<StepInputBase>>(
 ): { input: z.output<S>; appliance: string; step: StepRef } {
   const input = validateInput(workflow, schema, raw);
   const appliance = endpointName(input.endpoint);
-  return { input, appliance, step: stepRef(kind, appliance, input.timeoutMs, input.stepId) };
+  const step = stepRef(kind, appliance, input.timeoutMs, input.stepId);
+  if (input.pollMode === 'retry') retryPollIntervals.set(step, input.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+  return { input, appliance, step };
 }
 
 /** How a step starts and polls its one remote job (activities proxied with the step's options). */
@@ -246,8 +276,50 @@ export async function startThenPoll<S, D>(o: RemoteJobStep<S, D>): Promise<{ sta
   const started = o.lease
     ? await withApplianceLease(applianceKey(o.product, o.endpoint), Date.parse(o.step.deadline as string), start)
     : await start();
-  const done = await o.poll(proxyActivities<Activities>(pollOptions(o.step)), started);
+  const retryIntervalMs = retryPollIntervals.get(o.step);
+  const done =
+    retryIntervalMs === undefined
+      ? await o.poll(proxyActivities<Activities>(pollOptions(o.step)), started)
+      : await pollByRetries(o, started, retryIntervalMs);
   return { started, done };
+}
+
+/**
+ * Retry mode: the poll activity reads once per attempt and the server retries it every
+ * `intervalMs`. A cancel usually arrives between attempts, when no activity code runs to ask the
+ * appliance to stop the job, so this workflow asks it (not cancellable itself), then the step
+ * ends cancelled as in heartbeat mode.
+ */
+async function pollByRetries<S, D>(o: RemoteJobStep<S, D>, started: S, intervalMs: number): Promise<D> {
+  try {
+    return await o.poll(proxyActivities<Activities>(retryPollOptions(o.step, intervalMs)), started);
+  } catch (err) {
+    if (isCancellation(err)) await CancellationScope.nonCancellable(() => cancelRemoteJob(o, started));
+    throw err;
+  }
+}
+
+/**
+ * Asks the appliance to stop the step's job with the product's cancel activity, best effort (a
+ * failure is logged; the cancel of the step goes on): a vCenter backup job by id, a vCenter
+ * restore (no id), an SDDC Manager task when it is cancellable. VCDA's API has no task cancel.
+ */
+async function cancelRemoteJob<S>(o: RemoteJobStep<S, unknown>, started: S): Promise<void> {
+  const a = proxyActivities<Activities>({
+    summary: `cancel the job of ${stepLabel(o.step)} on the appliance`,
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumAttempts: 3 },
+  });
+  const ref = started as { jobId?: unknown; taskId?: unknown };
+  const endpoint = o.endpoint as never;
+  try {
+    if (o.product === 'vcenter')
+      await a.cancelVcenterJob({ endpoint, ...(typeof ref.jobId === 'string' && { jobId: ref.jobId }) });
+    else if (o.product === 'sddc-manager' && typeof ref.taskId === 'string')
+      await a.cancelSddcManagerTask({ endpoint, taskId: ref.taskId });
+  } catch (err) {
+    log.warn(`cancel of the ${o.product} job on the appliance failed`, { error: (err as Error).message });
+  }
 }
 
 /**
