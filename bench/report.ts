@@ -52,6 +52,12 @@ export function renderMarkdown(r: BenchResults): string {
       'Everything ran against the embedded Temporal dev server and the HTTPS simulator; the worker is a separate process ' +
       "(this package's `createWorker`), so its RSS and CPU are its own. Raw figures: `results.json`; chart: `chart.svg`.",
     '',
+    ...((r.runs?.length ?? 0) > 1
+      ? [
+          `Merged from ${r.runs!.length} runs (\`npm run bench -- --only …\`): ${r.runs!.map((x) => `${x.at} ${x.parts.join('+')} in ${x.durationSeconds} s, load ${x.loadAverage1m.join(' → ')}`).join('; ')}.`,
+          '',
+        ]
+      : []),
     '![history growth and scale](chart.svg)',
     '',
   );
@@ -271,7 +277,7 @@ function renderScale(r: BenchResults): string[] {
     const lines = [
       `RSS goal missed (worst: ${x.runbooks} runbooks, ${scaleLabel(x)}: ${x.peakRssMb} MB, idle ${x.idleRssMb} MB, so ${((x.peakRssMb - x.idleRssMb) / x.runbooks).toFixed(1)} MB per runbook in flight` +
         (x.peakHeapTotalMb !== undefined
-          ? `; V8's heap peaked at ${x.peakHeapUsedMb} MB in use, ${x.peakHeapTotalMb} MB allocated, so ${x.peakRssMb - (x.peakHeapTotalMb ?? 0)} MB of the peak RSS is outside the JS heap: the Rust core, TLS and V8's code and contexts).`
+          ? `; the main thread's V8 heap peaked at ${x.peakHeapUsedMb} MB in use, ${x.peakHeapTotalMb} MB allocated, so ${x.peakRssMb - (x.peakHeapTotalMb ?? 0)} MB of the peak RSS is elsewhere: chiefly the heap of the worker thread the SDK runs workflows in (not in \`process.memoryUsage()\`), then the Rust core and TLS).`
           : ').'),
     ];
     for (const [a, b] of pairs(
@@ -320,7 +326,35 @@ function renderDecision(r: BenchResults): string[] {
     '- Both modes keep history flat ((a), and `test/poll-mode.test.ts`: a retry-mode step has the same event count as a heartbeat one) and run every job to its end with 0 failures. Neither moves the worker’s memory: the RSS is the same order in every mode, and neither fixes the lag, which is CPU starvation of the shared machine (above).',
     "- Heartbeat polling holds an activity slot per job in flight; a held slot is a pending timer and a keep-alive connection, cheap (compare the slot modes' RSS), and the production worker already defaults to 400 slots. Its cost is per worker: slots must be sized for the jobs one worker polls at once.",
     '- Retry-as-poll holds nothing between reads and needs no slot sizing, but moves every read onto the server: a retry timer and a task dispatch per read (at 1,000 jobs and 15 s polls, ~67 activity tasks per second), and the server spaces retries by at least about a second whatever the interval asks (measured on the dev server: a 250 ms interval gave reads about 1 s apart). Failed attempts are not history events; `JobStillRunning` is category BENIGN (the SDK logs it at DEBUG and emits no failure metric). A cancel between attempts finds no activity to tell, so the step workflow cancels the remote job itself.',
-    "- Decision: heartbeat polling with sized slots stays the default (`pollMode` absent). `pollMode: 'retry'` is a per-step option (step workflow inputs) for very long jobs on many workers, where a slot held for hours matters more than a task per read. A bounded `maxCachedWorkflows` is not made a default: it did not lower the peak RSS and it raised CPU (replays), see the pairs above.",
+    "- Decision: heartbeat polling with sized slots stays the default (`pollMode` absent). `pollMode: 'retry'` is a per-step option (step workflow inputs) for very long jobs on many workers, where a slot held for hours matters more than a task per read.",
+    '',
+  );
+  const cached = pairs(
+    r.scale,
+    (p, q) => cacheOf(p) === null && cacheOf(q) !== null,
+    (p, q) => p.mode === q.mode && heapOf(p) === heapOf(q),
+  );
+  const heaped = pairs(
+    r.scale,
+    (p, q) => heapOf(p) === null && heapOf(q) !== null,
+    (p, q) => p.mode === q.mode && cacheOf(p) === cacheOf(q) && cacheOf(p) === null,
+  );
+  const meets = heaped
+    .filter(([, b]) => rssOk(b) && b.failures === 0)
+    .sort((a, b) => a[1].cpuSecondsPerRunbook - b[1].cpuSecondsPerRunbook)[0];
+  const cacheHelps = cached.some(([a, b]) => b.peakRssMb < a.peakRssMb && rssOk(b));
+  out.push(
+    '### Memory: the workflow cache is not the cause; the V8 heap limit is',
+    '',
+    cached.length
+      ? `- A bounded \`maxCachedWorkflows\` ${cacheHelps ? 'met the RSS goal in some pairs (above)' : 'did not lower the peak RSS in any pair measured'}: ${cached.map(([a, b]) => `${a.peakRssMb} → ${b.peakRssMb} MB, ${a.cpuSecondsPerRunbook} → ${b.cpuSecondsPerRunbook} CPU s/runbook (${scaleLabel(b)}, ${b.runbooks} runbooks)`).join('; ')}. Evicted workflows are replayed on their next task: more CPU and more garbage, not less memory. The previous round's attribution of the RSS to the sticky cache is withdrawn.`
+      : '- A bounded `maxCachedWorkflows` was not measured in these results.',
+    heaped.length
+      ? `- The heap limit decides it: Node's default old-space limit is derived from the machine's memory (here about 4 GB), so the worker thread that runs workflows collects garbage lazily and its heap grows toward the limit. ${heaped.map(([a, b]) => `\`--max-old-space-size=${b.maxOldSpaceMb}\` (the SDK then caches ${b.effectiveMaxCachedWorkflows ?? '?'} workflows): ${a.peakRssMb} → ${b.peakRssMb} MB ${rssOk(b) ? '✅' : '❌'}, ${a.cpuSecondsPerRunbook} → ${b.cpuSecondsPerRunbook} CPU s/runbook, ${b.failures} failures (${scaleLabel(b)}, ${b.runbooks} runbooks)`).join('; ')}.`
+      : '- A V8 heap limit was not measured in these results.',
+    meets
+      ? `- Decision: no bounded cache by default. The RSS goal is met by a heap limit, at ${(meets[1].cpuSecondsPerRunbook / meets[0].cpuSecondsPerRunbook).toFixed(2)}× the CPU per runbook (garbage collection and the smaller cache's replays): an operator's trade, documented rather than imposed — run the worker with \`NODE_OPTIONS=--max-old-space-size=${meets[1].maxOldSpaceMb}\` to keep it under 1 GiB at ${meets[1].runbooks} runbooks in flight (measured at that size only: a heap too small for the workflows in flight ends the process with a V8 out-of-memory error, so measure it at the largest load you expect); leave it unset where CPU is the scarcer resource.`
+      : '- Decision: no bounded cache by default (it did not help); a heap limit is the knob to measure next for the RSS goal.',
     '',
   );
   return out;

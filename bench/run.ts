@@ -32,13 +32,6 @@ import { type BenchResults, renderChart, renderMarkdown, scaleLabel } from './re
 const PARTS = ['history', 'overhead', 'scale'] as const;
 type Part = (typeof PARTS)[number];
 
-/**
- * The bounded workflow cache the full form compares with the SDK's default: the workflows a
- * runbook keeps open at once are ~9 (itself, 4 step children, 4 appliance leases) but only 2–3
- * have a task at any moment.
- */
-export const BENCH_BOUNDED_CACHE = 250;
-
 function sizes(value: string): number[] {
   const out = value.split(',').map(Number);
   if (out.some((n) => !Number.isInteger(n) || n < 1))
@@ -86,12 +79,12 @@ async function main(): Promise<void> {
     .option('--modes <modes>', `scale modes (${SCALE_MODES.join(', ')}); full form default: all`, modes)
     .option(
       '--cache <sizes>',
-      `worker maxCachedWorkflows per scale entry: default (the SDK's) or a number (full form default: default,${BENCH_BOUNDED_CACHE})`,
+      "worker maxCachedWorkflows per scale entry: default (the SDK's) or a number, e.g. default,250",
       caches,
     )
     .option(
       '--heap <sizes>',
-      "worker V8 old-space limit per scale entry (--max-old-space-size, MB): default (Node's) or a number",
+      "worker V8 old-space limit per scale entry (--max-old-space-size, MB): default (Node's) or a number, e.g. default,512",
       caches,
     )
     .option('--scale-job-seconds <s>', 'seconds each simulated job takes in the scale runs', Number)
@@ -130,7 +123,7 @@ async function main(): Promise<void> {
     );
   const scaleSizes = o.scale ?? (quick ? [20] : [100, 300]);
   const scaleModes = o.modes ?? (quick ? (['heartbeat-sized-slots'] as ScaleMode[]) : [...SCALE_MODES]);
-  const scaleCaches = o.cache ?? (quick ? [undefined] : [undefined, BENCH_BOUNDED_CACHE]);
+  const scaleCaches = o.cache ?? [undefined];
   const scaleHeaps = o.heap ?? [undefined];
   const scaleJobSeconds = o.scaleJobSeconds ?? (quick ? 5 : 10);
   const started = Date.now();
