@@ -110,7 +110,9 @@ export function renderMarkdown(r: BenchResults): string {
   if (o.breakdown) out.push(...renderBreakdown(o.breakdown), '');
   out.push(
     o.ratio <= OVERHEAD_GOAL_RATIO
-      ? ''
+      ? o.breakdown
+        ? `The runbook's ${s(o.runbookWallMs - o.scriptWallMs)} more: ${overheadCause(o.breakdown)}`
+        : ''
       : `Cause: the runbook spends ${s(o.runbookWallMs - o.scriptWallMs)} more over 3 stages and 4 steps` +
           (o.breakdown
             ? `: ${overheadCause(o.breakdown)}`
@@ -323,7 +325,16 @@ function renderDecision(r: BenchResults): string[] {
       '',
     );
   out.push(
-    '- Both modes keep history flat ((a), and `test/poll-mode.test.ts`: a retry-mode step has the same event count as a heartbeat one) and run every job to its end with 0 failures. Neither moves the worker’s memory: the RSS is the same order in every mode, and neither fixes the lag, which is CPU starvation of the shared machine (above).',
+    '- Both modes keep history flat ((a), and `test/poll-mode.test.ts`: a retry-mode step has the same event count as a heartbeat one)' +
+      (sized && retry
+        ? `; failures ${sized.failures} (heartbeat) and ${retry.failures} (retry). ` +
+          (Math.abs(sized.peakRssMb - retry.peakRssMb) <= 0.25 * Math.max(sized.peakRssMb, retry.peakRssMb)
+            ? `Neither moves the worker’s memory (${sized.peakRssMb} vs ${retry.peakRssMb} MB). `
+            : `Peak RSS: ${sized.peakRssMb} MB (heartbeat) vs ${retry.peakRssMb} MB (retry). `) +
+          (sized.p95LagMs > sized.pollIntervalMs && retry.p95LagMs > retry.pollIntervalMs
+            ? 'Neither meets the lag goal, which is CPU starvation of the shared machine (above).'
+            : `p95 lag ${s(sized.p95LagMs)} (heartbeat) vs ${s(retry.p95LagMs)} (retry).`)
+        : '.'),
     "- Heartbeat polling holds an activity slot per job in flight; a held slot is a pending timer and a keep-alive connection, cheap (compare the slot modes' RSS), and the production worker already defaults to 400 slots. Its cost is per worker: slots must be sized for the jobs one worker polls at once.",
     '- Retry-as-poll holds nothing between reads and needs no slot sizing, but moves every read onto the server: a retry timer and a task dispatch per read (at 1,000 jobs and 15 s polls, ~67 activity tasks per second), and the server spaces retries by at least about a second whatever the interval asks (measured on the dev server: a 250 ms interval gave reads about 1 s apart). Failed attempts are not history events; `JobStillRunning` is category BENIGN (the SDK logs it at DEBUG and emits no failure metric). A cancel between attempts finds no activity to tell, so the step workflow cancels the remote job itself.',
     "- Decision: heartbeat polling with sized slots stays the default (`pollMode` absent). `pollMode: 'retry'` is a per-step option (step workflow inputs) for very long jobs on many workers, where a slot held for hours matters more than a task per read.",
