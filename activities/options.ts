@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { MAX_POLL_INTERVAL_MS } from '../src/config';
 import type { RetryTuning } from '../src/errors';
+import { DEFAULT_POLL_INTERVAL_MS } from '../src/workflow-inputs';
 import { type SecretResolver, type SecretResolverOptions, createSecretResolver } from '../src/secrets';
 
 /** Options of {@link createActivities}. Every field has a documented default. */
@@ -18,8 +19,7 @@ export interface ActivitiesOptions extends RetryTuning {
   warn?: (message: string) => void;
 }
 
-export const DEFAULT_POLL_INTERVAL_MS = 15_000;
-export { MAX_POLL_INTERVAL_MS };
+export { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS };
 
 /** A poll interval checked against the bounds; the error names the field and the allowed range. */
 export function checkPollInterval(ms: number, field: string): number {

@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { VmwareApiError } from '../src/errors';
 import { RUNBOOK_STEP_MEMO, STEP_PROGRESS_SIGNAL } from '../src/runbook/report';
-import { cancelOnAppliance } from './compensate';
+import { JOB_STILL_RUNNING_TYPE, isRetryPollPolicy } from '../src/workflow-inputs';
 import { checkPollInterval } from './options';
 import { heartbeat } from './step';
 
@@ -9,6 +10,8 @@ import { heartbeat } from './step';
 export interface PollProgress {
   /** Status reads made, across attempts. */
   polls: number;
+  /** The last 10 % mark told to the runbook, across attempts. */
+  percentMark?: number;
 }
 
 /** How one product's remote job (backup job, task, restore) is polled. */
@@ -25,74 +28,80 @@ export interface RemoteJobPoll<S, R> {
   failure: (state: S) => VmwareApiError;
   /** The activity's result from the final state. */
   result: (state: S, progress: { polls: number; resumedFromPolls?: number }) => R;
-  /**
-   * Asks the appliance to stop the job, after the workflow cancelled this activity (retried for
-   * up to 30 s by {@link cancelOnAppliance}; `last` is the last state read, if any). Unset: the
-   * product cannot cancel it.
-   */
-  cancelRemote?: (last: S | undefined, signal: AbortSignal) => Promise<unknown>;
   /** Names the job in logs, e.g. `vCenter backup job 2026…`. */
   label: string;
 }
 
 /**
  * The poll activity pattern, once for all products: resume from the previous attempt's heartbeat
- * (its poll count), poll inside this one activity until the job ends (heartbeats carry the state,
- * so history does not grow per poll), ask the appliance to cancel the job when the workflow
- * cancels (never on a worker shutdown or heartbeat timeout: the next attempt resumes), and fail
- * with the product's error when the job failed. Call inside `asActivity`, whose ticker keeps the
- * heartbeat alive between polls and during slow requests.
+ * (its poll count and percent mark), poll until the job ends (heartbeats carry the state, so
+ * history does not grow per poll), and fail with the product's error when the job failed. A
+ * workflow cancel ends it (the abort signal stops a read in flight); the step workflow then runs
+ * the compensation (`compensateStep`: read the job, cancel it while it runs) in both modes, so a
+ * cancel that finds no attempt running (a dead worker's, or between retry-mode reads) still
+ * reaches the appliance. Call inside `asActivity`, whose ticker keeps the heartbeat
+ * alive between polls and during slow requests.
+ *
+ * Two modes, chosen by the workflow through the activity's retry policy (`isRetryPollPolicy`):
+ * heartbeat mode polls inside this one attempt every `intervalMs`; retry mode reads once per
+ * attempt and, while the job runs, fails with the retryable `JobStillRunning` (category BENIGN:
+ * the SDK logs it at DEBUG and records no failure metric) so the server retries it after the
+ * policy's fixed interval. Temporal hands the last heartbeat details to the next attempt, so the
+ * poll count and percent mark carry over.
+ * https://docs.temporal.io/encyclopedia/retry-policies ·
+ * https://docs.temporal.io/develop/typescript/failure-detection#activity-heartbeats
  */
 export async function pollRemoteJob<S, R>(o: RemoteJobPoll<S, R>): Promise<R> {
   const ctx = Context.current();
-  checkPollInterval(o.intervalMs, 'pollIntervalMs');
+  const retryMode = isRetryPollPolicy(ctx.info.retryPolicy);
+  if (!retryMode) checkPollInterval(o.intervalMs, 'pollIntervalMs');
   const resumed = ctx.info.heartbeatDetails as Partial<PollProgress> | undefined;
   const resumedFromPolls = typeof resumed?.polls === 'number' ? resumed.polls : undefined;
-  if (resumedFromPolls !== undefined) ctx.log.info(`resuming the poll of ${o.label}`, { ...resumed });
+  if (resumedFromPolls !== undefined && !retryMode) ctx.log.info(`resuming the poll of ${o.label}`, { ...resumed });
   let polls = resumedFromPolls ?? 0;
-  const tellPercent = percentTeller(ctx);
-  let last: S | undefined;
-  try {
-    for (;;) {
-      const state = await o.poll(ctx.cancellationSignal);
-      polls += 1;
-      last = state;
-      const details = o.details(state);
-      heartbeat({ ...details, polls });
-      if (typeof details.progress === 'number') tellPercent(details.progress);
-      const outcome = o.outcome(state);
-      if (outcome === 'failed') throw o.failure(state);
-      if (outcome === 'succeeded')
-        return o.result(state, { polls, ...(resumedFromPolls !== undefined && { resumedFromPolls }) });
-      await ctx.sleep(o.intervalMs);
-    }
-  } catch (err) {
-    // The compensation: throws `CompensationFailed` when the appliance would not cancel the job.
-    if (ctx.cancellationDetails?.cancelRequested && o.cancelRemote) {
-      const cancelRemote = o.cancelRemote;
-      await cancelOnAppliance(o.label, (signal) => cancelRemote(last, signal));
-    }
-    throw err;
+  const tellPercent = percentTeller(ctx, typeof resumed?.percentMark === 'number' ? resumed.percentMark : -1);
+  for (;;) {
+    const state = await o.poll(ctx.cancellationSignal);
+    polls += 1;
+    const details = o.details(state);
+    const percentMark = typeof details.progress === 'number' ? tellPercent(details.progress) : tellPercent.mark();
+    heartbeat({ ...details, polls, ...(percentMark >= 0 && { percentMark }) });
+    const outcome = o.outcome(state);
+    if (outcome === 'failed') throw o.failure(state);
+    if (outcome === 'succeeded')
+      return o.result(state, { polls, ...(resumedFromPolls !== undefined && { resumedFromPolls }) });
+    if (retryMode) throw jobStillRunning(o.label, polls, details);
+    await ctx.sleep(o.intervalMs);
   }
+}
+
+/** A retry-mode attempt's end while the job runs: retryable, benign, the state in its details. */
+function jobStillRunning(label: string, polls: number, details: Record<string, unknown>): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: JOB_STILL_RUNNING_TYPE,
+    message: `${label} is still running (read ${polls}); the server reads it again after the poll interval`,
+    details: [{ ...details, polls }],
+    category: ApplicationFailureCategory.BENIGN,
+  });
 }
 
 /**
  * Tells the runbook that started this activity's step workflow (its parent, found by the step's
  * memo {@link RUNBOOK_STEP_MEMO}) the job's progress, each time it reaches a new 10 % mark: at
  * most 11 signals per step, so the runbook's `progress` shows the percent without history per
- * poll. Workflow code cannot read heartbeats, hence this one signal from the activity. Best
+ * poll. Workflow code cannot read heartbeats, hence this one signal from the activity. Starts
+ * from `lastMark` (a previous attempt's, from its heartbeat) and answers the mark reached. Best
  * effort: a step run alone, a parent that has ended, or no client (a unit test) sends nothing.
  */
-function percentTeller(ctx: Context): (percent: number) => void {
-  let lastMark = -1;
+function percentTeller(ctx: Context, lastMark: number): ((percent: number) => number) & { mark(): number } {
   let target: Promise<{ signal: (percent: number) => Promise<void> } | undefined> | undefined;
-  return (percent) => {
+  const tell = (percent: number): number => {
     const mark = Math.floor(Math.max(0, Math.min(100, percent)) / 10) * 10;
-    if (mark <= lastMark) return;
+    if (mark <= lastMark) return lastMark;
     lastMark = mark;
     try {
       const execution = ctx.info.workflowExecution;
-      if (!execution) return; // not started by a workflow
+      if (!execution) return mark; // not started by a workflow
       const client = ctx.client;
       target ??= client.workflow
         .getHandle(execution.workflowId, execution.runId)
@@ -108,5 +117,7 @@ function percentTeller(ctx: Context): (percent: number) => void {
     } catch {
       // No client in this context (MockActivityEnvironment): nobody to tell.
     }
+    return mark;
   };
+  return Object.assign(tell, { mark: () => lastMark });
 }

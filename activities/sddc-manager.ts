@@ -176,7 +176,6 @@ async function pollTask(
       );
     },
     // Only a task SDDC Manager calls cancellable (`isCancellable`) is asked to stop.
-    cancelRemote: async (last, signal) => (last?.isCancellable ? client.cancelTask(input.taskId, signal) : undefined),
     result: (t) => ({
       taskId: t.id,
       status: t.status as SddcTaskResult['status'],

@@ -332,7 +332,6 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
               `backup job ${s.id} ended FAILED`,
               client.http.context('backupJobGet', { messages: s.messages.map((m) => m.default_message) }),
             ),
-          cancelRemote: (_last, signal) => client.backupJobCancel(input.jobId, signal),
           result: (s, progress) => ({
             jobId: s.id,
             state: 'SUCCEEDED',
@@ -410,7 +409,6 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
               'restore job ended FAILED',
               client.http.context('restoreJobGet', { messages: s.messages.map((m) => m.default_message) }),
             ),
-          cancelRemote: (_last, signal) => client.restoreJobCancel(signal),
           result: (s) => ({
             state: 'SUCCEEDED',
             progress: s.progress,

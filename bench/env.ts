@@ -27,6 +27,8 @@ export interface BenchEnv {
   namespace: string;
   client: Client;
   bundlePath: string;
+  /** The bundle of the retry-as-poll worker (every step with `pollMode: 'retry'`), built on first use. */
+  retryBundlePath(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,17 @@ export async function startBenchEnv(log: (line: string) => void): Promise<BenchE
   ]);
   const bundlePath = join(dir, 'bundle.js');
   await writeFile(bundlePath, code);
+  let retryBundle: Promise<string> | undefined;
+  const retryBundlePath = () =>
+    (retryBundle ??= bundleWorkflowCode({
+      workflowsPath: join(__dirname, 'workflows.ts'),
+      workflowInterceptorModules: [join(__dirname, 'retry-poll-interceptor.ts')],
+      logger: new DefaultLogger('WARN'),
+    }).then(async (b) => {
+      const path = join(dir, 'retry-bundle.js');
+      await writeFile(path, b.code);
+      return path;
+    }));
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
   return {
@@ -48,6 +61,7 @@ export async function startBenchEnv(log: (line: string) => void): Promise<BenchE
     namespace: server.namespace,
     client,
     bundlePath,
+    retryBundlePath,
     async close() {
       await connection.close().catch(() => undefined);
       await server.stop();
@@ -67,18 +81,25 @@ export interface WorkerChild {
 /** Forks bench/worker-child.ts (through tsx) on a fresh task queue and waits until it polls. */
 export async function spawnWorker(
   env: BenchEnv,
-  opts: { maxConcurrentActivityTaskExecutions?: number } = {},
+  opts: {
+    maxConcurrentActivityTaskExecutions?: number;
+    maxCachedWorkflows?: number;
+    bundlePath?: string;
+    /** V8's old-space limit of the worker process (`--max-old-space-size`); the SDK sizes its default cache from it. */
+    maxOldSpaceMb?: number;
+  } = {},
 ): Promise<WorkerChild> {
   const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
+  const { maxOldSpaceMb, ...rest } = opts;
   const config: WorkerChildConfig = {
     address: env.address,
     namespace: env.namespace,
     taskQueue,
     bundlePath: env.bundlePath,
-    ...opts,
+    ...rest,
   };
   const child: ChildProcess = fork(join(__dirname, 'worker-child.ts'), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(maxOldSpaceMb ? [`--max-old-space-size=${maxOldSpaceMb}`] : [])],
     env: { ...process.env, BENCH_WORKER: JSON.stringify(config) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

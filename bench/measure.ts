@@ -4,11 +4,14 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
+import { loadavg } from 'node:os';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { RunbookReport } from '../src/runbook/report';
 import type { Counters, Simulator } from '../src/simulator/server';
+import { type OverheadBreakdown, type ScriptPhases, runbookBreakdown } from './breakdown';
+import { scaleLabel } from './report';
 import {
   type BenchEnv,
   SITE,
@@ -102,7 +105,7 @@ export function round(n: number, digits = 2): number {
  * runbook's order (SDDC Manager, then both vCenters together, then VCDA), start → poll → verify
  * per step, in-process through MockActivityEnvironment: no Temporal server, no lease, no history.
  */
-async function straightLineSite(sim: Simulator, pollIntervalMs: number): Promise<void> {
+async function straightLineSite(sim: Simulator, pollIntervalMs: number): Promise<ScriptPhases[]> {
   const activities = createActivities({ pollIntervalMs });
   const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
     new MockActivityEnvironment({ heartbeatTimeoutMs: 10_000 }, { logger: new DefaultLogger('ERROR') }).run(
@@ -115,22 +118,48 @@ async function straightLineSite(sim: Simulator, pollIntervalMs: number): Promise
     startedAt: new Date(now).toISOString(),
     deadline: new Date(now + 3_600_000).toISOString(),
   });
+  // Each call timed, as the breakdown's start / poll / verify phases of the runbook's steps.
+  const timed = async <R>(fn: () => Promise<R>): Promise<[R, number]> => {
+    const t0 = performance.now();
+    const r = await fn();
+    return [r, performance.now() - t0];
+  };
   const sddc = endpointOf(sim, 'sddc');
-  const t = await run(activities.startSddcManagerBackup, { endpoint: sddc, step: step('sddc') });
-  const done = await run(activities.pollSddcManagerTask, { endpoint: sddc, taskId: t.taskId, pollIntervalMs });
-  await run(activities.verifySddcManagerTask, { endpoint: sddc, taskId: done.taskId, restore: false });
-  await Promise.all(
+  const [t, ts] = await timed(() => run(activities.startSddcManagerBackup, { endpoint: sddc, step: step('sddc') }));
+  const [done, tp] = await timed(() =>
+    run(activities.pollSddcManagerTask, { endpoint: sddc, taskId: t.taskId, pollIntervalMs }),
+  );
+  const [, tv] = await timed(() =>
+    run(activities.verifySddcManagerTask, { endpoint: sddc, taskId: done.taskId, restore: false }),
+  );
+  const vcenters = await Promise.all(
     ['vc-mgmt', 'vc-wld01'].map(async (name) => {
       const endpoint = endpointOf(sim, name);
       const backup = vcenterBackupSpec(`bench script ${name}`);
-      const j = await run(activities.startVcenterBackup, { endpoint, backup, step: step(name) });
-      const d = await run(activities.pollVcenterBackup, { endpoint, jobId: j.jobId, pollIntervalMs });
-      await run(activities.verifyVcenterBackup, { endpoint, jobId: d.jobId });
+      const [j, js] = await timed(() => run(activities.startVcenterBackup, { endpoint, backup, step: step(name) }));
+      const [d, jp] = await timed(() =>
+        run(activities.pollVcenterBackup, { endpoint, jobId: j.jobId, pollIntervalMs }),
+      );
+      const [, jv] = await timed(() => run(activities.verifyVcenterBackup, { endpoint, jobId: d.jobId }));
+      return { step: name, startMs: js, pollMs: jp, verifyMs: jv };
     }),
   );
   const vcda = endpointOf(sim, 'vcda');
-  const v = await run(activities.startVcdaBackup, { endpoint: vcda, step: step('vcda') });
-  await run(activities.pollVcdaTask, { endpoint: vcda, taskId: v.taskId, pollIntervalMs });
+  const [v, vs] = await timed(() => run(activities.startVcdaBackup, { endpoint: vcda, step: step('vcda') }));
+  const [, vp] = await timed(() => run(activities.pollVcdaTask, { endpoint: vcda, taskId: v.taskId, pollIntervalMs }));
+  const slower = vcenters.reduce((a, b) =>
+    b.startMs + b.pollMs + b.verifyMs > a.startMs + a.pollMs + a.verifyMs ? b : a,
+  );
+  return [
+    { step: 'sddc', startMs: ts, pollMs: tp, verifyMs: tv },
+    slower,
+    { step: 'vcda', startMs: vs, pollMs: vp, verifyMs: 0 },
+  ].map((x) => ({
+    step: x.step,
+    startMs: Math.round(x.startMs),
+    pollMs: Math.round(x.pollMs),
+    verifyMs: Math.round(x.verifyMs),
+  }));
 }
 
 export interface OverheadResult {
@@ -140,6 +169,10 @@ export interface OverheadResult {
   pollIntervalMs: number;
   jobSeconds: number;
   cost: CostResult;
+  /** False when measured side by side with (a) (the quick form), true when alone. */
+  alone?: boolean;
+  /** Where the runbook's time goes, per step on the critical path, next to the script's. */
+  breakdown?: OverheadBreakdown;
 }
 
 export interface CostResult {
@@ -156,23 +189,24 @@ export interface CostResult {
 export async function measureOverhead(
   env: BenchEnv,
   log: Log,
-  jobSeconds = 10,
-  pollIntervalMs = 1000,
+  opts: { jobSeconds?: number; pollIntervalMs?: number; alone?: boolean } = {},
 ): Promise<OverheadResult> {
+  const { jobSeconds = 10, pollIntervalMs = 1000, alone = true } = opts;
   const worker = await spawnWorker(env);
   const [runbookSim, scriptSim] = await Promise.all([startSite(jobSeconds), startSite(jobSeconds)]);
   const wire = watchSockets(runbookSim);
+  const runbookId = `overhead-runbook-${Date.now()}`;
   try {
-    const timed = async (fn: () => Promise<unknown>) => {
+    const timed = async <R>(fn: () => Promise<R>): Promise<[R, number]> => {
       const t0 = performance.now();
-      await fn();
-      return performance.now() - t0;
+      const r = await fn();
+      return [r, performance.now() - t0];
     };
-    const [runbookWallMs, scriptWallMs] = await Promise.all([
+    const [[, runbookWallMs], [script, scriptWallMs]] = await Promise.all([
       timed(async () => {
         const report = (await env.client.workflow.execute('drRunbook', {
           taskQueue: worker.taskQueue,
-          workflowId: `overhead-runbook-${Date.now()}`,
+          workflowId: runbookId,
           args: [siteRunbook(runbookSim, 'bench-overhead', pollIntervalMs), {}],
         })) as RunbookReport;
         if (report.outcome !== 'succeeded') throw new Error(`the overhead runbook ended ${report.outcome}`);
@@ -181,6 +215,8 @@ export async function measureOverhead(
     ]);
     log(`  (b) runbook ${(runbookWallMs / 1000).toFixed(1)} s, script ${(scriptWallMs / 1000).toFixed(1)} s`);
     const cost = costOf(runbookSim.counters(), wire());
+    const breakdown = await runbookBreakdown(env.client, runbookId, runbookWallMs, script);
+    log(`  (b) breakdown ${JSON.stringify(breakdown)}`);
     return {
       ratio: round(runbookWallMs / scriptWallMs, 3),
       runbookWallMs: Math.round(runbookWallMs),
@@ -188,6 +224,8 @@ export async function measureOverhead(
       pollIntervalMs,
       jobSeconds,
       cost,
+      alone,
+      breakdown,
     };
   } finally {
     await terminateLeftovers(env.client, worker.taskQueue).catch(() => undefined);
@@ -253,13 +291,30 @@ export interface ScaleResult {
   cpuSecondsPerRunbook: number;
   mode: ScaleMode;
   activitySlots: number;
+  /** The worker's `maxCachedWorkflows` as set; null: the SDK's default. */
+  maxCachedWorkflows?: number | null;
+  /** The cache size the worker ran with (the SDK's default resolved for its heap when unset). */
+  effectiveMaxCachedWorkflows?: number;
+  /** The worker's V8 old-space limit (`--max-old-space-size`, MB); absent: Node's default. */
+  maxOldSpaceMb?: number;
+  /** Of the peak RSS: the largest V8 heap in use and allocated seen by the 1 s sampler, MB. */
+  peakHeapUsedMb?: number;
+  peakHeapTotalMb?: number;
   wallMs: number;
   jobSeconds: number;
   pollIntervalMs: number;
   maxLagMs: number;
+  /** 1-minute load average of the machine before and after the entry (it is shared). */
+  loadAverage1m?: [number, number];
 }
 
-export type ScaleMode = 'heartbeat-default-slots' | 'heartbeat-sized-slots';
+/**
+ * How the scale worker polls: heartbeat polling with the SDK's default 100 activity slots or with
+ * slots sized for every step in flight, or retry-as-poll (`pollMode: 'retry'` on every step:
+ * one read per attempt, retried by the server; no slot held between reads).
+ */
+export type ScaleMode = 'heartbeat-default-slots' | 'heartbeat-sized-slots' | 'retry-as-poll';
+export const SCALE_MODES: readonly ScaleMode[] = ['heartbeat-default-slots', 'heartbeat-sized-slots', 'retry-as-poll'];
 
 /** The SDK's default `maxConcurrentActivityTaskExecutions`. */
 export const SDK_DEFAULT_ACTIVITY_SLOTS = 100;
@@ -280,32 +335,48 @@ export async function measureScale(
   runbooks: number,
   mode: ScaleMode,
   jobSeconds: number,
-  pollIntervalMs = 1000,
+  opts: { maxCachedWorkflows?: number; maxOldSpaceMb?: number; pollIntervalMs?: number } = {},
 ): Promise<ScaleResult> {
-  // Sized: every step of every runbook can hold a slot at once (two vCenter polls per runbook, plus starts and verifies).
+  const pollIntervalMs = opts.pollIntervalMs ?? 1000;
+  // Sized: every step of every runbook can hold a slot at once (two vCenter polls per runbook, plus
+  // starts and verifies). Retry-as-poll holds a slot only for one read: the SDK's default.
   const activitySlots =
-    mode === 'heartbeat-default-slots'
-      ? SDK_DEFAULT_ACTIVITY_SLOTS
-      : Math.max(SDK_DEFAULT_ACTIVITY_SLOTS, runbooks * 4);
+    mode === 'heartbeat-sized-slots' ? Math.max(SDK_DEFAULT_ACTIVITY_SLOTS, runbooks * 4) : SDK_DEFAULT_ACTIVITY_SLOTS;
+  const load0 = loadavg()[0] as number;
   const sims = await mapLimit(Array.from({ length: runbooks }), 16, () => startSite(jobSeconds));
-  const worker = await spawnWorker(env, { maxConcurrentActivityTaskExecutions: activitySlots });
+  const worker = await spawnWorker(env, {
+    maxConcurrentActivityTaskExecutions: activitySlots,
+    ...(opts.maxCachedWorkflows !== undefined && { maxCachedWorkflows: opts.maxCachedWorkflows }),
+    ...(opts.maxOldSpaceMb !== undefined && { maxOldSpaceMb: opts.maxOldSpaceMb }),
+    ...(mode === 'retry-as-poll' && { bundlePath: await env.retryBundlePath() }),
+  });
   const before = await worker.stats();
   let peakRssMb = before.rssMb;
+  let peakHeapUsedMb = before.heapUsedMb ?? 0;
+  let peakHeapTotalMb = before.heapTotalMb ?? 0;
   const sampler = setInterval(() => {
     worker.stats().then(
-      (s) => (peakRssMb = Math.max(peakRssMb, s.rssMb)),
+      (s) => {
+        peakRssMb = Math.max(peakRssMb, s.rssMb);
+        peakHeapUsedMb = Math.max(peakHeapUsedMb, s.heapUsedMb ?? 0);
+        peakHeapTotalMb = Math.max(peakHeapTotalMb, s.heapTotalMb ?? 0);
+      },
       () => undefined,
     );
   }, 1000);
-  const prefix = `scale-${mode}-${runbooks}-${Date.now()}`;
+  const prefix = `scale-${mode}-${opts.maxCachedWorkflows ?? 'default'}-${opts.maxOldSpaceMb ?? 'default'}-${runbooks}-${Date.now()}`;
   try {
     const t0 = Date.now();
-    const reports = await mapLimit(sims, 200, async (sim, i) => {
-      const handle = await env.client.workflow.start('drRunbook', {
+    // Every runbook in flight at once: started first (50 start requests at a time), then awaited.
+    const handles = await mapLimit(sims, 50, (sim, i) =>
+      env.client.workflow.start('drRunbook', {
         taskQueue: worker.taskQueue,
         workflowId: `${prefix}-${i}`,
         args: [siteRunbook(sim, `bench-${i}`, pollIntervalMs), {}],
-      });
+      }),
+    );
+    log(`  (c) ${runbooks} runbooks started in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const reports = await mapLimit(handles, 200, async (handle) => {
       return (await handle
         .result()
         .catch((err: unknown) => ({ outcome: `error: ${(err as Error).message}` }))) as RunbookReport;
@@ -345,12 +416,18 @@ export async function measureScale(
       cpuSecondsPerRunbook: round((after.cpuSeconds - before.cpuSeconds) / runbooks, 3),
       mode,
       activitySlots,
+      maxCachedWorkflows: opts.maxCachedWorkflows ?? null,
+      ...(before.maxCachedWorkflows !== undefined && { effectiveMaxCachedWorkflows: before.maxCachedWorkflows }),
+      ...(opts.maxOldSpaceMb !== undefined && { maxOldSpaceMb: opts.maxOldSpaceMb }),
+      peakHeapUsedMb: Math.round(peakHeapUsedMb),
+      peakHeapTotalMb: Math.round(peakHeapTotalMb),
       wallMs,
       jobSeconds,
       pollIntervalMs,
       maxLagMs: Math.round(lags[lags.length - 1] ?? Number.NaN),
+      loadAverage1m: [round(load0), round(loadavg()[0] as number)],
     };
-    log(`  (c) ${runbooks} runbooks, ${mode}: ${JSON.stringify(result)}`);
+    log(`  (c) ${runbooks} runbooks, ${scaleLabel(result)}: ${JSON.stringify(result)}`);
     return result;
   } finally {
     clearInterval(sampler);

@@ -1,4 +1,5 @@
 /** bench/RESULTS.md and bench/chart.svg from the results (a hand-written SVG: no chart library is installed). */
+import type { OverheadBreakdown } from './breakdown';
 import type { CostResult, HistoryResult, OverheadResult, ScaleResult } from './measure';
 
 export interface BenchResults {
@@ -10,6 +11,17 @@ export interface BenchResults {
   scale: ScaleResult[];
   cost: CostResult;
   machine: { cores: number; cpuModel: string; memoryGb: number; node: string; loadAverage1m: number[] };
+  /** Every `npm run bench` run merged into these results (`--only` adds one), oldest first. */
+  runs?: { at: string; parts: string[]; durationSeconds: number; loadAverage1m: number[] }[];
+}
+
+/** A scale entry's mode with the knobs it set (`retry-as-poll, cache 250`). */
+export function scaleLabel(x: Pick<ScaleResult, 'mode' | 'maxCachedWorkflows' | 'maxOldSpaceMb'>): string {
+  return [
+    x.mode,
+    ...(x.maxCachedWorkflows == null ? [] : [`cache ${x.maxCachedWorkflows}`]),
+    ...(x.maxOldSpaceMb ? [`heap ${x.maxOldSpaceMb} MB`] : []),
+  ].join(', ');
 }
 
 const HISTORY_GOAL_EVENTS = 40;
@@ -31,10 +43,6 @@ export function renderMarkdown(r: BenchResults): string {
   const { history: h, overhead: o, cost: c } = r;
   const oursFlat = h.ours.long - h.ours.short <= 2;
   const oursSmall = Math.max(h.ours.short, h.ours.long) <= HISTORY_GOAL_EVENTS;
-  const largest = Math.max(...r.scale.map((x) => x.runbooks));
-  const at = (mode: string) => r.scale.find((x) => x.runbooks === largest && x.mode === mode);
-  const def = at('heartbeat-default-slots');
-  const sized = at('heartbeat-sized-slots');
   const out: string[] = [];
   out.push(`# Benchmark results (${r.form} form)`, '');
   out.push(
@@ -44,6 +52,12 @@ export function renderMarkdown(r: BenchResults): string {
       'Everything ran against the embedded Temporal dev server and the HTTPS simulator; the worker is a separate process ' +
       "(this package's `createWorker`), so its RSS and CPU are its own. Raw figures: `results.json`; chart: `chart.svg`.",
     '',
+    ...((r.runs?.length ?? 0) > 1
+      ? [
+          `Merged from ${r.runs!.length} runs (\`npm run bench -- --only …\`): ${r.runs!.map((x) => `${x.at} ${x.parts.join('+')} in ${x.durationSeconds} s, load ${x.loadAverage1m.join(' → ')}`).join('; ')}.`,
+          '',
+        ]
+      : []),
     '![history growth and scale](chart.svg)',
     '',
   );
@@ -82,75 +96,31 @@ export function renderMarkdown(r: BenchResults): string {
 
   out.push('## (b) Orchestration overhead', '');
   out.push(
-    `The full-site runbook (SDDC Manager → 2 vCenters in parallel → VCDA) vs a straight-line script making the same activity calls (same clients, same requests, same ${o.pollIntervalMs} ms poll interval) in-process without Temporal, ${o.jobSeconds} s jobs, both at once on their own simulated site.`,
+    `The full-site runbook (SDDC Manager → 2 vCenters in parallel → VCDA) vs a straight-line script making the same activity calls (same clients, same requests, same ${o.pollIntervalMs} ms poll interval) in-process without Temporal, ${o.jobSeconds} s jobs, both at once on their own simulated site` +
+      (o.alone === false
+        ? ', side by side with (a) (the quick form).'
+        : ', with nothing else of the benchmark running.'),
     '',
     table(
       ['runbook wall', 'script wall', 'ratio', `goal ≤ ${OVERHEAD_GOAL_RATIO}`],
       [[s(o.runbookWallMs), s(o.scriptWallMs), o.ratio, mark(o.ratio <= OVERHEAD_GOAL_RATIO)]],
     ),
     '',
-    o.ratio <= OVERHEAD_GOAL_RATIO
-      ? ''
-      : `Cause: the runbook spends ${s(o.runbookWallMs - o.scriptWallMs)} more over 3 stages and 4 steps: per step a child workflow start, the appliance lease (signal-with-start, grant, release), start/poll/verify activity round trips through the server, and the search attribute and memo updates; on a loaded 2-core machine each workflow task round trip costs tens of milliseconds.`,
-    '',
   );
-
-  out.push('## (c) Scale: concurrent runbooks on one worker', '');
+  if (o.breakdown) out.push(...renderBreakdown(o.breakdown), '');
   out.push(
-    `Each runbook runs against its own simulated site (4 appliances on their own port, so appliance leases are independent as on real appliances), jobs of ${r.scale[0]?.jobSeconds ?? '?'} s, ${r.scale[0]?.pollIntervalMs ?? '?'} ms polls. Lag: the step's child workflow closing (server clock) minus the job's end on the simulator (its recorded start + job seconds). Goal: failures 0, p95 lag ≤ one poll interval, peak RSS ≤ 1 GiB.`,
-    '',
-    table(
-      [
-        'runbooks',
-        'mode',
-        'activity slots',
-        'failures',
-        'wall',
-        'runbooks/min',
-        'lag p50 / p95 / max',
-        'worker peak RSS',
-        'worker CPU s / runbook',
-      ],
-      r.scale.map((x) => [
-        x.runbooks,
-        x.mode,
-        x.activitySlots,
-        `${x.failures} ${x.failures === 0 ? '✅' : '❌'}`,
-        s(x.wallMs),
-        x.runbooksPerMinute,
-        `${s(x.p50LagMs)} / ${s(x.p95LagMs)} ${x.p95LagMs <= x.pollIntervalMs ? '✅' : '❌'} / ${s(x.maxLagMs)}`,
-        `${x.peakRssMb} MB ${x.peakRssMb <= RSS_GOAL_MB ? '✅' : '❌'} (${x.idleRssMb} MB)`,
-        x.cpuSecondsPerRunbook,
-      ]),
-    ),
+    o.ratio <= OVERHEAD_GOAL_RATIO
+      ? o.breakdown
+        ? `The runbook's ${s(o.runbookWallMs - o.scriptWallMs)} more: ${overheadCause(o.breakdown)}`
+        : ''
+      : `Cause: the runbook spends ${s(o.runbookWallMs - o.scriptWallMs)} more over 3 stages and 4 steps` +
+          (o.breakdown
+            ? `: ${overheadCause(o.breakdown)}`
+            : ': per step a child workflow start, the appliance lease (signal-with-start, grant, release), start/poll/verify activity round trips through the server, and the search attribute and memo updates; on a loaded 2-core machine each workflow task round trip costs tens of milliseconds.'),
     '',
   );
 
-  const worst = [...r.scale].sort((a, b) => b.runbooks - a.runbooks || b.p95LagMs - a.p95LagMs);
-  const lagMissed = worst.filter((x) => x.p95LagMs > x.pollIntervalMs);
-  const rssMissed = worst.filter((x) => x.peakRssMb > RSS_GOAL_MB);
-  if (lagMissed.length) {
-    const x = lagMissed[0] as ScaleResult;
-    const workerCores = (x.cpuSecondsPerRunbook * x.runbooks) / (x.wallMs / 1000);
-    out.push(
-      `Lag goal missed (worst: ${x.runbooks} runbooks, ${x.mode}, p95 ${s(x.p95LagMs)}). Measured cause: the machine is CPU-bound, not the worker's slots alone: ` +
-        `the worker used ${workerCores.toFixed(2)} of ${r.machine.cores} cores on average while the 1-minute load average reached ${Math.max(...r.machine.loadAverage1m)} ` +
-        '(the dev server, the simulators serving every site over TLS in the benchmark process, and other work on the shared machine); ' +
-        "the SDK logged workflow tasks that took over 5 s (TMPRL1104), so a finished job's last poll, the verify activity and the child's completion wait for CPU. " +
-        'Lag rises with the runbooks in flight in both modes.',
-      '',
-    );
-  }
-  if (rssMissed.length) {
-    const x = rssMissed[0] as ScaleResult;
-    out.push(
-      `RSS goal missed (worst: ${x.runbooks} runbooks, ${x.mode}: ${x.peakRssMb} MB, idle ${x.idleRssMb} MB, so ${((x.peakRssMb - x.idleRssMb) / x.runbooks).toFixed(1)} MB per runbook in flight). ` +
-        "Each runbook keeps up to 9 workflows open (the runbook, its 4 step children, 4 appliance leases), all held in the worker's sticky workflow cache, " +
-        "whose default size (`maxCachedWorkflows`) grows with the heap; the slots mode does not change it (compare the two modes' peaks). " +
-        '[not measured here: the same run with a bounded `maxCachedWorkflows`, which trades memory for replays.]',
-      '',
-    );
-  }
+  out.push(...renderScale(r));
 
   out.push('## (d) Cost per remote job', '');
 
@@ -169,22 +139,236 @@ export function renderMarkdown(r: BenchResults): string {
     '',
   );
 
-  out.push('## Decision: heartbeat polling with activity slots sized for the jobs in flight', '');
-  if (def && sized) {
+  out.push(...renderDecision(r));
+  return out.join('\n');
+}
+
+const ms = (n: number) => `${Math.round(n)} ms`;
+
+/** The per-step phases of the critical path, the runbook's next to the script's. */
+function renderBreakdown(b: OverheadBreakdown): string[] {
+  const rows = b.steps.map((st, i) => {
+    const sc = b.script[i];
+    const own = st.childStartMs + st.leaseMs + st.startMs + st.pollMs + st.verifyMs + st.childCloseMs;
+    const script = sc ? sc.startMs + sc.pollMs + sc.verifyMs : Number.NaN;
+    const pair = (r: number, x: number | undefined) => (x === undefined ? ms(r) : `${ms(r)} (${ms(x)})`);
+    return [
+      `${st.step}${sc ? ` / ${sc.step}` : ''}`,
+      ms(st.childStartMs),
+      Number.isFinite(st.leaseRequestMs) ? `${ms(st.leaseMs)} (request ${ms(st.leaseRequestMs)})` : ms(st.leaseMs),
+      pair(st.startMs, sc?.startMs),
+      pair(st.pollMs, sc?.pollMs),
+      pair(st.verifyMs, sc?.verifyMs),
+      ms(st.childCloseMs),
+      `${ms(own)} (${ms(script)})`,
+    ];
+  });
+  return [
+    'Where the time goes, per step on the critical path (the later vCenter of stage 2): event times of the runbook and step histories (server clock); in brackets the script’s own timing of the same call. Lease: the step’s first event to the grant signal, of which “request” is the `requestApplianceLease` activity (signal-with-start of the lease workflow); the rest is the lease workflow’s task and its grant signal.',
+    '',
+    table(
+      ['step (runbook / script)', 'child start', 'lease', 'start', 'poll', 'verify', 'child close', 'step total'],
+      rows,
+    ),
+    '',
+    `Besides the steps: ${ms(b.beforeFirstStepMs)} from the runbook's start to its first child (input validation, the search attribute lookup and upserts, the memo), ${ms(b.betweenStagesMs)} between stages, ${ms(b.afterLastStepMs)} after the last child, ${ms(b.clientMs)} in the client (start request and result delivery).`,
+  ];
+}
+
+/** The measured cause of the overhead, largest part first. */
+function overheadCause(b: OverheadBreakdown): string {
+  const sum = (f: (x: OverheadBreakdown['steps'][number]) => number) => b.steps.reduce((n, x) => n + f(x), 0);
+  const scriptSum = (f: (x: OverheadBreakdown['script'][number]) => number) => b.script.reduce((n, x) => n + f(x), 0);
+  const parts: [string, number][] = [
+    ['the appliance lease (request, lease workflow task, grant signal) before each start', sum((x) => x.leaseMs)],
+    [
+      "the runbook's own work (before the first child, between stages, after the last)",
+      b.beforeFirstStepMs + b.betweenStagesMs + b.afterLastStepMs,
+    ],
+    [
+      'start, poll and verify activities through the server, beyond the same calls in the script',
+      sum((x) => x.startMs + x.pollMs + x.verifyMs) - scriptSum((x) => x.startMs + x.pollMs + x.verifyMs),
+    ],
+    ['child workflow start and completion', sum((x) => x.childStartMs + x.childCloseMs)],
+    ['the client (start request, result delivery)', b.clientMs],
+  ];
+  return (
+    parts
+      .sort((a, z) => z[1] - a[1])
+      .map(([what, n]) => `${what} ${s(n)}`)
+      .join('; ') +
+    ". Polling itself costs no more than the script's (both read the job at once after the start, then every interval). Each part is a few workflow-task or activity-task round trips through the server, each tens of milliseconds on this loaded 2-core machine."
+  );
+}
+
+/** The same runbooks and mode, one knob changed: `[base, variant]` pairs. */
+function pairs(
+  scale: ScaleResult[],
+  differs: (a: ScaleResult, b: ScaleResult) => boolean,
+  same: (a: ScaleResult, b: ScaleResult) => boolean,
+): [ScaleResult, ScaleResult][] {
+  const out: [ScaleResult, ScaleResult][] = [];
+  for (const a of scale)
+    for (const b of scale) if (a !== b && a.runbooks === b.runbooks && same(a, b) && differs(a, b)) out.push([a, b]);
+  return out;
+}
+
+const cacheOf = (x: ScaleResult) => x.maxCachedWorkflows ?? null;
+const heapOf = (x: ScaleResult) => x.maxOldSpaceMb ?? null;
+const rssOk = (x: ScaleResult) => x.peakRssMb <= RSS_GOAL_MB;
+
+function renderScale(r: BenchResults): string[] {
+  const out: string[] = ['## (c) Scale: concurrent runbooks on one worker', ''];
+  const first = r.scale[0];
+  out.push(
+    `Each runbook runs against its own simulated site (4 appliances on their own port, so appliance leases are independent as on real appliances), jobs of ${[...new Set(r.scale.map((x) => x.jobSeconds))].join(' or ')} s (column "job"), ${first?.pollIntervalMs ?? '?'} ms polls; all N runbooks are started first, then awaited (all in flight at once). ` +
+      "Lag: the step's child workflow closing (server clock) minus the job's end on the simulator (its recorded start + job seconds). Goal: failures 0, p95 lag ≤ one poll interval, peak RSS ≤ 1 GiB. " +
+      'Modes: `heartbeat-*`: one poll activity per job heartbeating until the job ends, with the SDK’s 100 activity slots or slots sized for every step in flight; `retry-as-poll`: every step with `pollMode: retry` (one read per attempt, retried by the server; no slot held between reads). `cache N`: the worker’s `maxCachedWorkflows` (default: the SDK’s, from the heap limit); `heap N MB`: the worker process’s `--max-old-space-size`.',
+    '',
+    table(
+      [
+        'runbooks',
+        'mode',
+        'activity slots',
+        'failures',
+        'wall',
+        'runbooks/min',
+        'lag p50 / p95 / max',
+        'worker peak RSS (idle)',
+        'peak V8 heap used / allocated',
+        'worker CPU s / runbook',
+        'load average',
+        'job',
+      ],
+      r.scale.map((x) => [
+        x.runbooks,
+        scaleLabel(x),
+        x.activitySlots,
+        `${x.failures} ${x.failures === 0 ? '✅' : '❌'}`,
+        s(x.wallMs),
+        x.runbooksPerMinute,
+        `${s(x.p50LagMs)} / ${s(x.p95LagMs)} ${x.p95LagMs <= x.pollIntervalMs ? '✅' : '❌'} / ${s(x.maxLagMs)}`,
+        `${x.peakRssMb} MB ${rssOk(x) ? '✅' : '❌'} (${x.idleRssMb} MB)`,
+        x.peakHeapUsedMb !== undefined ? `${x.peakHeapUsedMb} / ${x.peakHeapTotalMb} MB` : '—',
+        x.cpuSecondsPerRunbook,
+        x.loadAverage1m ? x.loadAverage1m.join(' → ') : '—',
+        `${x.jobSeconds} s`,
+      ]),
+    ),
+    '',
+  );
+
+  const worst = [...r.scale].sort((a, b) => b.runbooks - a.runbooks || b.p95LagMs - a.p95LagMs);
+  const lagMissed = worst.filter((x) => x.p95LagMs > x.pollIntervalMs);
+  if (lagMissed.length) {
+    const x = lagMissed[0] as ScaleResult;
+    const workerCores = (x.cpuSecondsPerRunbook * x.runbooks) / (x.wallMs / 1000);
+    const loads = r.scale.flatMap((e) => e.loadAverage1m ?? []);
     out.push(
-      `At ${largest} runbooks the SDK's default 100 activity slots gave ${def.runbooksPerMinute} runbooks/min and a p95 lag of ${s(def.p95LagMs)}; ` +
-        `slots sized for the run (${sized.activitySlots}) gave ${sized.runbooksPerMinute} runbooks/min and ${s(sized.p95LagMs)}, ` +
-        `for a worker peak RSS of ${sized.peakRssMb} MB instead of ${def.peakRssMb} MB and ${sized.cpuSecondsPerRunbook} vs ${def.cpuSecondsPerRunbook} CPU s per runbook.`,
+      `Lag goal missed (worst: ${x.runbooks} runbooks, ${scaleLabel(x)}, p95 ${s(x.p95LagMs)}). Measured cause: the machine is CPU-bound, not the worker's slots alone: ` +
+        `the worker used ${workerCores.toFixed(2)} of ${r.machine.cores} cores on average while the 1-minute load average reached ${Math.max(...r.machine.loadAverage1m, ...loads)} ` +
+        '(the dev server, the simulators serving every site over TLS in the benchmark process, and other work on the shared machine); ' +
+        "the SDK logged workflow tasks that took over 5 s (TMPRL1104), so a finished job's last poll, the verify activity and the child's completion wait for CPU. " +
+        'Lag rises with the runbooks in flight in every mode.',
       '',
     );
   }
+  const rssMissed = [...r.scale].filter((x) => !rssOk(x)).sort((a, b) => b.peakRssMb - a.peakRssMb);
+  if (rssMissed.length) {
+    const x = rssMissed[0] as ScaleResult;
+    const lines = [
+      `RSS goal missed (worst: ${x.runbooks} runbooks, ${scaleLabel(x)}: ${x.peakRssMb} MB, idle ${x.idleRssMb} MB, so ${((x.peakRssMb - x.idleRssMb) / x.runbooks).toFixed(1)} MB per runbook in flight` +
+        (x.peakHeapTotalMb !== undefined
+          ? `; the main thread's V8 heap peaked at ${x.peakHeapUsedMb} MB in use, ${x.peakHeapTotalMb} MB allocated, so ${x.peakRssMb - (x.peakHeapTotalMb ?? 0)} MB of the peak RSS is elsewhere: chiefly the heap of the worker thread the SDK runs workflows in (not in \`process.memoryUsage()\`), then the Rust core and TLS).`
+          : ').'),
+    ];
+    for (const [a, b] of pairs(
+      r.scale,
+      (p, q) => cacheOf(p) === null && cacheOf(q) !== null,
+      (p, q) => p.mode === q.mode && heapOf(p) === heapOf(q),
+    ))
+      lines.push(
+        `- Workflow cache, ${a.runbooks} runbooks, ${a.mode}${heapOf(a) ? `, heap ${heapOf(a)} MB` : ''}: the SDK's default (${a.effectiveMaxCachedWorkflows ?? '?'} workflows) ${a.peakRssMb} MB, ${a.cpuSecondsPerRunbook} CPU s/runbook; bounded to ${b.maxCachedWorkflows}: ${b.peakRssMb} MB, ${b.cpuSecondsPerRunbook} CPU s/runbook (evicted workflows are replayed on their next task).`,
+      );
+    for (const [a, b] of pairs(
+      r.scale,
+      (p, q) => heapOf(p) === null && heapOf(q) !== null,
+      (p, q) => p.mode === q.mode && cacheOf(p) === cacheOf(q),
+    ))
+      lines.push(
+        `- V8 heap limit, ${a.runbooks} runbooks, ${scaleLabel(a)}: Node's default ${a.peakRssMb} MB peak RSS, ${a.cpuSecondsPerRunbook} CPU s/runbook; \`--max-old-space-size=${b.maxOldSpaceMb}\` (cache ${b.effectiveMaxCachedWorkflows ?? '?'}): ${b.peakRssMb} MB ${rssOk(b) ? '✅' : '❌'}, ${b.cpuSecondsPerRunbook} CPU s/runbook, ${b.failures} failures.`,
+      );
+    out.push(...lines, '');
+  }
+  return out;
+}
+
+/** The decision with its numbers: heartbeat with sized slots vs retry-as-poll vs a bounded cache or heap. */
+function renderDecision(r: BenchResults): string[] {
+  const out: string[] = [
+    '## Decision: heartbeat polling with sized slots stays the default; retry-as-poll is a per-step option',
+    '',
+  ];
+  const largest = Math.max(...r.scale.filter((x) => x.mode === 'retry-as-poll').map((x) => x.runbooks), 0);
+  const at = (mode: string) =>
+    r.scale.find((x) => x.runbooks === largest && x.mode === mode && cacheOf(x) === null && heapOf(x) === null);
+  const sized = at('heartbeat-sized-slots');
+  const retry = at('retry-as-poll');
+  const def = at('heartbeat-default-slots');
+  const fig = (x: ScaleResult) =>
+    `${x.runbooksPerMinute} runbooks/min, p95 lag ${s(x.p95LagMs)}, peak RSS ${x.peakRssMb} MB, ${x.cpuSecondsPerRunbook} CPU s/runbook`;
+  if (sized && retry)
+    out.push(
+      `At ${largest} runbooks in flight: heartbeat polling with ${sized.activitySlots} slots gave ${fig(sized)}; retry-as-poll with ${retry.activitySlots} slots gave ${fig(retry)}` +
+        (def ? `; heartbeat with the SDK's 100 slots gave ${fig(def)}` : '') +
+        '.',
+      '',
+    );
   out.push(
-    "- A heartbeat-polling activity holds a slot for its job's whole life, but a held slot is only a pending promise, a timer and a keep-alive connection: the two modes' peak RSS above is what sizing costs. With the default 100 slots, polls beyond the hundredth wait for a slot however idle the worker is: the waves the issue measured, and the throughput and lag gap between the modes.",
-    '- Retry-as-poll (one read per attempt, retried at a fixed interval) holds no slot and adds no history per poll either, but it turns every poll into server work (a retry timer, a task dispatch, a failed attempt recorded on the pending activity): at 1,000 jobs and 15 s polls, ~67 activity tasks per second; each poll is a "failure" in metrics and logs; `describe()` shows the last failure instead of the heartbeat progress; the resume-from-heartbeat and cancel-on-the-appliance paths change. This benchmark is CPU-bound already (above), and retry-as-poll moves work from an idle timer in the worker onto the server and a task round trip per poll. It was not implemented in this round, so it has no row above: the decision rests on the two heartbeat modes measured.',
-    "- Decision: keep heartbeat polling (history stays flat, (a)) and size the worker's activity slots for the jobs it may poll at once: `createWorker({ worker: { maxConcurrentActivityTaskExecutions: 4 × runbooks in flight } })` (per worker; the option exists today). A default above the SDK's 100 in `createWorker` is the one-line follow-up. Beyond one worker's CPU, add workers on the same task queue: polls spread over them.",
+    '- Both modes keep history flat ((a), and `test/poll-mode.test.ts`: a retry-mode step has the same event count as a heartbeat one)' +
+      (sized && retry
+        ? `; failures ${sized.failures} (heartbeat) and ${retry.failures} (retry). ` +
+          (Math.abs(sized.peakRssMb - retry.peakRssMb) <= 0.25 * Math.max(sized.peakRssMb, retry.peakRssMb)
+            ? `Neither moves the worker’s memory (${sized.peakRssMb} vs ${retry.peakRssMb} MB). `
+            : `Peak RSS: ${sized.peakRssMb} MB (heartbeat) vs ${retry.peakRssMb} MB (retry). `) +
+          (sized.p95LagMs > sized.pollIntervalMs && retry.p95LagMs > retry.pollIntervalMs
+            ? 'Neither meets the lag goal, which is CPU starvation of the shared machine (above).'
+            : `p95 lag ${s(sized.p95LagMs)} (heartbeat) vs ${s(retry.p95LagMs)} (retry).`)
+        : '.'),
+    "- Heartbeat polling holds an activity slot per job in flight; a held slot is a pending timer and a keep-alive connection, cheap (compare the slot modes' RSS), and the production worker already defaults to 400 slots. Its cost is per worker: slots must be sized for the jobs one worker polls at once.",
+    '- Retry-as-poll holds nothing between reads and needs no slot sizing, but moves every read onto the server: a retry timer and a task dispatch per read (at 1,000 jobs and 15 s polls, ~67 activity tasks per second), and the server spaces retries by at least about a second whatever the interval asks (measured on the dev server: a 250 ms interval gave reads about 1 s apart). Failed attempts are not history events; `JobStillRunning` is category BENIGN (the SDK logs it at DEBUG and emits no failure metric). A cancel between attempts finds no activity to tell, so the step workflow cancels the remote job itself.',
+    "- Decision: heartbeat polling with sized slots stays the default (`pollMode` absent). `pollMode: 'retry'` is a per-step option (step workflow inputs) for very long jobs on many workers, where a slot held for hours matters more than a task per read.",
     '',
   );
-  return out.join('\n');
+  const cached = pairs(
+    r.scale,
+    (p, q) => cacheOf(p) === null && cacheOf(q) !== null,
+    (p, q) => p.mode === q.mode && heapOf(p) === heapOf(q),
+  );
+  const heaped = pairs(
+    r.scale,
+    (p, q) => heapOf(p) === null && heapOf(q) !== null,
+    (p, q) => p.mode === q.mode && cacheOf(p) === cacheOf(q) && cacheOf(p) === null,
+  );
+  const meets = heaped
+    .filter(([, b]) => rssOk(b) && b.failures === 0)
+    .sort((a, b) => a[1].cpuSecondsPerRunbook - b[1].cpuSecondsPerRunbook)[0];
+  const cacheHelps = cached.some(([a, b]) => b.peakRssMb < a.peakRssMb && rssOk(b));
+  out.push(
+    '### Memory: the workflow cache is not the cause; the V8 heap limit is',
+    '',
+    cached.length
+      ? `- A bounded \`maxCachedWorkflows\` ${cacheHelps ? 'met the RSS goal in some pairs (above)' : 'did not lower the peak RSS in any pair measured'}: ${cached.map(([a, b]) => `${a.peakRssMb} → ${b.peakRssMb} MB, ${a.cpuSecondsPerRunbook} → ${b.cpuSecondsPerRunbook} CPU s/runbook (${scaleLabel(b)}, ${b.runbooks} runbooks)`).join('; ')}. Evicted workflows are replayed on their next task: more CPU and more garbage, not less memory. The previous round's attribution of the RSS to the sticky cache is withdrawn.`
+      : '- A bounded `maxCachedWorkflows` was not measured in these results.',
+    heaped.length
+      ? `- The heap limit decides it: Node's default old-space limit is derived from the machine's memory (here about 4 GB), so the worker thread that runs workflows collects garbage lazily and its heap grows toward the limit. ${heaped.map(([a, b]) => `\`--max-old-space-size=${b.maxOldSpaceMb}\` (the SDK then caches ${b.effectiveMaxCachedWorkflows ?? '?'} workflows): ${a.peakRssMb} → ${b.peakRssMb} MB ${rssOk(b) ? '✅' : '❌'}, ${a.cpuSecondsPerRunbook} → ${b.cpuSecondsPerRunbook} CPU s/runbook, ${b.failures} failures (${scaleLabel(b)}, ${b.runbooks} runbooks)`).join('; ')}.`
+      : '- A V8 heap limit was not measured in these results.',
+    meets
+      ? `- Decision: no bounded cache by default. The RSS goal is met by a heap limit, at ${(meets[1].cpuSecondsPerRunbook / meets[0].cpuSecondsPerRunbook).toFixed(2)}× the CPU per runbook (garbage collection and the smaller cache's replays): an operator's trade, documented rather than imposed — run the worker with \`NODE_OPTIONS=--max-old-space-size=${meets[1].maxOldSpaceMb}\` to keep it under 1 GiB at ${meets[1].runbooks} runbooks in flight (measured at that size only: a heap too small for the workflows in flight ends the process with a V8 out-of-memory error, so measure it at the largest load you expect); leave it unset where CPU is the scarcer resource.`
+      : '- Decision: no bounded cache by default (it did not help); a heap limit is the knob to measure next for the RSS goal.',
+    '',
+  );
+  return out;
 }
 
 /** Two panels: (a) events per step vs job length; (c) runbooks/min and p95 lag per mode and size. */
@@ -239,16 +423,22 @@ export function renderChart(r: BenchResults): string {
   r.scale.forEach((x, i) => {
     const bh = (x.runbooksPerMinute / maxC) * ch;
     const bx = cx + 10 + i * slot;
-    const color = x.mode === 'heartbeat-default-slots' ? '#999999' : '#1b9e77';
+    const color = x.mode === 'heartbeat-default-slots' ? '#999999' : x.mode === 'retry-as-poll' ? '#7570b3' : '#1b9e77';
     rect(bx, cy - bh, slot * 0.6, bh, color);
     text(bx, cy - bh - 18, `${x.runbooksPerMinute}/min`);
     text(bx, cy - bh - 4, `p95 ${(x.p95LagMs / 1000).toFixed(1)}s`);
     text(bx, cy + 16, `N=${x.runbooks}`);
+    const knobs = [x.maxCachedWorkflows ? `c${x.maxCachedWorkflows}` : '', x.maxOldSpaceMb ? `h${x.maxOldSpaceMb}` : '']
+      .filter(Boolean)
+      .join(' ');
+    if (knobs) text(bx, cy + 28, knobs, 'font-size="10"');
   });
   rect(cx, cy + 30, 10, 10, '#999999');
   text(cx + 14, cy + 40, 'default 100 activity slots');
-  rect(cx + 190, cy + 30, 10, 10, '#1b9e77');
-  text(cx + 204, cy + 40, 'slots sized for N');
+  rect(cx + 170, cy + 30, 10, 10, '#1b9e77');
+  text(cx + 184, cy + 40, 'slots sized for N');
+  rect(cx + 290, cy + 30, 10, 10, '#7570b3');
+  text(cx + 304, cy + 40, 'retry-as-poll');
 
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">\n<rect width="${W}" height="${H}" fill="white"/>\n${el.join('\n')}\n</svg>\n`;
 }

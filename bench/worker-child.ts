@@ -16,17 +16,29 @@ export interface WorkerChildConfig {
   bundlePath: string;
   /** The worker's activity slots; unset: the SDK's default (100). */
   maxConcurrentActivityTaskExecutions?: number;
+  /** The worker's sticky workflow cache size; unset: the SDK's default (grows with the heap limit). */
+  maxCachedWorkflows?: number;
 }
 
 export interface WorkerStats {
   rssMb: number;
   peakRssMb: number;
   cpuSeconds: number;
+  /** The worker's effective `maxCachedWorkflows` (set, or the SDK's default for this heap). */
+  maxCachedWorkflows?: number;
+  /** V8's heap in use and allocated, and memory held outside the heap by JS objects (buffers). */
+  heapUsedMb?: number;
+  heapTotalMb?: number;
+  externalMb?: number;
 }
 
 function stats(): WorkerStats {
   const cpu = process.cpuUsage();
+  const mem = process.memoryUsage();
   return {
+    heapUsedMb: mem.heapUsed / 2 ** 20,
+    heapTotalMb: mem.heapTotal / 2 ** 20,
+    externalMb: mem.external / 2 ** 20,
     rssMb: process.memoryUsage().rss / 2 ** 20,
     // getrusage(2) ru_maxrss: the process's peak resident set, in KiB on Linux.
     peakRssMb: process.resourceUsage().maxRSS / 1024,
@@ -49,10 +61,12 @@ async function main(): Promise<void> {
       ...(config.maxConcurrentActivityTaskExecutions && {
         maxConcurrentActivityTaskExecutions: config.maxConcurrentActivityTaskExecutions,
       }),
+      ...(config.maxCachedWorkflows !== undefined && { maxCachedWorkflows: config.maxCachedWorkflows }),
     },
   });
+  const cache = worker.options.maxCachedWorkflows;
   process.on('message', (m: unknown) => {
-    if (m === 'stats') process.send?.({ stats: stats() });
+    if (m === 'stats') process.send?.({ stats: { ...stats(), maxCachedWorkflows: cache } });
     if (m === 'stop') worker.shutdown();
   });
   await worker.run();

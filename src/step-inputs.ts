@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { MAX_URL_LENGTH, SddcManagerEndpoint, VcenterEndpoint, secretRef } from './config';
 import {
   PollIntervalMs,
+  PollMode,
   SddcManagerBackupInput,
   StepTimeoutMs,
   VcdaBackupInput,
@@ -25,6 +26,8 @@ export const StepId = z
 
 const stepFields = {
   pollIntervalMs: PollIntervalMs.optional(),
+  /** How the job is polled: `heartbeat` (default) or `retry` (see {@link PollMode}). */
+  pollMode: PollMode.optional(),
   /** Longest the step may take, busy waits included. Default 6 hours. */
   timeoutMs: StepTimeoutMs.optional(),
   /** The step's id within its caller. Default: `<kind>/<appliance>`. */

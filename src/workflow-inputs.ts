@@ -35,6 +35,46 @@ export const PollIntervalMs = z
     `must be at most ${MAX_POLL_INTERVAL_MS} ms (25 min, below vCenter's 30 min session idle timeout)`,
   );
 
+/** Wait between status polls when neither the step nor the worker sets one, ms. */
+export const DEFAULT_POLL_INTERVAL_MS = 15_000;
+
+/**
+ * How a step polls its remote job:
+ * - `heartbeat` (default): one poll activity reads the job every `pollIntervalMs` until it ends,
+ *   heartbeating meanwhile; it holds one worker activity slot for the job's whole life.
+ * - `retry`: each attempt of the poll activity reads the job once; while the job runs the attempt
+ *   fails with the retryable, benign `JobStillRunning` and the Temporal server retries it after
+ *   `pollIntervalMs` (a fixed interval: backoff coefficient 1), until the step's deadline. No
+ *   worker slot is held between reads and no history event is added per read. The interval is
+ *   the step's `pollIntervalMs`, else {@link DEFAULT_POLL_INTERVAL_MS}: the server times the
+ *   reads, so a worker's own poll interval setting does not apply.
+ * https://docs.temporal.io/encyclopedia/retry-policies
+ */
+export const PollMode = z.enum(['heartbeat', 'retry'], { message: 'must be heartbeat or retry' });
+export type PollMode = z.infer<typeof PollMode>;
+
+/** The failure type of a retry-mode poll attempt that found the job still running (retried, never an error). */
+export const JOB_STILL_RUNNING_TYPE = 'JobStillRunning';
+
+/** The retry policy of a retry-mode poll activity: a fixed interval, no attempt limit (the deadline bounds it). */
+export function retryPollPolicy(intervalMs: number): {
+  initialInterval: number;
+  backoffCoefficient: 1;
+  maximumInterval: number;
+} {
+  return { initialInterval: intervalMs, backoffCoefficient: 1, maximumInterval: intervalMs };
+}
+
+/**
+ * Whether a poll activity runs in retry mode, from the retry policy the server gives it
+ * (`Context.current().info.retryPolicy`): a backoff coefficient of 1, which only
+ * {@link retryPollPolicy} sets for poll activities. The activity reads its mode from the policy
+ * that will actually time its next read, so the two cannot disagree.
+ */
+export function isRetryPollPolicy(policy: { backoffCoefficient?: number } | undefined): boolean {
+  return policy?.backoffCoefficient === 1;
+}
+
 /** A step's deadline, ms: busy waits and retries included. */
 export const StepTimeoutMs = z
   .number()
@@ -82,6 +122,8 @@ export const VcenterBackupInput = z
     backup: VcenterBackupSpec,
     /** Wait between status polls. Default: the worker's setting (15 s). */
     pollIntervalMs: PollIntervalMs.optional(),
+    /** How the job is polled (see {@link PollMode}). Default `heartbeat`. */
+    pollMode: PollMode.optional(),
     /** Longest the step may take, busy waits included, before it fails. Default 6 hours. */
     timeoutMs: StepTimeoutMs.optional(),
   })
@@ -92,6 +134,8 @@ export const SddcManagerBackupInput = z
   .object({
     endpoint: SddcManagerEndpoint,
     pollIntervalMs: PollIntervalMs.optional(),
+    /** How the job is polled (see {@link PollMode}). Default `heartbeat`. */
+    pollMode: PollMode.optional(),
     /** Longest the step may take, lock waits included. Default 6 hours. */
     timeoutMs: StepTimeoutMs.optional(),
   })
@@ -104,6 +148,8 @@ export const VcdaBackupInput = z
     /** Reference to the backup encryption password. Default: none. */
     backupPasswordRef: secretRef().optional(),
     pollIntervalMs: PollIntervalMs.optional(),
+    /** How the task is polled (see {@link PollMode}). Default `heartbeat`. */
+    pollMode: PollMode.optional(),
     timeoutMs: StepTimeoutMs.optional(),
   })
   .strict();

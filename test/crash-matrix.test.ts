@@ -6,10 +6,10 @@
  * kill points chosen from the runs' own signals (./support/crash-matrix.ts), each held by a
  * simulator delay fault where it is a request, and a fresh worker process is started at once.
  * Then: every runbook reaches its outcome, the simulators counted exactly one remote job per step
- * and one remote cancel for the step killed during its compensation (C1), its job stopped; each
- * kill's recovery time is measured against the goal (heartbeat timeout + one poll interval) and
- * must come from the heartbeat timeout. Known gaps (C2: a cancel that reaches a step whose poll
- * died with its worker; D2: a dry-run check) are measured and reported, not asserted.
+ * and exactly one remote cancel per compensated step (C1: killed while its cancel request was at
+ * the appliance; C2: cancelled while its poll's attempt was lost with the worker), each job stopped
+ * and each compensation reported done; each kill's recovery time is measured against the goal
+ * (heartbeat timeout + one poll interval) and must come from the heartbeat timeout.
  *
  * `npm test` runs the bounded form (the points marked `bounded`, one of each kind); with
  * VMWARE_DR_CRASH_MATRIX_FULL=1 (set by `npm run reliability`) every point of the catalogue.
@@ -318,18 +318,18 @@ describe('crash matrix: the worker SIGKILLed at kill points of a runbook batch',
       expect(reports.get('restore')!.approvals).toEqual([
         expect.objectContaining({ step: '1.1', decision: 'approved', by: 'crash-matrix' }),
       ]);
-      // The cancelled runbooks' steps. `cancel` (C1, killed while its poll asked the appliance to
-      // cancel): the held cancel request took effect, so its job is stopped; its compensation is
-      // reported `done`, or `failed` with the heartbeat timeout (Temporal does not retry an activity
-      // whose cancellation was requested, so nothing confirmed the cancel). `cancel-2` (C2, a known
-      // gap, full form) is what the figures report: remote cancels, jobs stopped, reported outcome.
+      // The cancelled runbooks' steps. `cancel` (C1, killed while its compensation's cancel request
+      // was held at the appliance): the request took effect, and the compensation's retry read the
+      // job stopped, so it did not cancel again. `cancel-2` (C2, full form: cancelled while its
+      // poll's attempt was lost with the worker): the step's compensation activity, run by the
+      // workflow once the poll timed out, cancelled the job.
       const cancelRuns = (['cancel', 'cancel-2'] as const).filter((k) => reports.has(k));
       const compensated = cancelRuns.map((key) => {
         const r = reports.get(key)!;
         expect(r.compensations, key).toHaveLength(1);
         const c = r.compensations[0]!;
         expect(c.step).toBe('1.1');
-        if (c.outcome !== 'done') expect(c.error?.type).toBe('TimeoutFailure');
+
         const vc = key === 'cancel' ? 'vc-slow' : 'vc-slow-2';
         const appliance = slow.appliance('vcenter', vc) as unknown as { jobs: Map<string, { cancelled?: boolean }> };
         return {
@@ -340,8 +340,9 @@ describe('crash matrix: the worker SIGKILLed at kill points of a runbook batch',
           remoteCancels: callsOf(slow.counters(), 'vcenter', vc, 'backupJobCancel'),
         };
       });
-      const c1 = compensated.find((c) => c.key === 'cancel');
-      if (c1) expect(c1).toMatchObject({ jobStopped: true, remoteCancels: 1 });
+      // Every compensation: one cancel that reached the appliance, the job stopped, reported done.
+      for (const c of compensated)
+        expect(c, c.key).toMatchObject({ jobStopped: true, remoteCancels: 1, reportedDone: true });
 
       // One remote job per step that ran, none for the dry run; one remote cancel per compensation.
       const stepTargets: Target[] = [];

@@ -4,7 +4,11 @@ import {
   type ActivityOptions,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
+  TimeoutFailure,
   getExternalWorkflowHandle,
+  isCancellation,
+  log,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -18,6 +22,7 @@ import { DEFAULT_STEP_TIMEOUT_MS, applianceKey, endpointName } from '../src/conf
 import { DEFAULT_BUSY_RETRY_DELAY_MS, type VmwareApiError } from '../src/errors';
 import { formatDuration } from '../src/runbook/report';
 import type { StepProduct } from '../src/step-result';
+import { DEFAULT_POLL_INTERVAL_MS, type PollMode, retryPollPolicy } from '../src/workflow-inputs';
 import { validateInput } from './boundary';
 import { withApplianceLease } from './lease';
 import { RUNBOOK_STEP_MEMO, type StepProgress, stepProgressSignal } from './runbook-messages';
@@ -118,6 +123,22 @@ export function pollOptions(step: StepRef): ActivityOptions {
 }
 
 /**
+ * Options of a retry-mode poll activity (`pollMode: 'retry'`): each attempt is one read (at most
+ * 2 minutes, heartbeating), retried by the server every `intervalMs` (backoff coefficient 1) until
+ * the step's deadline; a workflow cancel waits for a running attempt to end.
+ */
+export function retryPollOptions(step: StepRef, intervalMs: number): ActivityOptions {
+  return {
+    summary: `poll ${stepLabel(step)} every ${formatDuration(intervalMs)} (one read per attempt)`,
+    startToCloseTimeout: '2 minutes',
+    scheduleToCloseTimeout: remainingMs(step),
+    heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT,
+    retry: retryPollPolicy(intervalMs),
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  };
+}
+
+/**
  * Options of the short reads a step makes besides its poll (validate before, verify after): like
  * a start, one attempt at most 2 minutes, heartbeats, retries bounded by the step's deadline.
  */
@@ -130,7 +151,16 @@ interface StepInputBase {
   endpoint: { name?: string; url: string };
   timeoutMs?: number;
   stepId?: string;
+  pollIntervalMs?: number;
+  pollMode?: PollMode;
 }
+
+/**
+ * The retry-mode poll interval of each step begun with `pollMode: 'retry'`, keyed by the step's
+ * {@link StepRef} (the object `beginStep` returns and every caller hands on to
+ * {@link startThenPoll}); a step absent from it polls in heartbeat mode, as before the option.
+ */
+const retryPollIntervals = new WeakMap<StepRef, number>();
 
 /**
  * The start of every step workflow: the whole input validated first (`InvalidInput` otherwise,
@@ -144,7 +174,9 @@ export function beginStep<S extends z.ZodType<StepInputBase>>(
 ): { input: z.output<S>; appliance: string; step: StepRef } {
   const input = validateInput(workflow, schema, raw);
   const appliance = endpointName(input.endpoint);
-  return { input, appliance, step: stepRef(kind, appliance, input.timeoutMs, input.stepId) };
+  const step = stepRef(kind, appliance, input.timeoutMs, input.stepId);
+  if (input.pollMode === 'retry') retryPollIntervals.set(step, input.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+  return { input, appliance, step };
 }
 
 /** How a step starts and polls its one remote job (activities proxied with the step's options). */
@@ -249,8 +281,63 @@ export async function startThenPoll<S, D>(o: RemoteJobStep<S, D>): Promise<{ sta
   const started = o.lease
     ? await withApplianceLease(applianceKey(o.product, o.endpoint), Date.parse(o.step.deadline as string), start)
     : await start();
-  const done = await o.poll(proxyActivities<Activities>(pollOptions(o.step)), started);
+  const retryIntervalMs = retryPollIntervals.get(o.step);
+  const options = retryIntervalMs === undefined ? pollOptions(o.step) : retryPollOptions(o.step, retryIntervalMs);
+  const done = await pollOrCompensate(o, started, () => o.poll(proxyActivities<Activities>(options), started));
   return { started, done };
+}
+
+/**
+ * Marks the histories whose cancelled steps run the compensation activity from workflow code
+ * (before it, the heartbeat-mode poll activity asked the appliance to cancel by itself, and a
+ * cancel that found no poll attempt running reached no appliance). Asked only when a cancelled
+ * step's poll ends, so every other run keeps its shape and older histories replay as they ran.
+ * https://docs.temporal.io/develop/typescript/versioning#patching
+ */
+export const COMPENSATE_PATCH = 'vmware-dr-compensate-in-workflow';
+
+/**
+ * Polls; when the step is cancelled meanwhile, compensates: the poll ends (acknowledging the
+ * cancel, or timing out with a dead worker's attempt, or between retry-mode reads), then the
+ * compensation activity, not cancellable itself, reads the job and asks the appliance to cancel it
+ * while it runs. A compensation that fails (`CompensationFailed`) fails the step, so a runbook
+ * reports it failed, never done; one that succeeds ends the step cancelled, whatever ended the poll
+ * (a job that failed on its own stays that failure).
+ */
+async function pollOrCompensate<S, D>(o: RemoteJobStep<S, D>, started: S, poll: () => Promise<D>): Promise<D> {
+  try {
+    return await poll();
+  } catch (err) {
+    if (!CancellationScope.current().consideredCancelled || !patched(COMPENSATE_PATCH)) throw err;
+    await CancellationScope.nonCancellable(() => compensate(o, started));
+    if (isCancellation(err) || (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure))
+      throw new CancelledFailure(`the step was cancelled; its ${o.product} job was stopped on the appliance`);
+    throw err;
+  }
+}
+
+/**
+ * The compensation activity (`compensateStep`) of the step's job: a vCenter backup job by id, a
+ * vCenter restore (it has no id), an SDDC Manager task. VCDA's API has no way to cancel a backup
+ * task: nothing to run. Retried like any step activity (a dead worker's attempt after the
+ * heartbeat timeout); it reads before it cancels, so a retry never cancels twice.
+ */
+async function compensate<S>(o: RemoteJobStep<S, unknown>, started: S): Promise<void> {
+  if (o.product === 'vcda') return;
+  const ref = started as { jobId?: unknown; taskId?: unknown };
+  const { compensateStep } = proxyActivities<Activities>({
+    summary: `compensate ${stepLabel(o.step)}: cancel its job on the appliance`,
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 5 },
+  });
+  const endpoint = o.endpoint as never;
+  const result = await compensateStep(
+    o.product === 'vcenter'
+      ? { product: 'vcenter', endpoint, ...(typeof ref.jobId === 'string' && { jobId: ref.jobId }) }
+      : { product: 'sddc-manager', endpoint, taskId: String(ref.taskId) },
+  );
+  log.info(`compensation of ${stepLabel(o.step)}: ${result.outcome} (the job was ${result.state})`);
 }
 
 /**

@@ -261,16 +261,12 @@ export function killPoints(): KillPoint[] {
       },
       recovered: stepClosed('cancel-2'),
       recoveryIs: "the interrupted step's child workflow closed",
-      knownGap:
-        "a cancel that reaches a step whose poll attempt died with its worker (or that waits out the poll's retry backoff) never asks the appliance to stop the job: the step ends cancelled and its compensation is reported done while the job keeps running, because the poll activity, which holds the only remote cancel, does not run again once its cancellation was requested",
     },
-    // dry run: checks only, on its own appliances. First, so its long recovery overlaps the rest.
+    // dry run: checks only, on its own appliances.
     heldPoint({
       id: 'D2',
       runbook: 'dry-run',
       where: 'dry run: the vCenter backup validation held',
-      knownGap:
-        "the runbook's own activities (dry-run checks, archive lookup) have no heartbeat timeout: a killed attempt is retried after its 2-minute start-to-close timeout",
       target: T.vc5,
       operation: 'backupValidate',
     }),
