@@ -16,6 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollRemoteJob } from '../activities/poll';
 import type { VcenterEndpoint, VcdaEndpoint } from '../src/config';
 import { JOB_STILL_RUNNING_TYPE, isRetryPollPolicy, retryPollPolicy } from '../src/workflow-inputs';
+import type { RunbookReport } from '../src/runbook/report';
+import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -94,6 +96,41 @@ describe('pollMode retry (real server, simulator)', () => {
     expect(polled.polls).toBe(attempt);
     // Same history length as the heartbeat mode's step (which polls inside one attempt).
     expect(retry.events.length).toBe(heartbeat.events.length);
+  });
+
+  it('a runbook sets it for its steps (defaults.pollMode): its step child polls in retry mode', async () => {
+    h.sim.resetCounters();
+    const doc = {
+      apiVersion: 'vmware-dr/v1',
+      kind: 'Runbook',
+      name: 'poll-mode-runbook',
+      defaults: { pollMode: 'retry', pollInterval: '1s' },
+      endpoints: { 'vc-1': simulatedEndpoint('vcenter', h.sim.info.vcenter[0]!, 'env:PM_VC1') },
+      locations: {
+        sftp: {
+          type: 'SFTP',
+          url: 'sftp://b/poll-mode-rb',
+          username: 'backup',
+          passwordRef: 'env:PM_BACKUP',
+          encryptionPasswordRef: 'env:PM_BACKUP',
+        },
+      },
+      stages: [{ name: 'vcenters', steps: [{ backup: 'vc-1', to: 'sftp' }] }],
+    };
+    const workflowId = id('runbook');
+    const report = (await h.withWorker(() =>
+      h.env.client.workflow.execute('drRunbook', { taskQueue: h.taskQueue, workflowId, args: [doc, {}] }),
+    )) as RunbookReport;
+    expect(report.outcome).toBe('succeeded');
+    expect(h.sim.counters().jobs.filter((j) => j.kind === 'backup')).toHaveLength(1);
+    const child = h.env.client.workflow.getHandle(`${workflowId}/1.1`);
+    const events = (await child.fetchHistory()).events ?? [];
+    const input = defaultPayloadConverter.fromPayload<{ pollMode?: string; pollIntervalMs?: number }>(
+      events[0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!,
+    );
+    expect(input).toMatchObject({ pollMode: 'retry', pollIntervalMs: 1000 });
+    const { scheduled } = pollEvents(events, 'pollVcenterBackup');
+    expect(scheduled[0]!.activityTaskScheduledEventAttributes?.retryPolicy?.backoffCoefficient).toBe(1);
   });
 
   it('a job that ends FAILED fails the step in retry mode with the product error', async () => {

@@ -13,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { REDACTED, TemporalPinoLogger, createLogger, scrubSecrets } from '../src/logging';
 import { WorkerConfigError, loadWorkerConfig } from '../worker/config';
 import { DEFAULT_METRICS_PORT } from '../worker/env';
-import { activityProduct } from '../worker/metrics';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import { JOB_STILL_RUNNING_TYPE } from '../src/workflow-inputs';
+import { WorkerMetrics, activityProduct } from '../worker/metrics';
 import type { VcenterBackupInput } from '../workflows';
 import { type Harness, createHarness } from './support/harness';
 
@@ -95,6 +97,21 @@ describe('worker environment (VMWARE_DR_*)', () => {
     expect(activityProduct('pollVcdaTask')).toBe('vcda');
     expect(activityProduct('checkEndpoint', [{ endpoint: { product: 'vcda' } }])).toBe('vcda');
     expect(activityProduct('sendNotification', [{}])).toBe('none');
+  });
+
+  it('a retry-mode read that found the job running (benign JobStillRunning) is no failure in the metrics', async () => {
+    const m = new WorkerMetrics({ defaultMetrics: false });
+    const still = ApplicationFailure.create({
+      type: JOB_STILL_RUNNING_TYPE,
+      message: 'still running',
+      category: ApplicationFailureCategory.BENIGN,
+    });
+    m.record('pollVcenterBackup', [], 0.1, still);
+    m.record('pollVcenterBackup', [], 0.1, ApplicationFailure.create({ type: 'ServerError', message: 'boom' }));
+    const text = await m.registry.metrics();
+    expect(text).toMatch(/vmware_dr_activity_failures_total\{[^}]*error_type="ServerError"[^}]*\} 1/);
+    expect(text).not.toContain(JOB_STILL_RUNNING_TYPE);
+    expect(text).toMatch(/vmware_dr_activity_duration_seconds_count\{[^}]*outcome="still-running"[^}]*\} 1/);
   });
 });
 

@@ -16,7 +16,7 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context as ActivityContext } from '@temporalio/activity';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory, CancelledFailure } from '@temporalio/common';
 import type { ActivityInterceptors } from '@temporalio/worker';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -116,6 +116,12 @@ export class WorkerMetrics {
   /** Records one finished activity attempt. */
   record(activity: string, args: readonly unknown[], seconds: number, err?: unknown): void {
     const product = activityProduct(activity, args);
+    // A retry-mode poll read that found the job still running (benign, `JobStillRunning`): how
+    // that mode polls, never a failure.
+    if (err instanceof ApplicationFailure && err.category === ApplicationFailureCategory.BENIGN) {
+      this.activityDuration.observe({ product, activity, outcome: 'still-running' }, seconds);
+      return;
+    }
     const outcome = err === undefined ? 'succeeded' : err instanceof CancelledFailure ? 'cancelled' : 'failed';
     this.activityDuration.observe({ product, activity, outcome }, seconds);
     if (err === undefined) {

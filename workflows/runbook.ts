@@ -65,6 +65,7 @@ interface PlannedStep {
   continueOnFailure: boolean;
   timeoutMs: number;
   pollIntervalMs?: number;
+  pollMode?: 'heartbeat' | 'retry';
 }
 
 const { findVcenterArchive, checkEndpoint, validateVcenterBackup, validateVcenterRestore, readRecoveryPoint } =
@@ -125,6 +126,7 @@ function plan(doc: RunbookDocument): { stages: { name: string; startWithinMs?: n
         const endpoint = { ...(doc.endpoints[key] as RunbookEndpoint), name: key };
         const approval = step.approval ?? d.approval ?? (action === 'restore' ? 'required' : 'none');
         const pollInterval = step.pollInterval ?? d.pollInterval;
+        const pollMode = step.pollMode ?? d.pollMode;
         return {
           report: {
             id: `${s + 1}.${i + 1}`,
@@ -140,6 +142,7 @@ function plan(doc: RunbookDocument): { stages: { name: string; startWithinMs?: n
           continueOnFailure: step.continueOnFailure ?? d.continueOnFailure ?? false,
           timeoutMs: parseDuration(step.timeout ?? d.timeout ?? DEFAULT_STEP_TIMEOUT),
           ...(pollInterval !== undefined && { pollIntervalMs: parseDuration(pollInterval) }),
+          ...(pollMode !== undefined && { pollMode }),
         } satisfies PlannedStep;
       }),
     })),
@@ -157,6 +160,7 @@ function childFor(
     timeoutMs: p.timeoutMs,
     stepId: `${p.report.stage}/${p.report.id}`,
     ...(p.pollIntervalMs !== undefined && { pollIntervalMs: p.pollIntervalMs }),
+    ...(p.pollMode !== undefined && { pollMode: p.pollMode }),
   };
   const loc = (key: string | undefined) => (key ? doc.locations?.[key] : undefined);
   const step = p.step;

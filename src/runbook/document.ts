@@ -16,6 +16,7 @@ import {
   secretRef,
 } from '../config';
 import { LOCATION_TYPES } from '../vcenter/schemas';
+import { PollMode } from '../workflow-inputs';
 
 export const RUNBOOK_API_VERSION = 'vmware-dr/v1';
 
@@ -48,6 +49,10 @@ const stepOptionFields = {
   /** Wait between status polls. Default: the worker's (15s). */
   pollInterval: PollInterval.optional().describe(
     "Wait between status polls of the remote job (at most 25m). Default: the worker's (15s).",
+  ),
+  /** How the remote job is polled: `heartbeat` (default) or `retry`. */
+  pollMode: PollMode.optional().describe(
+    'How the remote job is polled: `heartbeat` (default: one activity reads it every pollInterval until it ends, holding a worker slot) or `retry` (one read per activity attempt, retried by the Temporal server every pollInterval, default 15s; no worker slot held between reads: for very long jobs on busy workers).',
   ),
   /** Wait for an `approve` before the step starts. Default: `required` for restores, `none` for backups. */
   approval: z
