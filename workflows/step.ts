@@ -61,19 +61,23 @@ export function remainingMs(step: StepRef): number {
  * Retry policy of start activities: network errors, 503s and unreadable answers are retried by
  * the server (the retry attaches to the job a lost answer created, from the heartbeat). Busy
  * answers are not: the step waits them out itself with a workflow timer ({@link startThenPoll}),
- * so its progress shows "waiting: appliance busy (attempt n)". The first retry waits 1 s: after a
- * heartbeat timeout (a dead worker) it adds to the recovery, which should stay within the
+ * so its progress shows "waiting: appliance busy (attempt n)". The first retry waits 500 ms:
+ * after a heartbeat timeout (a dead worker) it adds to the recovery, which should stay within the
  * heartbeat timeout plus one poll interval (test/crash-matrix.test.ts). Retry policies are not
  * part of the replay check, so recorded histories still replay (test/replay.test.ts).
  */
 export const START_RETRY = {
-  initialInterval: '1 second',
+  initialInterval: '500 milliseconds',
   backoffCoefficient: 2,
   maximumInterval: '2 minutes',
   nonRetryableErrorTypes: ['ResourceBusy'] as string[],
 } as const;
 /** Retry policy of poll activities (a retry resumes from the last heartbeat). */
-export const POLL_RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
+export const POLL_RETRY = {
+  initialInterval: '500 milliseconds',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+} as const;
 /**
  * Slack of the server-side bound over the step's deadline. The activities themselves stop
  * retrying at the deadline (with the failure that says why); the schedule-to-close timeout is the

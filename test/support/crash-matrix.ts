@@ -259,8 +259,7 @@ export function killPoints(): KillPoint[] {
       afterKill: async (c) => {
         await c.runs.get('cancel-2')!.cancel();
       },
-      recovered: stepClosed('cancel-2'),
-      recoveryIs: "the interrupted step's child workflow closed",
+      // Recovered when the compensation's first request (its read of the job) reaches the appliance.
     },
     // dry run: checks only, on its own appliances.
     heldPoint({
