@@ -306,6 +306,9 @@ export interface ScaleResult {
   maxLagMs: number;
   /** 1-minute load average of the machine before and after the entry (it is shared). */
   loadAverage1m?: [number, number];
+  /** With a cap (`--scale-cap-minutes`): runbooks not finished when it passed (counted in `failures`). */
+  unfinished?: number;
+  capMinutes?: number;
 }
 
 /**
@@ -335,7 +338,7 @@ export async function measureScale(
   runbooks: number,
   mode: ScaleMode,
   jobSeconds: number,
-  opts: { maxCachedWorkflows?: number; maxOldSpaceMb?: number; pollIntervalMs?: number } = {},
+  opts: { maxCachedWorkflows?: number; maxOldSpaceMb?: number; pollIntervalMs?: number; capMinutes?: number } = {},
 ): Promise<ScaleResult> {
   const pollIntervalMs = opts.pollIntervalMs ?? 1000;
   // Sized: every step of every runbook can hold a slot at once (two vCenter polls per runbook, plus
@@ -376,11 +379,25 @@ export async function measureScale(
       }),
     );
     log(`  (c) ${runbooks} runbooks started in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const reports = await mapLimit(handles, 200, async (handle) => {
-      return (await handle
+    // With a cap, a runbook still running when it passes counts as unfinished (a failure of the entry).
+    const UNFINISHED = 'unfinished';
+    let capTimer: NodeJS.Timeout | undefined;
+    const cap =
+      opts.capMinutes === undefined
+        ? undefined
+        : new Promise<{ outcome: string }>((r) => {
+            capTimer = setTimeout(() => r({ outcome: UNFINISHED }), opts.capMinutes! * 60_000);
+          });
+    const reports = await mapLimit(handles, runbooks, async (handle) => {
+      const result = handle
         .result()
-        .catch((err: unknown) => ({ outcome: `error: ${(err as Error).message}` }))) as RunbookReport;
+        .catch((err: unknown) => ({ outcome: `error: ${(err as Error).message}` })) as Promise<RunbookReport>;
+      return (cap ? await Promise.race([result, cap]) : await result) as RunbookReport;
     });
+    clearTimeout(capTimer);
+    const unfinished = reports.filter((r) => (r.outcome as string) === UNFINISHED).length;
+    if (opts.capMinutes !== undefined)
+      log(`  (c) ${runbooks - unfinished} of ${runbooks} finished within ${opts.capMinutes} min`);
     const wallMs = Date.now() - t0;
     clearInterval(sampler);
     const after = await worker.stats();
@@ -426,6 +443,7 @@ export async function measureScale(
       pollIntervalMs,
       maxLagMs: Math.round(lags[lags.length - 1] ?? Number.NaN),
       loadAverage1m: [round(load0), round(loadavg()[0] as number)],
+      ...(opts.capMinutes !== undefined && { unfinished, capMinutes: opts.capMinutes }),
     };
     log(`  (c) ${runbooks} runbooks, ${scaleLabel(result)}: ${JSON.stringify(result)}`);
     return result;

@@ -244,7 +244,7 @@ function renderScale(r: BenchResults): string[] {
         x.runbooks,
         scaleLabel(x),
         x.activitySlots,
-        `${x.failures} ${x.failures === 0 ? '✅' : '❌'}`,
+        `${x.failures} ${x.failures === 0 ? '✅' : '❌'}${x.unfinished ? ` (${x.unfinished} not finished at the ${x.capMinutes} min cap)` : ''}`,
         s(x.wallMs),
         x.runbooksPerMinute,
         `${s(x.p50LagMs)} / ${s(x.p95LagMs)} ${x.p95LagMs <= x.pollIntervalMs ? '✅' : '❌'} / ${s(x.maxLagMs)}`,

@@ -89,6 +89,11 @@ async function main(): Promise<void> {
     )
     .option('--scale-job-seconds <s>', 'seconds each simulated job takes in the scale runs', Number)
     .option(
+      '--scale-cap-minutes <m>',
+      'stop waiting for a scale entry after this long: runbooks not finished count as failures (unfinished)',
+      Number,
+    )
+    .option(
       '--render',
       'only render RESULTS.md and chart.svg again from <out>/results.json (after a change to bench/report.ts)',
     )
@@ -103,6 +108,7 @@ async function main(): Promise<void> {
     cache?: (number | undefined)[];
     heap?: (number | undefined)[];
     scaleJobSeconds?: number;
+    scaleCapMinutes?: number;
     out: string;
   }>();
   const resultsPath = join(o.out, 'results.json');
@@ -201,7 +207,13 @@ async function main(): Promise<void> {
             for (const maxOldSpaceMb of scaleHeaps) {
               const label = scaleLabel({ mode, maxCachedWorkflows: maxCachedWorkflows ?? null, maxOldSpaceMb });
               log(`(c) scale: ${n} runbooks, ${label}`);
-              scale.push(await measureScale(env, log, n, mode, scaleJobSeconds, { maxCachedWorkflows, maxOldSpaceMb }));
+              scale.push(
+                await measureScale(env, log, n, mode, scaleJobSeconds, {
+                  maxCachedWorkflows,
+                  maxOldSpaceMb,
+                  ...(o.scaleCapMinutes !== undefined && { capMinutes: o.scaleCapMinutes }),
+                }),
+              );
               load.push(loadavg());
               await write();
             }
