@@ -170,6 +170,42 @@ describe('drRunbook (real server, simulator)', () => {
     }
   });
 
+  it('cancel of a VCDA step: the report says no compensation is possible (VCDA cannot cancel a backup task)', async () => {
+    const slow = await createHarness({ vcenters: 0, vcdas: 1, jobSeconds: 30 });
+    try {
+      const a = slow.sim.info.vcda[0]!;
+      process.env.RB_SLOW_VCDA_PASSWORD = a.password;
+      const doc = {
+        ...site,
+        endpoints: { 'vcda-a': simulatedEndpoint('vcda', a, 'env:RB_SLOW_VCDA_PASSWORD') },
+        stages: [{ name: 'vcda', steps: [{ backup: 'vcda-a' }] }],
+      };
+      const report = await slow.withWorker(async () => {
+        const handle = await slow.env.client.workflow.start('drRunbook', {
+          taskQueue: slow.taskQueue,
+          workflowId: `rb-cancel-vcda-${Date.now()}`,
+          args: [doc, {}],
+        });
+        while ((slow.sim.counters().calls.vcda?.['vcda-1']?.taskGet ?? 0) === 0)
+          await new Promise((r) => setTimeout(r, 100));
+        await handle.cancel();
+        return (await handle.result()) as RunbookReport;
+      });
+      expect(report.outcome).toBe('cancelled');
+      expect(report.steps[0]!.state).toBe('cancelled');
+      expect(report.compensations).toEqual([
+        expect.objectContaining({
+          step: '1.1',
+          outcome: 'not-needed',
+          action: expect.stringContaining('VCDA has no API'),
+        }),
+      ]);
+    } finally {
+      delete process.env.RB_SLOW_VCDA_PASSWORD;
+      await slow.close();
+    }
+  });
+
   it('cancel whose compensation the appliance refuses: the step is failed and the report says the compensation failed', async () => {
     const slow = await createHarness({ vcenters: 1, jobSeconds: 30 });
     try {

@@ -399,7 +399,17 @@ export async function drRunbook(
         if (isCancellation(err)) {
           // A child in flight was cancelled on its appliance (the poll activity asks the appliance
           // to cancel the job, and the child waits for that): the compensation of a started step.
-          if (launched.has(r.id)) report.compensations.push({ step: r.id, action, outcome: 'done' });
+          // VCDA's API cannot cancel a backup task: said as it is, never as a compensation done.
+          if (launched.has(r.id))
+            report.compensations.push(
+              r.product === 'vcda'
+                ? {
+                    step: r.id,
+                    action: `none possible: VCDA has no API to cancel a backup task; the backup on ${r.endpoint} runs to its end`,
+                    outcome: 'not-needed',
+                  }
+                : { step: r.id, action, outcome: 'done' },
+            );
           r.state = 'cancelled';
           return;
         }

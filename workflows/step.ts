@@ -315,7 +315,11 @@ async function pollOrCompensate<S, D>(o: RemoteJobStep<S, D>, started: S, poll: 
     if (!CancellationScope.current().consideredCancelled || !patched(COMPENSATE_PATCH)) throw err;
     await CancellationScope.nonCancellable(() => compensate(o, started));
     if (isCancellation(err) || (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure))
-      throw new CancelledFailure(`the step was cancelled; its ${o.product} job was stopped on the appliance`);
+      throw new CancelledFailure(
+        o.product === 'vcda'
+          ? 'the step was cancelled; VCDA cannot cancel a backup task, so it runs to its end'
+          : `the step was cancelled; its ${o.product} job was stopped on the appliance`,
+      );
     throw err;
   }
 }
