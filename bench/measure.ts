@@ -425,7 +425,8 @@ export async function measureScale(
     const result: ScaleResult = {
       runbooks,
       failures,
-      runbooksPerMinute: round(runbooks / (wallMs / 60_000), 1),
+      // Finished runbooks only: with a cap, the unfinished ones are failures, not throughput.
+      runbooksPerMinute: round((runbooks - unfinished) / (wallMs / 60_000), 1),
       p50LagMs: Math.round(percentile(lags, 50)),
       p95LagMs: Math.round(percentile(lags, 95)),
       peakRssMb: Math.round(peakRssMb),
