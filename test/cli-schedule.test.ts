@@ -188,7 +188,8 @@ describe('vmware-dr schedule / freshness (real server, simulator)', () => {
     expect(del.code).toBe(0);
     expect(await exists(scheduleId)).toBe(false);
     created.delete(scheduleId);
-  });
+    // A dozen CLI runs and a real runbook: more than the default minute on a loaded CI machine.
+  }, 120_000);
 
   it('an unknown id is exit 2 for describe, pause, unpause, trigger and delete', async () => {
     for (const cmd of ['describe', 'pause', 'unpause', 'trigger', 'delete']) {

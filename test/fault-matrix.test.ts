@@ -28,6 +28,7 @@ import {
   SLOW_REQUEST_TIMEOUT_MS,
   faultTableRows,
 } from './support/fault-matrix';
+import { endRunningWorkflows } from './support/harness';
 import { configureSddcBackupLocation } from './support/sddc-manager';
 
 const PASSWORD = 'Fault#Matrix-Appliance-1';
@@ -67,6 +68,8 @@ describe('fault matrix: every fault × product through the simulator, on a real 
   const simOf = (c: FaultCase) => sims.get(c.id)!;
   const runs = new Map<string, Run>();
   const handled = new Map<string, boolean>();
+  let queue: string | undefined;
+  let slowQueue: string | undefined;
 
   function input(c: FaultCase): unknown {
     const sim = simOf(c);
@@ -210,13 +213,14 @@ describe('fault matrix: every fault × product through the simulator, on a real 
         }),
         maxHeartbeatThrottleInterval: '1 second',
       });
-    const queue = `fault-matrix-${randomUUID()}`;
-    const slowQueue = `fault-matrix-slow-${randomUUID()}`;
-    const [worker, slowWorker] = await Promise.all([makeWorker(queue), makeWorker(slowQueue, SLOW_REQUEST_TIMEOUT_MS)]);
+    const fast = `fault-matrix-${randomUUID()}`;
+    const slow = `fault-matrix-slow-${randomUUID()}`;
+    [queue, slowQueue] = [fast, slow];
+    const [worker, slowWorker] = await Promise.all([makeWorker(fast), makeWorker(slow, SLOW_REQUEST_TIMEOUT_MS)]);
     const started = Date.now();
     await worker.runUntil(
       slowWorker.runUntil(
-        Promise.all(FAULT_MATRIX.map(async (c) => runs.set(c.id, await runCase(c, c.slowWorker ? slowQueue : queue)))),
+        Promise.all(FAULT_MATRIX.map(async (c) => runs.set(c.id, await runCase(c, c.slowWorker ? slow : fast)))),
       ),
     );
     const slowest = [...runs.entries()]
@@ -229,6 +233,7 @@ describe('fault matrix: every fault × product through the simulator, on a real 
   }, 110_000);
 
   afterAll(async () => {
+    for (const q of [queue, slowQueue]) if (q) await endRunningWorkflows(env.client, q).catch(() => undefined);
     const table = renderFaultTable(faultTableRows(handled));
     console.log(`${table.markdown}\nfault matrix: ${table.handled} handled / ${table.tried} tried`);
     const outFile = process.env.VMWARE_DR_FAULT_MATRIX_OUT;
