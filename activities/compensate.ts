@@ -98,7 +98,8 @@ export interface CompensateStepResult {
 /** What a compensation needs of one product: read the job's state, and cancel it. */
 interface RemoteJobHandle {
   label: string;
-  read: (signal: AbortSignal) => Promise<{ state: string; running: boolean }>;
+  /** `cancellable` false: the job runs but the appliance offers no cancel for it. */
+  read: (signal: AbortSignal) => Promise<{ state: string; running: boolean; cancellable?: boolean }>;
   cancel: (signal: AbortSignal) => Promise<unknown>;
 }
 
@@ -118,7 +119,7 @@ export function createCompensationActivities(pool: ClientPool, opts: ResolvedAct
         label: `SDDC Manager ${client.http.appliance} task ${taskId}`,
         read: async (signal) => {
           const t = await client.getTask(taskId, signal);
-          return { state: t.status, running: t.isCancellable === true && !isTerminal(t.status) };
+          return { state: t.status, running: !isTerminal(t.status), cancellable: t.isCancellable === true };
         },
         cancel: (signal) => client.cancelTask(taskId, signal),
       };
@@ -148,6 +149,13 @@ export function createCompensationActivities(pool: ClientPool, opts: ResolvedAct
           logger().info(`${job.label} had already ended (${before.state}): nothing to cancel`);
           return { outcome: 'already-ended', state: before.state };
         }
+        if (before.cancellable === false)
+          throw ApplicationFailure.create({
+            type: 'CompensationFailed',
+            message: `${job.label} is ${before.state} and the appliance says it cannot be cancelled (isCancellable false); it runs to its end. Fix: let it finish, then check the appliance's state`,
+            nonRetryable: true,
+            details: [{ code: 'NOT_CANCELLABLE', remediation: "let it finish, then check the appliance's state" }],
+          });
         return { outcome: await cancelOnAppliance(job.label, job.cancel), state: before.state };
       });
     },

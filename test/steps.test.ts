@@ -179,6 +179,50 @@ describe('step workflows (real server, simulator)', () => {
     ]);
   });
 
+  it('sddcManagerRestoreStep cancelled: its task cannot be cancelled, so the step fails CompensationFailed, saying so', async () => {
+    const slow = await createHarness({ vcenters: 0, sddcManagers: 1, jobSeconds: 30 });
+    try {
+      const a = slow.sim.info.sddcManager[0]!;
+      process.env.STEP_SLOW_SDDC_PASSWORD = a.password;
+      const tls = { caFile: slow.sim.info.caFile! };
+      const endpoint = {
+        name: 'sddc-1',
+        url: a.url,
+        username: a.username,
+        passwordRef: 'env:STEP_SLOW_SDDC_PASSWORD',
+        tls,
+      };
+      const err = await slow.withWorker(async () => {
+        const handle = await slow.env.client.workflow.start('sddcManagerRestoreStep', {
+          taskQueue: slow.taskQueue,
+          workflowId: `step-restore-cancel-${Date.now()}`,
+          args: [
+            {
+              endpoint,
+              restore: {
+                backupFile: '/tmp/vcf-backup-sddc-1-2026-12-01-00-00-00.tar.gz',
+                passphraseRef: 'env:STEP_PASSPHRASE',
+              },
+              pollIntervalMs: 100,
+            },
+          ],
+        });
+        while (slow.sim.counters().jobs.length === 0) await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 500));
+        await handle.cancel();
+        return handle.result().catch((e: unknown) => e);
+      });
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      const cause = ((err as WorkflowFailedError).cause as ActivityFailure).cause as ApplicationFailure;
+      expect(cause.type).toBe('CompensationFailed');
+      expect(cause.message).toMatch(/cannot be cancelled .*runs to its end\. Fix: /);
+      expect(slow.sim.counters().calls['sddc-manager']?.['sddc-1']?.cancelTask).toBeUndefined();
+    } finally {
+      delete process.env.STEP_SLOW_SDDC_PASSWORD;
+      await slow.close();
+    }
+  });
+
   it('vcdaBackupStep: one task, the backup id and hash recorded', async () => {
     h.sim.resetCounters();
     const o = await run('vcdaBackupStep', { endpoint: vcda, pollIntervalMs: 100 });
