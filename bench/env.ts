@@ -202,16 +202,6 @@ export function vcenterBackupSpec(comment: string) {
   };
 }
 
-/** Terminates what is still running on a task queue (the appliance lease workflows idle a minute). */
-export async function terminateLeftovers(client: Client, taskQueue: string): Promise<void> {
-  for await (const w of client.workflow.list({ query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"` })) {
-    await client.workflow
-      .getHandle(w.workflowId, w.runId)
-      .terminate('benchmark over')
-      .catch(() => undefined);
-  }
-}
-
 /** Runs `fn` over `items` with at most `limit` at once. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);

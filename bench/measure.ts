@@ -8,6 +8,7 @@ import { loadavg } from 'node:os';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { endTaskQueueWorkflows } from '../src/rehearsal';
 import type { RunbookReport } from '../src/runbook/report';
 import type { Counters, Simulator } from '../src/simulator/server';
 import { type OverheadBreakdown, type ScriptPhases, runbookBreakdown } from './breakdown';
@@ -20,7 +21,6 @@ import {
   siteRunbook,
   spawnWorker,
   startSite,
-  terminateLeftovers,
   vcenterBackupSpec,
 } from './env';
 
@@ -89,7 +89,7 @@ export async function measureHistory(
       },
     };
   } finally {
-    await terminateLeftovers(env.client, worker.taskQueue).catch(() => undefined);
+    await endTaskQueueWorkflows(env.client, worker.taskQueue, 'benchmark over').catch(() => undefined);
     await worker.stop().catch(() => undefined);
     await Promise.all(sims.map((s) => s.close()));
   }
@@ -228,7 +228,7 @@ export async function measureOverhead(
       breakdown,
     };
   } finally {
-    await terminateLeftovers(env.client, worker.taskQueue).catch(() => undefined);
+    await endTaskQueueWorkflows(env.client, worker.taskQueue, 'benchmark over').catch(() => undefined);
     await worker.stop().catch(() => undefined);
     await Promise.all([runbookSim.close(), scriptSim.close()]);
   }
@@ -450,7 +450,7 @@ export async function measureScale(
     return result;
   } finally {
     clearInterval(sampler);
-    await terminateLeftovers(env.client, worker.taskQueue).catch(() => undefined);
+    await endTaskQueueWorkflows(env.client, worker.taskQueue, 'benchmark over').catch(() => undefined);
     await worker.stop().catch(() => undefined);
     await mapLimit(sims, 32, (s) => s.close());
   }

@@ -521,15 +521,7 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
       const attempts = await startAttempts(client, `${workflowId}/${s.id}`).catch(() => undefined);
       if (attempts !== undefined) s.attempts = attempts;
     }
-    // The appliance lease workflows of this task queue idle for a minute: end them with their worker.
-    for await (const w of client.workflow.list({
-      query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`,
-    })) {
-      await client.workflow
-        .getHandle(w.workflowId, w.runId)
-        .terminate('the rehearsal that started it ended')
-        .catch(() => undefined);
-    }
+    await endTaskQueueWorkflows(client, taskQueue, 'the rehearsal that started it ended');
 
     return {
       report,
@@ -554,4 +546,22 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
       else process.env[name] = value;
     }
   }
+}
+
+/**
+ * Terminates what still runs on a task queue whose worker is going away: chiefly the appliance
+ * lease workflows, which idle for a minute. Left running, a later run whose appliance has the same
+ * host:port (a simulator given a freed port) would send its lease request to a workflow no worker
+ * serves, and wait for a grant that never comes. Best effort: a run that ends meanwhile is skipped.
+ */
+export async function endTaskQueueWorkflows(client: Client, taskQueue: string, reason: string): Promise<void> {
+  const ends: Promise<unknown>[] = [];
+  for await (const w of client.workflow.list({ query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"` }))
+    ends.push(
+      client.workflow
+        .getHandle(w.workflowId, w.runId)
+        .terminate(reason)
+        .catch(() => undefined),
+    );
+  await Promise.all(ends);
 }

@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { endTaskQueueWorkflows } from '../src/rehearsal';
 import type { RunbookReport } from '../src/runbook/report';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import { POLL_RETRY, START_RETRY, STEP_HEARTBEAT_TIMEOUT } from '../workflows/step';
@@ -120,15 +121,7 @@ describe('crash matrix: the worker SIGKILLed at kill points of a runbook batch',
   afterAll(async () => {
     worker?.kill();
     // Appliance lease workflows idle a while after their last step: end those of this task queue.
-    if (client) {
-      for await (const w of client.workflow.list({
-        query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`,
-      }))
-        await client.workflow
-          .getHandle(w.workflowId, w.runId)
-          .terminate('crash matrix ended')
-          .catch(() => undefined);
-    }
+    if (client) await endTaskQueueWorkflows(client, taskQueue, 'crash matrix ended');
     await connection?.close();
     await main?.close();
     await slow?.close();

@@ -15,6 +15,7 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../activities';
 import { renderFaultTable } from '../src/reliability/fault-table';
+import { endTaskQueueWorkflows } from '../src/rehearsal';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import type { StartedJob } from '../src/simulator/types';
 import type { StepResult } from '../src/step-result';
@@ -28,7 +29,6 @@ import {
   SLOW_REQUEST_TIMEOUT_MS,
   faultTableRows,
 } from './support/fault-matrix';
-import { endRunningWorkflows } from './support/harness';
 import { configureSddcBackupLocation } from './support/sddc-manager';
 
 const PASSWORD = 'Fault#Matrix-Appliance-1';
@@ -233,7 +233,8 @@ describe('fault matrix: every fault × product through the simulator, on a real 
   }, 110_000);
 
   afterAll(async () => {
-    for (const q of [queue, slowQueue]) if (q) await endRunningWorkflows(env.client, q).catch(() => undefined);
+    for (const q of [queue, slowQueue])
+      if (q) await endTaskQueueWorkflows(env.client, q, 'the fault matrix ended').catch(() => undefined);
     const table = renderFaultTable(faultTableRows(handled));
     console.log(`${table.markdown}\nfault matrix: ${table.handled} handled / ${table.tried} tried`);
     const outFile = process.env.VMWARE_DR_FAULT_MATRIX_OUT;

@@ -3,11 +3,11 @@
  * hosting this package's activities and the pre-built workflow bundle on a unique task queue.
  */
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { type ActivitiesOptions, createActivities } from '../../activities';
+import { endTaskQueueWorkflows } from '../../src/rehearsal';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/server';
 
 export interface Harness {
@@ -46,27 +46,9 @@ export async function createHarness(simOptions: SimulatorOptions = {}): Promise<
       return (await worker(activities)).runUntil(fn);
     },
     async close() {
-      await endRunningWorkflows(env.client, taskQueue);
+      await endTaskQueueWorkflows(env.client, taskQueue, 'the test that started it ended');
       await sim.close();
       await env.teardown();
     },
   };
-}
-
-/**
- * Terminates what still runs on a test's task queue once its worker is gone: chiefly the appliance
- * lease workflows, which idle for a minute. Left running, a later test whose simulator is given the
- * same port (the lease is keyed by host:port) would send its lease request to a workflow whose
- * worker no longer exists, and wait for a grant that never comes.
- */
-export async function endRunningWorkflows(client: Client, taskQueue: string): Promise<void> {
-  const ends: Promise<unknown>[] = [];
-  for await (const w of client.workflow.list({ query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"` }))
-    ends.push(
-      client.workflow
-        .getHandle(w.workflowId, w.runId)
-        .terminate('the test that started it ended')
-        .catch(() => undefined),
-    );
-  await Promise.all(ends);
 }
