@@ -175,7 +175,6 @@ async function pollTask(
         client.http.context(operation, { messages, vmwareCode: t.errors?.[0]?.errorCode ?? undefined }),
       );
     },
-    // Only a task SDDC Manager calls cancellable (`isCancellable`) is asked to stop.
     result: (t) => ({
       taskId: t.id,
       status: t.status as SddcTaskResult['status'],
