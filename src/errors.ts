@@ -10,7 +10,8 @@ export type Product = 'vcenter' | 'sddc-manager' | 'vcda';
 
 /** Where a failure happened. Never carries credentials. */
 export interface ErrorContext {
-  product: Product;
+  /** Unset only for a failure that concerns no single product (a credential-policy refusal of a webhook or a secret source). */
+  product?: Product;
   /** Client operation, e.g. `backupJobCreate`. */
   operation: string;
   /** Appliance name or URL (no credentials). */
@@ -62,7 +63,7 @@ export abstract class VmwareApiError extends Error {
   /** How this failure mode is retried; read through {@link retryDecision}. */
   protected abstract readonly retryability: Retryability;
   protected abstract readonly defaultRemediation: string;
-  readonly product: Product;
+  readonly product?: Product;
   readonly operation: string;
   readonly appliance?: string;
   readonly httpStatus?: number;
@@ -95,7 +96,7 @@ export abstract class VmwareApiError extends Error {
     const where = [this.product, this.appliance].filter(Boolean).join(' ');
     const status = [this.httpStatus && `HTTP ${this.httpStatus}`, this.vmwareCode].filter(Boolean).join(' ');
     const detail = this.messages.length ? `: ${this.messages.join('; ').replace(/\.$/, '')}` : '';
-    return `${where} ${this.operation}: ${this.summary}${status ? ` (${status})` : ''}${detail}. Fix: ${this.remediation}`;
+    return `${[where, this.operation].filter(Boolean).join(' ')}: ${this.summary}${status ? ` (${status})` : ''}${detail}. Fix: ${this.remediation}`;
   }
 
   /** @internal used by {@link retryDecision} only. */
@@ -251,6 +252,30 @@ export class StartOutcomeUnknown extends VmwareApiError {
     'none needed if a retry succeeds: the step looks for the job its request may have created before it starts another';
 }
 
+/**
+ * The worker's credential policy (src/policy.ts) refused what a workflow input asked for: an
+ * appliance, a secret reference, a backup location, a webhook or a TLS setting the operator did
+ * not allow. Raised before the secret is read and before any connection is opened. The message
+ * names the input field, the policy rule and what to add to the policy, never a secret's value.
+ */
+export class NotPermitted extends VmwareApiError {
+  override readonly name = 'NotPermitted' as const;
+  readonly code = 'VMWARE_DR_NOT_PERMITTED';
+  protected readonly retryability = 'fatal';
+  protected readonly defaultRemediation =
+    "ask the worker's operator to allow it in the credential policy (VMWARE_DR_POLICY), or correct the input";
+  /** The policy rule that refused it, e.g. `appliances[0].secrets.login` or `secretSources.env`. */
+  readonly rule: string;
+  /** The input field refused, e.g. `endpoint.passwordRef` or `backup.location`. */
+  readonly field: string;
+
+  constructor(summary: string, ctx: ErrorContext & { rule?: string; field?: string }) {
+    super(summary, ctx);
+    this.rule = ctx.rule ?? '';
+    this.field = ctx.field ?? '';
+  }
+}
+
 /** Every error class by its `name`: the one registry the type lists below derive from. */
 export const ERROR_CLASSES = {
   ResourceBusy,
@@ -270,6 +295,7 @@ export const ERROR_CLASSES = {
   UnknownRemoteState,
   RemoteJobFailed,
   StartOutcomeUnknown,
+  NotPermitted,
 } as const;
 
 /** All error classes by name: the `type` of the ApplicationFailure each becomes. */
@@ -290,7 +316,8 @@ export type ErrorType =
   | 'BackupHashMismatch'
   | 'UnknownRemoteState'
   | 'RemoteJobFailed'
-  | 'StartOutcomeUnknown';
+  | 'StartOutcomeUnknown'
+  | 'NotPermitted';
 
 // Compile-time check that the registry and the union agree in both directions.
 type _RegistryMatchesUnion = [keyof typeof ERROR_CLASSES] extends [ErrorType]

@@ -9,6 +9,7 @@ import {
   NON_RETRYABLE_ERROR_TYPES,
   NetworkError,
   NotFound,
+  NotPermitted,
   PermissionDenied,
   ProtocolError,
   RemoteJobFailed,
@@ -150,6 +151,7 @@ describe('error taxonomy (reference §5)', () => {
       UnknownRemoteState,
       RemoteJobFailed,
       StartOutcomeUnknown,
+      NotPermitted,
     };
     expect(Object.keys(classes).sort()).toEqual([...ERROR_TYPES].sort());
     for (const [name, cls] of Object.entries(classes)) {
