@@ -26,6 +26,7 @@ interface CommonClientOptions {
 interface AnyEndpoint {
   name?: string;
   url: string;
+  allowHttp?: boolean;
   username: string;
   passwordRef: string;
   tls?: TlsSettings;
@@ -34,7 +35,8 @@ interface AnyEndpoint {
 /**
  * One client per endpoint per worker, so sessions and tokens are reused across activities and
  * refreshed in one place. Keyed by everything that identifies the endpoint (a secret's
- * reference, never its value).
+ * reference, never its value). With a credential policy, every endpoint is checked before its
+ * client is taken or built (`NotPermitted`).
  */
 export class ClientPool {
   private readonly clients = new Map<string, unknown>();
@@ -55,6 +57,11 @@ export class ClientPool {
       endpoint.tls ?? {},
       ...extraKey,
     ]);
+    // The credential policy, before a client (and so a connection) exists: the appliance, its
+    // http/TLS settings and its login reference. A refused endpoint gets no TCP connection at all.
+    const policy = this.opts.policy;
+    policy?.checkEndpoint(product, endpoint, 'endpoint');
+    policy?.checkSecret(product, endpoint, 'login', endpoint.passwordRef, 'endpoint.passwordRef');
     let client = this.clients.get(key) as C | undefined;
     if (!client) {
       const appliance = endpointName(endpoint);
@@ -64,10 +71,13 @@ export class ClientPool {
         timeoutMs: this.opts.requestTimeoutMs,
         dispatcher: createDispatcher({ tls: endpoint.tls, label: `${product} ${appliance}`, warn: this.opts.warn }),
         // Resolved at each login, inside the activity: the secret never travels further.
-        credentials: async () => ({
-          username: endpoint.username,
-          password: await this.opts.secrets.resolve(endpoint.passwordRef, `${product} ${appliance} passwordRef`),
-        }),
+        credentials: async () => {
+          policy?.checkSecret(product, endpoint, 'login', endpoint.passwordRef, 'endpoint.passwordRef');
+          return {
+            username: endpoint.username,
+            password: await this.opts.secrets.resolve(endpoint.passwordRef, `${product} ${appliance} passwordRef`),
+          };
+        },
       });
       this.clients.set(key, client);
     }

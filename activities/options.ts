@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { MAX_POLL_INTERVAL_MS } from '../src/config';
 import type { RetryTuning } from '../src/errors';
 import { DEFAULT_POLL_INTERVAL_MS } from '../src/workflow-inputs';
+import type { CredentialPolicy } from '../src/policy';
 import { type SecretResolver, type SecretResolverOptions, createSecretResolver } from '../src/secrets';
 
 /** Options of {@link createActivities}. Every field has a documented default. */
@@ -17,6 +18,15 @@ export interface ActivitiesOptions extends RetryTuning {
   requestTimeoutMs?: number;
   /** Where TLS `insecure` warnings go. Default: the activity logger, or console.warn outside one. */
   warn?: (message: string) => void;
+  /**
+   * The worker credential policy (src/policy.ts, `VMWARE_DR_POLICY` of the production worker):
+   * which appliances the activities may connect to, which secret references each may be sent,
+   * which backup locations and webhooks are allowed, from where `env:`/`file:` references may be
+   * read (it also guards a resolver given in `secrets`). Refusals fail with the non-retryable
+   * `NotPermitted` before a secret is read or a connection opened.
+   * @default none: every reference and appliance is allowed (library use), with one warning
+   */
+  policy?: CredentialPolicy;
 }
 
 export { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS };
@@ -33,7 +43,9 @@ export function checkPollInterval(ms: number, field: string): number {
 
 /** Options with defaults applied. */
 export interface ResolvedActivitiesOptions extends RetryTuning {
+  /** With a policy: checks every `env:`/`file:` reference against its secret sources before the inner resolver reads it. */
   secrets: SecretResolver;
+  policy?: CredentialPolicy;
   pollIntervalMs: number;
   requestTimeoutMs: number;
   warn: (message: string) => void;
@@ -50,10 +62,22 @@ function activityWarn(message: string): void {
   log.warn(message);
 }
 
+/** A resolver that reads nothing the policy's secret sources do not list (whatever resolver it wraps). */
+export function policyGuardedResolver(inner: SecretResolver, policy: CredentialPolicy): SecretResolver {
+  return {
+    async resolve(ref, field) {
+      await policy.checkReadable(ref, field);
+      return inner.resolve(ref, field);
+    },
+  };
+}
+
 export function resolveOptions(opts: ActivitiesOptions = {}): ResolvedActivitiesOptions {
-  const secrets = opts.secrets && 'resolve' in opts.secrets ? opts.secrets : createSecretResolver(opts.secrets);
+  const inner = opts.secrets && 'resolve' in opts.secrets ? opts.secrets : createSecretResolver(opts.secrets);
+  const secrets = opts.policy ? policyGuardedResolver(inner, opts.policy) : inner;
   return {
     secrets,
+    ...(opts.policy && { policy: opts.policy }),
     pollIntervalMs: checkPollInterval(opts.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, 'pollIntervalMs'),
     requestTimeoutMs: opts.requestTimeoutMs ?? 60_000,
     warn: opts.warn ?? activityWarn,

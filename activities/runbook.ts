@@ -92,7 +92,10 @@ export function createRunbookActivities(pool: ClientPool, opts: ResolvedActiviti
     /** POSTs a notification (JSON with a one-line `text`) to a webhook whose URL is a secret reference. */
     async sendNotification(input: NotifyInput): Promise<{ status: number }> {
       return asActivity(opts, async () => {
+        // The credential policy: a listed reference, and (after it is read) a listed host, before any request.
+        opts.policy?.checkWebhookRef(input.urlRef, 'notify.urlRef');
         const url = (await opts.secrets.resolve(input.urlRef, 'notify.urlRef')).reveal();
+        opts.policy?.checkWebhookUrl(input.urlRef, url, 'notify.urlRef');
         const res = await request(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
@@ -143,6 +146,15 @@ export function createRunbookActivities(pool: ClientPool, opts: ResolvedActiviti
     /** Resolves `latest` (or an archive id) to the archive folder a vCenter restore points at. Read only. */
     async findVcenterArchive(input: FindVcenterArchiveInput): Promise<VcenterArchiveRef> {
       return asActivity(opts, async () => {
+        opts.policy?.checkEndpoint('vcenter', input.endpoint, 'endpoint');
+        opts.policy?.checkLocation(
+          'vcenter',
+          input.endpoint,
+          input.location.url,
+          input.location.passwordRef,
+          'location.url',
+          'location.passwordRef',
+        );
         const client = pool.vcenter(input.endpoint);
         const signal = Context.current().cancellationSignal;
         const password = input.location.passwordRef

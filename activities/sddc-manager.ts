@@ -110,6 +110,16 @@ export interface SetSddcBackupConfigurationInput {
   configuration: SddcBackupConfigurationSpec;
 }
 
+/**
+ * The backup location of an SDDC Manager backup configuration as a URL, for the credential
+ * policy's `locations`: `sftp://server[:port]/directoryPath` (an IPv6 server in brackets).
+ */
+export function sftpLocationUrl(location: { server: string; port?: number; directoryPath: string }): string {
+  const host = location.server.includes(':') ? `[${location.server}]` : location.server;
+  const path = location.directoryPath.startsWith('/') ? location.directoryPath : `/${location.directoryPath}`;
+  return `sftp://${host}${location.port !== undefined ? `:${location.port}` : ''}${path}`;
+}
+
 const SUCCESS: readonly TaskStatus[] = ['SUCCESSFUL', 'COMPLETED_WITH_WARNING', 'SKIPPED'];
 
 /** Every subtask of a task, nested ones included, depth first, with its path of names. */
@@ -187,17 +197,23 @@ async function pollTask(
 }
 
 export function createSddcManagerActivities(pool: ClientPool, opts: ResolvedActivitiesOptions) {
-  /** Starts a task, or attaches to the one of `type` this step already started (see `startOnce`). */
+  /**
+   * Starts a task, or attaches to the one of `type` this step already started (see `startOnce`),
+   * after `check` (the credential policy's checks of what the start sends).
+   */
   async function startTask(
     endpoint: SddcManagerEndpoint,
     step: StepRef,
     type: string,
+    check: () => void,
     start: (client: SddcManagerClient, signal: AbortSignal) => Promise<SddcTask>,
   ): Promise<SddcTaskRef> {
     return asActivity(
       opts,
       async () => {
         const ctx = Context.current();
+        // The credential policy's checks of what the start sends, before any request.
+        check();
         const client = pool.sddcManager(endpoint);
         const signal = ctx.cancellationSignal;
         const { job, attached } = await startOnce({
@@ -225,14 +241,26 @@ export function createSddcManagerActivities(pool: ClientPool, opts: ResolvedActi
   return {
     /** One POST /v1/backups/tasks, or attach to the SDDCMANAGER_BACKUP task this step started. */
     async startSddcManagerBackup(input: StartSddcManagerBackupInput): Promise<SddcTaskRef> {
-      return startTask(input.endpoint, input.step, SDDC_BACKUP_TASK_TYPE, (client, signal) =>
-        client.startBackup(signal),
+      return startTask(
+        input.endpoint,
+        input.step,
+        SDDC_BACKUP_TASK_TYPE,
+        () => undefined,
+        (client, signal) => client.startBackup(signal),
       );
     },
 
     /** One POST /v1/restores/tasks on a freshly deployed SDDC Manager. */
     async startSddcManagerRestore(input: StartSddcManagerRestoreInput): Promise<SddcTaskRef> {
-      return startTask(input.endpoint, input.step, SDDC_RESTORE_TASK_TYPE, async (client, signal) => {
+      const check = () =>
+        opts.policy?.checkSecret(
+          'sddc-manager',
+          input.endpoint,
+          'passphrase',
+          input.restore.passphraseRef,
+          'restore.passphraseRef',
+        );
+      return startTask(input.endpoint, input.step, SDDC_RESTORE_TASK_TYPE, check, async (client, signal) => {
         const passphrase = await opts.secrets.resolve(input.restore.passphraseRef, 'restore.passphraseRef');
         return client.startRestore(
           {
@@ -294,8 +322,27 @@ export function createSddcManagerActivities(pool: ClientPool, opts: ResolvedActi
     /** Sets the backup location, passphrase and schedule (PUT); returns the configuration task to poll. */
     async setSddcManagerBackupConfiguration(input: SetSddcBackupConfigurationInput): Promise<SddcTaskRef> {
       return asActivity(opts, async () => {
-        const client = pool.sddcManager(input.endpoint);
         const c = input.configuration;
+        const policy = opts.policy;
+        if (policy) {
+          policy.checkEndpoint('sddc-manager', input.endpoint, 'endpoint');
+          policy.checkLocation(
+            'sddc-manager',
+            input.endpoint,
+            sftpLocationUrl(c.location),
+            c.location.passwordRef,
+            'configuration.location',
+            'configuration.location.passwordRef',
+          );
+          policy.checkSecret(
+            'sddc-manager',
+            input.endpoint,
+            'passphrase',
+            c.passphraseRef,
+            'configuration.passphraseRef',
+          );
+        }
+        const client = pool.sddcManager(input.endpoint);
         const [password, passphrase] = await Promise.all([
           opts.secrets.resolve(c.location.passwordRef, 'configuration.location.passwordRef'),
           opts.secrets.resolve(c.passphraseRef, 'configuration.passphraseRef'),

@@ -45,6 +45,14 @@ export function createVcdaActivities(pool: ClientPool, opts: ResolvedActivitiesO
         opts,
         async () => {
           const ctx = Context.current();
+          if (input.backupPasswordRef !== undefined)
+            opts.policy?.checkSecret(
+              'vcda',
+              input.endpoint,
+              'encryption',
+              input.backupPasswordRef,
+              'backupPasswordRef',
+            );
           const client = pool.vcda(input.endpoint);
           const signal = ctx.cancellationSignal;
           const password = input.backupPasswordRef

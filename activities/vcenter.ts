@@ -214,6 +214,38 @@ function checkState(client: VcenterClient, operation: string, state: string): vo
   }
 }
 
+/**
+ * The credential policy's checks of what a request sends through the vCenter, before any secret
+ * is read: the location (URL and password reference) and the encryption and SSO passwords.
+ */
+function checkVcenterRequest(
+  opts: ResolvedActivitiesOptions,
+  endpoint: VcenterEndpoint,
+  prefix: 'backup' | 'restore' | 'schedule',
+  spec: {
+    location: string;
+    locationPasswordRef?: SecretRef;
+    backupPasswordRef?: SecretRef;
+    ssoAdminPasswordRef?: SecretRef;
+  },
+): void {
+  const policy = opts.policy;
+  if (!policy) return;
+  policy.checkEndpoint('vcenter', endpoint, 'endpoint');
+  policy.checkLocation(
+    'vcenter',
+    endpoint,
+    spec.location,
+    spec.locationPasswordRef,
+    `${prefix}.location`,
+    `${prefix}.locationPasswordRef`,
+  );
+  if (spec.backupPasswordRef !== undefined)
+    policy.checkSecret('vcenter', endpoint, 'encryption', spec.backupPasswordRef, `${prefix}.backupPasswordRef`);
+  if (spec.ssoAdminPasswordRef !== undefined)
+    policy.checkSecret('vcenter', endpoint, 'ssoAdmin', spec.ssoAdminPasswordRef, `${prefix}.ssoAdminPasswordRef`);
+}
+
 async function optionalSecret(
   opts: ResolvedActivitiesOptions,
   ref: SecretRef | undefined,
@@ -271,6 +303,7 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
         opts,
         async () => {
           const ctx = Context.current();
+          checkVcenterRequest(opts, input.endpoint, 'backup', input.backup);
           const client = pool.vcenter(input.endpoint);
           const signal = ctx.cancellationSignal;
           const marker = stepMarker(input.step.id);
@@ -354,6 +387,7 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
         opts,
         async () => {
           const ctx = Context.current();
+          checkVcenterRequest(opts, input.endpoint, 'restore', input.restore);
           const client = pool.vcenter(input.endpoint);
           const signal = ctx.cancellationSignal;
           const running = async (): Promise<VcenterRestoreRef | undefined> => {
@@ -473,6 +507,7 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
     /** Checks a backup request without starting it (location reachable, password policy, not busy). */
     async validateVcenterBackup(input: ValidateVcenterBackupInput): Promise<VcenterReturnResult> {
       return asActivity(opts, async () => {
+        checkVcenterRequest(opts, input.endpoint, 'backup', input.backup);
         const client = pool.vcenter(input.endpoint);
         const r = await client.backupValidate(
           await backupRequest(opts, input.backup, input.backup.comment),
@@ -485,6 +520,7 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
     /** Checks that a backup can be restored onto this appliance. */
     async validateVcenterRestore(input: ValidateVcenterRestoreInput): Promise<VcenterRestoreValidation> {
       return asActivity(opts, async () => {
+        checkVcenterRequest(opts, input.endpoint, 'restore', input.restore);
         const client = pool.vcenter(input.endpoint);
         const m = await client.restoreValidate(
           await restoreRequest(opts, input.restore),
@@ -504,6 +540,7 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
     /** Creates the backup schedule, or updates it when it exists. */
     async setVcenterSchedule(input: SetVcenterScheduleInput): Promise<SetVcenterScheduleResult> {
       return asActivity(opts, async () => {
+        checkVcenterRequest(opts, input.endpoint, 'schedule', input.schedule);
         const client = pool.vcenter(input.endpoint);
         const signal = Context.current().cancellationSignal;
         const s = input.schedule;

@@ -1,0 +1,57 @@
+/**
+ * `checkRunbookPolicy`: what the worker's credential policy says about a whole runbook, before
+ * anything runs (read only): every step it refuses and why, the approval each step needs, and
+ * which policy file said so. The per-request checks themselves are in the activities that resolve
+ * secrets and open connections (clients.ts, vcenter.ts, sddc-manager.ts, vcda.ts, runbook.ts).
+ */
+import type { ApprovalRule, PolicyProblem } from '../src/policy';
+import type { RunbookDocument } from '../src/runbook/document';
+import type { ResolvedActivitiesOptions } from './options';
+import { asActivity } from './step';
+
+export type { ApprovalRule, PolicyProblem } from '../src/policy';
+
+export interface CheckRunbookPolicyInput {
+  /** The checked runbook document (as `drRunbook` validated it). */
+  document: RunbookDocument;
+}
+
+/** The policy's verdict on a runbook. */
+export interface RunbookPolicyCheck {
+  /** The policy file and the sha256 of its bytes; unset when the worker has no policy. */
+  policy?: { source: string; sha256: string };
+  /** Everything the policy refuses, each with the steps it stops; empty without a policy. */
+  problems: PolicyProblem[];
+  /** Each step's approval rule, by step id (`1.2`); without a policy: not required, four eyes. */
+  approvals: Record<string, ApprovalRule>;
+}
+
+export function createPolicyActivities(opts: ResolvedActivitiesOptions) {
+  return {
+    /** The credential policy's problems and approval rules of a runbook. Read only; reads no secret. */
+    async checkRunbookPolicy(input: CheckRunbookPolicyInput): Promise<RunbookPolicyCheck> {
+      return asActivity(opts, async () => {
+        const doc = input.document;
+        const policy = opts.policy;
+        const approvals: Record<string, ApprovalRule> = {};
+        doc.stages.forEach((stage, s) =>
+          stage.steps.forEach((step, i) => {
+            const id = `${s + 1}.${i + 1}`;
+            const action = 'backup' in step ? 'backup' : 'restore';
+            const endpoint = doc.endpoints['backup' in step ? step.backup : step.restore];
+            approvals[id] =
+              policy && endpoint
+                ? policy.approvalFor(endpoint.product, endpoint, action)
+                : { required: false, fourEyes: true };
+          }),
+        );
+        if (!policy) return { problems: [], approvals };
+        return {
+          policy: { source: policy.source, sha256: policy.sha256 },
+          problems: policy.runbookProblems(doc),
+          approvals,
+        };
+      });
+    },
+  };
+}
