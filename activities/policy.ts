@@ -1,10 +1,12 @@
 /**
  * `checkRunbookPolicy`: what the worker's credential policy says about a whole runbook, before
- * anything runs (read only): every step it refuses and why, the approval each step needs, and
- * which policy file said so. The per-request checks themselves are in the activities that resolve
+ * anything runs (read only): every step it refuses and why, the approval each step needs, which
+ * policy file said so, and who started the run (for four eyes). The per-request checks themselves are in the activities that resolve
  * secrets and open connections (clients.ts, vcenter.ts, sddc-manager.ts, vcda.ts, runbook.ts).
  */
+import { Context } from '@temporalio/activity';
 import type { ApprovalRule, PolicyProblem } from '../src/policy';
+import { startedByOf } from './identity';
 import type { RunbookDocument } from '../src/runbook/document';
 import type { ResolvedActivitiesOptions } from './options';
 import { asActivity } from './step';
@@ -24,6 +26,11 @@ export interface RunbookPolicyCheck {
   problems: PolicyProblem[];
   /** Each step's approval rule, by step id (`1.2`); without a policy: not required, four eyes. */
   approvals: Record<string, ApprovalRule>;
+  /**
+   * Who started the calling run, as the Temporal server recorded it (its first history event);
+   * unset when the server recorded no identity. Four eyes compare approvers against it.
+   */
+  startedBy?: string;
 }
 
 export function createPolicyActivities(opts: ResolvedActivitiesOptions) {
@@ -45,11 +52,16 @@ export function createPolicyActivities(opts: ResolvedActivitiesOptions) {
                 : { required: false, fourEyes: true };
           }),
         );
-        if (!policy) return { problems: [], approvals };
+        const { client, info } = Context.current();
+        const run = info.workflowExecution;
+        const startedBy = run ? await startedByOf(client, run.workflowId, run.runId) : undefined;
+        const starter = startedBy !== undefined ? { startedBy } : {};
+        if (!policy) return { problems: [], approvals, ...starter };
         return {
           policy: { source: policy.source, sha256: policy.sha256 },
           problems: policy.runbookProblems(doc),
           approvals,
+          ...starter,
         };
       });
     },

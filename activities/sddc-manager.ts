@@ -6,6 +6,7 @@ import { type SubTask, type TaskStatus, isTerminal, normaliseTaskStatus } from '
 import type { SecretRef } from '../src/secrets';
 import type { ClientPool } from './clients';
 import type { ResolvedActivitiesOptions } from './options';
+import { assertRestoreApproved } from './approval-guard';
 import { pollRemoteJob } from './poll';
 import { type StepRef, asActivity, startOnce } from './step';
 
@@ -205,7 +206,7 @@ export function createSddcManagerActivities(pool: ClientPool, opts: ResolvedActi
     endpoint: SddcManagerEndpoint,
     step: StepRef,
     type: string,
-    check: () => void,
+    check: () => void | Promise<void>,
     start: (client: SddcManagerClient, signal: AbortSignal) => Promise<SddcTask>,
   ): Promise<SddcTaskRef> {
     return asActivity(
@@ -213,7 +214,7 @@ export function createSddcManagerActivities(pool: ClientPool, opts: ResolvedActi
       async () => {
         const ctx = Context.current();
         // The credential policy's checks of what the start sends, before any request.
-        check();
+        await check();
         const client = pool.sddcManager(endpoint);
         const signal = ctx.cancellationSignal;
         const { job, attached } = await startOnce({
@@ -252,7 +253,7 @@ export function createSddcManagerActivities(pool: ClientPool, opts: ResolvedActi
 
     /** One POST /v1/restores/tasks on a freshly deployed SDDC Manager. */
     async startSddcManagerRestore(input: StartSddcManagerRestoreInput): Promise<SddcTaskRef> {
-      const check = () =>
+      const check = async () => {
         opts.policy?.checkSecret(
           'sddc-manager',
           input.endpoint,
@@ -260,6 +261,8 @@ export function createSddcManagerActivities(pool: ClientPool, opts: ResolvedActi
           input.restore.passphraseRef,
           'restore.passphraseRef',
         );
+        await assertRestoreApproved(opts, 'sddc-manager', input.endpoint);
+      };
       return startTask(input.endpoint, input.step, SDDC_RESTORE_TASK_TYPE, check, async (client, signal) => {
         const passphrase = await opts.secrets.resolve(input.restore.passphraseRef, 'restore.passphraseRef');
         return client.startRestore(

@@ -6,6 +6,7 @@ import type { VcenterClient } from '../src/vcenter/client';
 import type { BackupJobStatus, BackupRequest, DetailsInfo, LocationType } from '../src/vcenter/schemas';
 import type { ClientPool } from './clients';
 import type { ResolvedActivitiesOptions } from './options';
+import { assertRestoreApproved } from './approval-guard';
 import { pollRemoteJob } from './poll';
 import { type StepRef, asActivity, startOnce } from './step';
 
@@ -388,6 +389,7 @@ export function createVcenterActivities(pool: ClientPool, opts: ResolvedActiviti
         async () => {
           const ctx = Context.current();
           checkVcenterRequest(opts, input.endpoint, 'restore', input.restore);
+          await assertRestoreApproved(opts, 'vcenter', input.endpoint);
           const client = pool.vcenter(input.endpoint);
           const signal = ctx.cancellationSignal;
           const running = async (): Promise<VcenterRestoreRef | undefined> => {

@@ -8,6 +8,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, type LogEntry, NativeConnection, Runtime, type WorkerOptions } from '@temporalio/worker';
 import { parse as parseYaml } from 'yaml';
@@ -30,6 +31,8 @@ export const DEFAULT_REHEARSAL_POLL_INTERVAL_MS = 500;
 export const DEFAULT_REHEARSAL_BUSY_RETRY_DELAY_MS = 1000;
 /** Prefix of the variables that carry the simulator's secrets to the worker. */
 export const REHEARSAL_ENV_PREFIX = 'VMWARE_DR_REHEARSAL_';
+/** The client identity a rehearsal starts its run with (at this host). */
+export const REHEARSAL_IDENTITY = 'vmware-dr-rehearsal';
 /** How often the rehearsal looks at the run (approvals to grant, retries to show). */
 const MONITOR_INTERVAL_MS = 250;
 
@@ -38,8 +41,14 @@ export interface RehearseOptions {
   dryRun?: boolean;
   /** Faults in the simulator's format; `appliance` is an endpoint key. @default [] */
   faults?: FaultRule[];
-  /** Grant every approval when it is requested, through the `approve` Update, as this person. @default none: wait */
+  /**
+   * Grant every approval when it is requested, through the `approve` Update, as this person: a
+   * client of its own whose identity is this name (the run is started by the rehearsal's identity,
+   * so four eyes let it approve). @default none: wait
+   */
   approveAs?: string;
+  /** With `approveAs`: also accept restore validation warnings (`approve --accept-warnings`). @default false */
+  acceptWarnings?: boolean;
   /** Seconds each simulated job takes. @default 3 */
   jobSeconds?: number;
   /** @default 500 */
@@ -360,8 +369,23 @@ async function startAttempts(client: Client, childId: string): Promise<number | 
 function monitor(
   handle: WorkflowHandle,
   client: Client,
-  opts: { approveAs?: string; log: (line: string) => void; approveCommand: (step: string) => string },
+  opts: {
+    approveAs?: string;
+    acceptWarnings?: boolean;
+    log: (line: string) => void;
+    approveCommand: (step: string) => string;
+  },
 ): { stop: () => Promise<void> } {
+  // The approver is another person than the rehearsal that started the run: a client of its own.
+  const approver =
+    opts.approveAs === undefined
+      ? undefined
+      : new Client({
+          connection: client.connection,
+          namespace: client.options.namespace,
+          identity: opts.approveAs,
+          dataConverter: client.options.dataConverter,
+        }).workflow.getHandle(handle.workflowId);
   let stopped = false;
   const announced = new Set<string>();
   const retries = new Set<string>();
@@ -371,14 +395,23 @@ function monitor(
       for (const s of report?.steps ?? []) {
         if (s.state === 'waiting-approval' && !announced.has(s.id)) {
           announced.add(s.id);
-          if (opts.approveAs === undefined) {
-            opts.log(`step ${s.id} (${s.action} ${s.endpoint}) waits for approval: ${opts.approveCommand(s.id)}`);
+          if (approver === undefined || opts.approveAs === undefined) {
+            opts.log(
+              `step ${s.id} (${s.action} ${s.endpoint}) waits for approval: ${opts.approveCommand(s.id)}${s.acceptWarnings ? ' --accept-warnings' : ''}`,
+            );
             continue;
           }
           opts.log(`step ${s.id} (${s.action} ${s.endpoint}) waits for approval; approving as ${opts.approveAs}`);
-          await handle
+          await approver
             .executeUpdate(approveUpdate, {
-              args: [{ step: s.id, by: opts.approveAs, comment: 'approved when requested (rehearsal)' }],
+              args: [
+                {
+                  step: s.id,
+                  by: opts.approveAs,
+                  comment: 'approved when requested (rehearsal)',
+                  ...(opts.acceptWarnings === true && { acceptWarnings: true }),
+                },
+              ],
             })
             .catch((err: unknown) => opts.log(`approval of step ${s.id} refused: ${(err as Error).message}`));
         }
@@ -476,7 +509,14 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
     }
     // Payload encryption when the environment configures keys (VMWARE_DR_CODEC_KEYS / _KEY_FILE).
     const dataConverter = dataConverterFromEnv(env);
-    const client = new Client({ connection, namespace, ...(dataConverter && { dataConverter }) });
+    // The rehearsal starts the run under an identity of its own, so the person rehearsing (or
+    // `approveAs`) is the second person four eyes ask for.
+    const client = new Client({
+      connection,
+      namespace,
+      identity: `${REHEARSAL_IDENTITY}@${hostname()}`,
+      ...(dataConverter && { dataConverter }),
+    });
     const taskQueue = `vmware-dr-rehearsal-${randomUUID().slice(0, 8)}`;
     // This package's worker, with heartbeats every second so retries show at once.
     const worker = await createWorker({
@@ -508,7 +548,12 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
         staticSummary: `rehearsal of runbook ${doc.name} against simulated appliances`,
       });
       options.onStart?.({ workflowId, address, namespace, ...(runUi && { uiUrl: runUi }), approveCommand });
-      const watcher = monitor(handle, client, { approveAs: options.approveAs, log, approveCommand });
+      const watcher = monitor(handle, client, {
+        approveAs: options.approveAs,
+        acceptWarnings: options.acceptWarnings,
+        log,
+        approveCommand,
+      });
       try {
         return options.watch ? await options.watch(handle) : ((await handle.result()) as RunbookReport);
       } finally {

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { stringify } from 'yaml';
 import { main } from '../src/cli/index';
+import { cliIdentity } from '../src/cli/connect';
 import { reportJson } from '../src/cli/watch';
 import type { RunbookReport } from '../src/runbook/report';
 import { type Simulator, startSimulator } from '../src/simulator/server';
@@ -42,6 +43,18 @@ function cliStart(args: string[]): { out: () => string; done: Promise<Ran> } {
 
 /** Runs one command line in-process, capturing its output. */
 const cli = (args: string[]): Promise<Ran> => cliStart(args).done;
+
+/** Runs one command line as another person: their client identity (VMWARE_DR_IDENTITY), which four eyes compare. */
+async function cliAs(identity: string, args: string[]): Promise<Ran> {
+  const saved = process.env.VMWARE_DR_IDENTITY;
+  process.env.VMWARE_DR_IDENTITY = identity;
+  try {
+    return await cli(args);
+  } finally {
+    if (saved === undefined) delete process.env.VMWARE_DR_IDENTITY;
+    else process.env.VMWARE_DR_IDENTITY = saved;
+  }
+}
 
 /** A port nothing listens on (bound, then closed). */
 async function closedPort(): Promise<number> {
@@ -255,10 +268,25 @@ describe('vmware-dr runbook runs (dev server, worker, simulator)', () => {
       const noReason = await cli(['reject', id, '--step', '1.1', '--by', 'bob', ...server]);
       expect(noReason.code).toBe(2);
       expect(h.sim.counters().jobs).toEqual([]);
-      const ok = await cli(['approve', id, '--step', '1.1', '--by', 'alice', '--comment', 'CHG-1', ...server]);
+      // Who started the run (this process's identity, user@host) may not approve it: four eyes.
+      const own = await cli(['approve', id, '--step', '1.1', '--by', 'me', ...server]);
+      expect(own.code).toBe(2);
+      expect(own.err).toContain('four eyes');
+      const ok = await cliAs('alice@cli.test', [
+        'approve',
+        id,
+        '--step',
+        '1.1',
+        '--by',
+        'alice',
+        '--comment',
+        'CHG-1',
+        ...server,
+      ]);
       expect(ok).toMatchObject({ code: 0, err: '' });
       expect(ok.out).toContain(`Step 1.1 of ${id} approved by alice.`);
-      const twice = await cli(['approve', id, '--step', '1.1', '--by', 'carol', ...server]);
+      expect(ok.out).toContain('Recorded as client identity alice@cli.test.');
+      const twice = await cliAs('carol@cli.test', ['approve', id, '--step', '1.1', '--by', 'carol', ...server]);
       expect(twice.code).toBe(2);
       const r = await waited.done;
       expect(r.err).toBe('');
@@ -271,11 +299,22 @@ describe('vmware-dr runbook runs (dev server, worker, simulator)', () => {
       const json = JSON.parse(report.out) as ReturnType<typeof reportJson>;
       expect(json).toMatchObject({ outcome: 'succeeded', steps: [{ action: 'restore', outcome: 'succeeded' }] });
       expect(json.approvals).toEqual([
-        expect.objectContaining({ step: '1.1', by: 'alice', decision: 'approved', comment: 'CHG-1' }),
+        expect.objectContaining({
+          step: '1.1',
+          by: 'alice',
+          identity: 'alice@cli.test',
+          decision: 'approved',
+          comment: 'CHG-1',
+        }),
+      ]);
+      // The audit trail: who started (this process) and who approved, as the server recorded them.
+      expect(json.audit).toEqual([
+        expect.objectContaining({ event: 'started', identity: cliIdentity() }),
+        expect.objectContaining({ event: 'approved', step: '1.1', by: 'alice', identity: 'alice@cli.test' }),
       ]);
       expect(h.sim.counters().jobs.filter((j) => j.kind === 'restore' && j.appliance === 'vc-2')).toHaveLength(1);
       // Decisions on a run that has ended: invalid.
-      const late = await cli(['approve', id, '--step', '1.1', '--by', 'alice', ...server]);
+      const late = await cliAs('alice@cli.test', ['approve', id, '--step', '1.1', '--by', 'alice', ...server]);
       expect(late.code).toBe(2);
       expect(late.err).toContain('has ended (COMPLETED)');
       const md = await cli(['report', id, ...server]);

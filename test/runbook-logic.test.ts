@@ -54,6 +54,16 @@ const fakeActivities = {
   async registeredSearchAttributes() {
     return [] as string[];
   },
+  /** No credential policy: nothing refused, four eyes against a fixed starter (the test client approves). */
+  async checkRunbookPolicy(input: { document: RunbookDocument }) {
+    activityCalls.push({ name: 'checkRunbookPolicy', input });
+    const ids = input.document.stages.flatMap((st, s) => st.steps.map((_, i) => `${s + 1}.${i + 1}`));
+    return {
+      problems: [],
+      approvals: Object.fromEntries(ids.map((id) => [id, { required: false, fourEyes: true }])),
+      startedBy: 'starter@logic.test',
+    };
+  },
   async sendNotification(input: unknown) {
     activityCalls.push({ name: 'sendNotification', input });
     return { status: 204 };

@@ -75,6 +75,8 @@ describe('drRunbook (real server, simulator)', () => {
       args: [doc, options],
     });
   const jobs = () => h.sim.counters().jobs;
+  /** The run as another person sees it: their decisions carry their own client identity (four eyes). */
+  const as = (who: string, handle: { workflowId: string }) => h.as(who).workflow.getHandle(handle.workflowId);
 
   it('the full-site backup succeeds: one remote job per step, stages in order, an honest report', async () => {
     h.sim.resetCounters();
@@ -283,15 +285,17 @@ describe('drRunbook (real server, simulator)', () => {
         while ((await handle.query(progressQuery)).steps[0]!.state !== 'waiting-approval')
           await new Promise((r) => setTimeout(r, 100));
         await expect(
-          handle.executeUpdate(approveUpdate, { args: [{ step: '9.9', by: 'alice' }] }),
+          as('alice', handle).executeUpdate(approveUpdate, { args: [{ step: '9.9', by: 'alice' }] }),
         ).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
-        const noApprover = await handle
+        const noApprover = await as('alice', handle)
           .executeUpdate(approveUpdate, { args: [{ step: '1.1', by: '' }] })
           .catch((e: unknown) => e as WorkflowUpdateFailedError);
         expect(noApprover).toBeInstanceOf(WorkflowUpdateFailedError);
         expect((noApprover as WorkflowUpdateFailedError).cause?.message).toMatch(/by: who decides/);
         expect(jobs()).toEqual([]);
-        await handle.executeUpdate(approveUpdate, { args: [{ step: '1.1', by: 'alice', comment: 'change CHG-1' }] });
+        await as('alice', handle).executeUpdate(approveUpdate, {
+          args: [{ step: '1.1', by: 'alice', comment: 'change CHG-1' }],
+        });
         const r = await handle.result();
         const history = await handle.fetchHistory();
         const updates = (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
@@ -308,11 +312,15 @@ describe('drRunbook (real server, simulator)', () => {
 
     it('a rejection ends the run rejected, and a missing approval fails safe at its timeout', async () => {
       h.sim.resetCounters();
+      // Freshly deployed again (the approval test restored it): the restore is validated before its approval.
+      (h.sim.appliance('vcenter', 'vc-3') as VcenterAppliance).setStage('restore');
       const rejected = await h.withWorker(async () => {
         const handle = await start(restoreDoc());
         while ((await handle.query(progressQuery)).steps[0]!.state !== 'waiting-approval')
           await new Promise((r) => setTimeout(r, 100));
-        await handle.executeUpdate(rejectUpdate, { args: [{ step: '1.1', by: 'bob', reason: 'wrong archive' }] });
+        await as('bob', handle).executeUpdate(rejectUpdate, {
+          args: [{ step: '1.1', by: 'bob', reason: 'wrong archive' }],
+        });
         return handle.result();
       });
       expect(rejected.outcome).toBe('rejected');

@@ -232,9 +232,13 @@ describe('secret scan: marker secrets appear nowhere', () => {
       };
       const restore = await start(restoreDoc, {}, 'restore');
       const waiting = await waitFor(restore, (r) => r.steps.some((s) => s.state === 'waiting-approval'));
-      await restore.executeUpdate(approveUpdate, {
-        args: [{ step: waiting.steps[0]!.id, by: 'alice', comment: 'scan approval' }],
-      });
+      // Approved by another person than the starter (four eyes): a client with its own identity.
+      await h
+        .as('alice@scan.test')
+        .workflow.getHandle(restore.workflowId)
+        .executeUpdate(approveUpdate, {
+          args: [{ step: waiting.steps[0]!.id, by: 'alice', comment: 'scan approval' }],
+        });
       reports.push(await restore.result());
       // 3. A dry run of the backup.
       reports.push(await (await start(backup, { dryRun: true }, 'dryrun')).result());

@@ -9,9 +9,14 @@ import { RUNBOOK_STEP_MEMO, type RunbookReport, STEP_PROGRESS_SIGNAL } from '../
 export interface ApproveRequest {
   /** The step id (`<stage>.<step>`, 1-based, e.g. `1.1`) waiting for approval. */
   step: string;
-  /** Who approves: recorded in the report. */
+  /** Who approves: recorded in the report, beside the client identity the server recorded. */
   by: string;
   comment?: string;
+  /**
+   * Accept the restore validation warnings the step shows (`vmware-dr approve --accept-warnings`):
+   * needed to approve a restore with warnings whose step does not set `ignoreWarnings`.
+   */
+  acceptWarnings?: boolean;
 }
 
 export interface RejectRequest {

@@ -17,6 +17,7 @@ import {
   executeChild,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -37,6 +38,13 @@ import {
   parseDuration,
 } from '../src/runbook/document';
 import { type RunbookReport, type StepReport, overallOutcome } from '../src/runbook/report';
+import {
+  type ApprovalRule,
+  DEFAULT_APPROVAL_RULE,
+  approvalRefusal,
+  approveCommandText,
+} from '../src/runbook/approvals';
+import { recordCallerIdentities } from './caller-identity';
 import type { StepResult } from '../src/step-result';
 import { ending, validateInput } from './boundary';
 import { notifyHooks } from './notify';
@@ -56,25 +64,42 @@ export { DrRunbookOptions };
 const DEFAULT_APPROVAL_TIMEOUT_MS = 24 * 3_600_000;
 const DEFAULT_STEP_TIMEOUT = '6h';
 
+/**
+ * Marks the runs that check their runbook against the worker's credential policy first (activity
+ * `checkRunbookPolicy`, which also reads who started the run), approve only by a verified second
+ * person, and validate a restore before its approval (warnings shown, accepted or the restore never
+ * starts). Asked once, first thing; histories recorded before it replay as they ran.
+ * https://docs.temporal.io/develop/typescript/versioning#patching
+ */
+export const TRUST_BOUNDARY_PATCH = 'vmware-dr-trust-boundary';
+
 /** What a step runs as: the child workflow and its input. */
 interface PlannedStep {
   report: StepReport;
   step: RunbookStep;
   endpoint: RunbookEndpoint & { name: string };
   needsApproval: boolean;
+  /** The runbook's own `approvers` of the step (narrow the policy's). */
+  approvers?: string[];
   continueOnFailure: boolean;
   timeoutMs: number;
   pollIntervalMs?: number;
   pollMode?: 'heartbeat' | 'retry';
 }
 
-const { findVcenterArchive, checkEndpoint, validateVcenterBackup, validateVcenterRestore, readRecoveryPoint } =
-  proxyActivities<Activities>({
-    startToCloseTimeout: '2 minutes',
-    // They heartbeat (asActivity): a killed worker's attempt is retried within seconds, not minutes.
-    heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT,
-    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
-  });
+const {
+  findVcenterArchive,
+  checkEndpoint,
+  validateVcenterBackup,
+  validateVcenterRestore,
+  readRecoveryPoint,
+  checkRunbookPolicy,
+} = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  // They heartbeat (asActivity): a killed worker's attempt is retried within seconds, not minutes.
+  heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT,
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
+});
 
 /** Which search attributes exist: asked once; a failure only means none are set (never blocks the run long). */
 const { registeredSearchAttributes: askRegisteredSearchAttributes } = proxyActivities<Activities>({
@@ -139,6 +164,7 @@ function plan(doc: RunbookDocument): { stages: { name: string; startWithinMs?: n
           step,
           endpoint,
           needsApproval: approval === 'required',
+          ...((step.approvers ?? d.approvers) !== undefined && { approvers: step.approvers ?? d.approvers }),
           continueOnFailure: step.continueOnFailure ?? d.continueOnFailure ?? false,
           timeoutMs: parseDuration(step.timeout ?? d.timeout ?? DEFAULT_STEP_TIMEOUT),
           ...(pollInterval !== undefined && { pollIntervalMs: parseDuration(pollInterval) }),
@@ -154,6 +180,7 @@ function childFor(
   p: PlannedStep,
   doc: RunbookDocument,
   archiveLocation?: string,
+  warningsAccepted = false,
 ): { workflow: string; input: Record<string, unknown> } {
   const common = {
     endpoint: productEndpoint(p.endpoint),
@@ -199,7 +226,9 @@ function childFor(
           ...(l.username !== undefined && { locationUser: l.username }),
           ...(l.passwordRef !== undefined && { locationPasswordRef: l.passwordRef }),
           ...(l.encryptionPasswordRef !== undefined && { backupPasswordRef: l.encryptionPasswordRef }),
-          ...(step.ignoreWarnings !== undefined && { ignoreWarnings: step.ignoreWarnings }),
+          ...(warningsAccepted
+            ? { ignoreWarnings: true }
+            : step.ignoreWarnings !== undefined && { ignoreWarnings: step.ignoreWarnings }),
         },
       },
     };
@@ -252,11 +281,31 @@ export async function drRunbook(
       approvals: [],
     };
 
-    // Messages: progress, approvals, pause/resume.
-    const decisions = new Map<string, { decision: 'approved' | 'rejected'; by: string; comment?: string }>();
+    // Messages: progress, approvals, pause/resume. Who sends each, as the server recorded it, first.
+    const identities = recordCallerIdentities([pauseSignal.name, resumeSignal.name]);
+    // Histories from before the trust boundary replay as they ran (see TRUST_BOUNDARY_PATCH).
+    const trusted = patched(TRUST_BOUNDARY_PATCH);
+    /** Who started the run and each step's approval rule: from `checkRunbookPolicy`, before any step. */
+    let startedBy: string | undefined;
+    let approvalRules: Record<string, ApprovalRule> = {};
+    const audit = (entry: NonNullable<RunbookReport['audit']>[number]) => {
+      if (trusted) (report.audit ??= []).push(entry);
+    };
+    const decisions = new Map<
+      string,
+      {
+        decision: 'approved' | 'rejected';
+        by: string;
+        identity?: string;
+        comment?: string;
+        acceptWarnings?: boolean;
+      }
+    >();
     let paused = false;
-    setHandler(progressQuery, () => report);
-    const waiting = (stepId: string) => {
+    setHandler(progressQuery, () => report, {
+      description: 'The report so far: each step, what it waits for, approvals, the audit trail.',
+    });
+    const waiting = (stepId: string): PlannedStep => {
       const p = all.find((x) => x.report.id === stepId);
       if (!p) throw new Error(`no step ${stepId}: steps are ${all.map((x) => x.report.id).join(', ')}`);
       if (p.report.state !== 'waiting-approval')
@@ -264,39 +313,73 @@ export async function drRunbook(
       // Two decisions arriving together: the first accepted one wins, the other is refused.
       const decided = decisions.get(stepId);
       if (decided) throw new Error(`step ${stepId} was already ${decided.decision} by ${decided.by}`);
+      return p;
     };
     const checkBy = (by: unknown) => {
       if (typeof by !== 'string' || by.trim() === '' || by.length > 128)
         throw new Error('by: who decides (1–128 characters) is required');
     };
+    const decide = (
+      step: string,
+      d: { decision: 'approved' | 'rejected'; by: string; comment?: string; acceptWarnings?: boolean },
+    ) => {
+      const identity = identities.currentUpdate();
+      decisions.set(step, { ...d, ...(identity !== undefined && { identity }) });
+      return { step, state: d.decision };
+    };
     setHandler(
       approveUpdate,
-      ({ step, by, comment }) => {
-        decisions.set(step, { decision: 'approved', by, ...(comment !== undefined && { comment }) });
-        return { step, state: 'approved' };
-      },
+      ({ step, by, comment, acceptWarnings }) =>
+        decide(step, {
+          decision: 'approved',
+          by,
+          ...(comment !== undefined && { comment }),
+          ...(acceptWarnings === true && { acceptWarnings }),
+        }),
       {
+        description:
+          'Approve a step waiting for approval: { step, by, comment?, acceptWarnings? }. Refused (no history) unless the caller is a verified second person the policy and runbook allow, and, for a restore with warnings, accepts them.',
         validator: (req) => {
           checkBy(req?.by);
-          waiting(String(req?.step));
+          const p = waiting(String(req?.step));
+          if (req.acceptWarnings !== undefined && typeof req.acceptWarnings !== 'boolean')
+            throw new Error('acceptWarnings: true or false (vmware-dr approve --accept-warnings)');
+          if (!trusted) {
+            // A run from before verified approvals: its starter is unknown, so nobody can be the second person.
+            throw new Error(
+              approvalRefusal({
+                step: p.report.id,
+                identity: identities.currentUpdate() ?? '(unknown)',
+                startedBy: undefined,
+                rule: DEFAULT_APPROVAL_RULE,
+              }),
+            );
+          }
+          const refusal = approvalRefusal({
+            step: p.report.id,
+            identity: identities.currentUpdate(),
+            startedBy,
+            rule: approvalRules[p.report.id] ?? DEFAULT_APPROVAL_RULE,
+            ...(p.approvers !== undefined && { runbookApprovers: p.approvers }),
+          });
+          if (refusal) throw new Error(refusal);
+          if (p.report.acceptWarnings && req.acceptWarnings !== true)
+            throw new Error(
+              `step ${p.report.id} (restore ${p.report.endpoint}) has restore validation warnings nobody accepted: ${(p.report.warnings ?? []).join('; ')}. The restore would fail on them: approve with --accept-warnings (acceptWarnings: true) to restore despite them, or reject the step`,
+            );
         },
       },
     );
-    setHandler(
-      rejectUpdate,
-      ({ step, by, reason }) => {
-        decisions.set(step, { decision: 'rejected', by, comment: reason });
-        return { step, state: 'rejected' };
+    setHandler(rejectUpdate, ({ step, by, reason }) => decide(step, { decision: 'rejected', by, comment: reason }), {
+      description:
+        'Reject a step waiting for approval: { step, by, reason }. The step does not run; anyone may reject (it stops a change).',
+      validator: (req) => {
+        checkBy(req?.by);
+        if (typeof req?.reason !== 'string' || req.reason.trim() === '')
+          throw new Error('reason: why the step is rejected is required');
+        waiting(String(req?.step));
       },
-      {
-        validator: (req) => {
-          checkBy(req?.by);
-          if (typeof req?.reason !== 'string' || req.reason.trim() === '')
-            throw new Error('reason: why the step is rejected is required');
-          waiting(String(req?.step));
-        },
-      },
-    );
+    });
     // A running child step says when its appliance is busy (and when it no longer waits).
     setHandler(stepProgressSignal, ({ step, attempts, waiting, percent }) => {
       const r = all.find((x) => x.report.id === step)?.report;
@@ -311,8 +394,24 @@ export async function drRunbook(
       if (typeof waiting === 'string') r.waiting = waiting.slice(0, 200);
       else delete r.waiting;
     });
-    setHandler(pauseSignal, () => void (paused = true));
-    setHandler(resumeSignal, () => void (paused = false));
+    const pauseOrResume = (event: 'paused' | 'resumed', req: { by?: string } | undefined) => {
+      paused = event === 'paused';
+      const identity = identities.takeSignal(event === 'paused' ? pauseSignal.name : resumeSignal.name);
+      const by = typeof req?.by === 'string' ? req.by.slice(0, 128) : undefined;
+      audit({
+        at: new Date().toISOString(),
+        event,
+        ...(by !== undefined && { by }),
+        ...(identity !== undefined && { identity }),
+      });
+    };
+    setHandler(pauseSignal, (req) => pauseOrResume('paused', req));
+    setHandler(resumeSignal, (req) => pauseOrResume('resumed', req));
+    // Who cancelled is in the history (the CLI's report adds it); the run records when and why.
+    CancellationScope.current().cancelRequested.catch(() => {
+      const reason = identities.cancelReason();
+      audit({ at: new Date().toISOString(), event: 'cancel-requested', ...(reason && { detail: reason }) });
+    });
 
     /** Restore steps that take their archive from a recovery point: the backup of the set they restore. */
     const fromRecoveryPoint = new Map<string, { set: string; backup: RecoveryPointBackup }>();
@@ -383,6 +482,9 @@ export async function drRunbook(
       return refused;
     }
 
+    /** What the run does now, for the UI's Current Details (the running stage). */
+    let stageDetails = '';
+
     /** Steps whose child workflow was started: only those have anything to compensate. */
     const launched = new Set<string>();
 
@@ -422,6 +524,124 @@ export async function drRunbook(
       }
     };
 
+    /**
+     * A restore's checks before its approval (runs with the trust boundary): the vCenter archive is
+     * found once and pinned (the approver approves that archive, not whatever is latest later) and
+     * the restore validated; not applicable fails the step, warnings are shown and must be accepted.
+     * SDDC Manager has no restore validation API: its restore is checked by the appliance's task.
+     */
+    const preflightRestore = async (p: PlannedStep): Promise<{ archiveLocation?: string } | undefined> => {
+      const r = p.report;
+      if (!('restore' in p.step) || p.endpoint.product !== 'vcenter') return {};
+      const archive = await findArchive(p);
+      r.location = archive.location;
+      const { input } = childFor(p, doc, archive.location);
+      const v = await validateVcenterRestore({ endpoint: input.endpoint as never, restore: input.restore as never });
+      if (!v.applicable) {
+        r.state = 'failed';
+        r.error = {
+          type: 'InvalidArgument',
+          message: `the backup cannot be restored onto ${r.endpoint} (restore validation: not applicable${v.messages.length ? `: ${v.messages.join('; ')}` : ''})`,
+          hint: 'restore onto a freshly deployed vCenter in the restore stage (before firstboot) with a backup of a matching version',
+        };
+        return undefined;
+      }
+      if (v.messages.length) r.warnings = v.messages;
+      const ignoreWarnings = (p.step as RunbookRestoreStep).ignoreWarnings === true;
+      if (r.warnings && !ignoreWarnings) {
+        if (p.needsApproval) r.acceptWarnings = true;
+        else {
+          r.state = 'failed';
+          r.error = {
+            type: 'RestoreWarnings',
+            message: `restore validation of ${r.endpoint} reported ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}: ${r.warnings.join('; ')}. The restore would fail on them, so it was not started`,
+            hint: `set ignoreWarnings: true on step ${r.id} to restore despite them, or approval: required so that the approver can accept them (vmware-dr approve --accept-warnings)`,
+          };
+          return undefined;
+        }
+      }
+      return { archiveLocation: archive.location };
+    };
+
+    /** Waits for a decision on a step; false when it did not get an approval (rejected or timed out). */
+    const awaitApproval = async (p: PlannedStep): Promise<boolean> => {
+      const r = p.report;
+      r.state = 'waiting-approval';
+      const command = approveCommandText(report.workflowId, r.id, r.acceptWarnings === true);
+      const rule = approvalRules[r.id] ?? DEFAULT_APPROVAL_RULE;
+      const who = [
+        rule.fourEyes && startedBy ? `someone other than ${startedBy}` : 'a person',
+        ...(rule.approvers ? [`allowed by the policy: ${rule.approvers.join(', ')}`] : []),
+        ...(p.approvers ? [`allowed by the runbook: ${p.approvers.join(', ')}`] : []),
+      ];
+      const warnings = r.warnings?.length
+        ? `; ${r.warnings.length} restore warning${r.warnings.length === 1 ? '' : 's'}${r.acceptWarnings ? ' to accept' : ' (accepted by the runbook: ignoreWarnings)'}: ${r.warnings.join('; ')}`
+        : '';
+      if (trusted) {
+        r.waiting = `approval by ${who.join('; ')}${warnings}: ${command}`;
+        setCurrentDetails(
+          `waiting for approval of step ${r.id} (${r.action} ${r.endpoint}) by ${who.join('; ')}${warnings}\n\n\`${command}\``,
+        );
+      }
+      await notify(
+        'approval-needed',
+        trusted
+          ? `${doc.name}: step ${r.id} (${r.action} ${r.endpoint}) waits for approval by ${who.join('; ')}${warnings}: ${command}`
+          : `${doc.name}: step ${r.id} (${r.action} ${r.endpoint}) waits for approval: vmware-dr approve ${report.workflowId} --step ${r.id} --by NAME`,
+        { step: r.id, ...(r.warnings && { warnings: r.warnings }) },
+      );
+      const decided = await condition(() => decisions.has(r.id), approvalTimeoutMs);
+      delete r.waiting;
+      delete r.acceptWarnings;
+      if (trusted) setCurrentDetails(stageDetails);
+      const d = decisions.get(r.id);
+      if (!decided || !d) {
+        r.state = 'failed';
+        r.error = {
+          type: 'ApprovalTimeout',
+          message: `no approval within ${options.approvalTimeout ?? '24h'}: the step did not start`,
+        };
+        return false;
+      }
+      const at = new Date().toISOString();
+      const accepted = d.acceptWarnings && r.warnings ? { acceptedWarnings: r.warnings } : {};
+      const identity = d.identity !== undefined ? { identity: d.identity } : {};
+      r.approval = {
+        by: d.by,
+        ...identity,
+        at,
+        decision: d.decision,
+        ...(d.comment !== undefined && { comment: d.comment }),
+        ...accepted,
+      };
+      report.approvals.push({
+        step: r.id,
+        by: d.by,
+        ...identity,
+        at,
+        decision: d.decision,
+        ...(d.comment !== undefined && { comment: d.comment }),
+        ...accepted,
+      });
+      audit({
+        at,
+        event: d.decision,
+        step: r.id,
+        by: d.by,
+        ...identity,
+        ...((d.comment !== undefined || accepted.acceptedWarnings) && {
+          detail: [d.comment, accepted.acceptedWarnings && `accepted warnings: ${accepted.acceptedWarnings.join('; ')}`]
+            .filter(Boolean)
+            .join('; '),
+        }),
+      });
+      if (d.decision === 'rejected') {
+        r.state = 'rejected';
+        return false;
+      }
+      return true;
+    };
+
     const runStepBody = async (
       p: PlannedStep,
       stageStart: number,
@@ -449,6 +669,15 @@ export async function drRunbook(
           notes.push(
             `restore validation: ${v.applicable ? 'applicable' : 'not applicable'}${v.messages.length ? ` (${v.messages.join('; ')})` : ''}`,
           );
+          if (trusted && v.applicable && v.messages.length) {
+            r.warnings = v.messages;
+            if ((p.step as RunbookRestoreStep).ignoreWarnings !== true)
+              notes.push(
+                p.needsApproval
+                  ? 'the approver must accept the warnings (vmware-dr approve --accept-warnings)'
+                  : 'the restore would be refused: set ignoreWarnings: true or approval: required',
+              );
+          }
         }
         if (workflow === 'vcenterBackupStep') {
           const v = await validateVcenterBackup({ endpoint: input.endpoint as never, backup: input.backup as never });
@@ -458,37 +687,13 @@ export async function drRunbook(
         r.plan = `${workflow} on ${r.endpoint}${p.needsApproval ? ' after approval' : ''}; checked: ${notes.join(', ')}`;
         return;
       }
-      if (p.needsApproval) {
-        r.state = 'waiting-approval';
-        await notify(
-          'approval-needed',
-          `${doc.name}: step ${r.id} (${r.action} ${r.endpoint}) waits for approval: vmware-dr approve ${report.workflowId} --step ${r.id} --by NAME`,
-          { step: r.id },
-        );
-        const decided = await condition(() => decisions.has(r.id), approvalTimeoutMs);
-        const d = decisions.get(r.id);
-        if (!decided || !d) {
-          r.state = 'failed';
-          r.error = {
-            type: 'ApprovalTimeout',
-            message: `no approval within ${options.approvalTimeout ?? '24h'}: the step did not start`,
-          };
-          return;
-        }
-        const at = new Date().toISOString();
-        r.approval = { by: d.by, at, decision: d.decision, ...(d.comment !== undefined && { comment: d.comment }) };
-        report.approvals.push({
-          step: r.id,
-          by: d.by,
-          at,
-          decision: d.decision,
-          ...(d.comment !== undefined && { comment: d.comment }),
-        });
-        if (d.decision === 'rejected') {
-          r.state = 'rejected';
-          return;
-        }
+      /** Checked before the approval (trust boundary): the archive the approver saw, pinned. */
+      let checked: { archiveLocation?: string } | undefined;
+      if (trusted && 'restore' in p.step) {
+        checked = await preflightRestore(p);
+        if (!checked) return;
       }
+      if (p.needsApproval && !(await awaitApproval(p))) return;
       if (startWithinMs !== undefined && Date.now() - stageStart > startWithinMs) {
         r.state = 'failed';
         r.error = {
@@ -500,12 +705,12 @@ export async function drRunbook(
       r.state = 'running';
       r.startedAt = new Date().toISOString();
       {
-        let archiveLocation: string | undefined;
-        if ('restore' in p.step && p.endpoint.product === 'vcenter') {
+        let archiveLocation: string | undefined = checked?.archiveLocation;
+        if (!checked && 'restore' in p.step && p.endpoint.product === 'vcenter') {
           archiveLocation = (await findArchive(p)).location;
           r.location = archiveLocation;
         }
-        const { workflow, input } = childFor(p, doc, archiveLocation);
+        const { workflow, input } = childFor(p, doc, archiveLocation, r.approval?.acceptedWarnings !== undefined);
         launched.add(r.id);
         const result = await executeChild<(i: unknown) => Promise<StepResult>>(workflow, {
           args: [input],
@@ -554,24 +759,51 @@ export async function drRunbook(
       if (!dryRun) await notifyHooks(doc, event, text, { workflowId: report.workflowId, ...extra });
     };
 
-    // Recovery points first, read only: a set that is unknown, failed or lacks a backup a step
+    // The worker's credential policy first (read only, with who started the run): what it refuses
+    // fails those steps and stops the run before any connection to an appliance.
+    if (trusted) {
+      const gate = await checkRunbookPolicy({ document: doc });
+      startedBy = gate.startedBy;
+      approvalRules = gate.approvals;
+      if (gate.policy) report.policy = gate.policy;
+      if (startedBy !== undefined) report.startedBy = startedBy;
+      (report.audit ??= []).unshift({
+        at: report.startedAt,
+        event: 'started',
+        ...(startedBy !== undefined && { identity: startedBy }),
+      });
+      // The policy may require an approval the runbook did not ask for (it refuses `approval: none` too).
+      for (const p of all) if (approvalRules[p.report.id]?.required) p.needsApproval = true;
+      if (gate.problems.length) {
+        report.refused = gate.problems;
+        for (const problem of gate.problems)
+          for (const id of problem.steps) {
+            const r = all.find((p) => p.report.id === id)?.report;
+            if (!r) continue;
+            r.state = 'failed';
+            const message = `${problem.path}: ${problem.message}`;
+            r.error = { type: 'NotPermitted', message: r.error ? `${r.error.message}; ${message}` : message };
+          }
+      }
+    }
+
+    // Recovery points next, read only: a set that is unknown, failed or lacks a backup a step
     // restores fails those steps and stops the run before any state-changing call.
-    const refused = await resolveRecoveryPoints();
+    const refused = report.refused?.length ? new Map() : await resolveRecoveryPoints();
     for (const [id, error] of refused) {
       const r = all.find((p) => p.report.id === id)!.report;
       Object.assign(r, { state: 'failed', error });
     }
 
-    let stopped = refused.size > 0;
+    let stopped = refused.size > 0 || (report.refused?.length ?? 0) > 0;
     let cancelled = false;
     for (const stage of stages) {
       if (paused) await condition(() => !paused).catch(() => undefined);
       cancelled ||= CancellationScope.current().consideredCancelled;
       if (stopped || cancelled) break;
       setAttributes([{ key: SA.stage, value: stage.name }]);
-      setCurrentDetails(
-        `stage ${stages.indexOf(stage) + 1}/${stages.length} ${stage.name}: ${stage.steps.map((p) => `${p.report.action} ${p.report.endpoint}`).join(', ')}`,
-      );
+      stageDetails = `stage ${stages.indexOf(stage) + 1}/${stages.length} ${stage.name}: ${stage.steps.map((p) => `${p.report.action} ${p.report.endpoint}`).join(', ')}`;
+      setCurrentDetails(stageDetails);
       const stageStart = Date.now();
       await Promise.all(stage.steps.map((p) => runStep(p, stageStart, stage.startWithinMs)));
       if (

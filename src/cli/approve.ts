@@ -7,7 +7,15 @@
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
 import { approveUpdate, rejectUpdate } from '../../workflows/runbook-messages';
-import { type ConnectionFlags, findRunbookRun, temporalClient, withClient, withConnectionOptions } from './connect';
+import {
+  type ConnectionFlags,
+  IDENTITY_VARIABLE,
+  cliIdentity,
+  findRunbookRun,
+  temporalClient,
+  withClient,
+  withConnectionOptions,
+} from './connect';
 import { type CliIo, CliError, EXIT, printJson } from './exit';
 
 interface DecisionFlags extends ConnectionFlags {
@@ -15,6 +23,7 @@ interface DecisionFlags extends ConnectionFlags {
   by: string;
   comment?: string;
   reason?: string;
+  acceptWarnings?: boolean;
   json?: boolean;
 }
 
@@ -28,7 +37,14 @@ async function decide(
   try {
     return decision === 'approve'
       ? await handle.executeUpdate(approveUpdate, {
-          args: [{ step: flags.step, by: flags.by, ...(flags.comment !== undefined && { comment: flags.comment }) }],
+          args: [
+            {
+              step: flags.step,
+              by: flags.by,
+              ...(flags.comment !== undefined && { comment: flags.comment }),
+              ...(flags.acceptWarnings === true && { acceptWarnings: true }),
+            },
+          ],
         })
       : await handle.executeUpdate(rejectUpdate, {
           args: [{ step: flags.step, by: flags.by, reason: flags.reason ?? '' }],
@@ -48,11 +64,18 @@ function registerDecision(program: Command, io: CliIo, decision: 'approve' | 're
     .command(decision)
     .argument('<id>', 'workflow id of the runbook run')
     .requiredOption('--step <step>', 'the step waiting for approval, e.g. 1.1 (vmware-dr status <id> lists them)')
-    .requiredOption('--by <name>', 'who decides (recorded in the report)')
+    .requiredOption(
+      '--by <name>',
+      `who decides (recorded in the report beside your client identity, ${IDENTITY_VARIABLE} or user@host, which four eyes compare)`,
+    )
     .option('--json', 'print the result as JSON');
   if (decision === 'approve')
     cmd
       .option('--comment <text>', 'why, e.g. a change number (recorded in the report)')
+      .option(
+        '--accept-warnings',
+        'accept the restore validation warnings the step shows (vmware-dr status lists them); needed when the step does not set ignoreWarnings',
+      )
       .description('Approve a runbook step waiting for approval (a restore, by default); the step then starts.');
   else
     cmd
@@ -67,8 +90,13 @@ function registerDecision(program: Command, io: CliIo, decision: 'approve' | 're
           EXIT.INVALID,
         );
       const result = await decide(handle, decision, opts);
-      if (opts.json) printJson({ workflowId: id, step: result.step, decision: result.state, by: opts.by }, io.stdout);
-      else io.stdout(`Step ${result.step} of ${id} ${result.state} by ${opts.by}.\n`);
+      const identity = cliIdentity();
+      if (opts.json)
+        printJson({ workflowId: id, step: result.step, decision: result.state, by: opts.by, identity }, io.stdout);
+      else
+        io.stdout(
+          `Step ${result.step} of ${id} ${result.state} by ${opts.by}.\nRecorded as client identity ${identity}.\n`,
+        );
     });
   });
 }

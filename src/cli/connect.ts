@@ -15,6 +15,7 @@ import type {
 } from '@temporalio/client';
 import type * as TemporalClient from '@temporalio/client';
 import type * as Envconfig from '@temporalio/envconfig';
+import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { CliError, EXIT } from './exit';
 import { load } from './load';
@@ -78,6 +79,28 @@ export function connectTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(ms) && ms > 0 ? ms : DEFAULT_CONNECT_TIMEOUT_MS;
 }
 
+/** The variable that sets the client identity of `vmware-dr` (default `user@host`). */
+export const IDENTITY_VARIABLE = 'VMWARE_DR_IDENTITY';
+
+/**
+ * The client identity `vmware-dr` sends with every request: `VMWARE_DR_IDENTITY`, else the OS
+ * user at this host. The Temporal server records it (who started a run, who approved a step); four
+ * eyes compares it. It is what the client claims: the namespace's authorizer must hold each caller
+ * to their own (README, Security model). The SDK's default (`pid@host`) would differ between two
+ * commands of one person, so it is never used.
+ */
+export function cliIdentity(env: NodeJS.ProcessEnv = process.env): string {
+  const set = env[IDENTITY_VARIABLE]?.trim();
+  if (set) return set.slice(0, 256);
+  let user = env.USER || env.USERNAME || 'unknown';
+  try {
+    user = userInfo().username || user;
+  } catch {
+    // No user entry for this uid (a container): the environment's name.
+  }
+  return `${user}@${hostname()}`;
+}
+
 /** Default bound of the first connection to Temporal. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
@@ -114,7 +137,7 @@ export async function connectClient(flags: ConnectionFlags, env: NodeJS.ProcessE
     );
   }
   return {
-    client: new Client({ connection, namespace, ...(dataConverter && { dataConverter }) }),
+    client: new Client({ connection, namespace, identity: cliIdentity(env), ...(dataConverter && { dataConverter }) }),
     connection,
     address,
     namespace,

@@ -40,15 +40,21 @@ export function statusText(report: RunbookReport, meta: { status: string; uiUrl?
     `Runbook ${report.runbook}${report.site ? ` (site ${report.site})` : ''}${report.dryRun ? ', dry run' : ''}`,
     `Workflow: ${report.workflowId}`,
     `Status: ${meta.status}, outcome: ${runOutcome(report)}${running.length ? `, stage: ${running[0]!.stage}` : ''}`,
-    `Started: ${report.startedAt}${report.endedAt ? `, ended: ${report.endedAt}` : ''}`,
+    `Started: ${report.startedAt}${report.startedBy ? ` by ${report.startedBy}` : ''}${report.endedAt ? `, ended: ${report.endedAt}` : ''}`,
     ...(meta.uiUrl ? [`Web UI: ${meta.uiUrl}`] : []),
     stepsTable(report),
   ];
   const waiting = report.steps.filter((s) => s.state === 'waiting-approval');
   if (waiting.length) {
     lines.push('Waiting for approval:');
-    for (const s of waiting)
-      lines.push(`  ${approveCommand(report.workflowId, s.id)}`, `  ${rejectCommand(report.workflowId, s.id)}`);
+    for (const s of waiting) {
+      const who = s.waiting?.replace(/: vmware-dr approve .*$/, '');
+      if (who) lines.push(`  step ${s.id}: ${who}`);
+      lines.push(
+        `  ${approveCommand(report.workflowId, s.id, undefined, s.acceptWarnings === true)}`,
+        `  ${rejectCommand(report.workflowId, s.id)}`,
+      );
+    }
   }
   return `${lines.join('\n')}\n`;
 }
@@ -91,6 +97,50 @@ async function closedReport(handle: WorkflowHandle, d: WorkflowExecutionDescript
       EXIT.FAILED,
     );
   }
+}
+
+/** Milliseconds of a protobuf timestamp, as an ISO string. */
+function isoOf(t: { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined) {
+  if (!t) return undefined;
+  const seconds = typeof t.seconds === 'number' ? t.seconds : (t.seconds?.toNumber() ?? 0);
+  return new Date(seconds * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
+}
+
+/**
+ * The report with its audit trail completed from the run's history: who requested a cancel (the
+ * workflow sees the request, not its sender), and who started a run recorded before the workflow
+ * read it itself. Identities as the server recorded them.
+ */
+export async function withHistoryAudit(handle: WorkflowHandle, report: RunbookReport): Promise<RunbookReport> {
+  const history = await handle.fetchHistory().catch(() => undefined);
+  if (!history) return report;
+  const audit = [...(report.audit ?? [])];
+  let startedBy = report.startedBy;
+  const cancels = audit.filter((e) => e.event === 'cancel-requested' && e.identity === undefined);
+  for (const e of history.events ?? []) {
+    const at = isoOf(e.eventTime);
+    const started = e.workflowExecutionStartedEventAttributes;
+    if (started && startedBy === undefined && started.identity) {
+      startedBy = started.identity;
+      if (!audit.some((a) => a.event === 'started'))
+        audit.unshift({ at: at ?? report.startedAt, event: 'started', identity: started.identity });
+    }
+    const cancel = e.workflowExecutionCancelRequestedEventAttributes;
+    if (cancel) {
+      const entry = cancels.shift();
+      const identity = cancel.identity || undefined;
+      if (entry) {
+        if (identity) entry.identity = identity;
+      } else
+        audit.push({
+          at: at ?? '',
+          event: 'cancel-requested',
+          ...(identity && { identity }),
+          ...(cancel.cause && { detail: cancel.cause }),
+        });
+    }
+  }
+  return { ...report, ...(startedBy !== undefined && { startedBy }), ...(audit.length && { audit }) };
 }
 
 /** The report so far of a running run, or the report of a closed one. */
@@ -196,7 +246,7 @@ export function registerInspect(program: Command, io: CliIo): void {
   ).action(async (id: string, opts: ConnectionFlags & { format: 'md' | 'json' }) => {
     await withClient(opts, async (c) => {
       const { handle, description } = await findRunbookRun(c, id);
-      const report = await currentReport(handle, description);
+      const report = await withHistoryAudit(handle, await currentReport(handle, description));
       if (opts.format === 'json') printJson(reportJson(report), io.stdout);
       else if (description.status.name === 'RUNNING')
         io.stdout(`# Runbook ${report.runbook}: running\n\n${statusText(report, { status: 'RUNNING' })}`);

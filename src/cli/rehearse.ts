@@ -15,6 +15,7 @@ export interface RehearseFlags {
   dryRun?: boolean;
   faults?: string;
   approveAs?: string;
+  acceptWarnings?: boolean;
   jobSeconds: number;
   json?: boolean;
 }
@@ -76,6 +77,7 @@ export async function runRehearse(file: string, flags: RehearseFlags, deps: Rehe
       dryRun: flags.dryRun,
       faults,
       approveAs: flags.approveAs,
+      ...(flags.acceptWarnings === true && { acceptWarnings: true }),
       jobSeconds: flags.jobSeconds,
       log,
       onStart: (s) => {
@@ -115,7 +117,14 @@ export function registerRehearse(program: Command): void {
     .option('--dry-run', 'only log in, look up archives and validate, as `run --dry-run`')
     .option('--faults <file>', 'JSON or YAML faults in the simulator format; appliance = an endpoint key')
     .addOption(
-      new Option('--approve-as <name>', 'grant each approval when it is requested, as NAME').argParser(approver),
+      new Option(
+        '--approve-as <name>',
+        'grant each approval when it is requested, as NAME (its client identity)',
+      ).argParser(approver),
+    )
+    .option(
+      '--accept-warnings',
+      'with --approve-as: also accept restore validation warnings (as approve --accept-warnings)',
     )
     .addOption(new Option('--job-seconds <s>', 'how long each simulated job takes').argParser(seconds).default(3))
     .option('--json', 'print the report and `rehearsal` (appliances, remote jobs) as JSON')

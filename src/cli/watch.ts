@@ -65,9 +65,12 @@ function shellWord(word: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The command that approves a step waiting for approval, as an operator types it. */
-export function approveCommand(workflowId: string, step: string, by = '<you>'): string {
-  return `vmware-dr approve ${shellWord(workflowId)} --step ${step} --by ${by}`;
+/**
+ * The command that approves a step waiting for approval, as an operator types it (with
+ * `--accept-warnings` when the step has restore warnings that must be accepted).
+ */
+export function approveCommand(workflowId: string, step: string, by = '<you>', acceptWarnings = false): string {
+  return `vmware-dr approve ${shellWord(workflowId)} --step ${step} --by ${by}${acceptWarnings ? ' --accept-warnings' : ''}`;
 }
 
 /** The command that rejects a step waiting for approval. */
@@ -82,8 +85,11 @@ export function stepDetail(
   activity?: StepActivity,
 ): string {
   switch (step.state) {
-    case 'waiting-approval':
-      return `waiting for approval: ${approveCommand(report.workflowId, step.id)} (or ${rejectCommand(report.workflowId, step.id)})`;
+    case 'waiting-approval': {
+      // The run's own words say by whom (a second person, the approvers) and which warnings.
+      const who = step.waiting?.replace(/: vmware-dr approve .*$/, '');
+      return `waiting for approval: ${approveCommand(report.workflowId, step.id, undefined, step.acceptWarnings === true)} (or ${rejectCommand(report.workflowId, step.id)})${who ? `; ${who}` : ''}`;
+    }
     case 'running': {
       const parts: string[] = [];
       if (step.remoteId) parts.push(`remote ${step.remoteId}`);
@@ -170,12 +176,19 @@ export function reportJson(report: RunbookReport) {
       sizeBytes: s.sizeBytes ?? null,
       hash: s.hash ?? null,
       approval: s.approval ?? null,
+      ...(s.warnings !== undefined && { warnings: s.warnings }),
+      ...(s.state === 'waiting-approval' && s.waiting !== undefined && { waiting: s.waiting }),
+      ...(s.acceptWarnings === true && { acceptWarnings: true }),
       error: s.error ?? null,
       ...(s.plan !== undefined && { plan: s.plan }),
     })),
     compensations: report.compensations,
     approvals: report.approvals,
     recoveryPoint: report.recoveryPoint ?? null,
+    ...(report.startedBy !== undefined && { startedBy: report.startedBy }),
+    ...(report.policy !== undefined && { policy: report.policy }),
+    ...(report.refused !== undefined && { refused: report.refused }),
+    ...(report.audit !== undefined && { audit: report.audit }),
   };
 }
 

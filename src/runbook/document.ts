@@ -61,6 +61,19 @@ const stepOptionFields = {
     .describe(
       'Wait for an `approve` (vmware-dr approve) before the step starts. Default: `required` for restores, `none` for backups.',
     ),
+  /**
+   * Who may approve the step: client identities as the Temporal server records them (`*` = any
+   * characters), e.g. `alice@example.com` or `*@ops.example.com`. Narrows the worker's policy, never
+   * widens it. Default: anyone the policy allows, except who started the run.
+   */
+  approvers: z
+    .array(z.string().min(1).max(256))
+    .min(1)
+    .max(50)
+    .optional()
+    .describe(
+      'Who may approve the step: client identities as the Temporal server records them (`*` = any characters), e.g. `*@ops.example.com`. Narrows the worker policy, never widens it. Default: anyone the policy allows, except who started the run.',
+    ),
   /** A failure of this step does not stop the later stages. Default false. */
   continueOnFailure: z
     .boolean()

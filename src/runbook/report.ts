@@ -36,8 +36,13 @@ export interface StepReport {
   durationMs?: number;
   /** Start attempts, when the appliance answered busy (set from the first busy answer on). */
   attempts?: number;
-  /** While a running step waits, why: e.g. `appliance busy (attempt 2)`. */
+  /**
+   * While a step waits, for what: a running step e.g. `appliance busy (attempt 2)`; a step waiting
+   * for approval, for whom and the command that approves it.
+   */
   waiting?: string;
+  /** True while the step waits for an approval that must accept its restore warnings (`--accept-warnings`). */
+  acceptWarnings?: boolean;
   /** While a running step's remote job runs: its progress as the appliance reports it, in 10 % marks. */
   percent?: number;
   /** Where the backup went (or the restore came from). */
@@ -46,7 +51,22 @@ export interface StepReport {
   hash?: string;
   /** True when a retried start found the remote job this step had already started. */
   attached?: boolean;
-  approval?: { by: string; at: string; comment?: string; decision: 'approved' | 'rejected' };
+  approval?: {
+    by: string;
+    /** The client identity the Temporal server recorded for the decision (four eyes compare it). */
+    identity?: string;
+    at: string;
+    comment?: string;
+    decision: 'approved' | 'rejected';
+    /** The restore validation warnings the approver accepted (`approve --accept-warnings`). */
+    acceptedWarnings?: string[];
+  };
+  /**
+   * A restore's validation warnings, read before its approval (shown in the approval request).
+   * A restore with warnings starts only when they are accepted: `ignoreWarnings` on the step, or
+   * the approver's `--accept-warnings`.
+   */
+  warnings?: string[];
   error?: { type: string; message: string; hint?: string };
   /** Dry run: what the step would do. */
   plan?: string;
@@ -63,9 +83,27 @@ export interface CompensationReport {
 export interface ApprovalReport {
   step: string;
   by: string;
+  /** The client identity the Temporal server recorded for the decision. */
+  identity?: string;
   at: string;
   decision: 'approved' | 'rejected';
   comment?: string;
+  /** The restore validation warnings accepted with the approval. */
+  acceptedWarnings?: string[];
+}
+
+/** What happened to a run and who did it: one entry per start, decision, pause, resume, cancel. */
+export interface AuditEntry {
+  at: string;
+  event: 'started' | 'approved' | 'rejected' | 'paused' | 'resumed' | 'cancel-requested';
+  /** The step a decision is about. */
+  step?: string;
+  /** The name the person gave (`--by`), when the message carries one. */
+  by?: string;
+  /** The client identity the Temporal server recorded for the request. */
+  identity?: string;
+  /** A comment, a reason, or the warnings accepted. */
+  detail?: string;
 }
 
 /**
@@ -76,6 +114,17 @@ export interface RecoveryPoint {
   takenAt: string;
   /** Each backup: the endpoint, its job or task id, where it went, and the step that made it. */
   members: { endpoint: string; product: string; remoteId: string; location?: string; step?: string }[];
+}
+
+/** A part of a runbook the worker's credential policy refuses (the run stops before anything starts). */
+export interface PolicyRefusal {
+  /** Where in the runbook, e.g. `endpoints.vc-mgmt.passwordRef`. */
+  path: string;
+  /** The steps it stops (ids such as `1.2`); empty for a document-wide part (a webhook). */
+  steps: string[];
+  /** The policy rule that refuses it. */
+  rule: string;
+  message: string;
 }
 
 export interface RunbookReport {
@@ -90,6 +139,14 @@ export interface RunbookReport {
   compensations: CompensationReport[];
   approvals: ApprovalReport[];
   recoveryPoint?: RecoveryPoint;
+  /** The client identity that started the run, as the Temporal server recorded it. */
+  startedBy?: string;
+  /** The worker's credential policy the run was checked against (its file and SHA-256). */
+  policy?: { source: string; sha256: string };
+  /** Who started, approved, rejected, paused, resumed or cancelled the run, and when. */
+  audit?: AuditEntry[];
+  /** What the worker's credential policy refused: the run changed nothing. */
+  refused?: PolicyRefusal[];
 }
 
 /**
@@ -213,7 +270,8 @@ function errorText(error: { type: string; message: string; hint?: string } | und
 
 /**
  * The report as Markdown: a heading with the runbook and its outcome, the run's facts, a table of
- * the steps; then Compensations, Approvals and the recovery point, each only when there is any.
+ * the steps; then restore warnings, Compensations, Approvals, the audit trail and the recovery point,
+ * each only when there is any.
  */
 export function renderReportMarkdown(report: RunbookReport): string {
   const lines: string[] = [`# Runbook ${oneLine(report.runbook)}: ${outcomeWord(report.outcome)}`, ''];
@@ -269,6 +327,30 @@ export function renderReportMarkdown(report: RunbookReport): string {
     );
   }
 
+  if (report.refused?.length) {
+    lines.push(
+      '',
+      '## Refused by the credential policy',
+      '',
+      'Nothing was started: the worker’s policy does not allow these parts of the runbook.',
+      '',
+      ...table(
+        ['Where', 'Steps', 'Rule', 'Why'],
+        report.refused.map((r) => [r.path, r.steps.join(', '), r.rule, r.message]),
+      ),
+    );
+  }
+
+  const warned = report.steps.filter((s) => s.warnings?.length);
+  if (warned.length > 0) {
+    lines.push('', '## Restore validation warnings', '');
+    for (const s of warned) {
+      const accepted = s.approval?.acceptedWarnings?.length ? `accepted by ${s.approval.by}` : undefined;
+      lines.push(`- Step ${s.id} (${oneLine(s.endpoint)})${accepted ? `, ${accepted}` : ''}:`);
+      for (const w of s.warnings!) lines.push(`  - ${oneLine(w)}`);
+    }
+  }
+
   if (report.compensations.length > 0) {
     lines.push(
       '',
@@ -282,13 +364,50 @@ export function renderReportMarkdown(report: RunbookReport): string {
   }
 
   if (report.approvals.length > 0) {
+    const identities = report.approvals.some((a) => a.identity !== undefined);
+    const warnings = report.approvals.some((a) => a.acceptedWarnings?.length);
     lines.push(
       '',
       '## Approvals',
       '',
       ...table(
-        ['Step', 'Decision', 'By', 'At', 'Comment'],
-        report.approvals.map((a) => [a.step, a.decision, a.by, a.at, a.comment]),
+        [
+          'Step',
+          'Decision',
+          'By',
+          ...(identities ? ['Identity'] : []),
+          'At',
+          'Comment',
+          ...(warnings ? ['Warnings accepted'] : []),
+        ],
+        report.approvals.map((a) => [
+          a.step,
+          a.decision,
+          a.by,
+          ...(identities ? [a.identity ?? ''] : []),
+          a.at,
+          a.comment,
+          ...(warnings ? [(a.acceptedWarnings ?? []).join('\n')] : []),
+        ]),
+      ),
+    );
+  }
+
+  if (report.audit?.length) {
+    lines.push(
+      '',
+      '## Audit trail',
+      '',
+      ...(report.startedBy !== undefined ? [`Started by ${oneLine(report.startedBy)}.`, ''] : []),
+      ...(report.policy !== undefined
+        ? [
+            `Checked against the credential policy ${oneLine(report.policy.source)} (sha256 ${report.policy.sha256.slice(0, 12)}).`,
+            '',
+          ]
+        : []),
+      ...table(
+        ['At', 'Event', 'Step', 'By', 'Identity', 'Detail'],
+        report.audit.map((e) => [e.at, e.event, e.step, e.by, e.identity, e.detail]),
       ),
     );
   }

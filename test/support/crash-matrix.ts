@@ -10,7 +10,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { RunbookDocument } from '../../src/runbook/document';
 import type { RunbookReport } from '../../src/runbook/report';
 import type { Counters, Simulator } from '../../src/simulator/server';
@@ -350,8 +350,13 @@ export function killPoints(): KillPoint[] {
         'waiting-approval',
       afterKill: async (c) => {
         // Accepted by whichever worker runs next: the Update waits for it.
-        void c.runs
-          .get('restore')!
+        // By another person than the matrix that started the run (four eyes): a client of their own.
+        void new Client({
+          connection: c.client.connection,
+          namespace: c.client.options.namespace,
+          identity: 'approver@crash-matrix.test',
+        }).workflow
+          .getHandle(c.runs.get('restore')!.workflowId)
           .executeUpdate(approveUpdate, { args: [{ step: '1.1', by: 'crash-matrix', comment: 'approved mid-crash' }] })
           .catch(() => undefined);
       },

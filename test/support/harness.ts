@@ -3,6 +3,7 @@
  * hosting this package's activities and the pre-built workflow bundle on a unique task queue.
  */
 import { randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -18,6 +19,11 @@ export interface Harness {
   withWorker<T>(fn: () => Promise<T>, activities?: ActivitiesOptions): Promise<T>;
   /** A worker for the task queue (heartbeats reach the server within 1 s). */
   worker(activities?: ActivitiesOptions): Promise<Worker>;
+  /**
+   * A client of the test server that sends `identity` with its requests (another person than
+   * `env.client`, whose runs it may approve under four eyes).
+   */
+  as(identity: string): Client;
   close(): Promise<void>;
 }
 
@@ -42,6 +48,7 @@ export async function createHarness(simOptions: SimulatorOptions = {}): Promise<
     sim,
     taskQueue,
     worker,
+    as: (identity) => new Client({ connection: env.connection, namespace: inject('temporalNamespace'), identity }),
     async withWorker(fn, activities = {}) {
       return (await worker(activities)).runUntil(fn);
     },
