@@ -19,10 +19,15 @@ const recorded = [
   'sddc-manager-restore-step.json',
   'vcda-backup-step.json',
   'dr-runbook.json',
+  'dr-runbook-before-trust-boundary.json',
+  'dr-runbook-approved-restore.json',
   'dr-runbook-busy.json',
   'dr-runbook-recovery-point.json',
   'freshness.json',
 ];
+
+/** Histories kept under another name than the id they were recorded with (a runbook's child ids derive from it). */
+const recordedAs: Record<string, string> = { 'dr-runbook-before-trust-boundary.json': 'dr-runbook' };
 
 describe('replay of histories recorded on a real server', () => {
   it('the list covers every recorded history', async () => {
@@ -36,7 +41,7 @@ describe('replay of histories recorded on a real server', () => {
       { workflowBundle: { codePath: inject('workflowBundlePath') } },
       history,
       // The recorded run's workflow id (a runbook's child ids derive from it).
-      file.replace(/\.json$/, ''),
+      recordedAs[file] ?? file.replace(/\.json$/, ''),
     );
   });
 

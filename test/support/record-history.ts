@@ -30,6 +30,8 @@ import type {
 import { simulatedEndpoint } from './endpoints';
 import { configureSddcBackupLocation } from './sddc-manager';
 import type { VcenterAppliance } from '../../src/vcenter/simulator';
+import type { RunbookReport } from '../../src/runbook/report';
+import { approveUpdate, progressQuery } from '../../workflows/runbook-messages';
 
 /** The wait after a "busy" answer in the recordings (the step's timer; real runs wait 30 s). */
 const RECORD_BUSY_RETRY_DELAY_MS = 500;
@@ -172,7 +174,38 @@ async function main(): Promise<void> {
         },
       ],
     );
-    const runs: [workflow: string, workflowId: string, input: unknown, before?: () => Promise<void>][] = [
+    /** A vCenter restore whose validation warns (the simulator always does), approved with the warnings accepted. */
+    const approvedRestore = runbook(
+      'recorded-approved-restore',
+      { 'vc-new': simulatedEndpoint('vcenter', vc2, 'env:RECORD_VC2_PASSWORD') },
+      [{ name: 'restore', steps: [{ restore: 'vc-new', from: 'sftp-a', systemName: 'vc-1.sim.local' }] }],
+    );
+    /** Before the approved restore: a backup of vc-1 on the site's location, and vc-2 in its restore stage. */
+    const beforeApprovedRestore = async () => {
+      await client.workflow.execute('drRunbook', {
+        taskQueue,
+        workflowId: 'dr-runbook-approved-restore-source',
+        args: [busy],
+      });
+      (sim.appliance('vcenter', 'vc-2') as VcenterAppliance).setStage('restore');
+    };
+    /** Approves step 1.1 once it waits, as another person than the recorder (four eyes), accepting its warnings. */
+    const approveAsAnother = async (workflowId: string) => {
+      const approver = new Client({ connection, namespace: server.namespace, identity: 'approver@record-history' });
+      const handle = approver.workflow.getHandle(workflowId);
+      while (((await handle.query(progressQuery)) as RunbookReport).steps[0]?.state !== 'waiting-approval')
+        await new Promise((r) => setTimeout(r, 100));
+      await handle.executeUpdate(approveUpdate, {
+        args: [{ step: '1.1', by: 'approver', comment: 'recorded', acceptWarnings: true }],
+      });
+    };
+    const runs: [
+      workflow: string,
+      workflowId: string,
+      input: unknown,
+      before?: () => Promise<void>,
+      during?: (workflowId: string) => Promise<void>,
+    ][] = [
       [
         'vcenterBackup',
         'vcenter-backup',
@@ -254,16 +287,18 @@ async function main(): Promise<void> {
       ['drRunbook', 'dr-runbook', site],
       ['drRunbook', 'dr-runbook-busy', busy, busyTwice],
       ['drRunbook', 'dr-runbook-recovery-point', restoreRecoveryPoint, beforeRecoveryPoint],
+      ['drRunbook', 'dr-runbook-approved-restore', approvedRestore, beforeApprovedRestore, approveAsAnother],
       ['freshness', 'freshness', site, beforeFreshness],
     ];
     const unknown = only.filter((id) => !runs.some(([, workflowId]) => workflowId === id));
     if (unknown.length) throw new Error(`no recorded run has the id ${unknown.join(', ')}`);
     await mkdir(outDir, { recursive: true });
     await worker.runUntil(async () => {
-      for (const [workflow, workflowId, input, before] of runs) {
+      for (const [workflow, workflowId, input, before, during] of runs) {
         if (only.length && !only.includes(workflowId)) continue;
         await before?.();
         const handle = await client.workflow.start(workflow, { taskQueue, workflowId, args: [input] });
+        await during?.(workflowId);
         await handle.result();
         // The CLI writes the canonical proto3 JSON that `historyFromJSON` and the UI read.
         const { stdout } = await promisify(execFile)(
