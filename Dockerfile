@@ -22,5 +22,7 @@ RUN mkdir -p /var/lib/vmware-dr/pki && chown node:node /var/lib/vmware-dr/pki
 USER node
 # Prometheus /metrics of the worker.
 EXPOSE 9464
+# `vmware-dr worker` requires VMWARE_DR_POLICY: mount the operator's credential policy read-only
+# (docker-compose.yml: examples/policy-compose.yaml at /etc/vmware-dr/policy.yaml), secrets under /run/secrets.
 ENTRYPOINT ["node", "bin/vmware-dr.js"]
 CMD ["worker"]

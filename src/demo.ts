@@ -49,6 +49,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const server = await startDevServer({ ui: true, log: (l) => log(`  ${l}`) });
   try {
     log(`Temporal: ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl}` : ''}`);
+    log(
+      'Each rehearsal worker enforces a credential policy generated for its simulated site (as `vmware-dr policy init` writes one).',
+    );
     log('Bundling the workflows once for both rehearsals…');
     const { code } = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
     const common = {

@@ -22,6 +22,7 @@ import { type ApplianceInfo, type Simulator, type SimulatorApplianceSpec, startS
 import type { FaultRule } from './simulator/types';
 import { startDevServer } from './temporal/dev-server';
 import { checkInput } from './workflow-inputs';
+import { CredentialPolicy, policyForRunbooks } from './policy';
 
 /** Seconds a simulated job takes in a rehearsal unless told otherwise. */
 export const DEFAULT_REHEARSAL_JOB_SECONDS = 3;
@@ -106,6 +107,8 @@ export interface RehearsalResult {
     remoteJobs: RehearsalRemoteJob[];
     /** What the rehearsal changed in the document to run it (timings, webhooks, archive ids). */
     notes: string[];
+    /** The credential policy the rehearsal's worker enforced: generated for the simulated site, as `policy init` writes one. */
+    policy: { source: string; sha256: string };
   };
 }
 
@@ -475,6 +478,11 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
     const sim = await startSimulator({ appliances: plan.specs, jobSeconds, faults });
     stops.unshift(() => sim.close());
     const document = plan.document(sim);
+    // The simulated site's credential policy, from the generator of `vmware-dr policy init`.
+    const policy = CredentialPolicy.parse(
+      policyForRunbooks([document]).text,
+      `credential policy of the simulated site of ${doc.name} (generated)`,
+    );
     for (const [name, value] of plan.secrets) {
       savedEnv.set(name, process.env[name]);
       process.env[name] = value;
@@ -524,6 +532,7 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
       namespace,
       taskQueue,
       activities: {
+        policy,
         pollIntervalMs,
         busyRetryDelayMs: options.busyRetryDelayMs ?? DEFAULT_REHEARSAL_BUSY_RETRY_DELAY_MS,
       },
@@ -582,6 +591,7 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
         })),
         remoteJobs: sim.counters().jobs.map(({ product, appliance, kind, id }) => ({ product, appliance, kind, id })),
         notes: plan.notes,
+        policy: { source: policy.source, sha256: policy.sha256 },
       },
     };
   } finally {

@@ -11,6 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { type MockInstance, afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { main } from '../src/cli';
 import { startSimulator } from '../src/simulator/server';
+import { simulatorPolicy, writeTempPolicy } from './support/policy';
 
 const root = join(__dirname, '..');
 const cli = (args: string[], env: NodeJS.ProcessEnv) =>
@@ -142,7 +143,17 @@ describe('commands', () => {
     const sim = await startSimulator({ vcenters: 1, jobSeconds: 1, http: true });
     const taskQueue = `worker-cmd-${Date.now()}`;
     const vc = sim.info.vcenter[0]!;
+    // The simulated site's credential policy (plain http allowed: the simulator runs without TLS here).
+    const policy = await writeTempPolicy(
+      simulatorPolicy({
+        url: sim.url,
+        login: ['env:CMD_VC_PASSWORD'],
+        locations: [{ name: 'nfs', url: 'nfs://n/cmd' }],
+        allowHttp: true,
+      }),
+    );
     const child = cli(['worker'], {
+      VMWARE_DR_POLICY: policy.file,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TEMPORAL_NAMESPACE: inject('temporalNamespace'),
       VMWARE_DR_TASK_QUEUE: taskQueue,
@@ -175,6 +186,7 @@ describe('commands', () => {
       child.kill('SIGKILL');
       await connection.close();
       await sim.close();
+      await policy.cleanup();
     }
   }, 90_000);
 

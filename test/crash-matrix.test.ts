@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { policyForRunbooks } from '../src/policy';
 import { endTaskQueueWorkflows } from '../src/rehearsal';
 import type { RunbookReport } from '../src/runbook/report';
 import { type Simulator, startSimulator } from '../src/simulator/server';
@@ -37,6 +38,7 @@ import {
   spawnWorker,
   type WorkerProcess,
 } from './support/crash-matrix';
+import { type TempPolicy, writeTempPolicy } from './support/policy';
 
 const HEARTBEAT_TIMEOUT_MS = Number.parseInt(STEP_HEARTBEAT_TIMEOUT, 10) * 1_000;
 const FULL = process.env.VMWARE_DR_CRASH_MATRIX_FULL === '1';
@@ -75,6 +77,7 @@ describe('crash matrix: the worker SIGKILLed at kill points of a runbook batch',
   let client: Client;
   let worker: WorkerProcess | undefined;
   const taskQueue = `crash-${randomUUID()}`;
+  let policy: TempPolicy | undefined;
   const runs = new Map<string, WorkflowHandle>();
   const saved = new Map<string, string | undefined>();
   const env = {
@@ -125,6 +128,7 @@ describe('crash matrix: the worker SIGKILLed at kill points of a runbook batch',
     await connection?.close();
     await main?.close();
     await slow?.close();
+    await policy?.cleanup();
     for (const [k, v] of saved) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
@@ -138,8 +142,11 @@ describe('crash matrix: the worker SIGKILLed at kill points of a runbook batch',
       const began = Date.now();
       const sims = { main, slow };
       const docs = batchDocuments(sims);
+      // The production worker's credential policy: the one `policy init` writes for this batch.
+      policy = await writeTempPolicy(policyForRunbooks(Object.values(docs)).text);
       const workerEnv = {
         ...env,
+        VMWARE_DR_POLICY: policy.file,
         TEMPORAL_ADDRESS: inject('temporalAddress'),
         TEMPORAL_NAMESPACE: inject('temporalNamespace'),
         VMWARE_DR_TASK_QUEUE: taskQueue,

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadCodecKeys } from '../src/codec/keys';
+import { CredentialPolicy } from '../src/policy';
 import { SEARCH_ATTRIBUTES } from '../src/search-attributes';
 import { PKI_FILES, loadOrCreatePki } from '../src/simulator/cert';
 
@@ -180,12 +181,55 @@ describe('docker-compose.yml', () => {
     expect(w.secrets).toEqual(['appliance_password', 'backup_password', 'codec_keys']);
     expect(compose.secrets.appliance_password).toEqual({ environment: 'SIMULATOR_PASSWORD' });
     expect(compose.secrets.backup_password).toEqual({ environment: 'BACKUP_PASSWORD' });
-    // The simulator's CA directory, read-only.
+    // The simulator's CA directory and the credential policy, read-only.
     expect(w.volumes).toContain('simulator-pki:/etc/vmware-dr/simulator:ro');
+    expect(w.volumes).toContain('./examples/policy-compose.yaml:/etc/vmware-dr/policy.yaml:ro');
     expect(Object.keys(compose.volumes)).toEqual(expect.arrayContaining(['simulator-pki', 'postgresql-data']));
     // Metrics without a fixed host port, so the worker scales; SIGTERM drains before SIGKILL.
     expect(w.ports).toEqual(['${VMWARE_DR_METRICS_PORT}']);
     expect(w.stop_grace_period).toBe('30s');
+  });
+
+  it('gives the worker its credential policy read-only; the policy allows the simulator and the two secret files only', async () => {
+    const w = s('worker');
+    const target = w.environment?.VMWARE_DR_POLICY;
+    expect(target).toBe('/etc/vmware-dr/policy.yaml');
+    const mount = w.volumes?.find((v) => v.split(':')[1] === target);
+    expect(mount).toBeDefined();
+    const [hostPath, , mode] = mount!.split(':');
+    expect(mode).toBe('ro');
+    const file = join(root, hostPath!);
+    // The file the stack mounts is a valid policy (what `vmware-dr policy check` says).
+    const policy = await CredentialPolicy.load(file);
+    const doc = policy.document;
+    // Secrets are read only from the worker's compose secrets, never the codec keys beside them.
+    const secretFiles = (w.secrets ?? []).map((name) => `/run/secrets/${name}`);
+    for (const f of doc.secretSources.files) expect(secretFiles).toContain(f);
+    expect(doc.secretSources.files).not.toContain('/run/secrets/codec_keys');
+    expect(doc.secretSources.files).not.toContain('/run/secrets');
+    await expect(policy.checkReadable('file:/run/secrets/codec_keys', 'x')).rejects.toMatchObject({
+      name: 'NotPermitted',
+      rule: 'secretSources.files',
+    });
+    expect(doc.secretSources.env).toEqual([]);
+    // Every product at the simulator's service name and port, trusted through the CA in the mounted PKI volume.
+    const sim = s('simulator');
+    const port = flag(sim.command, '--port');
+    const caDir = w.volumes!.find((v) => v.startsWith('simulator-pki:'))!.split(':')[1]!;
+    expect(doc.appliances.map((a) => a.product).sort()).toEqual(['sddc-manager', 'vcda', 'vcenter']);
+    for (const a of doc.appliances) {
+      expect(a.hosts).toEqual([`${flag(sim.command, '--cert-name')}:${port}`]);
+      expect(a.tls).toEqual({ allowInsecure: false, caFiles: [`${caDir}/ca.pem`] });
+      expect(a.allowHttp).toBe(false);
+      expect(a.secrets.login).toEqual(['file:/run/secrets/appliance_password']);
+    }
+    const vc = { url: `https://simulator:${port}/vcenter/vc-1`, tls: { caFile: `${caDir}/ca.pem` } };
+    expect(() =>
+      policy.checkSecret('vcenter', vc, 'login', 'file:/run/secrets/appliance_password', 'endpoint.passwordRef'),
+    ).not.toThrow();
+    expect(() => policy.checkEndpoint('vcenter', { url: 'https://attacker.example' }, 'endpoint')).toThrow(
+      /no vcenter entry of appliances/,
+    );
   });
 
   it('health-checks every long-running service except the UI, and waits on the right conditions', () => {

@@ -76,6 +76,11 @@ describe('rehearse (real server, simulator)', () => {
       ['vcda-a', 'vcda'],
     ]);
     for (const a of rehearsal.appliances) expect(a.url).toMatch(new RegExp(`/${a.product}/${a.endpoint}$`));
+    // Its worker enforced the credential policy generated for the simulated site.
+    expect(rehearsal.policy).toEqual({
+      source: 'credential policy of the simulated site of site-a-nightly (generated)',
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     // Exactly one remote job per step, on the appliance named after the step's endpoint, with the step's id.
     expect(rehearsal.remoteJobs).toHaveLength(report.steps.length);
     for (const s of report.steps)

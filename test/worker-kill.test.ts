@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { VcenterBackupInput } from '../workflows';
 import { type Harness, createHarness } from './support/harness';
+import { type TempPolicy, simulatorPolicy, writeTempPolicy } from './support/policy';
 
 const root = join(__dirname, '..');
 
@@ -22,13 +23,25 @@ async function until(what: string, probe: () => boolean | Promise<boolean>, time
 describe('worker killed during a start activity', () => {
   let h: Harness;
   let child: ChildProcess | undefined;
+  let policy: TempPolicy | undefined;
 
   beforeAll(async () => {
     h = await createHarness({ vcenters: 1, jobSeconds: 1 });
+    // The production worker's credential policy for this simulated site.
+    policy = await writeTempPolicy(
+      simulatorPolicy({
+        url: h.sim.url,
+        caFile: h.sim.info.caFile,
+        login: ['env:KILL_VC_PASSWORD'],
+        encryption: ['env:KILL_BACKUP_PASSWORD'],
+        locations: [{ name: 'sftp', url: 'sftp://backup.example.com/vc-1' }],
+      }),
+    );
   });
   afterAll(async () => {
     child?.kill('SIGKILL');
     await h?.close();
+    await policy?.cleanup();
   });
 
   it('is retried within the heartbeat timeout on another worker, with one remote job', async () => {
@@ -67,6 +80,7 @@ describe('worker killed during a start activity', () => {
         TEMPORAL_NAMESPACE: inject('temporalNamespace'),
         VMWARE_DR_TASK_QUEUE: h.taskQueue,
         VMWARE_DR_METRICS_PORT: '0',
+        VMWARE_DR_POLICY: policy!.file,
       },
       stdio: 'ignore',
     });

@@ -18,6 +18,7 @@ import { JOB_STILL_RUNNING_TYPE } from '../src/workflow-inputs';
 import { WorkerMetrics, activityProduct } from '../worker/metrics';
 import type { VcenterBackupInput } from '../workflows';
 import { type Harness, createHarness } from './support/harness';
+import { type TempPolicy, simulatorPolicy, writeTempPolicy } from './support/policy';
 
 const root = join(__dirname, '..');
 
@@ -220,6 +221,7 @@ describe('vmware-dr worker process: invalid settings', () => {
     const busy = createServer();
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
     const port = (busy.address() as { port: number }).port;
+    const policy = await writeTempPolicy(simulatorPolicy({ url: 'https://127.0.0.1:1' }));
     try {
       const cases: [Record<string, string>, string][] = [
         [
@@ -235,7 +237,7 @@ describe('vmware-dr worker process: invalid settings', () => {
           {
             cwd: root,
             // An address nobody serves: the worker must fail before it tries to connect.
-            env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', ...env },
+            env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', VMWARE_DR_POLICY: policy.file, ...env },
             stdio: ['ignore', 'pipe', 'pipe'],
           },
         );
@@ -247,6 +249,59 @@ describe('vmware-dr worker process: invalid settings', () => {
       }
     } finally {
       await new Promise((r) => busy.close(r));
+      await policy.cleanup();
+    }
+  });
+});
+
+describe('vmware-dr worker process: the credential policy is required', () => {
+  const start = async (env: NodeJS.ProcessEnv): Promise<{ code: number | null; err: string }> => {
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(root, 'src', 'cli', 'index.ts'), 'worker'], {
+      cwd: root,
+      // An address nobody serves: the worker must refuse before it tries to connect.
+      env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', VMWARE_DR_METRICS_PORT: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return { code, err };
+  };
+
+  it('without VMWARE_DR_POLICY it exits 2 saying how to write one, with the other problems at once', async () => {
+    const { code, err } = await start({ VMWARE_DR_POLICY: '', VMWARE_DR_LOG_FORMAT: 'xml' });
+    expect(code).toBe(2);
+    expect(err).toContain('VMWARE_DR_POLICY: not set. The worker refuses to start without a credential policy');
+    expect(err).toContain('vmware-dr policy init RUNBOOK... > /etc/vmware-dr/policy.yaml');
+    expect(err).toContain('set VMWARE_DR_POLICY=/etc/vmware-dr/policy.yaml');
+    expect(err).toContain('VMWARE_DR_LOG_FORMAT: one of json, pretty, got "xml"');
+    expect(() => loadWorkerConfig({}, { requirePolicy: true })).toThrow(WorkerConfigError);
+  });
+
+  it('with a bad policy file it exits 2 listing every problem with its line; an unreadable one is named', async () => {
+    const bad = await writeTempPolicy(
+      [
+        'apiVersion: vmware-dr/v1',
+        'kind: WorkerPolicy',
+        'appliances:',
+        '  - product: vcentre',
+        '    hosts: [vc01.example.com]',
+        '    secrets: { login: [env:NOT_A_SOURCE] }',
+        'locatoins: []',
+      ].join('\n'),
+    );
+    try {
+      const { code, err } = await start({ VMWARE_DR_POLICY: bad.file });
+      expect(code).toBe(2);
+      expect(err).toContain(`VMWARE_DR_POLICY: ${bad.file} is not a valid credential policy:`);
+      expect(err).toContain(`${bad.file}:4: appliances[0].product: is "vcentre"`);
+      expect(err).toContain(`${bad.file}:6: appliances[0].secrets.login[0]: env:NOT_A_SOURCE is bound here`);
+      expect(err).toContain(`${bad.file}:7: locatoins: unknown field (did you mean "locations"?)`);
+      const missing = await start({ VMWARE_DR_POLICY: join(bad.dir, 'nope.yaml') });
+      expect(missing.code).toBe(2);
+      expect(missing.err).toContain(`VMWARE_DR_POLICY: cannot read ${join(bad.dir, 'nope.yaml')} (ENOENT)`);
+    } finally {
+      await bad.cleanup();
     }
   });
 });
@@ -261,9 +316,21 @@ describe('vmware-dr worker process', () => {
   const secrets = { PROD_VC_PASSWORD: password, PROD_BACKUP_PASSWORD: 'Good#Pass1' };
   const saved = Object.fromEntries(Object.keys(secrets).map((k) => [k, process.env[k]]));
 
+  let policy: TempPolicy | undefined;
+
   beforeAll(async () => {
     Object.assign(process.env, secrets);
     h = await createHarness({ vcenters: 1, jobSeconds: 3, credentials: { password } });
+    // The simulated site's credential policy: its vCenter, these references, the backup location.
+    policy = await writeTempPolicy(
+      simulatorPolicy({
+        url: h.sim.url,
+        caFile: h.sim.info.caFile,
+        login: ['env:PROD_VC_PASSWORD'],
+        encryption: ['env:PROD_BACKUP_PASSWORD'],
+        locations: [{ name: 'sftp', url: 'sftp://backup.example.com/vc-1' }],
+      }),
+    );
     metricsPort = await freePort();
     const runtimePort = await freePort();
     child = spawn(process.execPath, ['--require', 'tsx/cjs', join(root, 'src', 'cli', 'index.ts'), 'worker'], {
@@ -280,6 +347,7 @@ describe('vmware-dr worker process', () => {
         VMWARE_DR_POLL_INTERVAL_MS: '200',
         VMWARE_DR_BUSY_RETRY_DELAY_MS: '200',
         VMWARE_DR_SHUTDOWN_GRACE_TIME: '1s',
+        VMWARE_DR_POLICY: policy.file,
         ...secrets,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -291,6 +359,7 @@ describe('vmware-dr worker process', () => {
   afterAll(async () => {
     child?.kill('SIGKILL');
     await h?.close();
+    await policy?.cleanup();
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
@@ -329,7 +398,10 @@ describe('vmware-dr worker process', () => {
       workflowSource: 'bundle',
       workflows: inject('workflowBundlePath'),
       metrics: `http://127.0.0.1:${metricsPort}/metrics`,
+      // Which credential policy it enforces: the file and the sha256 of its bytes.
+      policy: { source: policy!.file, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), appliances: 3, locations: 1 },
     });
+    expect(String(started?.msg)).toContain(`credential policy ${policy!.file} (sha256 `);
   });
 
   it('GET /metrics: remote jobs, busy waits and step durations per product, and the runtime metrics', async () => {

@@ -7,6 +7,7 @@
  * payload encryption keys (VMWARE_DR_CODEC_KEYS / VMWARE_DR_CODEC_KEY_FILE), checked by
  * src/codec/keys.ts whose messages never show key material.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
   CODEC_KEYS_VARIABLE,
@@ -28,10 +29,22 @@ import {
   WORKER_ENV_HELP,
 } from './env';
 import { parseDuration } from '../src/runbook/document';
+import { CredentialPolicy, PolicyFileError } from '../src/policy';
 
 const KNOWN = new Set(WORKER_ENV_HELP.map(([name]) => name));
 /** Checked apart from the zod schema: their values are secret and never quoted. */
 const CODEC_VARIABLES = new Set([CODEC_KEYS_VARIABLE, CODEC_KEY_FILE_VARIABLE]);
+/** The credential policy file's variable (read apart from the zod schema: the file is checked by src/policy.ts). */
+export const POLICY_VARIABLE = 'VMWARE_DR_POLICY';
+/** Where the README and the messages suggest the policy file lives. */
+export const DEFAULT_POLICY_PATH = '/etc/vmware-dr/policy.yaml';
+
+/** The problem of a production worker started without a credential policy: what it is for and how to write one. */
+export const MISSING_POLICY_PROBLEM =
+  `${POLICY_VARIABLE}: not set. The worker refuses to start without a credential policy: it decides which appliances, ` +
+  'secret references, backup locations and webhooks runbooks may use, so that whoever can start a workflow cannot make ' +
+  `the worker hand its secrets elsewhere. Write one with \`vmware-dr policy init RUNBOOK... > ${DEFAULT_POLICY_PATH}\`, ` +
+  `review it (\`vmware-dr policy check ${DEFAULT_POLICY_PATH}\`), then set ${POLICY_VARIABLE}=${DEFAULT_POLICY_PATH}`;
 
 /** A whole number in [min, max] from an environment string; `''` counts as unset. */
 function wholeNumber(min: number, max: number, message = `a whole number ${min}–${max}`) {
@@ -121,6 +134,8 @@ export interface WorkerConfig {
   shutdownGraceMs: number;
   /** Payload encryption keys (the first encrypts); undefined: payloads are not encrypted. */
   codecKeys?: CodecKeyring;
+  /** The credential policy from `VMWARE_DR_POLICY`; undefined when the variable is unset. */
+  policy?: CredentialPolicy;
   /** `VMWARE_DR_*` variables set in the environment that this worker does not read (likely typos). */
   unknownVariables: string[];
 }
@@ -133,9 +148,46 @@ export class WorkerConfigError extends Error {
   }
 }
 
-/** Reads and checks the worker's `VMWARE_DR_*` variables; throws `WorkerConfigError` listing every problem. */
-export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const raw = Object.fromEntries([...KNOWN].filter((k) => !CODEC_VARIABLES.has(k)).map((k) => [k, env[k]]));
+/** Options of {@link loadWorkerConfig}. */
+export interface LoadWorkerConfigOptions {
+  /** A missing `VMWARE_DR_POLICY` is a problem (the production worker). @default false */
+  requirePolicy?: boolean;
+}
+
+/** The policy file `VMWARE_DR_POLICY` names, read and checked; its problems added to `problems`. */
+function loadPolicy(file: string, problems: string[]): CredentialPolicy | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push(
+      `${POLICY_VARIABLE}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}): check the path and that the worker's user may read it`,
+    );
+    return undefined;
+  }
+  try {
+    return CredentialPolicy.parse(text, file);
+  } catch (err) {
+    if (!(err instanceof PolicyFileError)) throw err;
+    problems.push(
+      `${POLICY_VARIABLE}: ${file} is not a valid credential policy:`,
+      ...err.problems.map((p) => `  ${p}`),
+    );
+    return undefined;
+  }
+}
+
+/**
+ * Reads and checks the worker's `VMWARE_DR_*` variables (and the credential policy file
+ * `VMWARE_DR_POLICY` names); throws `WorkerConfigError` listing every problem.
+ */
+export function loadWorkerConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  options: LoadWorkerConfigOptions = {},
+): WorkerConfig {
+  const raw = Object.fromEntries(
+    [...KNOWN].filter((k) => !CODEC_VARIABLES.has(k) && k !== POLICY_VARIABLE).map((k) => [k, env[k]]),
+  );
   const parsed = WorkerEnv.safeParse(raw);
   const problems: string[] = [];
   if (!parsed.success) {
@@ -161,6 +213,9 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     if (!(err instanceof CodecKeyError)) throw err;
     problems.push(...err.problems);
   }
+  const policyFile = env[POLICY_VARIABLE]?.trim();
+  const policy = policyFile ? loadPolicy(policyFile, problems) : undefined;
+  if (!policyFile && options.requirePolicy) problems.unshift(MISSING_POLICY_PROBLEM);
   if (problems.length > 0 || !c) throw new WorkerConfigError(problems);
   return {
     taskQueue: c.VMWARE_DR_TASK_QUEUE,
@@ -174,6 +229,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     ...(c.VMWARE_DR_WORKFLOW_BUNDLE !== undefined && { workflowBundle: c.VMWARE_DR_WORKFLOW_BUNDLE }),
     shutdownGraceMs: parseDuration(c.VMWARE_DR_SHUTDOWN_GRACE_TIME),
     ...(codecKeys && { codecKeys }),
+    ...(policy && { policy }),
     unknownVariables: Object.keys(env).filter((k) => k.startsWith('VMWARE_DR_') && !KNOWN.has(k)),
   };
 }

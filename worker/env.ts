@@ -25,6 +25,10 @@ export const DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS = 40;
 
 /** Every variable this file reads, with its help line (for `vmware-dr worker --help`). */
 export const WORKER_ENV_HELP: [name: string, help: string][] = [
+  [
+    'VMWARE_DR_POLICY',
+    'REQUIRED: the credential policy file (YAML/JSON): which appliances, secrets, backup locations and webhooks runbooks may use; `vmware-dr policy init RUNBOOK...` writes a starting one',
+  ],
   ['VMWARE_DR_TASK_QUEUE', `task queue to poll (default ${DEFAULT_TASK_QUEUE})`],
   ['VMWARE_DR_POLL_INTERVAL_MS', 'default wait between status polls of a remote job, ms (default 15000)'],
   ['VMWARE_DR_BUSY_RETRY_DELAY_MS', 'wait before retrying a call the appliance answered "busy", ms (default 30000)'],

@@ -67,7 +67,8 @@ function installRuntime(config: WorkerConfig, logger: Logger): void {
 /** Runs the worker until a shutdown signal; resolves once it has drained and closed. */
 export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
   const env = opts.env ?? process.env;
-  const config = loadWorkerConfig(env);
+  // The production worker runs only with a credential policy (VMWARE_DR_POLICY).
+  const config = loadWorkerConfig(env, { requirePolicy: true });
   const logger = createLogger({
     level: config.logLevel,
     format: config.logFormat,
@@ -124,6 +125,7 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
       namespace,
       taskQueue: config.taskQueue,
       activities: {
+        ...(config.policy && { policy: config.policy }),
         ...(config.pollIntervalMs !== undefined && { pollIntervalMs: config.pollIntervalMs }),
         ...(config.busyRetryDelayMs !== undefined && { busyRetryDelayMs: config.busyRetryDelayMs }),
       },
@@ -150,11 +152,13 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
         }),
         maxConcurrentActivities: config.maxConcurrentActivities,
         shutdownGraceMs: config.shutdownGraceMs,
+        // Which policy allows what this worker does (its references are names, never values).
+        ...(config.policy && { policy: config.policy.summary() }),
         payloadEncryption: config.codecKeys
           ? { encryptKeyId: config.codecKeys.encryptKeyId, keyIds: config.codecKeys.ids }
           : 'off',
       },
-      `vmware-dr worker: namespace ${namespace}, task queue ${config.taskQueue}, server ${address}, workflows from ${source.kind === 'bundle' ? 'the prebuilt bundle' : 'source (bundled at start)'}`,
+      `vmware-dr worker: namespace ${namespace}, task queue ${config.taskQueue}, server ${address}, workflows from ${source.kind === 'bundle' ? 'the prebuilt bundle' : 'source (bundled at start)'}, credential policy ${config.policy?.source} (sha256 ${config.policy?.sha256})`,
     );
     opts.onRunning?.({ ...(metricsServer && { metricsPort: metricsServer.port }) });
     await worker.run();

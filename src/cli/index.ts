@@ -11,6 +11,7 @@ import { registerCodecServer } from './codec-server';
 import { registerDemo } from './demo';
 import { registerFreshness } from './freshness';
 import { registerInspect } from './inspect';
+import { registerPolicy } from './policy';
 import { registerRehearse } from './rehearse';
 import { registerRun } from './run';
 import { registerRunbookFile } from './runbook-file';
@@ -65,6 +66,7 @@ export function buildProgram(output: CliOutput = {}): Command {
   registerFreshness(program);
   registerDemo(program);
   registerWorker(program);
+  registerPolicy(program, io);
   registerSimulator(program);
   registerCodecServer(program, io);
   registerTemporal(program);

@@ -96,6 +96,7 @@ export async function runRehearse(file: string, flags: RehearseFlags, deps: Rehe
       out(`- Remote jobs started: ${result.rehearsal.remoteJobs.length}\n`);
       for (const j of result.rehearsal.remoteJobs) out(`  - ${j.product} ${j.appliance}: ${j.kind} ${j.id}\n`);
       for (const n of result.rehearsal.notes) out(`- Note: ${n}\n`);
+      out(`- Credential policy: ${result.rehearsal.policy.source}, sha256 ${result.rehearsal.policy.sha256}\n`);
     }
     return outcomeExitCode(result.report.outcome);
   } catch (e) {
