@@ -1,6 +1,7 @@
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import {
   type NonApplianceFailureType,
+  NotPermitted,
   type RetryTuning,
   type StepClock,
   VmwareApiError,
@@ -68,6 +69,8 @@ export function toApplicationFailure(
           httpStatus: err.httpStatus,
           vmwareCode: err.vmwareCode,
           remediation: err.remediation,
+          // A policy refusal: the rule that refused and the input field (the workflow side reads them).
+          ...(err instanceof NotPermitted && { rule: err.rule, field: err.field }),
         },
       ],
     });

@@ -325,7 +325,9 @@ export class CredentialPolicy {
   runbookProblems(doc: RunbookDocument): PolicyProblem[] {
     const problems: PolicyProblem[] = [];
     const add = (r: Refusal, steps: string[]) => {
-      const message = `${r.summary}. Fix: ${r.fix}`;
+      // The path is the problem's own field: the message does not repeat it.
+      const summary = r.summary.startsWith(r.field) ? r.summary.slice(r.field.length).replace(/^:?\s*/, '') : r.summary;
+      const message = `${summary}. Fix: ${r.fix}`;
       const existing = problems.find((p) => p.path === r.field && p.rule === r.rule && p.message === message);
       if (!existing) problems.push({ path: r.field, steps: [...steps], rule: r.rule, message });
       else for (const s of steps) if (!existing.steps.includes(s)) existing.steps.push(s);
@@ -453,7 +455,7 @@ export class CredentialPolicy {
           summary:
             m !== undefined && 'problem' in m
               ? `${field}.url ${m.problem}, so no appliance entry can allow it`
-              : `no ${product} entry of appliances in ${this.source} lists ${hostPort}: this worker does not connect to it`,
+              : `${field}.url: no ${product} entry of appliances in ${this.source} lists ${hostPort}: this worker does not connect to it`,
           fix:
             hostPort === undefined
               ? 'write the endpoint URL as https://host[:port]'
@@ -470,7 +472,7 @@ export class CredentialPolicy {
           field: `${field}.url`,
           rule: `${at}.allowHttp`,
           summary: `${field}.url is plain http://, which ${label} does not allow (the password would cross the network in clear)`,
-          fix: `use https://, or set allowHttp: true on ${at} in ${this.source}, knowingly`,
+          fix: `use https://, or set ${at}.allowHttp: true in ${this.source}, knowingly`,
         },
       };
     if (endpoint.tls?.insecure === true && !rule.tls.allowInsecure)
@@ -479,7 +481,7 @@ export class CredentialPolicy {
           field: `${field}.tls.insecure`,
           rule: `${at}.tls.allowInsecure`,
           summary: `${field}.tls.insecure: true (no certificate check) is not allowed by ${label}`,
-          fix: `trust the appliance with tls.caFile or tls.thumbprint; or set tls.allowInsecure: true on ${at} in ${this.source}, knowingly`,
+          fix: `trust the appliance with tls.caFile or tls.thumbprint; or set ${at}.tls.allowInsecure: true in ${this.source}, knowingly`,
         },
       };
     const caFile = endpoint.tls?.caFile;

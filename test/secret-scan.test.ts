@@ -7,12 +7,15 @@
  * every workflow of the task queue (runbooks, step children, appliance leases), their search
  * attributes and memos, every worker log entry, the CLI's output (`status --json`, `report
  * --format json`, `cancel --json`, `list --json`) and the reports. Payload encryption is off here
- * on purpose, so the scan reads plaintext: encryption must not be what hides a leak.
+ * on purpose, so the scan reads plaintext: encryption must not be what hides a leak. The worker
+ * enforces a credential policy, and one more runbook tries to send the marker secrets where the
+ * policy does not allow (an appliance, a backup location and a webhook at a trap listener): its
+ * refusals (errors, reports, the worker's log entries of them) are scanned too.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { inspect } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
@@ -26,6 +29,8 @@ import { approveUpdate, progressQuery } from '../workflows/runbook-messages';
 import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 import { historyText } from './support/history';
+import { parsedPolicy, simulatorPolicy } from './support/policy';
+import type { CredentialPolicy } from '../src/policy';
 
 const nonce = randomBytes(4).toString('hex');
 /** Every secret value of this file starts with this; a hit anywhere is a leak. */
@@ -82,9 +87,26 @@ async function startWebhook(): Promise<Webhook> {
   };
 }
 
+/** A TCP listener no policy lists (an attacker's host): counts the connections it accepts. */
+async function startTrap(): Promise<{ port: number; sockets: () => number; close(): Promise<void> }> {
+  let sockets = 0;
+  const server = createTcpServer((socket) => {
+    sockets++;
+    socket.destroy();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    sockets: () => sockets,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
 describe('secret scan: marker secrets appear nowhere', () => {
   let h: Harness;
   let hook: Webhook;
+  let trap: Awaited<ReturnType<typeof startTrap>>;
+  let policy: CredentialPolicy;
   const saved = new Map<string, string | undefined>();
   const logs = new RecordingLogger();
   const runtime = Runtime.instance() as unknown as { logger: Logger };
@@ -96,7 +118,12 @@ describe('secret scan: marker secrets appear nowhere', () => {
 
   beforeAll(async () => {
     hook = await startWebhook();
-    for (const [k, v] of Object.entries({ ...SECRETS, SCAN_HOOK_URL: `${hook.url}/hook/${MARKER}-token` })) {
+    trap = await startTrap();
+    for (const [k, v] of Object.entries({
+      ...SECRETS,
+      SCAN_HOOK_URL: `${hook.url}/hook/${MARKER}-token`,
+      SCAN_TRAP_HOOK_URL: `https://127.0.0.1:${trap.port}/hook/${MARKER}-trap`,
+    })) {
       saved.set(k, process.env[k]);
       process.env[k] = v;
     }
@@ -158,6 +185,21 @@ describe('secret scan: marker secrets appear nowhere', () => {
         { name: 'vcda', steps: [{ backup: 'vcda-a' }] },
       ],
     } as RunbookDocument;
+    // The worker's credential policy: the simulated site, its references, the location, the webhook.
+    policy = parsedPolicy(
+      simulatorPolicy({
+        url: h.sim.url,
+        caFile: h.sim.info.caFile,
+        login: ['env:SCAN_APPLIANCE_PASSWORD', 'env:SCAN_WRONG_PASSWORD'],
+        encryption: ['env:SCAN_BACKUP_PASSWORD'],
+        locations: [{ name: 'sftp-a', url: 'sftp://backup.example.com/vcsa', passwords: ['env:SCAN_SFTP_PASSWORD'] }],
+        webhooks: [
+          { name: 'scan', urlRefs: ['env:SCAN_HOOK_URL'], hosts: [new URL(hook.url).host], allowHttp: true },
+          { name: 'chat', urlRefs: ['env:SCAN_TRAP_HOOK_URL'], hosts: ['hooks.example.com'] },
+        ],
+      }),
+      'scan-policy.yaml',
+    );
     // The worker takes the runtime's logger when it is created: record everything it logs.
     runtime.logger = logs;
   });
@@ -176,6 +218,7 @@ describe('secret scan: marker secrets appear nowhere', () => {
       await h.close();
     }
     await hook?.close();
+    await trap?.close();
     for (const [k, v] of saved) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
@@ -207,59 +250,97 @@ describe('secret scan: marker secrets appear nowhere', () => {
     return main([...argv, ...flags], { stdout: write, stderr: write });
   };
 
-  it('runs backup, restore with approval, dry run, a failing run and a cancelled run with marker secrets', async () => {
-    await h.withWorker(async () => {
-      // 1. The full-site backup (notifies the webhook whose URL holds a token).
-      reports.push(await (await start(backup, {}, 'backup')).result());
-      // 2. A vCenter restore that waits for approval; approved through the Update.
-      const restoreDoc = {
-        ...backup,
-        name: 'scan-restore',
-        stages: [
-          {
-            name: 'restore',
-            steps: [
-              {
-                restore: 'vc-new',
-                from: 'sftp-a',
-                archive: 'latest',
-                systemName: 'vc-1.sim.local',
-                ignoreWarnings: true,
-              },
-            ],
+  it('runs backup, restore with approval, dry run, a failing run, a cancelled run and a refused run with marker secrets', async () => {
+    await h.withWorker(
+      async () => {
+        // 1. The full-site backup (notifies the webhook whose URL holds a token).
+        reports.push(await (await start(backup, {}, 'backup')).result());
+        // 2. A vCenter restore that waits for approval; approved through the Update.
+        const restoreDoc = {
+          ...backup,
+          name: 'scan-restore',
+          stages: [
+            {
+              name: 'restore',
+              steps: [
+                {
+                  restore: 'vc-new',
+                  from: 'sftp-a',
+                  archive: 'latest',
+                  systemName: 'vc-1.sim.local',
+                  ignoreWarnings: true,
+                },
+              ],
+            },
+          ],
+        };
+        const restore = await start(restoreDoc, {}, 'restore');
+        const waiting = await waitFor(restore, (r) => r.steps.some((s) => s.state === 'waiting-approval'));
+        // Approved by another person than the starter (four eyes): a client with its own identity.
+        await h
+          .as('alice@scan.test')
+          .workflow.getHandle(restore.workflowId)
+          .executeUpdate(approveUpdate, {
+            args: [{ step: waiting.steps[0]!.id, by: 'alice', comment: 'scan approval' }],
+          });
+        reports.push(await restore.result());
+        // 3. A dry run of the backup.
+        reports.push(await (await start(backup, { dryRun: true }, 'dryrun')).result());
+        // 4. A failing run: vc-1 with a wrong password (the appliance refuses the login).
+        const failing = {
+          ...backup,
+          name: 'scan-failing',
+          endpoints: {
+            ...backup.endpoints,
+            'vc-1': { ...backup.endpoints['vc-1']!, passwordRef: 'env:SCAN_WRONG_PASSWORD' },
           },
-        ],
-      };
-      const restore = await start(restoreDoc, {}, 'restore');
-      const waiting = await waitFor(restore, (r) => r.steps.some((s) => s.state === 'waiting-approval'));
-      // Approved by another person than the starter (four eyes): a client with its own identity.
-      await h
-        .as('alice@scan.test')
-        .workflow.getHandle(restore.workflowId)
-        .executeUpdate(approveUpdate, {
-          args: [{ step: waiting.steps[0]!.id, by: 'alice', comment: 'scan approval' }],
-        });
-      reports.push(await restore.result());
-      // 3. A dry run of the backup.
-      reports.push(await (await start(backup, { dryRun: true }, 'dryrun')).result());
-      // 4. A failing run: vc-1 with a wrong password (the appliance refuses the login).
-      const failing = {
-        ...backup,
-        name: 'scan-failing',
-        endpoints: {
-          ...backup.endpoints,
-          'vc-1': { ...backup.endpoints['vc-1']!, passwordRef: 'env:SCAN_WRONG_PASSWORD' },
-        },
-        stages: [{ name: 'vcenters', steps: [{ backup: 'vc-1', to: 'sftp-a' }] }],
-      };
-      reports.push(await (await start(failing, {}, 'failing')).result());
-      // 5. A cancelled run: cancelled by the CLI while its first step runs on the appliance.
-      const cancelled = await start(backup, {}, 'cancelled');
-      await waitFor(cancelled, (r) => r.steps.some((s) => s.state === 'running'));
-      expect(await cli(['cancel', cancelled.workflowId, '--json'])).toBe(0); // 0: the run ended cancelled
-      reports.push(await cancelled.result());
-    });
-    expect(reports.map((r) => r.outcome)).toEqual(['succeeded', 'succeeded', 'dry-run', 'failed', 'cancelled']);
+          stages: [{ name: 'vcenters', steps: [{ backup: 'vc-1', to: 'sftp-a' }] }],
+        };
+        reports.push(await (await start(failing, {}, 'failing')).result());
+        // 5. A cancelled run: cancelled by the CLI while its first step runs on the appliance.
+        const cancelled = await start(backup, {}, 'cancelled');
+        await waitFor(cancelled, (r) => r.steps.some((s) => s.state === 'running'));
+        expect(await cli(['cancel', cancelled.workflowId, '--json'])).toBe(0); // 0: the run ended cancelled
+        reports.push(await cancelled.result());
+        // 6. A run the credential policy refuses: the marker secrets pointed at the trap (an
+        // appliance, a backup location, a webhook), every step and the notification refused.
+        const trapUrl = `https://127.0.0.1:${trap.port}`;
+        const refused = {
+          ...backup,
+          name: 'scan-refused',
+          notify: [{ urlRef: 'env:SCAN_TRAP_HOOK_URL', on: ['failed'] }],
+          endpoints: {
+            ...backup.endpoints,
+            'vc-trap': { ...backup.endpoints['vc-1']!, url: `${trapUrl}/vcenter/vc-1` },
+          },
+          locations: {
+            ...backup.locations,
+            loot: { ...backup.locations!['sftp-a']!, url: `sftp://127.0.0.1:${trap.port}/loot` },
+          },
+          stages: [
+            {
+              name: 'steal',
+              steps: [
+                { backup: 'vc-trap', to: 'sftp-a', continueOnFailure: true },
+                { backup: 'vc-1', to: 'loot', continueOnFailure: true },
+              ],
+            },
+          ],
+        };
+        reports.push(await (await start(refused, {}, 'refused')).result());
+      },
+      { policy },
+    );
+    expect(reports.map((r) => r.outcome)).toEqual([
+      'succeeded',
+      'succeeded',
+      'dry-run',
+      'failed',
+      'cancelled',
+      'failed',
+    ]);
+    expect(reports[5]!.steps.map((st) => st.error?.type)).toEqual(['NotPermitted', 'NotPermitted']);
+    expect(trap.sockets()).toBe(0);
     // The failing run failed on the login, as intended (so its error message was a candidate leak).
     expect(reports[3]!.steps[0]!.error?.type).toBe('AuthenticationFailed');
     // The secrets were really used: the appliances accepted the marker password (the backups and
@@ -316,6 +397,9 @@ describe('secret scan: marker secrets appear nowhere', () => {
     const all = places.map((p) => p.text).join('\n');
     expect(all).toContain('env:SCAN_APPLIANCE_PASSWORD');
     expect(all).toContain('env:SCAN_WRONG_PASSWORD');
+    // The refusals were there to scan: in the histories and reports, and logged by the worker.
+    expect(all).toContain('credential policy');
+    expect(logs.lines.some((line) => line.includes('NotPermitted'))).toBe(true);
     expect(logs.lines.length).toBeGreaterThan(10);
     expect(cliOutput.join('')).toContain('"outcome"');
     expect(MARKER_PATTERN.test(`x ${SECRETS.SCAN_BACKUP_PASSWORD} x`)).toBe(true);

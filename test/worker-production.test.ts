@@ -453,6 +453,31 @@ describe('vmware-dr worker process', () => {
     expect((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status).toBe(200);
   });
 
+  it('a backup to a location the policy does not list fails NotPermitted; the JSON log names the refusal, never the password', async () => {
+    const before = h.sim.counters().jobs.length;
+    const err = await h.env.client.workflow
+      .execute('vcenterBackup', {
+        taskQueue: h.taskQueue,
+        workflowId: `prod-refused-${Date.now()}`,
+        args: [{ ...input(), backup: { ...input().backup, location: 'sftp://attacker.example/loot' } }],
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+    expect(err).toBeDefined();
+    let cause: unknown = err;
+    while ((cause as { cause?: unknown }).cause) cause = (cause as { cause?: unknown }).cause;
+    expect(cause).toMatchObject({ type: 'NotPermitted', nonRetryable: true });
+    expect((cause as Error).message).toContain(
+      'backup.location: sftp://attacker.example/loot is not at or below a location',
+    );
+    expect(h.sim.counters().jobs).toHaveLength(before);
+    await until('the refusal in the worker log', () => output.includes('credential policy: backup.location'));
+    expect(output).not.toContain(password);
+    expect(output).not.toContain(secrets.PROD_BACKUP_PASSWORD);
+  });
+
   it('SIGTERM during a backup: exits 0 quickly; the next worker completes it with exactly one remote job', async () => {
     const before = h.sim.counters().jobs.length;
     const handle = await h.env.client.workflow.start('vcenterBackup', {
