@@ -5,6 +5,7 @@
  * secrets and open connections (clients.ts, vcenter.ts, sddc-manager.ts, vcda.ts, runbook.ts).
  */
 import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type { ApprovalRule, PolicyProblem } from '../src/policy';
 import { startedByOf } from './identity';
 import type { RunbookDocument } from '../src/runbook/document';
@@ -33,6 +34,15 @@ export interface RunbookPolicyCheck {
   startedBy?: string;
 }
 
+/** The activity's Temporal client, or undefined where it has none (a mock environment). */
+function clientOf(ctx: Context): Client | undefined {
+  try {
+    return ctx.client;
+  } catch {
+    return undefined;
+  }
+}
+
 export function createPolicyActivities(opts: ResolvedActivitiesOptions) {
   return {
     /** The credential policy's problems and approval rules of a runbook. Read only; reads no secret. */
@@ -52,9 +62,11 @@ export function createPolicyActivities(opts: ResolvedActivitiesOptions) {
                 : { required: false, fourEyes: true };
           }),
         );
-        const { client, info } = Context.current();
-        const run = info.workflowExecution;
-        const startedBy = run ? await startedByOf(client, run.workflowId, run.runId) : undefined;
+        const ctx = Context.current();
+        const run = ctx.info.workflowExecution;
+        // Outside a worker (a MockActivityEnvironment without a client) there is no run to read.
+        const client = clientOf(ctx);
+        const startedBy = run && client ? await startedByOf(client, run.workflowId, run.runId) : undefined;
         const starter = startedBy !== undefined ? { startedBy } : {};
         if (!policy) return { problems: [], approvals, ...starter };
         return {

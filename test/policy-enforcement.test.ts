@@ -195,6 +195,10 @@ describe('worker credential policy, end to end (real server, simulator, a trap l
           'POL_EVIL_HOOK_URL',
         ],
         files: [path.join(dir, 'secrets')],
+        // Restore step workflows are started directly here (to send every secret kind of a restore,
+        // the SSO password too); a policy that requires approvals for restores refuses that
+        // (test/approvals.test.ts), so this one does not.
+        approvals: { required: [] },
       }),
       'e2e-policy.yaml',
     );
@@ -631,7 +635,7 @@ describe('worker credential policy, end to end (real server, simulator, a trap l
     expect(JSON.stringify(report)).not.toContain(MARKER);
   };
 
-  it('drRunbook (and its dry run): the activities refuse every step; the webhook to the trap is never called', async () => {
+  it('drRunbook (and its dry run): the policy check refuses every step before anything runs; the webhook to the trap is never called', async () => {
     h.sim.resetCounters();
     const handle = await h.env.client.workflow.start('drRunbook', {
       taskQueue: h.taskQueue,
@@ -653,13 +657,16 @@ describe('worker credential policy, end to end (real server, simulator, a trap l
       args: [attack(), { dryRun: true }],
     })) as RunbookReport;
     expect(dry.steps.map((s) => s.error?.type)).toEqual(['NotPermitted', 'NotPermitted', 'NotPermitted']);
+    // The run checked the whole runbook against the policy first (checkRunbookPolicy) and stopped
+    // there, the dry run too: every refusal listed, nothing reached the trap or the simulator.
+    for (const r of [report, dry])
+      expect(r.refused?.map((p) => p.path)).toEqual([
+        'endpoints.evil-vc.url',
+        'endpoints.evil-vcda.url',
+        'locations.loot.url',
+      ]);
     expect(trap.sockets()).toBe(0);
-    // The dry run's endpoint check logged in to vc-1 (allowed, with its own password); nothing else
-    // reached the simulator, and no backup request (the location at the trap was refused first).
-    const calls = h.sim.counters().calls;
-    expect(Object.keys(calls).filter((p) => Object.keys(calls[p] ?? {}).length > 0)).toEqual(['vcenter']);
-    expect(Object.keys(calls.vcenter ?? {})).toEqual(['vc-1']);
-    expect(Object.keys(calls.vcenter!['vc-1']!).filter((op) => /backup/i.test(op))).toEqual([]);
+    expect(simCalls()).toBe(0);
   }, 60_000);
 
   it('a Temporal Schedule of the runbook: the scheduled run is refused the same way', async () => {

@@ -29,6 +29,8 @@ export interface SimulatorPolicyOptions {
   files?: string[];
   allowHttp?: boolean;
   allowInsecure?: boolean;
+  /** The policy's `approvals` section. @default none: the defaults (four eyes, restores need approval) */
+  approvals?: Record<string, unknown>;
 }
 
 /** The policy document of a simulated site. */
@@ -63,6 +65,7 @@ export function simulatorPolicy(o: SimulatorPolicyOptions): Record<string, unkno
     })),
     locations: (o.locations ?? []).map((l) => ({ name: l.name, url: l.url, passwords: l.passwords ?? [] })),
     webhooks: o.webhooks ?? [],
+    ...(o.approvals && { approvals: o.approvals }),
   };
 }
 
