@@ -345,7 +345,13 @@ export function renderReportMarkdown(report: RunbookReport): string {
   if (warned.length > 0) {
     lines.push('', '## Restore validation warnings', '');
     for (const s of warned) {
-      const accepted = s.approval?.acceptedWarnings?.length ? `accepted by ${s.approval.by}` : undefined;
+      // Started with warnings: accepted by its approver, else by the runbook (the step's ignoreWarnings).
+      const started = s.state === 'running' || s.state === 'succeeded' || s.remoteId !== undefined;
+      const accepted = s.approval?.acceptedWarnings?.length
+        ? `accepted by ${s.approval.by}`
+        : started
+          ? 'accepted by the runbook (ignoreWarnings)'
+          : undefined;
       lines.push(`- Step ${s.id} (${oneLine(s.endpoint)})${accepted ? `, ${accepted}` : ''}:`);
       for (const w of s.warnings!) lines.push(`  - ${oneLine(w)}`);
     }
@@ -400,10 +406,7 @@ export function renderReportMarkdown(report: RunbookReport): string {
       '',
       ...(report.startedBy !== undefined ? [`Started by ${oneLine(report.startedBy)}.`, ''] : []),
       ...(report.policy !== undefined
-        ? [
-            `Checked against the credential policy ${oneLine(report.policy.source)} (sha256 ${report.policy.sha256.slice(0, 12)}).`,
-            '',
-          ]
+        ? [`Credential policy: ${oneLine(report.policy.source)} (sha256 ${report.policy.sha256.slice(0, 12)}).`, '']
         : []),
       ...table(
         ['At', 'Event', 'Step', 'By', 'Identity', 'Detail'],
