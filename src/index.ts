@@ -30,6 +30,27 @@ export type {
 } from '../workflows';
 export * from './errors';
 export {
+  CredentialPolicy,
+  PolicyFileError,
+  POLICY_API_VERSION,
+  POLICY_KIND,
+  SECRET_PURPOSES,
+  WorkerPolicy,
+  policyForRunbooks,
+  policyFieldReference,
+  realpathInside,
+  type ApplianceRule,
+  type ApprovalRule,
+  type PolicyEndpoint,
+  type PolicyProblem,
+  type PolicyAction,
+  type SecretPurpose,
+  type WorkerPolicyDocument,
+  type PolicyForRunbooksOptions,
+  type GeneratedPolicy,
+} from './policy';
+export type { CheckRunbookPolicyInput, RunbookPolicyCheck } from '../activities/policy';
+export {
   createSecretResolver,
   Secret,
   SecretReferenceError,

@@ -159,7 +159,7 @@ const Appliance = z
       .min(1, 'is empty. Fix: list the host[:port] of the appliance, e.g. [vc01.example.com]')
       .max(100)
       .describe(
-        'host[:port] of the appliance; no port = the scheme’s default (443); "*." = any subdomain; case-insensitive; IPv6 in [brackets].',
+        'host[:port] of the appliance; no port = the scheme’s default (443 for https); "*." = any subdomain; case-insensitive; IPv6 in [brackets].',
       ),
     secrets: Secrets,
     locations: z
@@ -269,13 +269,15 @@ const PolicyShape = z
       .array(Appliance)
       .max(1000)
       .default([])
-      .describe('The appliances this worker may talk to; the first entry that matches product and host decides.'),
+      .describe(
+        'The appliances this worker may connect to at all; the first entry that matches product and host:port decides (like firewall rules). Default: none.',
+      ),
     locations: z
       .array(Location)
       .max(1000)
       .default([])
-      .describe('Backup servers appliances may send backups (and their passwords) to.'),
-    webhooks: z.array(Webhook).max(100).default([]).describe('Notification webhooks runbooks may call.'),
+      .describe('Backup servers appliances may send backups (and their passwords) to. Default: none.'),
+    webhooks: z.array(Webhook).max(100).default([]).describe('Notification webhooks runbooks may call. Default: none.'),
     approvals: Approvals,
   })
   .strict();
@@ -525,4 +527,25 @@ export function parsePolicyText(text: string, source: string): WorkerPolicyDocum
     source,
     problems.map((p) => `${source}:${p.line}: ${p.text}`),
   );
+}
+
+/** Every field of the policy format with its description (the README's field table is checked against it). */
+export function policyFieldReference(): { field: string; description: string }[] {
+  const schema = z.toJSONSchema(PolicyShape, { io: 'input', unrepresentable: 'any' }) as JsonNode;
+  const out: { field: string; description: string }[] = [];
+  const walk = (node: JsonNode | undefined, prefix: string): void => {
+    for (const [key, child] of Object.entries(node?.properties ?? {})) {
+      out.push({ field: `${prefix}${key}`, description: child.description ?? '' });
+      walk(child, `${prefix}${key}.`);
+      walk(child.items, `${prefix}${key}[].`);
+    }
+  };
+  walk(schema, '');
+  return out;
+}
+
+interface JsonNode {
+  description?: string;
+  properties?: Record<string, JsonNode>;
+  items?: JsonNode;
 }

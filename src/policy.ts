@@ -43,6 +43,7 @@ export {
   SECRET_PURPOSES,
   PolicyFileError,
   WorkerPolicy,
+  policyFieldReference,
   type PolicyAction,
   type PolicyAppliance,
   type PolicyLocation,

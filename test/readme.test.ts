@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CLASSES, ERROR_TYPES } from '../src/errors';
 import { buildProgram } from '../src/cli/index';
+import { policyFieldReference } from '../src/policy';
 
 const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
 
@@ -42,5 +43,16 @@ describe('README', () => {
     expect(commands.length).toBeGreaterThan(10);
     for (const name of commands) expect(reference, `vmware-dr ${name}`).toMatch(new RegExp(`\\| \`${name}[ \`]`));
     for (const code of ['**0**', '**1**', '**2**', '**3**']) expect(reference).toContain(code);
+  });
+
+  it('the security model documents every field of the credential policy with its description', () => {
+    const model = section('Security model');
+    for (const { field, description } of policyFieldReference()) {
+      expect(description, `${field} has a description`).not.toBe('');
+      expect(model, field).toContain(`| \`${field}\` | ${description.replace(/\|/g, '\\|')} |`);
+    }
+    expect(model).toContain('### What the Temporal namespace must provide');
+    for (const command of ['vmware-dr policy init', 'vmware-dr policy check', '--policy'])
+      expect(model).toContain(command);
   });
 });
