@@ -242,7 +242,12 @@ const Approvals = z
 const SecretSources = z
   .object({
     files: z
-      .array(AbsolutePath)
+      .array(
+        AbsolutePath.refine((v) => v.replace(/\/+$/, '') !== '', {
+          message:
+            '"/" would let runbooks read every file of the worker. Fix: list the directories that hold secrets, e.g. /run/secrets',
+        }),
+      )
       .max(100)
       .default([])
       .describe(
@@ -316,7 +321,7 @@ function checkAcross(doc: Record<string, unknown>, ctx: Ctx): void {
   const sourcesRaw = isObject(doc.secretSources) ? doc.secretSources : {};
   // Only the valid entries count (an invalid one is reported by itself).
   const sources = {
-    files: strings(sourcesRaw.files).filter((f) => 'path' in normalisePath(f)),
+    files: strings(sourcesRaw.files).filter((f) => 'path' in normalisePath(f) && f.replace(/\/+$/, '') !== ''),
     env: strings(sourcesRaw.env).filter((e) => e !== '*' && ENV_PATTERN.test(e)),
   };
   const checkRef = (ref: unknown, path: PropertyKey[]) => {
