@@ -157,6 +157,9 @@ describe('policy file: every problem at once, each with its line, field and fix'
     expect(problems('apiVersion: vmware-dr/v1\nkind: WorkerPolicy\nappliances: [\n', 'p.yaml')[0]).toMatch(
       /^p\.yaml:\d+: .*Fix: correct the YAML/,
     );
+    expect(problems('apiVersion: vmware-dr/v1\nkind: WorkerPolicy\nsecretSources: { files: [/] }\n', 'p.yaml')).toEqual(
+      [expect.stringMatching(/^p\.yaml:3: secretSources\.files\[0\]: "\/" would let runbooks read every file/)],
+    );
     expect(problems('', 'p.yaml')).toEqual([
       expect.stringMatching(/^p\.yaml:1: \(document\): is empty\. Fix: .*policy init/),
     ]);

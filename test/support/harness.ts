@@ -1,6 +1,8 @@
 /**
  * Shared test wiring: the run's Temporal server (from globalSetup), a simulator, and a worker
  * hosting this package's activities and the pre-built workflow bundle on a unique task queue.
+ * The worker's activities options go to `createActivities` as given, so a test enforces a
+ * credential policy by passing `policy` (./policy.ts builds one for the simulated site).
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
