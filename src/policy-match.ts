@@ -144,16 +144,6 @@ export function pathInside(root: string, path: string): boolean {
   return root === '/' || path === root || path.startsWith(`${root}/`);
 }
 
-/** Whether a Temporal client identity matches an approver pattern (`*` any characters; case-insensitive). */
-export function identityMatches(pattern: string, identity: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`, 'i');
-  return re.test(identity);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /** The closest of `candidates` to `word` (edit distance at most a third of its length), for "did you mean". */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;

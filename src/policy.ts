@@ -16,7 +16,7 @@ import { endpointName } from './config';
 import { NotPermitted, type Product } from './errors';
 import { parsePolicyText } from './policy-file';
 import type { PolicyAction, SecretPurpose, WorkerPolicyDocument } from './policy-format';
-import { identityMatches, normalisePath, pathInside } from './policy-match';
+import { normalisePath, pathInside } from './policy-match';
 import { type ApplianceRule, type PolicyEndpoint, PolicyRules, type Refusal } from './policy-rules';
 import { type PolicyProblem, runbookProblems } from './policy-runbook';
 import type { RunbookDocument } from './runbook/document';
@@ -40,15 +40,9 @@ export { policyForRunbooks, type PolicyForRunbooksOptions, type GeneratedPolicy 
 export type { ApplianceRule, PolicyEndpoint } from './policy-rules';
 export type { PolicyProblem } from './policy-runbook';
 
-/** What the policy says about approving one step. */
-export interface ApprovalRule {
-  /** The step always waits for an approval (the runbook cannot turn it off). */
-  required: boolean;
-  /** Who started the run may not approve it. */
-  fourEyes: boolean;
-  /** Identity patterns allowed to approve (`*` any characters, case-insensitive); unset = anyone. */
-  approvers?: string[];
-}
+/** What the policy says about approving one step (the workflow's own type: it checks approvals). */
+import type { ApprovalRule } from './runbook/approvals';
+export type { ApprovalRule };
 
 /**
  * Where `path` really is (symlinks and `..` resolved) relative to `roots`: `inside` one of them
@@ -211,11 +205,6 @@ export class CredentialPolicy {
             ),
           ];
     return { required: a.required.includes(action), fourEyes: a.fourEyes, ...(approvers && { approvers }) };
-  }
-
-  /** Whether `identity` matches one of `patterns` (`*` any characters, case-insensitive). */
-  static identityAllowed(patterns: readonly string[], identity: string): boolean {
-    return patterns.some((p) => identityMatches(p, identity));
   }
 
   // -------------------------------------------------------------------------------------------

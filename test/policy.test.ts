@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyGuardedResolver } from '../activities/options';
 import { NotPermitted } from '../src/errors';
 import { CredentialPolicy, PolicyFileError, policyForRunbooks } from '../src/policy';
+import { identityMatches } from '../src/runbook/approvals';
 import { parseRunbook } from '../src/rehearsal';
 import type { RunbookDocument } from '../src/runbook/document';
 import { Secret, type SecretResolver } from '../src/secrets';
@@ -485,8 +486,9 @@ describe('approvalFor', () => {
       'o',
     );
     expect(open.approvalFor('vcenter', { url: 'https://x' }, 'restore')).toEqual({ required: true, fourEyes: false });
-    expect(CredentialPolicy.identityAllowed(['*@OPS.example.com'], 'carol@ops.example.com')).toBe(true);
-    expect(CredentialPolicy.identityAllowed(['*@ops.example.com'], 'carol@ops.example.com.evil')).toBe(false);
+    // The workflow matches approvers' identities (test/approval-rules.test.ts): case-insensitive, whole.
+    expect(identityMatches('carol@ops.example.com', '*@OPS.example.com')).toBe(true);
+    expect(identityMatches('carol@ops.example.com.evil', '*@ops.example.com')).toBe(false);
   });
 });
 
