@@ -614,15 +614,7 @@ export async function drRunbook(
         ...(d.comment !== undefined && { comment: d.comment }),
         ...accepted,
       };
-      report.approvals.push({
-        step: r.id,
-        by: d.by,
-        ...identity,
-        at,
-        decision: d.decision,
-        ...(d.comment !== undefined && { comment: d.comment }),
-        ...accepted,
-      });
+      report.approvals.push({ step: r.id, ...r.approval });
       audit({
         at,
         event: d.decision,
