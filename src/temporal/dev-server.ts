@@ -25,6 +25,8 @@ export interface DevServerOptions {
   /** Default false (headless). When true, the UI listens on `uiPort` (default: a free port). */
   ui?: boolean;
   uiPort?: number;
+  /** Default none. The UI's remote codec endpoint (`--ui-codec-endpoint`, e.g. `vmware-dr codec-server`); implies `ui`. */
+  uiCodecEndpoint?: string;
   /** Default 'default'. */
   namespace?: string;
   /** Default: SEARCH_ATTRIBUTES from ../search-attributes. */
@@ -90,7 +92,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const namespace = opts.namespace ?? 'default';
   const searchAttributes: Record<string, DevServerSearchAttributeType> = opts.searchAttributes ?? SEARCH_ATTRIBUTES;
   const readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
-  const ui = opts.ui ?? opts.uiPort !== undefined;
+  const ui = opts.ui ?? (opts.uiPort !== undefined || opts.uiCodecEndpoint !== undefined);
+  const uiArgs = opts.uiCodecEndpoint === undefined ? [] : ['--ui-codec-endpoint', opts.uiCodecEndpoint];
 
   switch (source.kind) {
     case 'address':
@@ -106,6 +109,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
             ip,
             port,
             uiPort,
+            uiArgs,
             namespace,
             searchAttributes,
             readyTimeoutMs,
@@ -127,6 +131,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
         port: opts.port,
         ui,
         uiPort: opts.uiPort,
+        uiArgs,
         namespace,
         searchAttributes,
         log,
@@ -150,12 +155,13 @@ async function spawnDevServer(args: {
   ip: string;
   port: number;
   uiPort: number | undefined;
+  uiArgs: string[];
   namespace: string;
   searchAttributes: Record<string, DevServerSearchAttributeType>;
   readyTimeoutMs: number;
   log: (line: string) => void;
 }): Promise<DevServer> {
-  const { bin, ip, port, uiPort, namespace, searchAttributes, readyTimeoutMs, log } = args;
+  const { bin, ip, port, uiPort, uiArgs, namespace, searchAttributes, readyTimeoutMs, log } = args;
   const address = hostPort(ip, port);
   const argv = [
     'server',
@@ -164,7 +170,7 @@ async function spawnDevServer(args: {
     ip,
     '--port',
     String(port),
-    ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
+    ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort), ...uiArgs]),
     '--namespace',
     namespace,
     '--log-level',
@@ -315,6 +321,7 @@ async function startWithSdkDownload(
     port: number | undefined;
     ui: boolean;
     uiPort: number | undefined;
+    uiArgs: string[];
     namespace: string;
     searchAttributes: Record<string, DevServerSearchAttributeType>;
     log: (line: string) => void;
@@ -343,7 +350,7 @@ async function startWithSdkDownload(
         port,
         namespace: o.namespace,
         ui: o.ui,
-        ...(uiPort === undefined ? {} : { uiPort }),
+        ...(uiPort === undefined ? {} : { uiPort, extraArgs: o.uiArgs }),
         log: { format: 'pretty', level: 'warn' },
         searchAttributes: Object.entries(o.searchAttributes).map(([name, type]) =>
           defineSearchAttributeKey(name, SDK_SEARCH_ATTRIBUTE_TYPE[type]),

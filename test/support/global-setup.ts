@@ -5,6 +5,8 @@
  *   - temporalAddress / temporalNamespace: the dev server (found or installed by src/temporal/resolve-cli.ts,
  *     or TEMPORAL_ADDRESS when set)
  *   - workflowBundlePath: `bundleWorkflowCode()` output for ../../workflows, for `workflowBundle: { codePath }`
+ *   - temporalUiUrl: the dev server's Web UI (the browser test opens it), or TEMPORAL_UI_URL with TEMPORAL_ADDRESS;
+ *     undefined when neither gives one
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -45,7 +47,7 @@ async function bundleWorkflows(): Promise<{ dir: string; codePath: string }> {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
   log('starting a Temporal dev server and bundling workflows');
-  const [server, bundle] = await Promise.allSettled([startDevServer({ log }), bundleWorkflows()]);
+  const [server, bundle] = await Promise.allSettled([startDevServer({ log, ui: true }), bundleWorkflows()]);
 
   const teardown = async (): Promise<void> => {
     if (server.status === 'fulfilled') {
@@ -64,6 +66,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('temporalAddress', dev.address);
   project.provide('temporalNamespace', dev.namespace);
   project.provide('workflowBundlePath', bundle.value.codePath);
-  log(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s: ${dev.address} (namespace ${dev.namespace})`);
+  // A server of TEMPORAL_ADDRESS has its UI wherever it runs: TEMPORAL_UI_URL names it.
+  const uiUrl = dev.uiUrl ?? (process.env.TEMPORAL_UI_URL?.trim().replace(/\/+$/, '') || undefined);
+  project.provide('temporalUiUrl', uiUrl);
+  log(
+    `ready in ${((Date.now() - started) / 1000).toFixed(1)}s: ${dev.address} (namespace ${dev.namespace})${uiUrl ? `, Web UI ${uiUrl}` : ''}`,
+  );
   return teardown;
 }

@@ -9,5 +9,10 @@ declare module 'vitest' {
     temporalNamespace: string;
     /** Path of the pre-built workflow bundle: pass `workflowBundle: { codePath }` to `Worker.create`. */
     workflowBundlePath: string;
+    /**
+     * The Web UI of that server (`http://127.0.0.1:<port>`), or TEMPORAL_UI_URL when TEMPORAL_ADDRESS names
+     * the server; undefined when there is none.
+     */
+    temporalUiUrl: string | undefined;
   }
 }
