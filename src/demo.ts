@@ -4,15 +4,26 @@
  * retried, and the vCenter restore example, which waits for an approval that the demo grants
  * through the `approve` Update, as a person would. Everything is started here and stopped before
  * exit (with `keep`, the server and its UI stay until Ctrl-C).
+ *
+ * With `codec`, the rehearsals encrypt every payload with a throwaway key, and a codec server with
+ * that key runs beside the UI, which is wired to it (`--ui-codec-endpoint`): the history holds only
+ * ciphertext, the browser shows summaries, inputs and results decrypted.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { workflowsPath } from '../worker';
 import { watchRunbook } from './cli/watch';
+import { AesGcmCodec } from './codec/aes-gcm-codec';
+import { CODEC_KEYS_VARIABLE, CODEC_KEY_FILE_VARIABLE, CodecKeyring } from './codec/keys';
+import { DEFAULT_CODEC_CORS_ORIGINS, startCodecServer } from './codec/server';
 import { type RehearsalResult, installQuietSdkLogger, readFaultsFile, rehearse } from './rehearsal';
 import { renderReportMarkdown } from './runbook/report';
-import { startDevServer } from './temporal/dev-server';
+import { freePort, startDevServer } from './temporal/dev-server';
+import { resolveTemporalServer } from './temporal/resolve-cli';
 
 /** Seconds each simulated job takes in the demo unless told otherwise. */
 export const DEFAULT_DEMO_JOB_SECONDS = 3;
@@ -26,12 +37,44 @@ export interface DemoOptions {
   log?: (line: string) => void;
   /** Redraw progress in place. @default whether stdout is a terminal */
   live?: boolean;
+  /**
+   * Encrypt every payload with a throwaway key and run a codec server with it, the dev server's UI
+   * wired to it. @default false
+   */
+  codec?: boolean;
+  /**
+   * Called once both rehearsals ended, while the servers still run; they stop when it settles.
+   * @default with `keep`, wait for SIGINT/SIGTERM; else nothing
+   */
+  hold?: (demo: DemoRunning) => Promise<void>;
+}
+
+/** The codec of a demo in codec mode. */
+export interface DemoCodec {
+  /** The codec server (`POST /decode`, `/encode`), which the UI calls from the browser. */
+  url: string;
+  /** The throwaway key's id (`encryption-key-id` of every payload). */
+  encryptKeyId: string;
+  /** The key in the `VMWARE_DR_CODEC_KEY_FILE` format, for `vmware-dr` commands; deleted at exit. */
+  keyFile: string;
+  /** Origins the codec server answers (the UI's). */
+  corsOrigins: string[];
 }
 
 export interface DemoResult {
   backup: RehearsalResult;
   restore: RehearsalResult;
+  /** In codec mode (the server and the key file are gone once `runDemo` returns). */
+  codec?: DemoCodec;
 }
+
+/** What runs while {@link DemoOptions.hold} holds the demo open. */
+export interface DemoRunning extends DemoResult {
+  temporal: { address: string; namespace: string; uiUrl?: string };
+}
+
+/** The UI origins of `temporal server start-dev` on its default ports: a server of TEMPORAL_ADDRESS may have one. */
+const DEV_SERVER_UI_ORIGINS = ['http://localhost:8233', 'http://127.0.0.1:8233'];
 
 /** The package's `examples/` folder (from `src/` and from `dist/src/`). */
 export function examplesDir(): string {
@@ -45,10 +88,47 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   installQuietSdkLogger();
   const examples = examplesDir();
 
-  log('Starting a Temporal dev server…');
-  const server = await startDevServer({ ui: true, log: (l) => log(`  ${l}`) });
+  const stops: (() => Promise<void>)[] = [];
   try {
+    log('Starting a Temporal dev server…');
+    const serverLog = (l: string) => log(`  ${l}`);
+    const source = await resolveTemporalServer({ log: serverLog });
+    let codec: DemoCodec | undefined;
+    let rehearsalEnv: NodeJS.ProcessEnv | undefined;
+    let uiPort: number | undefined;
+    if (opts.codec) {
+      // The UI's port first: the codec server must let the UI's origin call it, the UI must know its URL.
+      if (source.kind !== 'address') uiPort = await freePort();
+      const started = await startDemoCodec(
+        uiPort === undefined
+          ? [...DEFAULT_CODEC_CORS_ORIGINS, ...DEV_SERVER_UI_ORIGINS]
+          : [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+      );
+      stops.unshift(started.stop);
+      codec = started.codec;
+      // The rehearsals read the key from the file (and never a key the caller's environment has).
+      rehearsalEnv = { ...process.env, [CODEC_KEY_FILE_VARIABLE]: codec.keyFile };
+      delete rehearsalEnv[CODEC_KEYS_VARIABLE];
+    }
+    const server = await startDevServer({
+      source,
+      ui: true,
+      ...(uiPort !== undefined && { uiPort }),
+      ...(codec && { uiCodecEndpoint: codec.url }),
+      log: serverLog,
+    });
+    stops.unshift(() => server.stop());
     log(`Temporal: ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl}` : ''}`);
+    if (codec) {
+      log(
+        `Payload encryption: every payload the rehearsals write is AES-256-GCM encrypted with the throwaway key ${codec.encryptKeyId} (${codec.keyFile}, deleted at exit).`,
+      );
+      log(
+        server.uiUrl
+          ? `Codec server: ${codec.url}; the Web UI decodes through it (--ui-codec-endpoint), so summaries, inputs and results read in the browser.`
+          : `Codec server: ${codec.url}; point the Web UI of ${server.address} at it (its codec server setting, or TEMPORAL_CODEC_ENDPOINT of temporalio/ui; origins ${codec.corsOrigins.join(', ')}).`,
+      );
+    }
     log(
       'Each rehearsal worker enforces a credential policy generated for its simulated site (as `vmware-dr policy init` writes one).',
     );
@@ -56,6 +136,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     const { code } = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
     const common = {
       temporal: { address: server.address, namespace: server.namespace },
+      ...(rehearsalEnv && { env: rehearsalEnv }),
       jobSeconds,
       workflowBundle: { code },
       busyRetryDelayMs: 2000,
@@ -97,7 +178,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       approveAs: 'demo-operator',
       onStart: (s) => {
         log(`   Started ${s.workflowId}${link(s.workflowId)}`);
-        log(`   (by hand: ${s.approveCommand('1.1', 'alice')})`);
+        const keys = codec ? `${CODEC_KEY_FILE_VARIABLE}=${codec.keyFile} ` : '';
+        log(`   (by hand: ${keys}${s.approveCommand('1.1', 'alice')})`);
       },
     });
     log('');
@@ -106,15 +188,53 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       `Simulated appliances: ${restore.rehearsal.appliances.map((a) => `${a.endpoint} ${a.url} (${a.state})`).join(', ')}`,
     );
 
-    if (opts.keep) {
-      log(`The dev server keeps running${server.uiUrl ? `: Web UI ${server.uiUrl}` : ''}. Press Ctrl-C to stop it.`);
+    const result: DemoResult = { backup, restore, ...(codec && { codec }) };
+    const temporal = {
+      address: server.address,
+      namespace: server.namespace,
+      ...(server.uiUrl && { uiUrl: server.uiUrl }),
+    };
+    if (opts.hold) await opts.hold({ ...result, temporal });
+    else if (opts.keep) {
+      log(
+        `The dev server keeps running${server.uiUrl ? `: Web UI ${server.uiUrl}` : ''}${codec ? `, codec server ${codec.url}` : ''}. Press Ctrl-C to stop it.`,
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
     }
-    return { backup, restore };
+    return result;
   } finally {
-    await server.stop().catch(() => undefined);
+    for (const stop of stops) await stop().catch(() => undefined);
+  }
+}
+
+/** A throwaway key (in a key file of its own) and the codec server that decrypts with it. */
+async function startDemoCodec(corsOrigins: string[]): Promise<{ codec: DemoCodec; stop: () => Promise<void> }> {
+  const encryptKeyId = `demo-${Date.now().toString(36)}`;
+  const key = randomBytes(32);
+  const dir = await mkdtemp(join(tmpdir(), 'vmware-dr-demo-codec-'));
+  const removeDir = () => rm(dir, { recursive: true, force: true });
+  try {
+    const keyFile = join(dir, 'codec-keys');
+    await writeFile(keyFile, `# throwaway key of vmware-dr demo --codec\n${encryptKeyId}:${key.toString('base64')}\n`, {
+      mode: 0o600,
+    });
+    const server = await startCodecServer({
+      codec: new AesGcmCodec(new CodecKeyring([[encryptKeyId, key]], 'the demo key')),
+      port: 0,
+      corsOrigins,
+    });
+    return {
+      codec: { url: server.url, encryptKeyId, keyFile, corsOrigins },
+      stop: async () => {
+        await server.close();
+        await removeDir();
+      },
+    };
+  } catch (err) {
+    await removeDir();
+    throw err;
   }
 }

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, WorkflowFailedError } from '@temporalio/client';
 import { type ActivityFailure, ApplicationFailure, type Payload, defaultPayloadConverter } from '@temporalio/common';
-import type { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -34,6 +33,7 @@ import type { VcenterBackupInput } from '../workflows';
 import { buildWorkflowBundle, chooseWorkflowSource, encodedFailuresBundlePath } from '../worker/bundle';
 import { WorkerConfigError, loadWorkerConfig } from '../worker/config';
 import { type Harness, createHarness } from './support/harness';
+import { payloadsOf } from './support/history';
 
 const key = () => randomBytes(32);
 const b64 = (b: Buffer) => b.toString('base64');
@@ -201,23 +201,6 @@ describe('codec keys from the environment', () => {
     }
   });
 });
-
-/** Every Payload of a raw history, with where it is; search attributes (indexed, never encoded) apart. */
-function payloadsOf(history: temporal.api.history.v1.IHistory): { path: string; payload: Payload }[] {
-  const found: { path: string; payload: Payload }[] = [];
-  const walk = (v: unknown, path: string): void => {
-    if (!v || typeof v !== 'object' || v instanceof Uint8Array) return;
-    if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${path}[${i}]`));
-    const o = v as Record<string, unknown>;
-    if (o.metadata && typeof o.metadata === 'object' && 'data' in o && !(o.metadata instanceof Uint8Array)) {
-      found.push({ path, payload: o as Payload });
-      return;
-    }
-    for (const [k, x] of Object.entries(o)) if (k !== 'searchAttributes') walk(x, `${path}.${k}`);
-  };
-  (history.events ?? []).forEach((e, i) => walk(e, `events[${i}](${e.eventType})`));
-  return found;
-}
 
 describe('encrypted payloads on the real dev server', () => {
   let h: Harness;
