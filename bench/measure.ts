@@ -89,7 +89,9 @@ export async function measureHistory(
       },
     };
   } finally {
-    await endTaskQueueWorkflows(env.client, worker.taskQueue, 'benchmark over').catch(() => undefined);
+    await endTaskQueueWorkflows(env.client, worker.taskQueue, 'benchmark over', { workerPolling: true }).catch(
+      () => undefined,
+    );
     await worker.stop().catch(() => undefined);
     await Promise.all(sims.map((s) => s.close()));
   }
@@ -228,7 +230,9 @@ export async function measureOverhead(
       breakdown,
     };
   } finally {
-    await endTaskQueueWorkflows(env.client, worker.taskQueue, 'benchmark over').catch(() => undefined);
+    await endTaskQueueWorkflows(env.client, worker.taskQueue, 'benchmark over', { workerPolling: true }).catch(
+      () => undefined,
+    );
     await worker.stop().catch(() => undefined);
     await Promise.all([runbookSim.close(), scriptSim.close()]);
   }
@@ -450,7 +454,9 @@ export async function measureScale(
     return result;
   } finally {
     clearInterval(sampler);
-    await endTaskQueueWorkflows(env.client, worker.taskQueue, 'benchmark over').catch(() => undefined);
+    await endTaskQueueWorkflows(env.client, worker.taskQueue, 'benchmark over', { workerPolling: true }).catch(
+      () => undefined,
+    );
     await worker.stop().catch(() => undefined);
     await mapLimit(sims, 32, (s) => s.close());
   }
