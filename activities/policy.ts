@@ -17,6 +17,11 @@ export type { ApprovalRule, PolicyProblem } from '../src/policy';
 export interface CheckRunbookPolicyInput {
   /** The checked runbook document (as `drRunbook` validated it). */
   document: RunbookDocument;
+  /**
+   * Also answer which custom search attributes the namespace has registered (a run with quiet
+   * history asks here instead of a second activity). @default false
+   */
+  searchAttributes?: boolean;
 }
 
 /** The policy's verdict on a runbook. */
@@ -32,6 +37,11 @@ export interface RunbookPolicyCheck {
    * unset when the server recorded no identity. Four eyes compare approvers against it.
    */
   startedBy?: string;
+  /**
+   * With `searchAttributes: true`: the custom search attributes the run's namespace has registered
+   * (empty when they cannot be read: the run then sets none, and runs all the same).
+   */
+  searchAttributes?: string[];
 }
 
 /** The activity's Temporal client, or undefined where it has none (a mock environment). */
@@ -41,6 +51,14 @@ function clientOf(ctx: Context): Client | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The custom search attributes of the calling run's namespace. */
+export async function registeredSearchAttributes(client: Client, ctx: Context): Promise<string[]> {
+  const res = await client.connection.operatorService.listSearchAttributes({
+    namespace: ctx.info.workflowNamespace ?? client.options.namespace,
+  });
+  return Object.keys(res.customAttributes ?? {});
 }
 
 export function createPolicyActivities(opts: ResolvedActivitiesOptions) {
@@ -68,12 +86,16 @@ export function createPolicyActivities(opts: ResolvedActivitiesOptions) {
         const client = clientOf(ctx);
         const startedBy = run && client ? await startedByOf(client, run.workflowId, run.runId) : undefined;
         const starter = startedBy !== undefined ? { startedBy } : {};
-        if (!policy) return { problems: [], approvals, ...starter };
+        const attributes = input.searchAttributes
+          ? { searchAttributes: client ? await registeredSearchAttributes(client, ctx).catch(() => []) : [] }
+          : {};
+        if (!policy) return { problems: [], approvals, ...starter, ...attributes };
         return {
           policy: { source: policy.source, sha256: policy.sha256 },
           problems: policy.runbookProblems(doc),
           approvals,
           ...starter,
+          ...attributes,
         };
       });
     },

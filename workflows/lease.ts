@@ -20,6 +20,7 @@ import {
   defineSignal,
   getExternalWorkflowHandle,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   uuid4,
   workflowInfo,
@@ -197,6 +198,7 @@ export async function withApplianceLease<T>(key: string, deadlineMs: number, fn:
     CancellationScope.nonCancellable(() =>
       getExternalWorkflowHandle(leaseId).signal(leaseReleaseSignal, { requestId }),
     ).catch(() => undefined);
+  setCurrentDetails(`waiting for the appliance lease ${leaseId}: one step at a time starts a job on this appliance`);
   await requestApplianceLease({ leaseId, requestId, holdMs });
   let got: boolean;
   try {
