@@ -129,7 +129,17 @@ export class RunWaits {
     if (this.waits.delete(stepId)) this.show();
   }
 
-  private show(): void {
+  /**
+   * The run ends: it waits for nothing (a pause or a wait left by a stopped run is over). The
+   * search attribute's removal goes out with the run's next write (its outcome), in one event.
+   */
+  end(summary: string): void {
+    this.waits.clear();
+    this.stage = summary;
+    this.show({ defer: true });
+  }
+
+  private show(opts: { defer?: boolean } = {}): void {
     const waits = [...this.waits.values()];
     setCurrentDetails([this.stage, ...waits.map((w) => w.details)].filter(Boolean).join('\n\n'));
     if (!this.o.record) return;
@@ -142,7 +152,7 @@ export class RunWaits {
       (['approval', 'resume', 'busy-appliance'] as const).find((k) => waits.some((w) => w.kind === k)) ?? null;
     if (attribute !== this.attribute) {
       this.attribute = attribute;
-      this.o.setAttributes()([{ key: SA.waitingFor, value: attribute }]);
+      this.o.setAttributes()([{ key: SA.waitingFor, value: attribute }], opts);
     }
   }
 }

@@ -866,6 +866,7 @@ export async function drRunbook(
         })),
       };
     }
+    waits.end(`ended ${report.outcome}`);
     setAttributes([{ key: SA.outcome, value: report.outcome }]);
     if (report.outcome === 'succeeded')
       await notify('succeeded', `${doc.name}: succeeded (${report.steps.length} steps)`, { outcome: report.outcome });
