@@ -13,6 +13,7 @@ import type { RunbookReport } from '../src/runbook/report';
 import type { StepResult } from '../src/step-result';
 import { runbookProgress } from '../src/client/live-progress';
 import { progressQuery } from '../workflows/runbook-messages';
+import { startSimulator } from '../src/simulator/server';
 import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 
@@ -165,13 +166,20 @@ describe('busy appliances: waits visible in progress (real server, simulator)', 
   });
 
   it("a running job's percent reaches the live view in 10 % marks, read from the step: no signal per mark", async () => {
-    h.sim.resetCounters();
+    // A job of 4 s: the percent reaches the server with the poll activity's heartbeats (at most one
+    // a second in these tests), so a 1 s job would show one mark or two.
+    const slow = await startSimulator({ vcenters: 1, jobSeconds: 4 });
+    process.env.BUSY_SLOW_VC_PASSWORD = slow.info.vcenter[0]!.password;
+    const slowDoc: RunbookDocument = {
+      ...doc,
+      endpoints: { 'vc-1': simulatedEndpoint('vcenter', slow.info.vcenter[0]!, 'env:BUSY_SLOW_VC_PASSWORD') },
+    };
     const seen: number[] = [];
     const { report, history } = await h.withWorker(async () => {
       const handle = await h.env.client.workflow.start<(d: RunbookDocument) => Promise<RunbookReport>>('drRunbook', {
         taskQueue: h.taskQueue,
         workflowId: `rb-percent-${Date.now()}`,
-        args: [doc],
+        args: [slowDoc],
       });
       let done = false;
       const result = handle.result().finally(() => (done = true));
@@ -192,7 +200,9 @@ describe('busy appliances: waits visible in progress (real server, simulator)', 
       (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'vmwareDrStepProgress',
     );
     expect(progressSignals).toHaveLength(0);
-    expect(h.sim.counters().jobs).toHaveLength(1);
+    expect(slow.counters().jobs).toHaveLength(1);
+    await slow.close();
+    delete process.env.BUSY_SLOW_VC_PASSWORD;
   });
 
   it('a step run alone waits out busy answers the same way and signals nobody', async () => {
