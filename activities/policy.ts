@@ -3,6 +3,8 @@
  * anything runs (read only): every step it refuses and why, the approval each step needs, which
  * policy file said so, and who started the run (for four eyes). The per-request checks themselves are in the activities that resolve
  * secrets and open connections (clients.ts, vcenter.ts, sddc-manager.ts, vcda.ts, runbook.ts).
+ * A run with quiet history calls it as a local activity and also asks it which search attributes
+ * the namespace has registered (one marker in its first workflow task instead of two activities).
  */
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
