@@ -3,6 +3,8 @@
  * anything runs (read only): every step it refuses and why, the approval each step needs, which
  * policy file said so, and who started the run (for four eyes). The per-request checks themselves are in the activities that resolve
  * secrets and open connections (clients.ts, vcenter.ts, sddc-manager.ts, vcda.ts, runbook.ts).
+ * A run with quiet history calls it as a local activity and also asks it which search attributes
+ * the namespace has registered (one marker in its first workflow task instead of two activities).
  */
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
@@ -17,6 +19,11 @@ export type { ApprovalRule, PolicyProblem } from '../src/policy';
 export interface CheckRunbookPolicyInput {
   /** The checked runbook document (as `drRunbook` validated it). */
   document: RunbookDocument;
+  /**
+   * Also answer which custom search attributes the namespace has registered (a run with quiet
+   * history asks here instead of a second activity). @default false
+   */
+  searchAttributes?: boolean;
 }
 
 /** The policy's verdict on a runbook. */
@@ -32,6 +39,11 @@ export interface RunbookPolicyCheck {
    * unset when the server recorded no identity. Four eyes compare approvers against it.
    */
   startedBy?: string;
+  /**
+   * With `searchAttributes: true`: the custom search attributes the run's namespace has registered
+   * (empty when they cannot be read: the run then sets none, and runs all the same).
+   */
+  searchAttributes?: string[];
 }
 
 /** The activity's Temporal client, or undefined where it has none (a mock environment). */
@@ -41,6 +53,14 @@ function clientOf(ctx: Context): Client | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The custom search attributes of the calling run's namespace. */
+export async function registeredSearchAttributes(client: Client, ctx: Context): Promise<string[]> {
+  const res = await client.connection.operatorService.listSearchAttributes({
+    namespace: ctx.info.workflowNamespace ?? client.options.namespace,
+  });
+  return Object.keys(res.customAttributes ?? {});
 }
 
 export function createPolicyActivities(opts: ResolvedActivitiesOptions) {
@@ -68,12 +88,16 @@ export function createPolicyActivities(opts: ResolvedActivitiesOptions) {
         const client = clientOf(ctx);
         const startedBy = run && client ? await startedByOf(client, run.workflowId, run.runId) : undefined;
         const starter = startedBy !== undefined ? { startedBy } : {};
-        if (!policy) return { problems: [], approvals, ...starter };
+        const attributes = input.searchAttributes
+          ? { searchAttributes: client ? await registeredSearchAttributes(client, ctx).catch(() => []) : [] }
+          : {};
+        if (!policy) return { problems: [], approvals, ...starter, ...attributes };
         return {
           policy: { source: policy.source, sha256: policy.sha256 },
           problems: policy.runbookProblems(doc),
           approvals,
           ...starter,
+          ...attributes,
         };
       });
     },

@@ -1,7 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { VmwareApiError } from '../src/errors';
-import { RUNBOOK_STEP_MEMO, STEP_PROGRESS_SIGNAL } from '../src/runbook/report';
 import { JOB_STILL_RUNNING_TYPE, isRetryPollPolicy } from '../src/workflow-inputs';
 import { checkPollInterval } from './options';
 import { heartbeat } from './step';
@@ -10,7 +9,10 @@ import { heartbeat } from './step';
 export interface PollProgress {
   /** Status reads made, across attempts. */
   polls: number;
-  /** The last 10 % mark told to the runbook, across attempts. */
+  /**
+   * The job's progress in 10 % marks (0, 10, … 100), never lower than a previous attempt's: what a
+   * runbook's live view shows (`runbookProgress` reads it from the pending activity on demand).
+   */
   percentMark?: number;
 }
 
@@ -59,12 +61,12 @@ export async function pollRemoteJob<S, R>(o: RemoteJobPoll<S, R>): Promise<R> {
   const resumedFromPolls = typeof resumed?.polls === 'number' ? resumed.polls : undefined;
   if (resumedFromPolls !== undefined && !retryMode) ctx.log.info(`resuming the poll of ${o.label}`, { ...resumed });
   let polls = resumedFromPolls ?? 0;
-  const tellPercent = percentTeller(ctx, typeof resumed?.percentMark === 'number' ? resumed.percentMark : -1);
+  let percentMark = typeof resumed?.percentMark === 'number' ? resumed.percentMark : -1;
   for (;;) {
     const state = await o.poll(ctx.cancellationSignal);
     polls += 1;
     const details = o.details(state);
-    const percentMark = typeof details.progress === 'number' ? tellPercent(details.progress) : tellPercent.mark();
+    if (typeof details.progress === 'number') percentMark = Math.max(percentMark, tenPercentMark(details.progress));
     heartbeat({ ...details, polls, ...(percentMark >= 0 && { percentMark }) });
     const outcome = o.outcome(state);
     if (outcome === 'failed') throw o.failure(state);
@@ -86,38 +88,9 @@ function jobStillRunning(label: string, polls: number, details: Record<string, u
 }
 
 /**
- * Tells the runbook that started this activity's step workflow (its parent, found by the step's
- * memo {@link RUNBOOK_STEP_MEMO}) the job's progress, each time it reaches a new 10 % mark: at
- * most 11 signals per step, so the runbook's `progress` shows the percent without history per
- * poll. Workflow code cannot read heartbeats, hence this one signal from the activity. Starts
- * from `lastMark` (a previous attempt's, from its heartbeat) and answers the mark reached. Best
- * effort: a step run alone, a parent that has ended, or no client (a unit test) sends nothing.
+ * A progress percentage as its 10 % mark (0, 10, … 100). The mark lives in the heartbeat only:
+ * nobody is told per mark (no signal, no history), a runbook's live view reads it when asked.
  */
-function percentTeller(ctx: Context, lastMark: number): ((percent: number) => number) & { mark(): number } {
-  let target: Promise<{ signal: (percent: number) => Promise<void> } | undefined> | undefined;
-  const tell = (percent: number): number => {
-    const mark = Math.floor(Math.max(0, Math.min(100, percent)) / 10) * 10;
-    if (mark <= lastMark) return lastMark;
-    lastMark = mark;
-    try {
-      const execution = ctx.info.workflowExecution;
-      if (!execution) return mark; // not started by a workflow
-      const client = ctx.client;
-      target ??= client.workflow
-        .getHandle(execution.workflowId, execution.runId)
-        .describe()
-        .then((d) => {
-          const step = d.memo?.[RUNBOOK_STEP_MEMO];
-          const parent = d.raw.workflowExecutionInfo?.parentExecution;
-          if (typeof step !== 'string' || !parent?.workflowId) return undefined;
-          const handle = client.workflow.getHandle(parent.workflowId, parent.runId ?? undefined);
-          return { signal: (p: number) => handle.signal(STEP_PROGRESS_SIGNAL, { step, percent: p }) };
-        });
-      void target.then((t) => t?.signal(mark)).catch(() => undefined);
-    } catch {
-      // No client in this context (MockActivityEnvironment): nobody to tell.
-    }
-    return mark;
-  };
-  return Object.assign(tell, { mark: () => lastMark });
+export function tenPercentMark(percent: number): number {
+  return Number.isFinite(percent) ? Math.floor(Math.max(0, Math.min(100, percent)) / 10) * 10 : 0;
 }

@@ -9,6 +9,7 @@ import type { SecretRef } from '../src/secrets';
 import type { ClientPool } from './clients';
 import type { ResolvedActivitiesOptions } from './options';
 import { asActivity } from './step';
+import { registeredSearchAttributes } from './policy';
 import { stepMarker } from './vcenter';
 
 export interface FindVcenterArchiveInput {
@@ -84,9 +85,8 @@ export function createRunbookActivities(pool: ClientPool, opts: ResolvedActiviti
   return {
     /** The custom search attributes the namespace has, so a run upserts only those (a namespace without them must not break a run). */
     async registeredSearchAttributes(): Promise<string[]> {
-      const { client, info } = Context.current();
-      const res = await client.connection.operatorService.listSearchAttributes({ namespace: info.workflowNamespace });
-      return Object.keys(res.customAttributes ?? {});
+      const ctx = Context.current();
+      return registeredSearchAttributes(ctx.client, ctx);
     },
 
     /** POSTs a notification (JSON with a one-line `text`) to a webhook whose URL is a secret reference. */

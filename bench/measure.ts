@@ -31,7 +31,27 @@ async function historyLength(env: BenchEnv, workflowId: string): Promise<number>
   return history.events?.length ?? 0;
 }
 
+/** The history of one full-site backup runbook (SDDC Manager → 2 vCenters → VCDA), as a rehearsal runs it. */
+export interface RunbookHistoryResult {
+  /** Events of the runbook workflow's history. */
+  events: number;
+  /** Of those, `vmwareDrStepProgress` signals (one per 10 % mark before quiet history, now only on a step state change). */
+  stepProgressSignals: number;
+  /** Workflow tasks of the runbook (each a worker round trip, CPU and cache). */
+  workflowTasks: number;
+  /** Events of each step's child workflow, in step order. */
+  stepEvents: number[];
+  jobSeconds: number;
+  pollIntervalMs: number;
+}
+
+/** The shape of the runbook history measurement: `vmware-dr rehearse examples/site-a-nightly.yaml` (3 s jobs, 500 ms polls). */
+export const RUNBOOK_HISTORY_JOB_SECONDS = 3;
+export const RUNBOOK_HISTORY_POLL_INTERVAL_MS = 500;
+
 export interface HistoryResult {
+  /** Events per runbook: a full-site backup (absent in results from before it was measured). */
+  runbook?: RunbookHistoryResult;
   pollIntervalMs: number;
   jobSeconds: { short: number; long: number };
   ours: { short: number; long: number; workflow: string };
@@ -70,13 +90,44 @@ export async function measureHistory(
       log(`  (a) ${kind} ${jobSeconds}s job: ${events} events${result.polls ? ` (${result.polls} polls)` : ''}`);
       return { events, polls: result.polls ?? 0 };
     };
-    const [os, ol, ns, nl] = await Promise.all([
+    // Events per runbook: the full-site backup, as `vmware-dr rehearse` runs site-a-nightly.
+    const runbook = async (): Promise<RunbookHistoryResult> => {
+      const sim = await startSite(RUNBOOK_HISTORY_JOB_SECONDS);
+      sims.push(sim);
+      const workflowId = `history-runbook-${Date.now()}`;
+      const report = (await env.client.workflow.execute('drRunbook', {
+        taskQueue: worker.taskQueue,
+        workflowId,
+        args: [siteRunbook(sim, 'bench-history', RUNBOOK_HISTORY_POLL_INTERVAL_MS), {}],
+      })) as RunbookReport;
+      if (report.outcome !== 'succeeded') throw new Error(`the history runbook ended ${report.outcome}`);
+      const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+      const stepEvents = await Promise.all(report.steps.map((st) => historyLength(env, `${workflowId}/${st.id}`)));
+      const result: RunbookHistoryResult = {
+        events: events.length,
+        stepProgressSignals: events.filter(
+          (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'vmwareDrStepProgress',
+        ).length,
+        workflowTasks: events.filter((e) => e.workflowTaskCompletedEventAttributes).length,
+        stepEvents,
+        jobSeconds: RUNBOOK_HISTORY_JOB_SECONDS,
+        pollIntervalMs: RUNBOOK_HISTORY_POLL_INTERVAL_MS,
+      };
+      log(
+        `  (a) runbook (full-site backup, ${result.jobSeconds} s jobs, ${result.pollIntervalMs} ms polls): ${result.events} events per runbook, ` +
+          `${result.stepProgressSignals} step-progress signals, ${result.workflowTasks} workflow tasks; steps ${stepEvents.join(' / ')} events`,
+      );
+      return result;
+    };
+    const [os, ol, ns, nl, rb] = await Promise.all([
       run('ours', short),
       run('ours', long),
       run('naive', short),
       run('naive', long),
+      runbook(),
     ]);
     return {
+      runbook: rb,
       pollIntervalMs,
       jobSeconds: { short, long },
       ours: { short: os.events, long: ol.events, workflow: 'vcenterBackup' },
@@ -89,7 +140,9 @@ export async function measureHistory(
       },
     };
   } finally {
-    await endTaskQueueWorkflows(env.client, worker.taskQueue, 'benchmark over').catch(() => undefined);
+    await endTaskQueueWorkflows(env.client, worker.taskQueue, 'benchmark over', { workerPolling: true }).catch(
+      () => undefined,
+    );
     await worker.stop().catch(() => undefined);
     await Promise.all(sims.map((s) => s.close()));
   }
@@ -228,7 +281,9 @@ export async function measureOverhead(
       breakdown,
     };
   } finally {
-    await endTaskQueueWorkflows(env.client, worker.taskQueue, 'benchmark over').catch(() => undefined);
+    await endTaskQueueWorkflows(env.client, worker.taskQueue, 'benchmark over', { workerPolling: true }).catch(
+      () => undefined,
+    );
     await worker.stop().catch(() => undefined);
     await Promise.all([runbookSim.close(), scriptSim.close()]);
   }
@@ -450,7 +505,9 @@ export async function measureScale(
     return result;
   } finally {
     clearInterval(sampler);
-    await endTaskQueueWorkflows(env.client, worker.taskQueue, 'benchmark over').catch(() => undefined);
+    await endTaskQueueWorkflows(env.client, worker.taskQueue, 'benchmark over', { workerPolling: true }).catch(
+      () => undefined,
+    );
     await worker.stop().catch(() => undefined);
     await mapLimit(sims, 32, (s) => s.close());
   }

@@ -115,6 +115,7 @@ export {
   type ApproveRequest,
   type RejectRequest,
 } from '../workflows/runbook-messages';
+export { runbookProgress, stepLiveState, type StepLiveState } from './client/live-progress';
 export { runbookNexusService, RUNBOOK_NEXUS_SERVICE, RunRunbookEnvelope, type RunRunbookInput } from './nexus/service';
 export {
   createRunbookSchedule,

@@ -17,6 +17,11 @@ export const SEARCH_ATTRIBUTES = {
   VmwareDrStage: 'Keyword',
   /** A runbook's outcome once it ends: succeeded, partial, failed, cancelled, rejected, dry-run; `running` before. */
   VmwareDrOutcome: 'Keyword',
+  /**
+   * What a running runbook waits for, while it waits: `approval` (a person: a step waits for
+   * `vmware-dr approve`), else `busy-appliance`; absent when it waits for nothing.
+   */
+  VmwareDrWaitingFor: 'Keyword',
 } as const;
 
 export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;

@@ -115,6 +115,13 @@ describe('approvals by a verified second person; restores validated before appro
       await sleep(100);
     }
   }
+  /** What the UI shows of a run without querying its report: Current Details, memo, search attribute. */
+  async function shown(handle: WorkflowHandle) {
+    const m = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    const d = await handle.describe();
+    const waitingFor = d.typedSearchAttributes.getAll().find((p) => p.key.name === 'VmwareDrWaitingFor')?.value;
+    return { details: m.currentDetails, memo: d.memo?.waitingFor, waitingFor };
+  }
   const restoreJobs = () => h.sim.counters().jobs.filter((j) => j.kind === 'restore' && j.appliance === 'vc-2');
   const acceptedUpdates = async (handle: WorkflowHandle) =>
     ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
@@ -126,6 +133,14 @@ describe('approvals by a verified second person; restores validated before appro
       expect(waiting.startedBy).toBe('alice@site-a.test');
       expect(waiting.steps[0]!.waiting).toContain('someone other than alice@site-a.test');
       expect(waiting.steps[0]!.waiting).toContain(`vmware-dr approve ${handle.workflowId} --step 1.1`);
+      // The UI says it too: Current Details with the command, the memo, and a search attribute for saved views.
+      const ui = await shown(handle);
+      expect(ui.details).toContain(
+        'waiting for approval of step 1.1 (restore vc-2) by someone other than alice@site-a.test',
+      );
+      expect(ui.details).toContain(`\`vmware-dr approve ${handle.workflowId} --step 1.1 --by NAME\``);
+      expect(ui.memo).toBe('step 1.1 (restore vc-2): approval by someone other than alice@site-a.test');
+      expect(ui.waitingFor).toBe('approval');
       // The starter, under any name: refused, and the refusal wrote nothing.
       const own = await refusal(approve('alice@site-a.test', handle, { by: 'someone-else' }));
       expect(own).toMatch(/alice@site-a\.test started this run and may not approve its own step 1\.1 \(four eyes\)/);
@@ -137,7 +152,16 @@ describe('approvals by a verified second person; restores validated before appro
         step: '1.1',
         state: 'approved',
       });
-      return handle.result();
+      const result = await handle.result();
+      // Approved: nothing is waited for any more; the approval's timer said what it was.
+      const after = await handle.describe();
+      expect(after.memo?.waitingFor).toBeUndefined();
+      expect(after.typedSearchAttributes.getAll().map((p) => p.key.name)).not.toContain('VmwareDrWaitingFor');
+      const timers = ((await handle.fetchHistory()).events ?? []).flatMap((e) =>
+        e.timerStartedEventAttributes ? [JSON.parse(Buffer.from(e.userMetadata?.summary?.data ?? []).toString())] : [],
+      );
+      expect(timers).toEqual(['approval timeout of step 1.1 (restore vc-2)']);
+      return result;
     });
     expect(report.outcome).toBe('succeeded');
     expect(report.startedBy).toBe('alice@site-a.test');

@@ -92,6 +92,27 @@ describe('bench report', () => {
     expect(md).toContain('Ours ≤ 40 events per step: ❌ missed');
   });
 
+  it('reports the events per runbook against a third of the 138 before quiet history, or says they were not measured', () => {
+    const runbook = {
+      events: 46,
+      stepProgressSignals: 0,
+      workflowTasks: 9,
+      stepEvents: [40, 40, 40, 34],
+      jobSeconds: 3,
+      pollIntervalMs: 500,
+    };
+    const md = renderMarkdown(results({ history: { ...results().history, runbook } }));
+    expect(md).toContain('### Events per runbook');
+    expect(md).toContain('| 46 | 0 | 9 | 40 / 40 / 40 / 34 |');
+    expect(md).toContain('Runbook ≤ 46 events, a third of the 138 before quiet history');
+    expect(md).toContain(': ✅ met (46 events, 3.0× fewer)');
+    const noisy = renderMarkdown(
+      results({ history: { ...results().history, runbook: { ...runbook, events: 138, stepProgressSignals: 20 } } }),
+    );
+    expect(noisy).toContain(': ❌ missed (138 events, 1.0× fewer)');
+    expect(renderMarkdown(results())).toContain('Not measured in these results');
+  });
+
   it('draws bars proportional to the figures, values as labels', () => {
     const svg = renderChart(results());
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);

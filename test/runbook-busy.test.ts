@@ -1,15 +1,19 @@
 /**
  * Busy appliances in a runbook, on the real dev server against the simulator: the step waits out
- * each busy answer itself (a workflow timer), the runbook's `progress` query shows
- * "waiting: appliance busy (attempt n)" while it waits, and the step then succeeds with exactly
- * one remote job. A busy step alone (no runbook parent) waits the same way and tells nobody.
+ * each busy answer itself (a workflow timer named "busy retry"), the runbook's `progress` query
+ * shows "waiting: appliance busy (attempt n)" while it waits, and so do the run's Current
+ * Details, its memo (`waitingFor`) and search attribute `VmwareDrWaitingFor`; the step then
+ * succeeds with exactly one remote job. A busy step alone (no runbook parent) waits the same way
+ * and tells nobody. A running job's percent is read on demand (`runbookProgress`), never signalled.
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunbookDocument } from '../src/runbook/document';
 import type { RunbookReport } from '../src/runbook/report';
 import type { StepResult } from '../src/step-result';
+import { runbookProgress } from '../src/client/live-progress';
 import { progressQuery } from '../workflows/runbook-messages';
+import { startSimulator } from '../src/simulator/server';
 import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 
@@ -83,7 +87,10 @@ describe('busy appliances: waits visible in progress (real server, simulator)', 
     h.sim.resetCounters();
     busyThrice();
     const seen: string[] = [];
-    const { report, history } = await h.withWorker(
+    const details = new Set<string>();
+    const memos = new Set<string>();
+    const attributes = new Set<string>();
+    const { report, history, runHistory, final } = await h.withWorker(
       async () => {
         const handle = await h.env.client.workflow.start<(d: RunbookDocument) => Promise<RunbookReport>>('drRunbook', {
           taskQueue: h.taskQueue,
@@ -96,10 +103,23 @@ describe('busy appliances: waits visible in progress (real server, simulator)', 
           const step = (await handle.query(progressQuery)).steps[0]!;
           if (step.waiting !== undefined && seen.at(-1) !== `${step.waiting} / ${step.attempts}`)
             seen.push(`${step.waiting} / ${step.attempts}`);
+          const m = await handle
+            .query<{ currentDetails?: string }>('__temporal_workflow_metadata')
+            .catch(() => undefined);
+          if (m?.currentDetails) details.add(m.currentDetails);
+          const d = await handle.describe().catch(() => undefined);
+          if (typeof d?.memo?.waitingFor === 'string') memos.add(d.memo.waitingFor);
+          const waitingFor = d?.typedSearchAttributes.getAll().find((p) => p.key.name === 'VmwareDrWaitingFor');
+          if (waitingFor) attributes.add(String(waitingFor.value));
           await new Promise((r) => setTimeout(r, 50));
         }
         const child = h.env.client.workflow.getHandle(`${handle.workflowId}/1.1`);
-        return { report: await result, history: await child.fetchHistory() };
+        return {
+          report: await result,
+          history: await child.fetchHistory(),
+          runHistory: await handle.fetchHistory(),
+          final: await handle.describe(),
+        };
       },
       { busyRetryDelayMs: BUSY_RETRY_DELAY_MS },
     );
@@ -118,26 +138,53 @@ describe('busy appliances: waits visible in progress (real server, simulator)', 
     expect(h.sim.counters().jobs[0]!.id).toBe(step.remoteId);
     expect(h.sim.counters().calls.vcenter?.['vc-1']?.backupJobCreate).toBe(4);
     // The waits are workflow timers of the worker's busyRetryDelayMs, one per busy answer.
-    expect(timersOf(history.events ?? [], BUSY_RETRY_DELAY_MS)).toHaveLength(3);
+    const timers = timersOf(history.events ?? [], BUSY_RETRY_DELAY_MS);
+    expect(timers).toHaveLength(3);
+    // Each timer says what it is for (its user metadata summary, shown by the UI).
+    expect(timers.map((t) => JSON.parse(Buffer.from(t.userMetadata?.summary?.data ?? []).toString()))).toEqual([
+      'busy retry: start vcenters/1.1 again (attempt 2)',
+      'busy retry: start vcenters/1.1 again (attempt 3)',
+      'busy retry: start vcenters/1.1 again (attempt 4)',
+    ]);
+    // The run shows each wait: Current Details (with the attempt), the memo and the search attribute.
+    expect([...details]).toEqual(
+      expect.arrayContaining([
+        'stage 1/1 vcenters: backup vc-1\n\nstep 1.1 (backup vc-1): waiting: appliance busy (attempt 2)',
+      ]),
+    );
+    expect([...memos]).toEqual(['step 1.1 (backup vc-1): appliance busy']);
+    expect([...attributes]).toEqual(['busy-appliance']);
+    // Once it waits no more, neither says it does; and the job's percent was never signalled.
+    expect(final.memo?.waitingFor).toBeUndefined();
+    expect(final.typedSearchAttributes.getAll().map((p) => p.key.name)).not.toContain('VmwareDrWaitingFor');
+    const signalled = (runHistory.events ?? []).map((e) => e.workflowExecutionSignaledEventAttributes?.signalName);
+    expect(signalled.filter((n) => n === 'vmwareDrStepProgress')).toHaveLength(4); // 3 busy waits, then the start
     const starts = (history.events ?? []).filter(
       (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'startVcenterBackup',
     );
     expect(starts).toHaveLength(4);
   });
 
-  it("a running job's percent reaches the progress query in 10 % marks (at most 11 signals per step)", async () => {
-    h.sim.resetCounters();
+  it("a running job's percent reaches the live view in 10 % marks, read from the step: no signal per mark", async () => {
+    // A job of 4 s: the percent reaches the server with the poll activity's heartbeats (at most one
+    // a second in these tests), so a 1 s job would show one mark or two.
+    const slow = await startSimulator({ vcenters: 1, jobSeconds: 4 });
+    process.env.BUSY_SLOW_VC_PASSWORD = slow.info.vcenter[0]!.password;
+    const slowDoc: RunbookDocument = {
+      ...doc,
+      endpoints: { 'vc-1': simulatedEndpoint('vcenter', slow.info.vcenter[0]!, 'env:BUSY_SLOW_VC_PASSWORD') },
+    };
     const seen: number[] = [];
     const { report, history } = await h.withWorker(async () => {
       const handle = await h.env.client.workflow.start<(d: RunbookDocument) => Promise<RunbookReport>>('drRunbook', {
         taskQueue: h.taskQueue,
         workflowId: `rb-percent-${Date.now()}`,
-        args: [doc],
+        args: [slowDoc],
       });
       let done = false;
       const result = handle.result().finally(() => (done = true));
       while (!done) {
-        const step = (await handle.query(progressQuery)).steps[0]!;
+        const step = (await runbookProgress(handle)).steps[0]!;
         if (step.state === 'running' && step.percent !== undefined && seen.at(-1) !== step.percent)
           seen.push(step.percent);
         await new Promise((r) => setTimeout(r, 25));
@@ -152,9 +199,10 @@ describe('busy appliances: waits visible in progress (real server, simulator)', 
     const progressSignals = (history.events ?? []).filter(
       (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'vmwareDrStepProgress',
     );
-    expect(progressSignals.length).toBeGreaterThanOrEqual(2);
-    expect(progressSignals.length).toBeLessThanOrEqual(11);
-    expect(h.sim.counters().jobs).toHaveLength(1);
+    expect(progressSignals).toHaveLength(0);
+    expect(slow.counters().jobs).toHaveLength(1);
+    await slow.close();
+    delete process.env.BUSY_SLOW_VC_PASSWORD;
   });
 
   it('a step run alone waits out busy answers the same way and signals nobody', async () => {

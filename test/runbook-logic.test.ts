@@ -482,8 +482,13 @@ describe('drRunbook workflow logic (mocked activities, fake step workflows)', ()
       await sleepMs(1000);
       expect(stepOf(await h.query(progressQuery), '1.1').state).toBe('pending');
       expect(eventsOf(h)).toEqual([]);
+      // A paused run waits for a person: its Current Details and memo say so.
+      const m = await h.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      expect(m.currentDetails).toBe('paused by ops: the next stage starts after a resume signal');
+      expect((await h.describe()).memo?.waitingFor).toBe('resume (paused by ops)');
       await h.signal(resumeSignal);
       expect((await h.result()).outcome).toBe('succeeded');
+      expect((await h.describe()).memo?.waitingFor).toBeUndefined();
     });
 
     it('cancel while paused: cancelled, later stages skipped', async () => {

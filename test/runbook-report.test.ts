@@ -170,6 +170,7 @@ describe('renderReportMarkdown', () => {
     ['cancelled', 'Cancelled'],
     ['rejected', 'Rejected'],
     ['dry-run', 'Dry run'],
+    ['running', 'Running'],
   ] as const)('words the outcome %s as "%s", no emoji', (outcome, word) => {
     const md = renderReportMarkdown({ ...base, outcome });
     expect(md.split('\n')[0]).toBe(`# Runbook nightly-mgmt: ${word}`);

@@ -253,7 +253,7 @@ describe('the dev server from globalSetup', () => {
     const expected = Object.fromEntries(
       Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, EXPECTED_TYPE[type]]),
     );
-    expect(Object.keys(expected)).toHaveLength(7);
+    expect(Object.keys(expected)).toHaveLength(8);
     expect(customAttributes).toMatchObject(expected);
   });
 

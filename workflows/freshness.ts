@@ -4,7 +4,13 @@
  * each endpoint is rated green / amber / red (see `rateFreshness`) and the result carries the
  * worst. Short and loop-free, so it fits a Temporal Schedule: a few activities per run, no timer.
  */
-import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+} from '@temporalio/workflow';
 import type { Activities, ReadLastBackupInput } from '../activities';
 import {
   type EndpointFreshness,
@@ -54,9 +60,14 @@ export async function freshness(
     const doc = validateInput('freshness', Runbook, rawDocument);
     const options = validateInput('freshness options', FreshnessOptions, rawOptions ?? {});
     const slo = compileFreshnessSlo(options);
+    const keys = backedUpEndpoints(doc);
+    // What it does now, for the UI's Current Details (not history).
+    setCurrentDetails(
+      `reading the newest backups of ${keys.length} endpoint${keys.length === 1 ? '' : 's'}: ${keys.join(', ')}`,
+    );
     // Read every endpoint in parallel; a read that fails is recorded, not thrown.
     const readings = await Promise.all(
-      backedUpEndpoints(doc).map(async (key) => {
+      keys.map(async (key) => {
         const { product, ...endpoint } = doc.endpoints[key] as RunbookEndpoint;
         try {
           const reading = await readLastBackup({

@@ -5,6 +5,11 @@
  * Temporal TypeScript samples). A start step holds it from the snapshot of recent jobs to the
  * end of its POST, retries included, so no other step's job can appear in that window and a
  * retry attaches only to the job it created.
+ *
+ * A lease workflow ends cleanly (COMPLETED): after a minute without requests, or at once when
+ * asked to close (`vmwareDrLeaseClose`, sent by `endTaskQueueWorkflows` before a task queue's
+ * worker goes away) and nothing is queued or held. Its own id prefix keeps it out of an
+ * operator's list (`WorkflowType != "applianceLease"`, see the README).
  */
 import {
   CancellationScope,
@@ -15,6 +20,7 @@ import {
   defineSignal,
   getExternalWorkflowHandle,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   uuid4,
   workflowInfo,
@@ -33,6 +39,11 @@ export interface LeaseRequest {
 export const leaseRequestSignal = defineSignal<[LeaseRequest]>('vmwareDrLeaseRequest');
 export const leaseGrantedSignal = defineSignal<[{ requestId: string }]>('vmwareDrLeaseGranted');
 export const leaseReleaseSignal = defineSignal<[{ requestId: string }]>('vmwareDrLeaseRelease');
+/** Asks a lease workflow to end as soon as nothing is queued or held (it ends COMPLETED). */
+export const leaseCloseSignal = defineSignal<[]>('vmwareDrLeaseClose');
+
+/** The workflow id prefix of every lease workflow (`vmware-dr-lease/<product>/<host>`). */
+export const LEASE_WORKFLOW_ID_PREFIX = 'vmware-dr-lease/';
 
 /** An idle lease workflow ends after this; the next request starts it again. */
 const LEASE_IDLE_MS = 60_000;
@@ -69,10 +80,17 @@ async function holdUntilReleased(
     const left = until - Date.now();
     if (isReleased() || left <= 0) return;
     if (!othersWaiting()) {
-      await condition(() => isReleased() || othersWaiting(), left);
+      await condition(() => isReleased() || othersWaiting(), left, {
+        summary: `hold: until ${req.requesterWorkflowId} releases, at most until its deadline`,
+      });
       continue;
     }
-    if (await condition(isReleased, Math.min(left, LIVENESS_CHECK_MS))) return;
+    if (
+      await condition(isReleased, Math.min(left, LIVENESS_CHECK_MS), {
+        summary: `liveness check: is ${req.requesterWorkflowId} (the holder) still running?`,
+      })
+    )
+      return;
     const running = await isWorkflowRunning({ workflowId: req.requesterWorkflowId, runId: req.requesterRunId }).catch(
       () => true,
     );
@@ -85,19 +103,42 @@ export async function applianceLease(state: ApplianceLeaseState = { queue: [], d
   const queue = [...state.queue];
   const done = new Set(state.done);
   const released = new Set<string>();
-  setHandler(leaseRequestSignal, (r) => {
-    if (!done.has(r.requestId) && !queue.some((q) => q.requestId === r.requestId)) queue.push(r);
-  });
-  setHandler(leaseReleaseSignal, ({ requestId }) => {
-    released.add(requestId);
-  });
+  let closing = false;
+  setHandler(
+    leaseRequestSignal,
+    (r) => {
+      if (!done.has(r.requestId) && !queue.some((q) => q.requestId === r.requestId)) queue.push(r);
+    },
+    {
+      description:
+        'A step asks for the lease: { requestId, requesterWorkflowId, requesterRunId, holdMs }; granted in order of request.',
+    },
+  );
+  setHandler(
+    leaseReleaseSignal,
+    ({ requestId }) => {
+      released.add(requestId);
+    },
+    { description: 'The holder (or a requester that gave up waiting) releases the lease: { requestId }.' },
+  );
+  setHandler(
+    leaseCloseSignal,
+    () => {
+      closing = true;
+    },
+    { description: 'End this lease workflow as soon as nothing is queued or held (before its worker goes away).' },
+  );
   const finish = (id: string) => {
     done.add(id);
     released.delete(id);
     if (done.size > REMEMBERED) done.delete(done.values().next().value as string);
   };
   for (let grants = 0; ;) {
-    if (!(await condition(() => queue.length > 0, LEASE_IDLE_MS)) && queue.length === 0) {
+    // Woken without a request: idle for a minute, or asked to close.
+    await condition(() => queue.length > 0 || closing, LEASE_IDLE_MS, {
+      summary: 'idle: the lease ends after a minute without requests',
+    });
+    if (queue.length === 0) {
       await condition(allHandlersFinished);
       return;
     }
@@ -143,20 +184,27 @@ const granted = new Set<string>();
  * failure and on cancellation; a holder that never releases loses it at its deadline.
  */
 export async function withApplianceLease<T>(key: string, deadlineMs: number, fn: () => Promise<T>): Promise<T> {
-  setHandler(leaseGrantedSignal, ({ requestId }) => {
-    granted.add(requestId);
-  });
-  const leaseId = `vmware-dr-lease/${key}`;
+  setHandler(
+    leaseGrantedSignal,
+    ({ requestId }) => {
+      granted.add(requestId);
+    },
+    { description: 'From the appliance lease workflow: this step may start its job now ({ requestId }).' },
+  );
+  const leaseId = `${LEASE_WORKFLOW_ID_PREFIX}${key}`;
   const requestId = uuid4();
   const holdMs = Math.max(1_000, deadlineMs - Date.now());
   const release = () =>
     CancellationScope.nonCancellable(() =>
       getExternalWorkflowHandle(leaseId).signal(leaseReleaseSignal, { requestId }),
     ).catch(() => undefined);
+  setCurrentDetails(`waiting for the appliance lease ${leaseId}: one step at a time starts a job on this appliance`);
   await requestApplianceLease({ leaseId, requestId, holdMs });
   let got: boolean;
   try {
-    got = await condition(() => granted.has(requestId), holdMs);
+    got = await condition(() => granted.has(requestId), holdMs, {
+      summary: `deadline: wait for the appliance lease ${leaseId} until the step's deadline`,
+    });
   } catch (err) {
     await release();
     throw err;

@@ -16,17 +16,14 @@ import {
   condition,
   executeChild,
   isCancellation,
-  log,
   patched,
   proxyActivities,
-  setCurrentDetails,
+  proxyLocalActivities,
   setHandler,
   upsertMemo,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import type { Activities, RecoveryPointBackup, RecoveryPointSet } from '../activities';
+import type { Activities, RecoveryPointBackup, RecoveryPointSet, RunbookPolicyCheck } from '../activities';
 import {
   Runbook,
   type RunbookDocument,
@@ -48,6 +45,7 @@ import { recordCallerIdentities } from './caller-identity';
 import type { StepResult } from '../src/step-result';
 import { ending, validateInput } from './boundary';
 import { notifyHooks } from './notify';
+import { type AttributePair, type AttributeWriter, RunWaits, SA, searchAttributeWriter } from './runbook-visibility';
 import { STEP_HEARTBEAT_TIMEOUT } from './step';
 import {
   RUNBOOK_STEP_MEMO,
@@ -72,6 +70,19 @@ const DEFAULT_STEP_TIMEOUT = '6h';
  * https://docs.temporal.io/develop/typescript/versioning#patching
  */
 export const TRUST_BOUNDARY_PATCH = 'vmware-dr-trust-boundary';
+
+/**
+ * Marks the runs with a quiet history (asked first; a run with it has the trust boundary too, and
+ * records only this marker): the policy check and the list of registered search attributes come
+ * from one local activity (a marker in the first workflow task instead of two activities and two
+ * workflow tasks), the first search attributes go out with the first stage's in one upsert, and
+ * what the run waits for is written to its memo (`waitingFor`) and `VmwareDrWaitingFor` when it
+ * changes. Step progress reaches the run only on a change of step state (busy waits); the job's
+ * percent is read on demand from the step (`runbookProgress`), never signalled per 10 % mark.
+ * Histories recorded before it replay as they ran.
+ * https://docs.temporal.io/develop/typescript/versioning#patching
+ */
+export const QUIET_HISTORY_PATCH = 'vmware-dr-quiet-history';
 
 /** What a step runs as: the child workflow and its input. */
 interface PlannedStep {
@@ -101,37 +112,21 @@ const {
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
 
-/** Which search attributes exist: asked once; a failure only means none are set (never blocks the run long). */
+/** Which search attributes exist (runs before quiet history): asked once; a failure only means none are set. */
 const { registeredSearchAttributes: askRegisteredSearchAttributes } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumAttempts: 2 },
 });
 
-const SA = {
-  runbook: defineSearchAttributeKey('VmwareDrRunbook', SearchAttributeType.KEYWORD),
-  site: defineSearchAttributeKey('VmwareDrSite', SearchAttributeType.KEYWORD),
-  stage: defineSearchAttributeKey('VmwareDrStage', SearchAttributeType.KEYWORD),
-  outcome: defineSearchAttributeKey('VmwareDrOutcome', SearchAttributeType.KEYWORD),
-  products: defineSearchAttributeKey('VmwareDrProduct', SearchAttributeType.KEYWORD_LIST),
-  appliances: defineSearchAttributeKey('VmwareDrAppliance', SearchAttributeType.KEYWORD_LIST),
-  dryRun: defineSearchAttributeKey('VmwareDrDryRun', SearchAttributeType.BOOL),
-};
-
 /**
- * Keeps the run's search attributes current, only those the namespace has registered (asked once
- * by an activity): a namespace without them runs the runbook all the same, with one warning.
+ * The policy check of a run with quiet history: a local activity (read only, milliseconds), so it
+ * runs inside the first workflow task and records one marker; it also answers which search
+ * attributes the namespace has registered.
  */
-async function searchAttributeWriter(): Promise<(pairs: { key: { name: string }; value: unknown }[]) => void> {
-  const registered = new Set(await askRegisteredSearchAttributes().catch(() => [] as string[]));
-  const missing = Object.values(SA)
-    .map((k) => k.name)
-    .filter((n) => !registered.has(n));
-  if (missing.length) log.warn(`search attributes not registered in this namespace, not set: ${missing.join(', ')}`);
-  return (pairs) => {
-    const known = pairs.filter((p) => registered.has(p.key.name));
-    if (known.length) upsertSearchAttributes(known as never);
-  };
-}
+const { checkRunbookPolicy: checkRunbookPolicyLocally } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
+});
 
 /** The endpoint as the product's step workflows take it (the runbook key is its name). */
 function productEndpoint(e: RunbookEndpoint & { name: string }): Record<string, unknown> {
@@ -273,7 +268,8 @@ export async function drRunbook(
       runbook: doc.name,
       ...(doc.site !== undefined && { site: doc.site }),
       workflowId: workflowInfo().workflowId,
-      outcome: dryRun ? 'dry-run' : 'succeeded',
+      // Never an outcome the run has not reached: `running` until it ends.
+      outcome: 'running',
       dryRun,
       startedAt: new Date().toISOString(),
       steps: all.map((p) => p.report),
@@ -283,8 +279,16 @@ export async function drRunbook(
 
     // Messages: progress, approvals, pause/resume. Who sends each, as the server recorded it, first.
     const identities = recordCallerIdentities([pauseSignal.name, resumeSignal.name]);
-    // Histories from before the trust boundary replay as they ran (see TRUST_BOUNDARY_PATCH).
-    const trusted = patched(TRUST_BOUNDARY_PATCH);
+    // Histories from before quiet history, and before the trust boundary, replay as they ran
+    // (see QUIET_HISTORY_PATCH, TRUST_BOUNDARY_PATCH): a quiet run has the trust boundary too.
+    const quiet = patched(QUIET_HISTORY_PATCH);
+    const trusted = quiet || patched(TRUST_BOUNDARY_PATCH);
+    /** The run's search attributes (held until the registered ones are known) and what it waits for. */
+    let held: AttributePair[] = [];
+    let setAttributes: AttributeWriter = (pairs) => {
+      held = [...held.filter((h) => !pairs.some((p) => p.key.name === h.key.name)), ...pairs];
+    };
+    const waits = new RunWaits({ record: quiet, setAttributes: () => setAttributes });
     /** Who started the run and each step's approval rule: from `checkRunbookPolicy`, before any step. */
     let startedBy: string | undefined;
     let approvalRules: Record<string, ApprovalRule> = {};
@@ -380,24 +384,41 @@ export async function drRunbook(
         waiting(String(req?.step));
       },
     });
-    // A running child step says when its appliance is busy (and when it no longer waits).
-    setHandler(stepProgressSignal, ({ step, attempts, waiting, percent }) => {
-      const r = all.find((x) => x.report.id === step)?.report;
-      if (!r || r.state !== 'running') return;
-      if (typeof percent === 'number') {
-        // From the poll activity: the job runs, so the step no longer waits.
-        if (Number.isFinite(percent)) r.percent = Math.max(0, Math.min(100, Math.round(percent)));
-        delete r.waiting;
-        return;
-      }
-      if (typeof attempts === 'number' && Number.isInteger(attempts) && attempts > 0) r.attempts = attempts;
-      if (typeof waiting === 'string') r.waiting = waiting.slice(0, 200);
-      else delete r.waiting;
-    });
+    // A running child step says when its appliance is busy (and when it no longer waits): a change
+    // of its state. Its job's percent is read from the step on demand (runbookProgress); poll
+    // activities of workers from before quiet history still signal it, and it is kept.
+    setHandler(
+      stepProgressSignal,
+      ({ step, attempts, waiting, percent }) => {
+        const r = all.find((x) => x.report.id === step)?.report;
+        if (!r || r.state !== 'running') return;
+        if (typeof percent === 'number') {
+          // From the poll activity: the job runs, so the step no longer waits.
+          if (Number.isFinite(percent)) r.percent = Math.max(0, Math.min(100, Math.round(percent)));
+          delete r.waiting;
+          waits.clear(r.id);
+          return;
+        }
+        if (typeof attempts === 'number' && Number.isInteger(attempts) && attempts > 0) r.attempts = attempts;
+        if (typeof waiting === 'string') {
+          r.waiting = waiting.slice(0, 200);
+          waits.busy(r, r.waiting);
+        } else {
+          delete r.waiting;
+          waits.clear(r.id);
+        }
+      },
+      {
+        description:
+          'From a step workflow of this run (not for people): its start attempts and busy waits, when they change.',
+      },
+    );
     const pauseOrResume = (event: 'paused' | 'resumed', req: { by?: string } | undefined) => {
       paused = event === 'paused';
       const identity = identities.takeSignal(event === 'paused' ? pauseSignal.name : resumeSignal.name);
       const by = typeof req?.by === 'string' ? req.by.slice(0, 128) : undefined;
+      if (paused) waits.paused(by ?? identity);
+      else waits.clear('');
       audit({
         at: new Date().toISOString(),
         event,
@@ -405,8 +426,12 @@ export async function drRunbook(
         ...(identity !== undefined && { identity }),
       });
     };
-    setHandler(pauseSignal, (req) => pauseOrResume('paused', req));
-    setHandler(resumeSignal, (req) => pauseOrResume('resumed', req));
+    setHandler(pauseSignal, (req) => pauseOrResume('paused', req), {
+      description: 'Pause the run before its next stage: { by? }. Steps in flight go on.',
+    });
+    setHandler(resumeSignal, (req) => pauseOrResume('resumed', req), {
+      description: 'Resume a paused run: { by? }.',
+    });
     // Who cancelled is in the history (the CLI's report adds it); the run records when and why.
     CancellationScope.current().cancelRequested.catch(() => {
       const reason = identities.cancelReason();
@@ -482,9 +507,6 @@ export async function drRunbook(
       return refused;
     }
 
-    /** What the run does now, for the UI's Current Details (the running stage). */
-    let stageDetails = '';
-
     /** Steps whose child workflow was started: only those have anything to compensate. */
     const launched = new Set<string>();
 
@@ -493,9 +515,11 @@ export async function drRunbook(
       try {
         await runStepBody(p, stageStart, startWithinMs);
         delete p.report.waiting;
+        waits.clear(p.report.id);
       } catch (err) {
         const r = p.report;
         delete r.waiting;
+        waits.clear(r.id);
         r.endedAt = new Date().toISOString();
         const action = `cancel the ${r.product} ${r.action} on ${r.endpoint}`;
         if (isCancellation(err)) {
@@ -579,9 +603,7 @@ export async function drRunbook(
         : '';
       if (trusted) {
         r.waiting = `approval by ${who.join('; ')}${warnings}: ${command}`;
-        setCurrentDetails(
-          `waiting for approval of step ${r.id} (${r.action} ${r.endpoint}) by ${who.join('; ')}${warnings}\n\n\`${command}\``,
-        );
+        waits.approval(r, who.join('; '), warnings, command);
       }
       await notify(
         'approval-needed',
@@ -590,10 +612,12 @@ export async function drRunbook(
           : `${doc.name}: step ${r.id} (${r.action} ${r.endpoint}) waits for approval: vmware-dr approve ${report.workflowId} --step ${r.id} --by NAME`,
         { step: r.id, ...(r.warnings && { warnings: r.warnings }) },
       );
-      const decided = await condition(() => decisions.has(r.id), approvalTimeoutMs);
+      const decided = await condition(() => decisions.has(r.id), approvalTimeoutMs, {
+        summary: `approval timeout of step ${r.id} (${r.action} ${r.endpoint})`,
+      });
       delete r.waiting;
       delete r.acceptWarnings;
-      if (trusted) setCurrentDetails(stageDetails);
+      waits.clear(r.id);
       const d = decisions.get(r.id);
       if (!decided || !d) {
         r.state = 'failed';
@@ -736,15 +760,29 @@ export async function drRunbook(
         stages: doc.stages.map((st) => `${st.name} (${st.steps.length} step${st.steps.length === 1 ? '' : 's'})`),
       },
     });
-    const setAttributes = await searchAttributeWriter();
-    setAttributes([
-      { key: SA.runbook, value: doc.name },
-      ...(doc.site !== undefined ? [{ key: SA.site, value: doc.site }] : []),
-      { key: SA.products, value: [...new Set(all.map((p) => p.endpoint.product))] },
-      { key: SA.appliances, value: [...new Set(all.map((p) => p.endpoint.name))] },
-      { key: SA.dryRun, value: dryRun },
-      { key: SA.outcome, value: 'running' },
-    ]);
+    // A quiet run checks its policy (and learns the registered search attributes) in one local
+    // activity, and writes its first search attributes with the first stage's (one event).
+    let gate: RunbookPolicyCheck | undefined;
+    if (quiet) {
+      gate = await checkRunbookPolicyLocally({ document: doc, searchAttributes: true });
+      setAttributes = searchAttributeWriter(gate.searchAttributes ?? [], { quiet });
+    } else
+      setAttributes = searchAttributeWriter(await askRegisteredSearchAttributes().catch(() => [] as string[]), {
+        quiet,
+      });
+    setAttributes(
+      [
+        { key: SA.runbook, value: doc.name },
+        ...(doc.site !== undefined ? [{ key: SA.site, value: doc.site }] : []),
+        { key: SA.products, value: [...new Set(all.map((p) => p.endpoint.product))] },
+        { key: SA.appliances, value: [...new Set(all.map((p) => p.endpoint.name))] },
+        { key: SA.dryRun, value: dryRun },
+        { key: SA.outcome, value: 'running' },
+        // What a signal before this point said the run waits for (a pause sent with the start).
+        ...held,
+      ],
+      { defer: quiet },
+    );
 
     /** Tells the document's webhooks about an event; never fails the run. */
     const notify = async (event: NotifyEvent, text: string, extra: Record<string, unknown> = {}) => {
@@ -754,7 +792,7 @@ export async function drRunbook(
     // The worker's credential policy first (read only, with who started the run): what it refuses
     // fails those steps and stops the run before any connection to an appliance.
     if (trusted) {
-      const gate = await checkRunbookPolicy({ document: doc });
+      gate ??= await checkRunbookPolicy({ document: doc });
       startedBy = gate.startedBy;
       approvalRules = gate.approvals;
       if (gate.policy) report.policy = gate.policy;
@@ -794,8 +832,9 @@ export async function drRunbook(
       cancelled ||= CancellationScope.current().consideredCancelled;
       if (stopped || cancelled) break;
       setAttributes([{ key: SA.stage, value: stage.name }]);
-      stageDetails = `stage ${stages.indexOf(stage) + 1}/${stages.length} ${stage.name}: ${stage.steps.map((p) => `${p.report.action} ${p.report.endpoint}`).join(', ')}`;
-      setCurrentDetails(stageDetails);
+      waits.setStage(
+        `stage ${stages.indexOf(stage) + 1}/${stages.length} ${stage.name}: ${stage.steps.map((p) => `${p.report.action} ${p.report.endpoint}`).join(', ')}`,
+      );
       const stageStart = Date.now();
       await Promise.all(stage.steps.map((p) => runStep(p, stageStart, stage.startWithinMs)));
       if (
@@ -827,6 +866,7 @@ export async function drRunbook(
         })),
       };
     }
+    waits.end(`ended ${report.outcome}`);
     setAttributes([{ key: SA.outcome, value: report.outcome }]);
     if (report.outcome === 'succeeded')
       await notify('succeeded', `${doc.name}: succeeded (${report.steps.length} steps)`, { outcome: report.outcome });

@@ -242,10 +242,9 @@ async function startWithBusyWaits<S>(o: RemoteJobStep<S, unknown>): Promise<S> {
   for (let attempt = 1; ; attempt++) {
     try {
       const started = await o.start(proxyActivities<Activities>(startOptions(o.step)));
-      if (attempt > 1) {
-        setCurrentDetails(`started after ${attempt} attempts (the appliance was busy)`);
-        void tellRunbook({ attempts: attempt });
-      }
+      const busy = attempt > 1 ? `started after ${attempt} attempts (the appliance was busy); ` : '';
+      setCurrentDetails(`${busy}the ${o.product} job runs: polled until it ends`);
+      if (attempt > 1) void tellRunbook({ attempts: attempt });
       return started;
     } catch (err) {
       const busy = busyAnswer(err);
@@ -271,7 +270,10 @@ async function startWithBusyWaits<S>(o: RemoteJobStep<S, unknown>): Promise<S> {
       }
       const waiting = `appliance busy (attempt ${attempt})`;
       setCurrentDetails(`waiting: ${waiting}; next start in ${formatDuration(delayMs)}`);
-      await Promise.all([sleep(delayMs), tellRunbook({ attempts: attempt, waiting })]);
+      await Promise.all([
+        sleep(delayMs, { summary: `busy retry: start ${stepLabel(o.step)} again (attempt ${attempt + 1})` }),
+        tellRunbook({ attempts: attempt, waiting }),
+      ]);
     }
   }
 }

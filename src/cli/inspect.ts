@@ -18,7 +18,7 @@ import {
 } from './connect';
 import { type CliIo, CliError, EXIT, outcomeExitCode, printJson } from './exit';
 import { approveCommand, rejectCommand, reportJson, runOutcome, stepDetail, watchRunbook } from './watch';
-import { progressQuery } from '../../workflows/runbook-messages';
+import { runbookProgress } from '../client/live-progress';
 
 /** A table without colours (the output is often a file or a pipe). */
 function plainTable(head: string[]): Table.Table {
@@ -146,7 +146,7 @@ export async function withHistoryAudit(handle: WorkflowHandle, report: RunbookRe
 /** The report so far of a running run, or the report of a closed one. */
 async function currentReport(handle: WorkflowHandle, d: WorkflowExecutionDescription): Promise<RunbookReport> {
   if (d.status.name !== 'RUNNING') return closedReport(handle, d);
-  return handle.query(progressQuery);
+  return runbookProgress(handle);
 }
 
 interface ReadFlags extends ConnectionFlags {

@@ -13,7 +13,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { Listr, ListrLogger, ProcessOutput, createWritable } from 'listr2';
 import type { RunbookReport, StepReport, StepState } from '../runbook/report';
-import { progressQuery } from '../../workflows/runbook-messages';
+import { runbookProgress } from '../client/live-progress';
 
 /** How {@link watchRunbook} shows a run. */
 export interface WatchOptions {
@@ -268,7 +268,8 @@ export async function watchRunbook(
 
   const snapshot = async (): Promise<Snapshot | undefined> => {
     if (final) return { report: final, activities: new Map(), final: true };
-    const report = await handle.query(progressQuery).catch(() => undefined);
+    // The report so far, with each running step's percent read from the step (runbookProgress).
+    const report = await runbookProgress(handle).catch(() => undefined);
     if (!report) return undefined;
     const activities = new Map<string, StepActivity>();
     await Promise.all(

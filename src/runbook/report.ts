@@ -5,7 +5,14 @@
  * share it. Times are ISO 8601 strings as recorded (workflow time); rendering never reads a clock.
  */
 
-export type RunbookOutcome = 'succeeded' | 'partial' | 'failed' | 'cancelled' | 'rejected' | 'dry-run';
+/**
+ * A run's outcome: `running` until it ends (the `progress` Query never reports an outcome the run
+ * has not reached), then one of the final outcomes ({@link FinalOutcome}).
+ */
+export type RunbookOutcome = 'running' | FinalOutcome;
+
+/** The outcome of a run that has ended (its result). */
+export type FinalOutcome = 'succeeded' | 'partial' | 'failed' | 'cancelled' | 'rejected' | 'dry-run';
 
 export type StepState =
   | 'pending'
@@ -43,7 +50,11 @@ export interface StepReport {
   waiting?: string;
   /** True while the step waits for an approval that must accept its restore warnings (`--accept-warnings`). */
   acceptWarnings?: boolean;
-  /** While a running step's remote job runs: its progress as the appliance reports it, in 10 % marks. */
+  /**
+   * While a running step's remote job runs: its progress as the appliance reports it, in 10 % marks.
+   * Read on demand from the step's poll activity by `runbookProgress` (src/client/live-progress.ts);
+   * the `progress` Query itself has it only from workers before quiet history, which signalled it.
+   */
   percent?: number;
   /** Where the backup went (or the restore came from). */
   location?: string;
@@ -158,7 +169,7 @@ export interface RunbookReport {
  *   5. some succeeded, others did not             → `partial` (failed, skipped, or never ran)
  *   6. none succeeded                             → `failed` (some failed, or nothing ran to success)
  */
-export function overallOutcome(steps: StepReport[], flags: { cancelled: boolean; dryRun: boolean }): RunbookOutcome {
+export function overallOutcome(steps: StepReport[], flags: { cancelled: boolean; dryRun: boolean }): FinalOutcome {
   if (flags.dryRun) return 'dry-run';
   if (flags.cancelled) return 'cancelled';
   const count = (state: StepState) => steps.filter((s) => s.state === state).length;
@@ -174,6 +185,7 @@ export function overallOutcome(steps: StepReport[], flags: { cancelled: boolean;
 // Markdown
 
 const OUTCOME_WORDS: Record<RunbookOutcome, string> = {
+  running: 'Running',
   succeeded: 'Succeeded',
   partial: 'Partially succeeded',
   failed: 'Failed',

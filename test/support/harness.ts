@@ -55,7 +55,19 @@ export async function createHarness(simOptions: SimulatorOptions = {}): Promise<
       return (await worker(activities)).runUntil(fn);
     },
     async close() {
-      await endTaskQueueWorkflows(env.client, taskQueue, 'the test that started it ended');
+      // Appliance leases still idling end cleanly (COMPLETED): a worker runs their last task.
+      const leases = env.client.workflow.list({
+        query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running" AND WorkflowType = "applianceLease"`,
+      });
+      let idling = false;
+      for await (const _ of leases) {
+        idling = true;
+        break;
+      }
+      const end = (workerPolling: boolean) =>
+        endTaskQueueWorkflows(env.client, taskQueue, 'the test that started it ended', { workerPolling });
+      if (idling) await (await worker()).runUntil(() => end(true));
+      else await end(false);
       await sim.close();
       await env.teardown();
     },

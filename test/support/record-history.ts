@@ -32,6 +32,8 @@ import { configureSddcBackupLocation } from './sddc-manager';
 import type { VcenterAppliance } from '../../src/vcenter/simulator';
 import type { RunbookReport } from '../../src/runbook/report';
 import { approveUpdate, progressQuery } from '../../workflows/runbook-messages';
+import { LEASE_WORKFLOW_ID_PREFIX, leaseCloseSignal } from '../../workflows/lease';
+import { applianceKey } from '../../src/config';
 
 /** The wait after a "busy" answer in the recordings (the step's timer; real runs wait 30 s). */
 const RECORD_BUSY_RETRY_DELAY_MS = 500;
@@ -290,9 +292,34 @@ async function main(): Promise<void> {
       ['drRunbook', 'dr-runbook-approved-restore', approvedRestore, beforeApprovedRestore, approveAsAnother],
       ['freshness', 'freshness', site, beforeFreshness],
     ];
-    const unknown = only.filter((id) => !runs.some(([, workflowId]) => workflowId === id));
+    /** The lease workflow of vc-1, recorded after a step held it, asked to close (it ends COMPLETED). */
+    const LEASE_RECORDING = 'appliance-lease';
+    const unknown = only.filter((id) => id !== LEASE_RECORDING && !runs.some(([, workflowId]) => workflowId === id));
     if (unknown.length) throw new Error(`no recorded run has the id ${unknown.join(', ')}`);
     await mkdir(outDir, { recursive: true });
+    // The CLI writes the canonical proto3 JSON that `historyFromJSON` and the UI read.
+    const show = async (workflowId: string, file: string) => {
+      const { stdout } = await promisify(execFile)(
+        source.path,
+        [
+          'workflow',
+          'show',
+          '--address',
+          server.address,
+          '--namespace',
+          server.namespace,
+          '--workflow-id',
+          workflowId,
+          '--output',
+          'json',
+        ],
+        { maxBuffer: 64 * 1024 * 1024 },
+      );
+      const history = JSON.parse(stdout) as { events: unknown[] };
+      const out = join(outDir, `${file}.json`);
+      await writeFile(out, `${JSON.stringify(history, null, 2)}\n`);
+      console.error(`wrote ${out} (${history.events.length} events)`);
+    };
     await worker.runUntil(async () => {
       for (const [workflow, workflowId, input, before, during] of runs) {
         if (only.length && !only.includes(workflowId)) continue;
@@ -300,27 +327,25 @@ async function main(): Promise<void> {
         const handle = await client.workflow.start(workflow, { taskQueue, workflowId, args: [input] });
         await during?.(workflowId);
         await handle.result();
-        // The CLI writes the canonical proto3 JSON that `historyFromJSON` and the UI read.
-        const { stdout } = await promisify(execFile)(
-          source.path,
-          [
-            'workflow',
-            'show',
-            '--address',
-            server.address,
-            '--namespace',
-            server.namespace,
-            '--workflow-id',
-            workflowId,
-            '--output',
-            'json',
+        await show(workflowId, workflowId);
+      }
+      if (!only.length || only.includes(LEASE_RECORDING)) {
+        // A step holds vc-1's lease (not recorded), then the lease is asked to close.
+        await client.workflow.execute('vcenterBackupStep', {
+          taskQueue,
+          workflowId: `${LEASE_RECORDING}-source`,
+          args: [
+            {
+              endpoint: vcEndpoint,
+              backup: { locationType: 'SFTP', location: 'sftp://backup.example.com/vc-1-lease' },
+              pollIntervalMs: 200,
+            } satisfies VcenterBackupStepInput,
           ],
-          { maxBuffer: 64 * 1024 * 1024 },
-        );
-        const history = JSON.parse(stdout) as { events: unknown[] };
-        const out = join(outDir, `${workflowId}.json`);
-        await writeFile(out, `${JSON.stringify(history, null, 2)}\n`);
-        console.error(`wrote ${out} (${history.events.length} events)`);
+        });
+        const lease = client.workflow.getHandle(`${LEASE_WORKFLOW_ID_PREFIX}${applianceKey('vcenter', vcEndpoint)}`);
+        await lease.signal(leaseCloseSignal);
+        await lease.result();
+        await show(lease.workflowId, LEASE_RECORDING);
       }
     });
     await connection.close();
