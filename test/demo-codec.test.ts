@@ -75,11 +75,18 @@ describe('vmware-dr demo --codec', () => {
       const raw = new Client({ connection, namespace });
       for (const id of ids) {
         const history = await raw.workflow.getHandle(id).fetchHistory();
-        // Except the details of `patched()` markers, which the SDK's core writes itself (the patch id).
+        // Except what the SDK's core writes itself into markers: a `patched()` marker's patch id, and a
+        // local activity marker's `data` (its sequence number, attempt and type); a local activity's
+        // `result` is the worker's payload and is checked like every other.
         const payloads = payloadsOf(history).filter(
-          ({ path }) => !/markerRecordedEventAttributes\.details\.patch-data\./.test(path),
+          ({ path }) => !/markerRecordedEventAttributes\.details\.(patch-data|data)\./.test(path),
         );
         expect(payloads.length, id).toBeGreaterThanOrEqual(5);
+        // The local activity's result (the policy check, with who started the run) is among them.
+        expect(
+          payloads.some(({ path }) => /markerRecordedEventAttributes\.details\.result\./.test(path)),
+          id,
+        ).toBe(true);
         for (const { path, payload } of payloads) {
           expect(Buffer.from(payload.metadata?.encoding ?? []).toString(), `${id} ${path}`).toBe(ENCRYPTED_ENCODING);
           expect(Buffer.from(payload.metadata?.['encryption-key-id'] ?? []).toString(), `${id} ${path}`).toBe(
