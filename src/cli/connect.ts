@@ -17,8 +17,10 @@ import type * as TemporalClient from '@temporalio/client';
 import type * as Envconfig from '@temporalio/envconfig';
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
+import type * as CodecDataConverter from '../codec/data-converter';
+import type * as CodecKeys from '../codec/keys';
 import { CliError, EXIT } from './exit';
-import { load } from './load';
+import { load, loadLocal } from './load';
 
 // The Temporal client loads when a command connects, not when the program is built (`--help` is fast).
 export const temporalClient = (): typeof TemporalClient => load<typeof TemporalClient>('@temporalio/client');
@@ -107,12 +109,11 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /**
  * The client's data converter: the encrypting one when the environment configures payload keys,
  * else undefined (the SDK's default). Bad keys are invalid input (exit 2), the message naming the
- * variable. Imported when a command connects (`import()` with the `.js` name resolves compiled,
- * under tsx and under vitest alike).
+ * variable. Loaded when a command connects (`--help` loads no Temporal package).
  */
 export async function clientDataConverter(env: NodeJS.ProcessEnv = process.env) {
-  const { CodecKeyError } = await import('../codec/keys.js');
-  const { dataConverterFromEnv } = await import('../codec/data-converter.js');
+  const { CodecKeyError } = await loadLocal<typeof CodecKeys>('../codec/keys');
+  const { dataConverterFromEnv } = await loadLocal<typeof CodecDataConverter>('../codec/data-converter');
   try {
     return dataConverterFromEnv(env);
   } catch (err) {
