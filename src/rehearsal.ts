@@ -167,7 +167,7 @@ export function parseRunbook(input: string | unknown): RunbookDocument {
       throw new RehearsalInputError(`the runbook is not YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
     }
   }
-  const check = checkInput('runbook', Runbook, value);
+  const check = checkInput('runbook', Runbook, value, { origin: 'call' });
   if (!check.ok)
     throw new RehearsalInputError(
       `the runbook is invalid: ${check.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,

@@ -17,7 +17,7 @@ import {
 } from './connect';
 import { type CliIo, CliError, EXIT, printJson } from './exit';
 import { endWithOutcome, printReport, watchOptions } from './inspect';
-import { checkRunbookFile } from './runbook-file';
+import { checkRunbookFile, problemLine } from './runbook-file';
 import { watchRunbook } from './watch';
 
 interface RunFlags extends ConnectionFlags {
@@ -39,15 +39,9 @@ export function defaultRunWorkflowId(doc: { name: string; site?: string }, now: 
  * (`file:line:column: path: message`).
  */
 export function readRunbookFile(file: string, io: Pick<CliIo, 'stderr'>): { name: string; site?: string } {
-  let checked: ReturnType<typeof checkRunbookFile>;
-  try {
-    checked = checkRunbookFile(file);
-  } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as Error).message}`, EXIT.INVALID);
-  }
+  const checked = checkRunbookFile(file);
   if (!checked.ok) {
-    for (const p of checked.problems)
-      io.stderr(`${p.file}:${p.line ?? '?'}:${p.column ?? '?'}: ${p.path}: ${p.message}\n`);
+    for (const p of checked.problems) io.stderr(`${problemLine(p)}\n`);
     const n = checked.problems.length;
     throw new CliError(
       `${file} is not a valid runbook (${n} problem${n === 1 ? '' : 's'}); nothing was started`,
