@@ -2,7 +2,9 @@
  * The package as a consumer gets it: `npm pack` of a fresh copy of the tree (the `prepack` script
  * builds), unpacked into a CommonJS TypeScript project whose node_modules holds only the
  * package's runtime dependencies. The README's library snippets compile there as written with
- * `skipLibCheck: false`, `require()` works, and the `vmware-dr` bin runs from `dist/` without tsx.
+ * `skipLibCheck: false`, the entry and its `/workflows` and `/nexus` subpaths have types under
+ * `moduleResolution: node10` too (`typesVersions`), `require()` works, and the `vmware-dr` bin
+ * runs from `dist/` without tsx.
  * Everything happens in a temporary directory; nothing is written into the tree.
  */
 import { execFile } from 'node:child_process';
@@ -167,6 +169,50 @@ describe('the packed package in a CommonJS TypeScript consumer', () => {
     );
     const errors = result.split('\n').filter((line) => /error TS\d+/.test(line) && !UPSTREAM_DIAGNOSTIC.test(line));
     expect(errors).toEqual([]);
+  }, 90_000);
+
+  it('the entry and its /workflows and /nexus subpaths have types under moduleResolution node10 (typesVersions)', async () => {
+    const project = join(consumer, 'node10');
+    mkdirSync(project, { recursive: true });
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          lib: ['ES2022'],
+          module: 'commonjs',
+          moduleResolution: 'node10',
+          esModuleInterop: true,
+          strict: true,
+          skipLibCheck: false,
+          types: ['node'],
+          noEmit: true,
+        },
+        include: ['consumer.ts'],
+      }),
+    );
+    // Without types, strict reports TS7016 for each import; the literal types prove the declarations are read.
+    writeFileSync(
+      join(project, 'consumer.ts'),
+      [
+        `import { DEFAULT_TASK_QUEUE, createActivities } from '${pkg.name}';`,
+        `import { drRunbook, type VcenterBackupInput } from '${pkg.name}/workflows';`,
+        `import { RUNBOOK_NEXUS_SERVICE, type RunRunbookInput } from '${pkg.name}/nexus';`,
+        `export const queue: string = DEFAULT_TASK_QUEUE;`,
+        `export const service: 'vmware-dr-runbook' = RUNBOOK_NEXUS_SERVICE;`,
+        `export const fns: Function[] = [createActivities, drRunbook];`,
+        `export type Inputs = [VcenterBackupInput['endpoint']['url'], RunRunbookInput['document']];`,
+        `// @ts-expect-error not a subpath of the package`,
+        `import type * as Missing from '${pkg.name}/no-such-subpath';`,
+        `export type NotThere = typeof Missing;`,
+        '',
+      ].join('\n'),
+    );
+    const result = await run(process.execPath, [tsc, '-p', project], { cwd: project }).then(
+      () => '',
+      (err: { stdout: string }) => err.stdout,
+    );
+    expect(result.split('\n').filter((line) => /error TS\d+/.test(line))).toEqual([]);
   }, 90_000);
 
   it('require() gives the entry; the bin runs from dist without tsx; the simulator serves HTTPS from the built code', async () => {
