@@ -368,6 +368,51 @@ async function startAttempts(client: Client, childId: string): Promise<number | 
   return attempts;
 }
 
+/** A fault rule in a line: `vc-mgmt backupJobCreate → error FEATURE_IN_USE (×1)`. */
+function faultText(f: FaultRule): string {
+  const what =
+    'error' in f.action
+      ? `${f.action.kind} ${f.action.error}`
+      : 'status' in f.action
+        ? `${f.action.kind} ${f.action.status}`
+        : f.action.kind;
+  return `${f.appliance ?? `every ${f.product ?? 'appliance'}`} ${f.operation === '*' ? 'every call' : f.operation} → ${what} (×${f.count ?? 1})`;
+}
+
+/** What the simulated services restart of a vCenter restore looks like to a step (503, a dropped connection). */
+const RESTART_FAILURE =
+  /503|SERVICE_UNAVAILABLE|ServiceUnavailable|NetworkError|content-length|socket|closed|ECONNRESET/i;
+
+/**
+ * Which failures of a step the rehearsal itself caused, so they are announced as such and not
+ * mistaken for the site's (a "check that the appliance address is reachable" hint is about a real
+ * network): the fault rules it was given, once they have fired on the step's appliance and
+ * operation, and the services restart a simulated vCenter goes through during a restore.
+ */
+function injectedCause(
+  sim: Simulator,
+  faults: readonly FaultRule[],
+  restored: ReadonlySet<string>,
+): (endpoint: string, failure?: string) => string | undefined {
+  const key = (f: FaultRule) => JSON.stringify([f.product, f.appliance, f.operation, f.action]);
+  return (endpoint, failure) => {
+    // Failure messages start `<product> <appliance> <operation>:` (src/errors.ts).
+    const operation = failure ? /^\S+ \S+ (\w+):/.exec(failure)?.[1] : undefined;
+    // A rule has fired once the simulator's book no longer holds it untouched (it drops spent rules).
+    const armed = sim.faults.list();
+    const fired = faults.find(
+      (f) =>
+        (f.appliance === undefined || f.appliance === endpoint) &&
+        (operation === undefined || f.operation === '*' || f.operation === operation) &&
+        !armed.some((r) => key(r) === key(f) && r.remaining === (f.count ?? 1)),
+    );
+    if (fired) return `injected by the rehearsal: ${faultText(fired)}`;
+    if (restored.has(endpoint) && failure !== undefined && RESTART_FAILURE.test(failure))
+      return 'simulated by the rehearsal: the vCenter restarts its services during a restore (503 answers, dropped connections), as a real one does';
+    return undefined;
+  };
+}
+
 /** Approvals to grant (or announce) and retries to show while the run goes on. */
 function monitor(
   handle: WorkflowHandle,
@@ -377,6 +422,8 @@ function monitor(
     acceptWarnings?: boolean;
     log: (line: string) => void;
     approveCommand: (step: string) => string;
+    /** Says when a step's failure is one the rehearsal injected. */
+    injected: (endpoint: string, failure?: string) => string | undefined;
   },
 ): { stop: () => Promise<void> } {
   // The approver is another person than the rehearsal that started the run: a client of its own.
@@ -421,7 +468,8 @@ function monitor(
         // A busy appliance: the step waits it out with a timer and says so in the progress report.
         if (s.state === 'running' && s.waiting !== undefined && !retries.has(`${s.id}/${s.waiting}`)) {
           retries.add(`${s.id}/${s.waiting}`);
-          opts.log(`step ${s.id} ${s.endpoint}: waiting: ${s.waiting}`);
+          const injected = opts.injected(s.endpoint);
+          opts.log(`step ${s.id} ${s.endpoint}: waiting: ${s.waiting}${injected ? ` (${injected})` : ''}`);
         }
         if (s.state === 'running') {
           const child = await client.workflow
@@ -432,9 +480,10 @@ function monitor(
             const key = `${s.id}/${a.activityId}/${a.attempt}`;
             if ((a.attempt ?? 1) > 1 && !retries.has(key)) {
               retries.add(key);
-              const why = a.lastFailure?.message ?? 'a retryable failure';
+              const why = (a.lastFailure?.message ?? 'a retryable failure').split('\n')[0]!;
+              const injected = opts.injected(s.endpoint, why);
               opts.log(
-                `step ${s.id} ${s.endpoint}: ${a.activityType?.name} attempt ${a.attempt} after: ${why.split('\n')[0]}`,
+                `step ${s.id} ${s.endpoint}: ${a.activityType?.name} attempt ${a.attempt} after: ${injected ? `${injected}: ` : ''}${why}`,
               );
             }
           }
@@ -477,6 +526,15 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
   try {
     const sim = await startSimulator({ appliances: plan.specs, jobSeconds, faults });
     stops.unshift(() => sim.close());
+    // What the rehearsal injects, said before the run (and again on each failure it causes).
+    const restored = new Set(
+      plan.specs.filter((a) => a.product === 'vcenter' && a.stage === 'restore').map((a) => a.name),
+    );
+    for (const f of faults) log(`Injected fault: ${faultText(f)}`);
+    for (const name of restored)
+      log(
+        `Simulated: ${name} restarts its services during the restore (503 answers, dropped connections), as a real vCenter does`,
+      );
     const document = plan.document(sim);
     // The simulated site's credential policy, from the generator of `vmware-dr policy init`.
     const policy = CredentialPolicy.parse(
@@ -562,6 +620,7 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
         acceptWarnings: options.acceptWarnings,
         log,
         approveCommand,
+        injected: injectedCause(sim, faults, restored),
       });
       try {
         return options.watch ? await options.watch(handle) : ((await handle.result()) as RunbookReport);
