@@ -20,6 +20,7 @@ import type { RunbookReport } from './runbook/report';
 import { FaultBook } from './simulator/faults';
 import { type ApplianceInfo, type Simulator, type SimulatorApplianceSpec, startSimulator } from './simulator/server';
 import type { FaultRule } from './simulator/types';
+import { InterruptedError, interruptSignal, onInterrupt } from './interrupt';
 import { startDevServer } from './temporal/dev-server';
 import { checkInput } from './workflow-inputs';
 import { CredentialPolicy, policyForRunbooks } from './policy';
@@ -36,6 +37,8 @@ export const REHEARSAL_ENV_PREFIX = 'VMWARE_DR_REHEARSAL_';
 export const REHEARSAL_IDENTITY = 'vmware-dr-rehearsal';
 /** How often the rehearsal looks at the run (approvals to grant, retries to show). */
 const MONITOR_INTERVAL_MS = 250;
+/** After Ctrl-C: how long the cancelled run may take to end before it is terminated. */
+const INTERRUPT_CANCEL_WAIT_MS = 15_000;
 
 export interface RehearseOptions {
   /** Run `drRunbook` with `dryRun` (logins, archive lookup and validations only). @default false */
@@ -140,8 +143,10 @@ function backupPassword(): string {
 
 /**
  * Installs the SDK's process-wide logger at WARN, without the "Activity failed" warning of a
- * retryable failure (a rehearsal tells each retry in its own line). A no-op when a runtime is
- * installed already (a host process keeps its logger).
+ * retryable failure (a rehearsal tells each retry in its own line), and without the SDK's own
+ * shutdown on SIGINT/SIGTERM: on Ctrl-C the CLI first ends the runs it started, which needs the
+ * rehearsal's worker still running (src/interrupt.ts). A no-op when a runtime is installed already
+ * (a host process keeps its logger and its signals).
  */
 export function installQuietSdkLogger(): void {
   const fallback = new DefaultLogger('WARN');
@@ -151,7 +156,7 @@ export function installQuietSdkLogger(): void {
     fallback.log(entry.level, entry.message, entry.meta);
   });
   try {
-    Runtime.install({ logger });
+    Runtime.install({ logger, shutdownSignals: [] });
   } catch {
     // Installed already.
   }
@@ -523,6 +528,13 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
 
   const stops: (() => Promise<void>)[] = [];
   const savedEnv = new Map<string, string | undefined>();
+  // Ctrl-C (in the CLI): the run is cancelled while its worker still runs, then whatever still
+  // runs on its task queue is terminated.
+  let endRun: (() => Promise<void>) | undefined;
+  let ending: Promise<void> | undefined;
+  const release = onInterrupt(`the rehearsal of ${doc.name}`, () =>
+    endRun ? (ending ??= endRun()) : Promise.resolve(),
+  );
   try {
     const sim = await startSimulator({ appliances: plan.specs, jobSeconds, faults });
     stops.unshift(() => sim.close());
@@ -607,27 +619,50 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
       ? `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`
       : undefined;
 
-    const report = await worker.runUntil(async () => {
-      const handle = await client.workflow.start('drRunbook', {
-        taskQueue,
-        workflowId,
-        args: [document, { ...(options.dryRun && { dryRun: true }) }],
-        staticSummary: `rehearsal of runbook ${doc.name} against simulated appliances`,
+    const interruptedRun = () => new InterruptedError(`the rehearsal run ${workflowId} was cancelled`);
+    let report: RunbookReport;
+    try {
+      report = await worker.runUntil(async () => {
+        if (interruptSignal.aborted) throw new InterruptedError('interrupted before the rehearsal run started');
+        const handle = await client.workflow.start('drRunbook', {
+          taskQueue,
+          workflowId,
+          args: [document, { ...(options.dryRun && { dryRun: true }) }],
+          staticSummary: `rehearsal of runbook ${doc.name} against simulated appliances`,
+        });
+        endRun = async () => {
+          await handle.cancel().catch(() => undefined);
+          if (!(await settlesWithin(handle.result(), INTERRUPT_CANCEL_WAIT_MS)))
+            await handle.terminate('interrupted (Ctrl-C); the cancel did not end it in time').catch(() => undefined);
+          await endTaskQueueWorkflows(client, taskQueue, 'the rehearsal that started it was interrupted').catch(
+            () => undefined,
+          );
+        };
+        // Ctrl-C while the start was on its way: end the run now.
+        if (interruptSignal.aborted) ending ??= endRun();
+        options.onStart?.({ workflowId, address, namespace, ...(runUi && { uiUrl: runUi }), approveCommand });
+        const watcher = monitor(handle, client, {
+          approveAs: options.approveAs,
+          acceptWarnings: options.acceptWarnings,
+          log,
+          approveCommand,
+          injected: injectedCause(sim, faults, restored),
+        });
+        try {
+          return options.watch ? await options.watch(handle) : ((await handle.result()) as RunbookReport);
+        } finally {
+          await watcher.stop();
+        }
       });
-      options.onStart?.({ workflowId, address, namespace, ...(runUi && { uiUrl: runUi }), approveCommand });
-      const watcher = monitor(handle, client, {
-        approveAs: options.approveAs,
-        acceptWarnings: options.acceptWarnings,
-        log,
-        approveCommand,
-        injected: injectedCause(sim, faults, restored),
-      });
-      try {
-        return options.watch ? await options.watch(handle) : ((await handle.result()) as RunbookReport);
-      } finally {
-        await watcher.stop();
-      }
-    });
+    } catch (err) {
+      if (!interruptSignal.aborted) throw err;
+      await ending;
+      throw interruptedRun();
+    }
+    if (interruptSignal.aborted) {
+      await ending;
+      throw interruptedRun();
+    }
 
     for (const s of report.steps) {
       if (s.attempts !== undefined || (s.state !== 'succeeded' && s.state !== 'failed')) continue;
@@ -654,11 +689,28 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
       },
     };
   } finally {
+    release();
     for (const stop of stops) await stop().catch(() => undefined);
     for (const [name, value] of savedEnv) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
+  }
+}
+
+/** True if `p` settles within `ms` (the timer is cleared either way). */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

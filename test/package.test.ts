@@ -8,12 +8,13 @@
  * Everything happens in a temporary directory; nothing is written into the tree.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyCheckout } from './support/checkout';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..');
@@ -30,27 +31,6 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
  */
 const UPSTREAM_DIAGNOSTIC =
   /@temporalio\/common\/lib\/time\.d\.ts\(\d+,\d+\): error TS7016: Could not find a declaration file for module 'ms'/;
-
-/** The tracked and untracked (not ignored) files of the tree, as a fresh clone of it would have them. */
-async function copyTree(to: string): Promise<void> {
-  const { stdout } = await run('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
-    cwd: root,
-    maxBuffer: 64 << 20,
-  });
-  for (const file of stdout.split('\0').filter(Boolean)) {
-    const from = join(root, file);
-    let stat;
-    try {
-      stat = lstatSync(from);
-    } catch {
-      continue; // deleted in the working tree
-    }
-    if (!stat.isFile()) continue; // e.g. the .temporal symlink
-    mkdirSync(dirname(join(to, file)), { recursive: true });
-    cpSync(from, join(to, file));
-  }
-  symlinkSync(join(root, 'node_modules'), join(to, 'node_modules'), 'dir');
-}
 
 /** Links each top-level runtime (non-dev) package of the lock file, plus the compiler, into `modules`. */
 function linkRuntimeDependencies(modules: string): string[] {
@@ -85,7 +65,7 @@ describe('the packed package in a CommonJS TypeScript consumer', () => {
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'vmware-dr-pack-'));
     const clone = join(tmp, 'clone');
-    await copyTree(clone);
+    await copyCheckout(clone);
     const { stdout } = await run('npm', ['pack', '--json', '--offline', '--pack-destination', tmp], {
       cwd: clone,
       maxBuffer: 64 << 20,

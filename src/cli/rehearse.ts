@@ -86,7 +86,7 @@ export async function runRehearse(file: string, flags: RehearseFlags, deps: Rehe
         log(`Rehearsing ${file} as workflow ${s.workflowId} on ${s.address} (namespace ${s.namespace})`);
         if (s.uiUrl) log(`Web UI: ${s.uiUrl}`);
       },
-      watch: (handle) => watchRunbook(handle, { write: progress, live: !flags.json && process.stdout.isTTY }),
+      watch: (handle) => watchRunbook(handle, { write: progress, live: !flags.json && process.stdout.isTTY === true }),
       ...deps.options,
     });
     if (flags.json) printJson({ ...reportJson(result.report), rehearsal: result.rehearsal }, out);
