@@ -15,6 +15,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { Listr, ListrLogger, ProcessOutput, createWritable } from 'listr2';
 import type { RunbookReport, StepReport, StepState } from '../runbook/report';
 import { progressQuery } from '../../workflows/runbook-messages';
+import { UnreadableRunError, unreadableOf } from './readable';
 
 /** How {@link watchRunbook} shows a run. */
 export interface WatchOptions {
@@ -280,8 +281,13 @@ export async function watchRunbook(
   };
   let final: RunbookReport | undefined;
   let failure: unknown;
+  // A run this client cannot read (encrypted with keys it lacks) ends the watch with why.
+  const unreadable = (value: unknown) => {
+    const reason = unreadableOf(value);
+    return reason === undefined ? undefined : new UnreadableRunError(`run ${handle.workflowId}: ${reason}`);
+  };
   const settled = (handle.result() as Promise<RunbookReport>).then(
-    (r) => void (final = r),
+    (r) => void (unreadable(r) ? (failure = unreadable(r)) : (final = r)),
     (e: unknown) => void (failure = e ?? new Error('the run failed')),
   );
   const ended = () => final !== undefined || failure !== undefined;
@@ -290,6 +296,8 @@ export async function watchRunbook(
     if (final) return { report: final, activities: new Map(), final: true };
     const report = await handle.query(progressQuery).catch(() => undefined);
     if (!report) return undefined;
+    const cannot = unreadable(report);
+    if (cannot) throw cannot;
     const activities = new Map<string, StepActivity>();
     await Promise.all(
       report.steps
