@@ -657,7 +657,8 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
     } catch (err) {
       if (!interruptSignal.aborted) throw err;
       await ending;
-      throw interruptedRun();
+      // Never started: nothing was cancelled (the error says so already).
+      throw endRun ? interruptedRun() : err;
     }
     if (interruptSignal.aborted) {
       await ending;
