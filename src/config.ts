@@ -47,16 +47,27 @@ export function looksLikeSecretRef(value: string): boolean {
   return value.length <= MAX_URL_LENGTH && !NOT_SECRET_SCHEMES.test(value) && REF_SHAPES.some((re) => re.test(value));
 }
 
-/** The message for a secret field holding something that is not a reference. Never repeats the value. */
+/**
+ * The message for a secret field holding something that is not a reference. Never repeats the
+ * value, and says nothing of where the value now is: `checkInput` adds that, as it knows (a run's
+ * history, a file, or nowhere yet).
+ */
 export function literalSecretMessage(field?: string): string {
   return (
     `${field ? `${field} ` : ''}must be a secret reference (env:NAME, file:/absolute/path, or a scheme your worker registers), ` +
-    "never the secret itself. If you typed the secret here it is now in this run's history: rotate it"
+    'never the secret itself'
   );
 }
 
+/** The zod `params` key that marks the issue of a literal secret (see `checkInput`). */
+export const LITERAL_SECRET_PARAM = 'literalSecret';
+
 /** A field holding a reference to a secret, never the secret. */
-export const secretRef = () => z.string().refine((v) => looksLikeSecretRef(v), { message: literalSecretMessage() });
+export const secretRef = () =>
+  z.string().refine((v) => looksLikeSecretRef(v), {
+    message: literalSecretMessage(),
+    params: { [LITERAL_SECRET_PARAM]: true },
+  });
 
 /** SHA-256 thumbprint: 64 hex digits, with or without `:` between pairs. */
 const SHA256_THUMBPRINT = /^(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){31})$/;

@@ -74,7 +74,9 @@ export {
   VcenterBackupSpec,
   checkInput,
   MAX_INPUT_BYTES,
+  type CheckInputOptions,
   type InputCheck,
+  type InputOrigin,
   type InputProblem,
 } from './workflow-inputs';
 export {

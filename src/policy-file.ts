@@ -7,7 +7,7 @@
 import { type Document, LineCounter, isMap, isNode, isScalar, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { POLICY_API_VERSION, POLICY_KIND, PolicyShape, WorkerPolicy, type WorkerPolicyDocument } from './policy-format';
-import { closest } from './policy-match';
+import { closest } from './closest';
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 

@@ -6,15 +6,8 @@
  */
 import { z } from 'zod';
 import { MAX_URL_LENGTH, Name, looksLikeSecretRef } from './config';
-import {
-  ENV_PATTERN,
-  closest,
-  envMatches,
-  normalisePath,
-  parseAuthority,
-  parseHostPattern,
-  pathInside,
-} from './policy-match';
+import { ENV_PATTERN, envMatches, normalisePath, parseAuthority, parseHostPattern, pathInside } from './policy-match';
+import { closest } from './closest';
 
 export const POLICY_API_VERSION = 'vmware-dr/v1';
 export const POLICY_KIND = 'WorkerPolicy';

@@ -21,6 +21,7 @@ import type { RunbookReport } from './runbook/report';
 import { FaultBook } from './simulator/faults';
 import { type ApplianceInfo, type Simulator, type SimulatorApplianceSpec, startSimulator } from './simulator/server';
 import type { FaultRule } from './simulator/types';
+import { InterruptedError, interruptSignal, onInterrupt } from './interrupt';
 import { startDevServer } from './temporal/dev-server';
 import { checkInput } from './workflow-inputs';
 import { CredentialPolicy, policyForRunbooks } from './policy';
@@ -37,6 +38,8 @@ export const REHEARSAL_ENV_PREFIX = 'VMWARE_DR_REHEARSAL_';
 export const REHEARSAL_IDENTITY = 'vmware-dr-rehearsal';
 /** How often the rehearsal looks at the run (approvals to grant, retries to show). */
 const MONITOR_INTERVAL_MS = 250;
+/** After Ctrl-C: how long the cancelled run may take to end before it is terminated. */
+const INTERRUPT_CANCEL_WAIT_MS = 15_000;
 
 export interface RehearseOptions {
   /** Run `drRunbook` with `dryRun` (logins, archive lookup and validations only). @default false */
@@ -141,8 +144,10 @@ function backupPassword(): string {
 
 /**
  * Installs the SDK's process-wide logger at WARN, without the "Activity failed" warning of a
- * retryable failure (a rehearsal tells each retry in its own line). A no-op when a runtime is
- * installed already (a host process keeps its logger).
+ * retryable failure (a rehearsal tells each retry in its own line), and without the SDK's own
+ * shutdown on SIGINT/SIGTERM: on Ctrl-C the CLI first ends the runs it started, which needs the
+ * rehearsal's worker still running (src/interrupt.ts). A no-op when a runtime is installed already
+ * (a host process keeps its logger and its signals).
  */
 export function installQuietSdkLogger(): void {
   const fallback = new DefaultLogger('WARN');
@@ -152,7 +157,7 @@ export function installQuietSdkLogger(): void {
     fallback.log(entry.level, entry.message, entry.meta);
   });
   try {
-    Runtime.install({ logger });
+    Runtime.install({ logger, shutdownSignals: [] });
   } catch {
     // Installed already.
   }
@@ -168,7 +173,7 @@ export function parseRunbook(input: string | unknown): RunbookDocument {
       throw new RehearsalInputError(`the runbook is not YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
     }
   }
-  const check = checkInput('runbook', Runbook, value);
+  const check = checkInput('runbook', Runbook, value, { origin: 'call' });
   if (!check.ok)
     throw new RehearsalInputError(
       `the runbook is invalid: ${check.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
@@ -369,6 +374,51 @@ async function startAttempts(client: Client, childId: string): Promise<number | 
   return attempts;
 }
 
+/** A fault rule in a line: `vc-mgmt backupJobCreate → error FEATURE_IN_USE (×1)`. */
+function faultText(f: FaultRule): string {
+  const what =
+    'error' in f.action
+      ? `${f.action.kind} ${f.action.error}`
+      : 'status' in f.action
+        ? `${f.action.kind} ${f.action.status}`
+        : f.action.kind;
+  return `${f.appliance ?? `every ${f.product ?? 'appliance'}`} ${f.operation === '*' ? 'every call' : f.operation} → ${what} (×${f.count ?? 1})`;
+}
+
+/** What the simulated services restart of a vCenter restore looks like to a step (503, a dropped connection). */
+const RESTART_FAILURE =
+  /503|SERVICE_UNAVAILABLE|ServiceUnavailable|NetworkError|content-length|socket|closed|ECONNRESET/i;
+
+/**
+ * Which failures of a step the rehearsal itself caused, so they are announced as such and not
+ * mistaken for the site's (a "check that the appliance address is reachable" hint is about a real
+ * network): the fault rules it was given, once they have fired on the step's appliance and
+ * operation, and the services restart a simulated vCenter goes through during a restore.
+ */
+function injectedCause(
+  sim: Simulator,
+  faults: readonly FaultRule[],
+  restored: ReadonlySet<string>,
+): (endpoint: string, failure?: string) => string | undefined {
+  const key = (f: FaultRule) => JSON.stringify([f.product, f.appliance, f.operation, f.action]);
+  return (endpoint, failure) => {
+    // Failure messages start `<product> <appliance> <operation>:` (src/errors.ts).
+    const operation = failure ? /^\S+ \S+ (\w+):/.exec(failure)?.[1] : undefined;
+    // A rule has fired once the simulator's book no longer holds it untouched (it drops spent rules).
+    const armed = sim.faults.list();
+    const fired = faults.find(
+      (f) =>
+        (f.appliance === undefined || f.appliance === endpoint) &&
+        (operation === undefined || f.operation === '*' || f.operation === operation) &&
+        !armed.some((r) => key(r) === key(f) && r.remaining === (f.count ?? 1)),
+    );
+    if (fired) return `injected by the rehearsal: ${faultText(fired)}`;
+    if (restored.has(endpoint) && failure !== undefined && RESTART_FAILURE.test(failure))
+      return 'simulated by the rehearsal: the vCenter restarts its services during a restore (503 answers, dropped connections), as a real one does';
+    return undefined;
+  };
+}
+
 /** Approvals to grant (or announce) and retries to show while the run goes on. */
 function monitor(
   handle: WorkflowHandle,
@@ -378,6 +428,8 @@ function monitor(
     acceptWarnings?: boolean;
     log: (line: string) => void;
     approveCommand: (step: string) => string;
+    /** Says when a step's failure is one the rehearsal injected. */
+    injected: (endpoint: string, failure?: string) => string | undefined;
   },
 ): { stop: () => Promise<void> } {
   // The approver is another person than the rehearsal that started the run: a client of its own.
@@ -422,7 +474,8 @@ function monitor(
         // A busy appliance: the step waits it out with a timer and says so in the progress report.
         if (s.state === 'running' && s.waiting !== undefined && !retries.has(`${s.id}/${s.waiting}`)) {
           retries.add(`${s.id}/${s.waiting}`);
-          opts.log(`step ${s.id} ${s.endpoint}: waiting: ${s.waiting}`);
+          const injected = opts.injected(s.endpoint);
+          opts.log(`step ${s.id} ${s.endpoint}: waiting: ${s.waiting}${injected ? ` (${injected})` : ''}`);
         }
         if (s.state === 'running') {
           const child = await client.workflow
@@ -433,9 +486,10 @@ function monitor(
             const key = `${s.id}/${a.activityId}/${a.attempt}`;
             if ((a.attempt ?? 1) > 1 && !retries.has(key)) {
               retries.add(key);
-              const why = a.lastFailure?.message ?? 'a retryable failure';
+              const why = (a.lastFailure?.message ?? 'a retryable failure').split('\n')[0]!;
+              const injected = opts.injected(s.endpoint, why);
               opts.log(
-                `step ${s.id} ${s.endpoint}: ${a.activityType?.name} attempt ${a.attempt} after: ${why.split('\n')[0]}`,
+                `step ${s.id} ${s.endpoint}: ${a.activityType?.name} attempt ${a.attempt} after: ${injected ? `${injected}: ` : ''}${why}`,
               );
             }
           }
@@ -475,9 +529,25 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
 
   const stops: (() => Promise<void>)[] = [];
   const savedEnv = new Map<string, string | undefined>();
+  // Ctrl-C (in the CLI): the run is cancelled while its worker still runs, then whatever still
+  // runs on its task queue is terminated.
+  let endRun: (() => Promise<void>) | undefined;
+  let ending: Promise<void> | undefined;
+  const release = onInterrupt(`the rehearsal of ${doc.name}`, () =>
+    endRun ? (ending ??= endRun()) : Promise.resolve(),
+  );
   try {
     const sim = await startSimulator({ appliances: plan.specs, jobSeconds, faults });
     stops.unshift(() => sim.close());
+    // What the rehearsal injects, said before the run (and again on each failure it causes).
+    const restored = new Set(
+      plan.specs.filter((a) => a.product === 'vcenter' && a.stage === 'restore').map((a) => a.name),
+    );
+    for (const f of faults) log(`Injected fault: ${faultText(f)}`);
+    for (const name of restored)
+      log(
+        `Simulated: ${name} restarts its services during the restore (503 answers, dropped connections), as a real vCenter does`,
+      );
     const document = plan.document(sim);
     // The simulated site's credential policy, from the generator of `vmware-dr policy init`.
     const policy = CredentialPolicy.parse(
@@ -550,30 +620,56 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
       ? `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`
       : undefined;
 
-    const report = await worker.runUntil(async () => {
-      const handle = await client.workflow.start('drRunbook', {
-        taskQueue,
-        workflowId,
-        args: [document, { ...(options.dryRun && { dryRun: true }) }],
-        staticSummary: `rehearsal of runbook ${doc.name} against simulated appliances`,
-      });
-      options.onStart?.({ workflowId, address, namespace, ...(runUi && { uiUrl: runUi }), approveCommand });
-      const watcher = monitor(handle, client, {
-        approveAs: options.approveAs,
-        acceptWarnings: options.acceptWarnings,
-        log,
-        approveCommand,
-      });
-      try {
-        return options.watch ? await options.watch(handle) : ((await handle.result()) as RunbookReport);
-      } finally {
-        await watcher.stop();
-        // While the worker still runs: the appliance leases end cleanly (COMPLETED), not terminated.
-        await endTaskQueueWorkflows(client, taskQueue, 'the rehearsal that started it ended', {
-          workerPolling: true,
+    const interruptedRun = () => new InterruptedError(`the rehearsal run ${workflowId} was cancelled`);
+    let report: RunbookReport;
+    try {
+      report = await worker.runUntil(async () => {
+        if (interruptSignal.aborted) throw new InterruptedError('interrupted before the rehearsal run started');
+        const handle = await client.workflow.start('drRunbook', {
+          taskQueue,
+          workflowId,
+          args: [document, { ...(options.dryRun && { dryRun: true }) }],
+          staticSummary: `rehearsal of runbook ${doc.name} against simulated appliances`,
         });
-      }
-    });
+        endRun = async () => {
+          await handle.cancel().catch(() => undefined);
+          if (!(await settlesWithin(handle.result(), INTERRUPT_CANCEL_WAIT_MS)))
+            await handle.terminate('interrupted (Ctrl-C); the cancel did not end it in time').catch(() => undefined);
+          await endTaskQueueWorkflows(client, taskQueue, 'the rehearsal that started it was interrupted').catch(
+            () => undefined,
+          );
+        };
+        // Ctrl-C while the start was on its way: end the run now.
+        if (interruptSignal.aborted) ending ??= endRun();
+        options.onStart?.({ workflowId, address, namespace, ...(runUi && { uiUrl: runUi }), approveCommand });
+        const watcher = monitor(handle, client, {
+          approveAs: options.approveAs,
+          acceptWarnings: options.acceptWarnings,
+          log,
+          approveCommand,
+          injected: injectedCause(sim, faults, restored),
+        });
+        try {
+          return options.watch ? await options.watch(handle) : ((await handle.result()) as RunbookReport);
+        } finally {
+          await watcher.stop();
+          // While the worker still runs: the appliance leases end cleanly (COMPLETED), not terminated.
+          if (!interruptSignal.aborted)
+            await endTaskQueueWorkflows(client, taskQueue, 'the rehearsal that started it ended', {
+              workerPolling: true,
+            });
+        }
+      });
+    } catch (err) {
+      if (!interruptSignal.aborted) throw err;
+      await ending;
+      // Never started: nothing was cancelled (the error says so already).
+      throw endRun ? interruptedRun() : err;
+    }
+    if (interruptSignal.aborted) {
+      await ending;
+      throw interruptedRun();
+    }
 
     for (const s of report.steps) {
       if (s.attempts !== undefined || (s.state !== 'succeeded' && s.state !== 'failed')) continue;
@@ -599,6 +695,7 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
       },
     };
   } finally {
+    release();
     for (const stop of stops) await stop().catch(() => undefined);
     for (const [name, value] of savedEnv) {
       if (value === undefined) delete process.env[name];
@@ -609,6 +706,22 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
 
 /** How long {@link endTaskQueueWorkflows} waits for lease workflows asked to close (they end within a workflow task). */
 const LEASE_CLOSE_WAIT_MS = 10_000;
+
+/** True if `p` settles within `ms` (the timer is cleared either way). */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * Ends what still runs on a task queue whose worker is going away: chiefly the appliance lease

@@ -112,7 +112,7 @@ function validate(
   more: (problems: InputProblem[]) => void = () => undefined,
 ): CompiledScheduleTiming {
   const problems: InputProblem[] = [];
-  const options = checkInput(`${what} options`, schema, raw);
+  const options = checkInput(`${what} options`, schema, raw, { origin: 'call' });
   if (!options.ok) problems.push(...options.problems);
   // Checked apart from the schema, so it is reported together with any other problem.
   if ((raw?.cron === undefined) === (raw?.every === undefined))
@@ -120,7 +120,7 @@ function validate(
       path: raw?.cron === undefined ? 'every' : 'cron',
       message: 'set exactly one of cron (e.g. "0 2 * * *") or every (e.g. "24h")',
     });
-  const doc = checkInput(`${what} document`, Runbook, raw?.document);
+  const doc = checkInput(`${what} document`, Runbook, raw?.document, { origin: 'call' });
   if (!doc.ok)
     problems.push(
       ...doc.problems.map((p) => ({

@@ -4,7 +4,9 @@
  * same schemas before they start anything. Pure (zod only): safe to import from workflow code.
  */
 import { z } from 'zod';
+import { closestField } from './closest';
 import {
+  LITERAL_SECRET_PARAM,
   MAX_NAME_LENGTH,
   MAX_POLL_INTERVAL_MS,
   MAX_STEP_TIMEOUT_MS,
@@ -15,6 +17,7 @@ import {
   VcenterEndpoint,
   secretRef,
 } from './config';
+import { fieldsAt } from './schema-fields';
 import { LOCATION_TYPES } from './vcenter/schemas';
 
 /**
@@ -200,28 +203,99 @@ function stringsIn(value: unknown, out: Set<string> = new Set(), depth = 0, bear
   return out;
 }
 
-function problemsOf(error: z.ZodError): InputProblem[] {
+/**
+ * Where a checked input is held, which decides what a message says of a secret typed into it:
+ * - `history`: a workflow's input, recorded in its run's history (rotate the secret);
+ * - `file`: a file a person wrote, checked before anything starts (delete it there);
+ * - `call`: a value a program passed, checked before anything records it.
+ */
+export type InputOrigin = 'history' | 'file' | 'call';
+
+/** What to do about a secret typed where a reference belongs, by where the input is. */
+const SECRET_WHERE: Record<InputOrigin, string> = {
+  history: "If this held a secret it is now in this run's history: rotate it",
+  file: 'If this is a real secret, delete it from the file (and rotate it if the file has been shared)',
+  call: 'Nothing was recorded: pass a reference instead',
+};
+
+/** How many field names an "unknown field" message lists at most. */
+const MAX_FIELDS_LISTED = 20;
+
+/** The value at `path` of `input` (undefined when the path leaves it). */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const key of path)
+    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  return v;
+}
+
+/**
+ * An unknown-field issue may carry the fields of its object (`fields`), when a refinement
+ * re-reports the issues of a part it parsed with its own schema (`src/runbook/document.ts`).
+ */
+type UnknownKeysIssue = z.core.$ZodIssueUnrecognizedKeys & { fields?: string[] };
+
+function problemsOf(error: z.ZodError, schema: z.ZodType, input: unknown, origin: InputOrigin): InputProblem[] {
   const problems: InputProblem[] = [];
+  // Fields an unknown field was probably meant to be, by parent path: their "is required" is said once, there.
+  const meant = new Set<string>();
+  const unknown: InputProblem[] = [];
+  for (const issue of error.issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    const fields = (issue as UnknownKeysIssue).fields ?? fieldsAt(schema, issue.path, input);
+    for (const key of issue.keys) {
+      const showable = SHOWABLE_KEY.test(key);
+      const at = pathOf([...issue.path, ...(showable ? [key] : [])]);
+      const name = showable ? `unknown field ${JSON.stringify(key)}` : 'an unknown field';
+      const hint = closestField(key, fields);
+      if (hint !== undefined) meant.add(pathOf([...issue.path, hint]));
+      const guess = hint === undefined ? ':' : `: did you mean ${JSON.stringify(hint)}?`;
+      let message: string;
+      if (SECRET_LIKE_KEY.test(key) && !/Ref$/.test(key))
+        message = `${name}${guess} Secrets are never passed as values: ${
+          hint?.endsWith('Ref')
+            ? `give ${hint} a reference (env:NAME, file:/path)`
+            : 'use the matching …Ref field with a reference (env:NAME, file:/path)'
+        }. ${SECRET_WHERE[origin]}`;
+      else if (hint !== undefined) message = `${name}${guess}`;
+      else
+        message = `${name}: remove it${
+          fields.length
+            ? `; the fields here are ${fields.slice(0, MAX_FIELDS_LISTED).join(', ')}${fields.length > MAX_FIELDS_LISTED ? ', …' : ''}`
+            : ' (check its spelling against the documented fields)'
+        }`;
+      unknown.push({ path: at, message });
+    }
+  }
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        const at = pathOf([...issue.path, ...(SHOWABLE_KEY.test(key) ? [key] : [])]);
-        const name = SHOWABLE_KEY.test(key) ? `unknown field ${JSON.stringify(key)}` : 'an unknown field';
-        const message =
-          SECRET_LIKE_KEY.test(key) && !/Ref$/.test(key)
-            ? `${name}: secrets are never passed as values; use the matching …Ref field with a reference (env:NAME, file:/path). If this held a secret it is now in this run's history: rotate it`
-            : `${name}: remove it (check its spelling against the documented fields)`;
-        problems.push({ path: at, message });
-      }
+      problems.push(...unknown.splice(0, issue.keys.length));
       continue;
     }
     if (issue.code === 'invalid_union' && issue.errors.length) {
       problems.push({ path: pathOf(issue.path), message: 'does not match any accepted form' });
       continue;
     }
-    problems.push({ path: pathOf(issue.path), message: issue.message });
+    const path = pathOf(issue.path);
+    const missing = issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined;
+    if (missing && meant.has(path)) continue;
+    let message = issue.message;
+    // zod's own words for a missing field ("Invalid input: expected string, received undefined").
+    if (missing && /^Invalid input: expected /.test(message)) message = 'is required';
+    if (issue.code === 'custom' && (issue.params as Record<string, unknown> | undefined)?.[LITERAL_SECRET_PARAM])
+      message = `${message}. ${SECRET_WHERE[origin].replace('If this held a secret', 'If you typed the secret here')}`;
+    problems.push({ path, message });
   }
   return problems;
+}
+
+/** How {@link checkInput} reads an input. */
+export interface CheckInputOptions {
+  /**
+   * Where the input is held: what a message says of a secret typed into it.
+   * @default 'history' (a workflow checking its own input)
+   */
+  origin?: InputOrigin;
 }
 
 /**
@@ -229,7 +303,12 @@ function problemsOf(error: z.ZodError): InputProblem[] {
  * the fix. Messages never repeat a value from the input (a value may be a secret typed in the
  * wrong field). Oversized inputs are refused before they are parsed.
  */
-export function checkInput<S extends z.ZodType>(what: string, schema: S, input: unknown): InputCheck<z.output<S>> {
+export function checkInput<S extends z.ZodType>(
+  what: string,
+  schema: S,
+  input: unknown,
+  options: CheckInputOptions = {},
+): InputCheck<z.output<S>> {
   let problems: InputProblem[];
   let size = 0;
   try {
@@ -254,7 +333,7 @@ export function checkInput<S extends z.ZodType>(what: string, schema: S, input: 
   } else {
     const result = schema.safeParse(input);
     if (result.success) return { ok: true, value: result.data };
-    problems = problemsOf(result.error);
+    problems = problemsOf(result.error, schema, input, options.origin ?? 'history');
   }
   const secrets = [...stringsIn(input)].sort((a, b) => b.length - a.length);
   const scrub = (text: string) => secrets.reduce((t, s) => (t.includes(s) ? t.split(s).join('[redacted]') : t), text);

@@ -204,6 +204,17 @@ describe('vmware-dr runbook runs (dev server, worker, simulator)', () => {
     expect(r.out).toContain('1.1 backup sddc-a (sddc-manager, stage sddc-manager): running');
     expect(r.out).toContain('2.1 backup vc-1 (vcenter, stage vcenters): succeeded');
     expect(r.out).toMatch(/waiting: appliance busy \(attempt [12]\)/);
+    // Piped: every progress line names its step, and each step state has one line.
+    const progress = r.out
+      .slice(r.out.indexOf('\n', r.out.indexOf('Web UI:')) + 1, r.out.indexOf('# Runbook'))
+      .split('\n')
+      .filter(Boolean);
+    expect(progress.length).toBeGreaterThanOrEqual(4);
+    for (const line of progress) expect(line).toMatch(/^\d+\.\d+ /);
+    const stateLines = progress.filter((l) => /^\d+\.\d+ (backup|restore) \S+ \(/.test(l));
+    expect(stateLines.map((l) => l.replace(/; .*$/, ''))).toEqual([
+      ...new Set(stateLines.map((l) => l.replace(/; .*$/, ''))),
+    ]);
     expect(r.out).toContain('# Runbook cli-backup: Succeeded');
     expect(r.out).toMatch(/\| 2\.1 \| vcenters \| backup \| vc-1 \| vcenter \| succeeded \(3 attempts\) \|/);
     expect(h.sim.counters().calls.vcenter?.['vc-1']?.backupJobCreate).toBe(3);

@@ -101,7 +101,7 @@ describe('vmware-dr policy init', () => {
     expect(r.err).toMatch(
       new RegExp(`${bad}:\\d+:\\d+: stages\\[1\\]\\.steps\\[1\\]\\.backup: unknown endpoint "vc-x"`),
     );
-    expect(r.err).toContain(`${join(dir, 'nope.yaml')}: cannot read it (ENOENT)`);
+    expect(r.err).toContain(`${join(dir, 'nope.yaml')}: (file): cannot read it: no such file (ENOENT)`);
   });
 });
 

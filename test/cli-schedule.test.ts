@@ -241,7 +241,7 @@ describe('vmware-dr schedule / freshness (real server, simulator)', () => {
 
     const missing = await cli(['schedule', 'create', join(dir, 'nope.yaml'), '--every', '1h']);
     expect(missing.code).toBe(2);
-    expect(missing.err).toMatch(/cannot read the runbook file .*nope\.yaml: ENOENT/);
+    expect(missing.err).toMatch(/cannot read the runbook file .*nope\.yaml: no such file \(ENOENT\)/);
   });
 
   it('an id already in use is exit 2 and leaves the existing schedule as it was', async () => {

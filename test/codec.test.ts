@@ -2,7 +2,8 @@
  * Payload encryption: the AES-256-GCM codec (round trip, rotation, unknown key, tampering), key
  * loading (errors name the variable, never the key), a worker and client with the encrypting
  * data converter running vcenterBackup on the real dev server (raw history: no plaintext payload,
- * failure messages encoded), and the codec server decoding those payloads for the UI (CORS, token).
+ * failure messages encoded), the codec server decoding those payloads for the UI (CORS, token),
+ * and the CLI with and without keys (an encrypted run is marked, never failing the others).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -480,7 +481,7 @@ describe('encrypted payloads on the real dev server', () => {
 });
 
 describe('rehearsal and CLI with keys configured', () => {
-  it('a rehearsal encrypts its payloads; vmware-dr report decrypts them with the keys, and cannot without', async () => {
+  it('a rehearsal encrypts its payloads; report decrypts them with the keys; without them list marks that run and keeps the others, status shows what the server records (exit 2)', async () => {
     const keys = `rh-1:${b64(key())}`;
     const doc = {
       apiVersion: 'vmware-dr/v1',
@@ -542,5 +543,77 @@ describe('rehearsal and CLI with keys configured', () => {
       if (saved === undefined) delete process.env[CODEC_KEYS_VARIABLE];
       else process.env[CODEC_KEYS_VARIABLE] = saved;
     }
+
+    // The same runbook rehearsed without keys: one run encrypted, one not.
+    const plain = await rehearse(doc, {
+      temporal: { address, namespace },
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      jobSeconds: 1,
+      pollIntervalMs: 200,
+      env: {},
+    });
+    const encryptedId = rehearsal.workflowId;
+    const plainId = plain.rehearsal.workflowId;
+    const run = async (args: string[], env: Record<string, string> = {}) => {
+      const o: string[] = [];
+      const e: string[] = [];
+      const before = { ...process.env };
+      delete process.env[CODEC_KEYS_VARIABLE];
+      Object.assign(process.env, env);
+      try {
+        const code = await main([...args, '--address', address, '--namespace', namespace], {
+          stdout: (t) => void o.push(t),
+          stderr: (t) => void e.push(t),
+        });
+        return { code, out: o.join(''), err: e.join('') };
+      } finally {
+        for (const k of Object.keys(process.env)) if (!(k in before)) delete process.env[k];
+        Object.assign(process.env, before);
+      }
+    };
+    // list without keys: both runs, the encrypted one marked (not a failure of the whole list).
+    const query = ['list', '--query', `WorkflowId = '${encryptedId}' OR WorkflowId = '${plainId}'`];
+    let rows: { workflowId: string; outcome: string; unreadable: string | null }[] = [];
+    for (let i = 0; i < 50 && rows.length < 2; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 200));
+      const listed = await run([...query, '--json']);
+      expect(listed.code, listed.err).toBe(0);
+      rows = JSON.parse(listed.out) as typeof rows;
+    }
+    const byId = new Map(rows.map((r) => [r.workflowId, r]));
+    expect(byId.get(plainId)).toMatchObject({ outcome: 'succeeded', unreadable: null });
+    expect(byId.get(encryptedId)).toMatchObject({
+      outcome: 'succeeded',
+      unreadable: expect.stringContaining('set VMWARE_DR_CODEC_KEYS or VMWARE_DR_CODEC_KEY_FILE'),
+    });
+    const table = await run(query);
+    expect(table.code).toBe(0);
+    expect(table.out).toMatch(/Note/);
+    expect(table.out).toMatch(new RegExp(`${encryptedId}.*unreadable \\(1\\)`));
+    expect(table.out).toContain("(1) the run's payloads are encrypted: set VMWARE_DR_CODEC_KEYS");
+    // With the keys: nothing to mark (the plain run passes through the codec).
+    const withKeys = await run([...query, '--json'], { [CODEC_KEYS_VARIABLE]: keys });
+    expect((JSON.parse(withKeys.out) as typeof rows).map((r) => r.unreadable)).toEqual([null, null]);
+    // status without keys: the plain run in full; the encrypted one from what the server records, exit 2.
+    expect((await run(['status', plainId])).code).toBe(0);
+    const status = await run(['status', encryptedId]);
+    expect(status.code).toBe(2);
+    expect(status.out).toContain('Runbook codec-rehearsal');
+    expect(status.out).toContain('Status: COMPLETED, outcome: succeeded');
+    expect(status.out).toContain("Steps: not readable here (the run's payloads are encrypted");
+    expect(status.err).toContain(`vmware-dr: run ${encryptedId}: the run's payloads are encrypted`);
+    const json = await run(['status', encryptedId, '--json']);
+    expect(JSON.parse(json.out)).toMatchObject({
+      workflowId: encryptedId,
+      runbook: 'codec-rehearsal',
+      status: 'COMPLETED',
+      outcome: 'succeeded',
+      steps: null,
+      unreadable: expect.stringContaining('encrypted'),
+    });
+    // A key this client has, but not the one the run used: marked with the key id it needs.
+    const wrong = await run(['status', encryptedId], { [CODEC_KEYS_VARIABLE]: `other:${b64(key())}` });
+    expect(wrong.code).toBe(2);
+    expect(wrong.out).toMatch(/cannot be decrypted: .*key id "rh-1"/);
   });
 });

@@ -2,16 +2,19 @@
  * The package as a consumer gets it: `npm pack` of a fresh copy of the tree (the `prepack` script
  * builds), unpacked into a CommonJS TypeScript project whose node_modules holds only the
  * package's runtime dependencies. The README's library snippets compile there as written with
- * `skipLibCheck: false`, `require()` works, and the `vmware-dr` bin runs from `dist/` without tsx.
+ * `skipLibCheck: false`, the entry and its `/workflows` and `/nexus` subpaths have types under
+ * `moduleResolution: node10` too (`typesVersions`), `require()` works, and the `vmware-dr` bin
+ * runs from `dist/` without tsx.
  * Everything happens in a temporary directory; nothing is written into the tree.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyCheckout } from './support/checkout';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..');
@@ -28,27 +31,6 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
  */
 const UPSTREAM_DIAGNOSTIC =
   /@temporalio\/common\/lib\/time\.d\.ts\(\d+,\d+\): error TS7016: Could not find a declaration file for module 'ms'/;
-
-/** The tracked and untracked (not ignored) files of the tree, as a fresh clone of it would have them. */
-async function copyTree(to: string): Promise<void> {
-  const { stdout } = await run('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
-    cwd: root,
-    maxBuffer: 64 << 20,
-  });
-  for (const file of stdout.split('\0').filter(Boolean)) {
-    const from = join(root, file);
-    let stat;
-    try {
-      stat = lstatSync(from);
-    } catch {
-      continue; // deleted in the working tree
-    }
-    if (!stat.isFile()) continue; // e.g. the .temporal symlink
-    mkdirSync(dirname(join(to, file)), { recursive: true });
-    cpSync(from, join(to, file));
-  }
-  symlinkSync(join(root, 'node_modules'), join(to, 'node_modules'), 'dir');
-}
 
 /** Links each top-level runtime (non-dev) package of the lock file, plus the compiler, into `modules`. */
 function linkRuntimeDependencies(modules: string): string[] {
@@ -83,7 +65,7 @@ describe('the packed package in a CommonJS TypeScript consumer', () => {
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'vmware-dr-pack-'));
     const clone = join(tmp, 'clone');
-    await copyTree(clone);
+    await copyCheckout(clone);
     const { stdout } = await run('npm', ['pack', '--json', '--offline', '--pack-destination', tmp], {
       cwd: clone,
       maxBuffer: 64 << 20,
@@ -167,6 +149,50 @@ describe('the packed package in a CommonJS TypeScript consumer', () => {
     );
     const errors = result.split('\n').filter((line) => /error TS\d+/.test(line) && !UPSTREAM_DIAGNOSTIC.test(line));
     expect(errors).toEqual([]);
+  }, 90_000);
+
+  it('the entry and its /workflows and /nexus subpaths have types under moduleResolution node10 (typesVersions)', async () => {
+    const project = join(consumer, 'node10');
+    mkdirSync(project, { recursive: true });
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          lib: ['ES2022'],
+          module: 'commonjs',
+          moduleResolution: 'node10',
+          esModuleInterop: true,
+          strict: true,
+          skipLibCheck: false,
+          types: ['node'],
+          noEmit: true,
+        },
+        include: ['consumer.ts'],
+      }),
+    );
+    // Without types, strict reports TS7016 for each import; the literal types prove the declarations are read.
+    writeFileSync(
+      join(project, 'consumer.ts'),
+      [
+        `import { DEFAULT_TASK_QUEUE, createActivities } from '${pkg.name}';`,
+        `import { drRunbook, type VcenterBackupInput } from '${pkg.name}/workflows';`,
+        `import { RUNBOOK_NEXUS_SERVICE, type RunRunbookInput } from '${pkg.name}/nexus';`,
+        `export const queue: string = DEFAULT_TASK_QUEUE;`,
+        `export const service: 'vmware-dr-runbook' = RUNBOOK_NEXUS_SERVICE;`,
+        `export const fns: Function[] = [createActivities, drRunbook];`,
+        `export type Inputs = [VcenterBackupInput['endpoint']['url'], RunRunbookInput['document']];`,
+        `// @ts-expect-error not a subpath of the package`,
+        `import type * as Missing from '${pkg.name}/no-such-subpath';`,
+        `export type NotThere = typeof Missing;`,
+        '',
+      ].join('\n'),
+    );
+    const result = await run(process.execPath, [tsc, '-p', project], { cwd: project }).then(
+      () => '',
+      (err: { stdout: string }) => err.stdout,
+    );
+    expect(result.split('\n').filter((line) => /error TS\d+/.test(line))).toEqual([]);
   }, 90_000);
 
   it('require() gives the entry; the bin runs from dist without tsx; the simulator serves HTTPS from the built code', async () => {

@@ -103,14 +103,25 @@ describe('rehearse (real server, simulator)', () => {
     expect(step.attempts).toBeGreaterThan(1);
     expect(report.steps.filter((s) => s.endpoint !== 'vc-mgmt').every((s) => s.attempts === 1)).toBe(true);
     expect(rehearsal.remoteJobs.filter((j) => j.appliance === 'vc-mgmt')).toHaveLength(1);
-    expect(lines.join('\n')).toMatch(/step 2\.1 vc-mgmt: waiting: appliance busy \(attempt 1\)/);
+    // The fault is announced before the run, and the wait it causes says it was injected.
+    expect(lines).toContain('Injected fault: vc-mgmt backupJobCreate → error FEATURE_IN_USE (×1)');
+    expect(lines.join('\n')).toMatch(
+      /step 2\.1 vc-mgmt: waiting: appliance busy \(attempt 1\) \(injected by the rehearsal: vc-mgmt backupJobCreate → error FEATURE_IN_USE \(×1\)\)/,
+    );
   }, 40_000);
 
   it('the vCenter restore example with approveAs: a freshly deployed vCenter restored from the seeded backup, the approval reported', async () => {
     const r = read('restore-vc-mgmt.yaml');
     if (!r.ok) throw new Error('invalid');
-    const { report, rehearsal } = await rehearse(r.document, fast({ approveAs: 'alice' }));
+    const lines: string[] = [];
+    const { report, rehearsal } = await rehearse(r.document, fast({ approveAs: 'alice', log: (l) => lines.push(l) }));
     expect(report.outcome).toBe('succeeded');
+    // The simulated services restart (503s, dropped connections) is announced, and so is every retry it causes.
+    expect(lines).toContain(
+      'Simulated: vc-mgmt restarts its services during the restore (503 answers, dropped connections), as a real vCenter does',
+    );
+    for (const retry of lines.filter((l) => / attempt \d+ after: /.test(l)))
+      expect(retry).toContain('after: simulated by the rehearsal: the vCenter restarts its services during a restore');
     expect(report.approvals).toEqual([expect.objectContaining({ step: '1.1', by: 'alice', decision: 'approved' })]);
     expect(report.steps[0]!.approval).toMatchObject({ by: 'alice', decision: 'approved' });
     expect(rehearsal.appliances).toEqual([

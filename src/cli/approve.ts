@@ -17,6 +17,7 @@ import {
   withConnectionOptions,
 } from './connect';
 import { type CliIo, CliError, EXIT, printJson } from './exit';
+import { unreadableOf } from './readable';
 
 interface DecisionFlags extends ConnectionFlags {
   step: string;
@@ -89,8 +90,12 @@ function registerDecision(program: Command, io: CliIo, decision: 'approve' | 're
           `run ${id} has ended (${description.status.name}); no step waits for approval`,
           EXIT.INVALID,
         );
-      const result = await decide(handle, decision, opts);
+      const answer = await decide(handle, decision, opts);
       const identity = cliIdentity();
+      // The run's answer may be encrypted with keys this client lacks: the decision was made all the same.
+      const unreadable = unreadableOf(answer);
+      const result = unreadable ? { step: opts.step, state: decision === 'approve' ? 'approved' : 'rejected' } : answer;
+      if (unreadable) io.stderr(`vmware-dr: the run's answer is not readable here (${unreadable})\n`);
       if (opts.json)
         printJson({ workflowId: id, step: result.step, decision: result.state, by: opts.by, identity }, io.stdout);
       else

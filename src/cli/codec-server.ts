@@ -5,9 +5,11 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type * as Codec from '../codec/index';
+import type * as Secrets from '../secrets';
 import { CODEC_ENV_HELP } from '../codec/keys';
 import { DEFAULT_CODEC_CORS_ORIGINS, DEFAULT_CODEC_SERVER_HOST, DEFAULT_CODEC_SERVER_PORT } from '../codec/server';
 import { type CliIo, CliError, EXIT } from './exit';
+import { loadLocal } from './load';
 
 /** A reference (`env:NAME`, `file:/path`) to the bearer token the codec server requires. */
 export const CODEC_AUTH_TOKEN_VARIABLE = 'VMWARE_DR_CODEC_AUTH_TOKEN';
@@ -36,7 +38,7 @@ function origin(value: string, previous: string[] | undefined): string[] {
 
 async function runCodecServer(flags: CodecServerFlags, io: CliIo, env: NodeJS.ProcessEnv): Promise<void> {
   // Imported when the command runs (`--help` loads no Temporal package).
-  const codec = await import('../codec/index.js');
+  const codec = await loadLocal<typeof Codec>('../codec/index');
   let keys: Codec.CodecKeyring | undefined;
   try {
     keys = codec.loadCodecKeys(env);
@@ -52,7 +54,7 @@ async function runCodecServer(flags: CodecServerFlags, io: CliIo, env: NodeJS.Pr
   let authToken: string | undefined;
   const ref = env[CODEC_AUTH_TOKEN_VARIABLE]?.trim();
   if (ref) {
-    const secrets = await import('../secrets.js');
+    const secrets = await loadLocal<typeof Secrets>('../secrets');
     if (!secrets.isSecretRef(ref))
       throw new CliError(
         `${CODEC_AUTH_TOKEN_VARIABLE}: a reference to the token (env:NAME or file:/path), not the token itself`,

@@ -17,8 +17,13 @@ import type * as TemporalClient from '@temporalio/client';
 import type * as Envconfig from '@temporalio/envconfig';
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
+import type * as CodecDataConverter from '../codec/data-converter';
+import type * as CodecKeys from '../codec/keys';
+import type { DataConverter } from '@temporalio/common';
+import type * as ReadableCodecModule from './readable-codec';
 import { CliError, EXIT } from './exit';
-import { load } from './load';
+import { load, loadLocal } from './load';
+import { NO_KEYS_REASON } from './readable';
 
 // The Temporal client loads when a command connects, not when the program is built (`--help` is fast).
 export const temporalClient = (): typeof TemporalClient => load<typeof TemporalClient>('@temporalio/client');
@@ -106,19 +111,23 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * The client's data converter: the encrypting one when the environment configures payload keys,
- * else undefined (the SDK's default). Bad keys are invalid input (exit 2), the message naming the
- * variable. Imported when a command connects (`import()` with the `.js` name resolves compiled,
- * under tsx and under vitest alike).
+ * else the SDK's default; either way a payload it cannot decode (a run encrypted with keys this
+ * client lacks) reads as a marker value, not an error (./readable.ts), so a command degrades for
+ * that run alone. Bad keys are invalid input (exit 2), the message naming the variable. Loaded
+ * when a command connects (`--help` loads no Temporal package).
  */
-export async function clientDataConverter(env: NodeJS.ProcessEnv = process.env) {
-  const { CodecKeyError } = await import('../codec/keys.js');
-  const { dataConverterFromEnv } = await import('../codec/data-converter.js');
+export async function clientDataConverter(env: NodeJS.ProcessEnv = process.env): Promise<DataConverter> {
+  const { CodecKeyError } = await loadLocal<typeof CodecKeys>('../codec/keys');
+  const { dataConverterFromEnv } = await loadLocal<typeof CodecDataConverter>('../codec/data-converter');
+  const { ReadableCodec } = await loadLocal<typeof ReadableCodecModule>('./readable-codec');
+  let encrypting: DataConverter | undefined;
   try {
-    return dataConverterFromEnv(env);
+    encrypting = dataConverterFromEnv(env);
   } catch (err) {
     if (err instanceof CodecKeyError) throw new CliError(err.message, EXIT.INVALID);
     throw err;
   }
+  return { ...encrypting, payloadCodecs: [new ReadableCodec(encrypting?.payloadCodecs ?? [])] };
 }
 
 /** Connects to Temporal; on failure throws a {@link CliError} with exit code 3 that says what to set. */
@@ -137,7 +146,7 @@ export async function connectClient(flags: ConnectionFlags, env: NodeJS.ProcessE
     );
   }
   return {
-    client: new Client({ connection, namespace, identity: cliIdentity(env), ...(dataConverter && { dataConverter }) }),
+    client: new Client({ connection, namespace, identity: cliIdentity(env), dataConverter }),
     connection,
     address,
     namespace,
@@ -214,12 +223,10 @@ export function cliErrorOf(err: unknown, c: Pick<CliClient, 'address' | 'namespa
       `no runbook run with id ${workflowId ?? (err as WorkflowNotFoundError).workflowId} in namespace ${c.namespace} (vmware-dr list shows the runbook runs)`,
       EXIT.INVALID,
     );
-  // A payload encrypted by a worker with keys (src/codec) that this client has no codec for.
+  // A run this client cannot read: its payloads are encrypted with keys it lacks (./readable.ts).
+  if ((err as Error)?.name === 'UnreadableRunError') return new CliError((err as Error).message, EXIT.INVALID);
   if (/Unknown encoding: binary\/encrypted/.test((err as Error)?.message ?? ''))
-    return new CliError(
-      "the run's payloads are encrypted: set VMWARE_DR_CODEC_KEYS or VMWARE_DR_CODEC_KEY_FILE to the keys the worker uses",
-      EXIT.INVALID,
-    );
+    return new CliError(NO_KEYS_REASON, EXIT.INVALID);
   const code =
     (err as { code?: number; cause?: { code?: number } })?.code ?? (err as { cause?: { code?: number } })?.cause?.code;
   // gRPC status codes: 14 UNAVAILABLE, 4 DEADLINE_EXCEEDED (https://grpc.github.io/grpc/core/md_doc_statuscodes.html).

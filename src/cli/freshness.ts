@@ -102,7 +102,7 @@ async function runCheck(self: Command, file: string, flags: FreshnessFlags): Pro
   // Every problem at once, before any server is needed.
   const read = readRunbook(file);
   const problems: CliProblem[] = [...read.problems];
-  const sloCheck = checkInput('slo', FreshnessOptions, slo);
+  const sloCheck = checkInput('slo', FreshnessOptions, slo, { origin: 'call' });
   if (!sloCheck.ok) problems.push(...sloCheck.problems.map((p) => flagProblem({ ...p, path: `slo.${p.path}` })));
   const timeout = durationText(10_000, 86_400_000).safeParse(flags.timeout);
   if (!timeout.success)

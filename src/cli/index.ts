@@ -1,10 +1,12 @@
 /**
  * `vmware-dr`: the command-line entry. Parsing and help come from commander; each command lives
  * in its own file here and registers itself on the program. Usage errors (unknown command or
- * flag, bad flag value) exit 2; failures of a command exit 1.
+ * flag, bad flag value) exit 2; failures of a command exit 1; Ctrl-C ends the runs the command
+ * started and exits 130 (../interrupt.ts).
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { EXIT_INTERRUPTED, handleInterrupts, interrupted } from '../interrupt';
 import { type CliIo, CliError, EXIT } from './exit';
 import { registerApprove } from './approve';
 import { registerCodecServer } from './codec-server';
@@ -98,14 +100,29 @@ export async function main(argv: string[], output: CliOutput = {}): Promise<numb
       return err.exitCode === 0 ? 0 : EXIT_USAGE;
     }
     stderr(`vmware-dr: ${(err as Error).message}\n`);
+    // Ctrl-C: the command ended what it started (by name: the error class may be loaded twice).
+    if ((err as Error)?.name === 'InterruptedError') return EXIT_INTERRUPTED;
     // A command's own ending (exit code chosen by the command: 2 invalid input, 3 no Temporal, ...).
     return err instanceof CliError ? err.exitCode : 1;
   }
 }
 
-/** `main`, then exit: native handles (the Temporal runtime) can keep the loop alive after a finished command. */
+/**
+ * `main`, then exit: native handles (the Temporal runtime) can keep the loop alive after a
+ * finished command. Ctrl-C ends the runs the command started, then exits 130.
+ */
 export function run(argv: string[] = process.argv.slice(2)): void {
-  void main(argv).then((code) => process.exit(code));
+  // Output piped to a reader that stopped (`vmware-dr list | head`): end quietly, as other tools do.
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      throw err;
+    });
+  handleInterrupts({
+    exit: (code) => process.exit(code),
+    say: (line) => void process.stderr.write(`vmware-dr: ${line}\n`),
+  });
+  void main(argv).then((code) => process.exit(interrupted() ? EXIT_INTERRUPTED : code));
 }
 
 if (require.main === module) run();

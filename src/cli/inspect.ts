@@ -2,7 +2,10 @@
  * `vmware-dr status`, `list`, `report` and `cancel`: reading and cancelling runbook runs. A
  * running run is read through its `progress` Query, a closed one through its result (the report);
  * the list comes from the Visibility API with the VmwareDr* search attributes
- * (https://docs.temporal.io/list-filter). Also the report views `run` and `rehearse` print.
+ * (https://docs.temporal.io/list-filter). A run whose payloads this client cannot decode (encrypted
+ * with keys it lacks) is marked in the list and shown from its search attributes by `status` and
+ * `report` (exit 2), never failing the others (./readable.ts). Also the report views `run` and
+ * `rehearse` print.
  */
 import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
@@ -17,6 +20,7 @@ import {
   workflowUiUrl,
 } from './connect';
 import { type CliIo, CliError, EXIT, outcomeExitCode, printJson } from './exit';
+import { unreadableMemo, unreadableOf } from './readable';
 import { approveCommand, rejectCommand, reportJson, runOutcome, stepDetail, watchRunbook } from './watch';
 import { runbookProgress } from '../client/live-progress';
 
@@ -149,8 +153,69 @@ async function currentReport(handle: WorkflowHandle, d: WorkflowExecutionDescrip
   return runbookProgress(handle);
 }
 
+/** One run in `list` (and its `--json`). */
+interface ListRow {
+  workflowId: string;
+  runbook: string;
+  site: string;
+  stage: string;
+  outcome: string;
+  status: string;
+  startedAt: string;
+  runId: string;
+  /** Why its payloads cannot be decoded here (status and report cannot read it), else null. */
+  unreadable: string | null;
+}
+
 interface ReadFlags extends ConnectionFlags {
   json?: boolean;
+}
+
+/**
+ * What can be said of a run whose report this client cannot read: what the server itself
+ * records (status, times) and the run's search attributes, never encrypted. `--json` shape.
+ */
+export function unreadableSummary(d: WorkflowExecutionDescription, reason: string) {
+  const or = (v: string) => (v === '' ? null : v);
+  return {
+    status: d.status.name,
+    runbook: or(attribute(d, 'VmwareDrRunbook')),
+    site: or(attribute(d, 'VmwareDrSite')),
+    workflowId: d.workflowId,
+    outcome: or(attribute(d, 'VmwareDrOutcome')),
+    stage: or(attribute(d, 'VmwareDrStage')),
+    startedAt: d.startTime.toISOString(),
+    endedAt: d.closeTime?.toISOString() ?? null,
+    steps: null,
+    unreadable: reason,
+  };
+}
+
+/**
+ * Prints what can be said of a run whose report cannot be read here (text or `--json`), then
+ * ends the command with exit 2 naming what to set.
+ */
+function endUnreadable(
+  d: WorkflowExecutionDescription,
+  reason: string,
+  io: CliIo,
+  o: { json: boolean; uiUrl?: string },
+): never {
+  const s = unreadableSummary(d, reason);
+  if (o.json) printJson(s, io.stdout);
+  else
+    io.stdout(
+      [
+        `Runbook ${s.runbook ?? '(unknown)'}${s.site ? ` (site ${s.site})` : ''}`,
+        `Workflow: ${s.workflowId}`,
+        `Status: ${s.status}${s.outcome ? `, outcome: ${s.outcome}` : ''}${s.stage && s.status === 'RUNNING' ? `, stage: ${s.stage}` : ''}`,
+        `Started: ${s.startedAt}${s.endedAt ? `, ended: ${s.endedAt}` : ''}`,
+        ...(o.uiUrl ? [`Web UI: ${o.uiUrl}`] : []),
+        `Steps: not readable here (${reason})`,
+        '',
+      ].join('\n'),
+    );
+  throw new CliError(`run ${d.workflowId}: ${reason}`, EXIT.INVALID);
 }
 
 /** The value of a search attribute in a list entry. */
@@ -173,21 +238,24 @@ export function registerInspect(program: Command, io: CliIo): void {
   ).action(async (id: string, opts: ReadFlags & { watch?: boolean }) => {
     await withClient(opts, async (c) => {
       const { handle, description } = await findRunbookRun(c, id);
+      const uiUrl = workflowUiUrl(c.address, c.namespace, id);
       if (opts.watch) {
         const report =
           description.status.name === 'RUNNING'
             ? await watchRunbook(handle, watchOptions(io, opts.json === true))
             : await closedReport(handle, description);
+        const unreadable = unreadableOf(report);
+        if (unreadable)
+          endUnreadable(description, unreadable, io, { json: opts.json === true, ...(uiUrl && { uiUrl }) });
         printReport(report, opts.json === true, io);
         endWithOutcome(report);
         return;
       }
       const report = await currentReport(handle, description);
+      const unreadable = unreadableOf(report);
+      if (unreadable) endUnreadable(description, unreadable, io, { json: opts.json === true, ...(uiUrl && { uiUrl }) });
       if (opts.json) printJson({ status: description.status.name, ...reportJson(report) }, io.stdout);
-      else {
-        const uiUrl = workflowUiUrl(c.address, c.namespace, id);
-        io.stdout(statusText(report, { status: description.status.name, ...(uiUrl && { uiUrl }) }));
-      }
+      else io.stdout(statusText(report, { status: description.status.name, ...(uiUrl && { uiUrl }) }));
     });
   });
 
@@ -206,7 +274,7 @@ export function registerInspect(program: Command, io: CliIo): void {
   ).action(async (opts: ReadFlags & { query?: string; limit: number }) => {
     await withClient(opts, async (c) => {
       const query = `WorkflowType = '${RUNBOOK_WORKFLOW_TYPE}'${opts.query ? ` AND (${opts.query})` : ''}`;
-      const rows: Record<string, string>[] = [];
+      const rows: ListRow[] = [];
       try {
         for await (const wf of c.client.workflow.list({ query })) {
           rows.push({
@@ -218,6 +286,8 @@ export function registerInspect(program: Command, io: CliIo): void {
             status: wf.status.name,
             startedAt: wf.startTime.toISOString(),
             runId: wf.runId,
+            // Its memo cannot be decoded here: status and report will not read it either.
+            unreadable: unreadableMemo(wf.memo) ?? null,
           });
           if (rows.length >= opts.limit) break;
         }
@@ -230,10 +300,30 @@ export function registerInspect(program: Command, io: CliIo): void {
       }
       if (opts.json) return printJson(rows, io.stdout);
       if (!rows.length) return io.stdout(`No runbook runs match ${query}.\n`);
-      const table = plainTable(['Workflow id', 'Runbook', 'Site', 'Stage', 'Outcome', 'Status', 'Started']);
+      const unreadable = [...new Set(rows.map((r) => r.unreadable).filter((u) => u !== null))];
+      const table = plainTable([
+        'Workflow id',
+        'Runbook',
+        'Site',
+        'Stage',
+        'Outcome',
+        'Status',
+        'Started',
+        ...(unreadable.length ? ['Note'] : []),
+      ]);
       for (const r of rows)
-        table.push([r.workflowId!, r.runbook!, r.site!, r.stage!, r.outcome!, r.status!, r.startedAt!]);
+        table.push([
+          r.workflowId,
+          r.runbook,
+          r.site,
+          r.stage,
+          r.outcome,
+          r.status,
+          r.startedAt,
+          ...(unreadable.length ? [r.unreadable ? `unreadable (${unreadable.indexOf(r.unreadable) + 1})` : ''] : []),
+        ]);
       io.stdout(`${table.toString()}\n`);
+      unreadable.forEach((why, i) => io.stdout(`(${i + 1}) ${why}\n`));
     });
   });
 
@@ -246,7 +336,13 @@ export function registerInspect(program: Command, io: CliIo): void {
   ).action(async (id: string, opts: ConnectionFlags & { format: 'md' | 'json' }) => {
     await withClient(opts, async (c) => {
       const { handle, description } = await findRunbookRun(c, id);
-      const report = await withHistoryAudit(handle, await currentReport(handle, description));
+      const current = await currentReport(handle, description);
+      const unreadable = unreadableOf(current);
+      if (unreadable) {
+        const uiUrl = workflowUiUrl(c.address, c.namespace, id);
+        endUnreadable(description, unreadable, io, { json: opts.format === 'json', ...(uiUrl && { uiUrl }) });
+      }
+      const report = await withHistoryAudit(handle, current);
       if (opts.format === 'json') printJson(reportJson(report), io.stdout);
       else if (description.status.name === 'RUNNING')
         io.stdout(`# Runbook ${report.runbook}: running\n\n${statusText(report, { status: 'RUNNING' })}`);
@@ -274,6 +370,12 @@ export function registerInspect(program: Command, io: CliIo): void {
       say(`Cancel requested for ${id}.\n`);
       if (!opts.wait) return;
       const report = await closedReport(handle, description);
+      const unreadable = unreadableOf(report);
+      if (unreadable)
+        throw new CliError(
+          `the cancel was requested, but the report of ${id} is not readable here: ${unreadable}`,
+          EXIT.INVALID,
+        );
       printReport(report, opts.json === true, io);
       if (report.outcome !== 'cancelled')
         throw new CliError(`run ${id} ended ${report.outcome} before the cancel took effect`, EXIT.FAILED);

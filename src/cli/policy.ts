@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { CredentialPolicy, PolicyFileError, policyForRunbooks } from '../policy';
 import type { RunbookDocument } from '../runbook/document';
 import { type CliIo, CliError, EXIT } from './exit';
-import { checkRunbookFile } from './runbook-file';
+import { checkRunbookFile, problemLine } from './runbook-file';
 
 /** The hosts of webhook URLs init can see: `env:` references set in its own environment (only the host is written). */
 export function webhookUrlFromEnv(env: NodeJS.ProcessEnv): (urlRef: string) => string | undefined {
@@ -19,18 +19,9 @@ export function policyInit(files: string[], env: NodeJS.ProcessEnv = process.env
   const docs: RunbookDocument[] = [];
   const problems: string[] = [];
   for (const file of files) {
-    let checked: ReturnType<typeof checkRunbookFile>;
-    try {
-      checked = checkRunbookFile(file);
-    } catch (err) {
-      problems.push(`${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-      continue;
-    }
+    const checked = checkRunbookFile(file);
     if (checked.ok) docs.push(checked.document as RunbookDocument);
-    else
-      problems.push(
-        ...checked.problems.map((p) => `${p.file}:${p.line ?? '?'}:${p.column ?? '?'}: ${p.path}: ${p.message}`),
-      );
+    else problems.push(...checked.problems.map(problemLine));
   }
   if (problems.length)
     throw new CliError(`no policy written: the runbook files are not valid:\n${problems.join('\n')}`, EXIT.INVALID);

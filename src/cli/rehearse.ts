@@ -9,7 +9,7 @@ import { renderReportMarkdown } from '../runbook/report';
 import type * as Watch from './watch';
 import { CliError, EXIT, printJson } from './exit';
 import { load } from './load';
-import { checkRunbookFile } from './runbook-file';
+import { checkRunbookFile, problemLine } from './runbook-file';
 
 export interface RehearseFlags {
   dryRun?: boolean;
@@ -59,8 +59,10 @@ export interface RehearseCommandDeps {
 export async function runRehearse(file: string, flags: RehearseFlags, deps: RehearseCommandDeps = {}): Promise<number> {
   const checked = checkRunbookFile(file);
   if (!checked.ok) {
-    const lines = checked.problems.map((p) => `${p.file}:${p.line ?? '?'}:${p.column ?? '?'}: ${p.path}: ${p.message}`);
-    throw new CliError(`${file} is not a valid runbook:\n${lines.join('\n')}`, EXIT.INVALID);
+    throw new CliError(
+      `${file} is not a valid runbook:\n${checked.problems.map(problemLine).join('\n')}`,
+      EXIT.INVALID,
+    );
   }
   const { rehearse, readFaultsFile, installQuietSdkLogger, RehearsalInputError, RehearsalConnectionError } =
     deps.rehearsal ?? load<typeof Rehearsal>('../rehearsal');
@@ -84,7 +86,7 @@ export async function runRehearse(file: string, flags: RehearseFlags, deps: Rehe
         log(`Rehearsing ${file} as workflow ${s.workflowId} on ${s.address} (namespace ${s.namespace})`);
         if (s.uiUrl) log(`Web UI: ${s.uiUrl}`);
       },
-      watch: (handle) => watchRunbook(handle, { write: progress, live: !flags.json && process.stdout.isTTY }),
+      watch: (handle) => watchRunbook(handle, { write: progress, live: !flags.json && process.stdout.isTTY === true }),
       ...deps.options,
     });
     if (flags.json) printJson({ ...reportJson(result.report), rehearsal: result.rehearsal }, out);

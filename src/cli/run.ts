@@ -1,11 +1,12 @@
 /**
  * `vmware-dr run FILE`: checks a runbook file (as `validate` does), starts `drRunbook` with it and
  * prints the workflow id and its Web UI link; `--wait` follows the run live and ends with its
- * report (exit 0 succeeded or dry run, 1 otherwise).
+ * report (exit 0 succeeded or dry run, 1 otherwise; Ctrl-C cancels the run, then exits 130).
  */
 import type { Command } from 'commander';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { DEFAULT_TASK_QUEUE } from '../config';
+import { InterruptedError, interruptSignal, onInterrupt } from '../interrupt';
 import type { RunbookReport } from '../runbook/report';
 import {
   type ConnectionFlags,
@@ -17,7 +18,7 @@ import {
 } from './connect';
 import { type CliIo, CliError, EXIT, printJson } from './exit';
 import { endWithOutcome, printReport, watchOptions } from './inspect';
-import { checkRunbookFile } from './runbook-file';
+import { checkRunbookFile, problemLine } from './runbook-file';
 import { watchRunbook } from './watch';
 
 interface RunFlags extends ConnectionFlags {
@@ -27,6 +28,11 @@ interface RunFlags extends ConnectionFlags {
   taskQueue?: string;
   json?: boolean;
 }
+
+/** After Ctrl-C: how long `run --wait` waits for the cancelled run to end before it exits. */
+const INTERRUPT_CANCEL_WAIT_MS = 20_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** The workflow id of a run started without `--id`: `vmware-dr/<site>/<name>/<UTC time to the ms>`. */
 export function defaultRunWorkflowId(doc: { name: string; site?: string }, now: Date = new Date()): string {
@@ -39,15 +45,9 @@ export function defaultRunWorkflowId(doc: { name: string; site?: string }, now: 
  * (`file:line:column: path: message`).
  */
 export function readRunbookFile(file: string, io: Pick<CliIo, 'stderr'>): { name: string; site?: string } {
-  let checked: ReturnType<typeof checkRunbookFile>;
-  try {
-    checked = checkRunbookFile(file);
-  } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as Error).message}`, EXIT.INVALID);
-  }
+  const checked = checkRunbookFile(file);
   if (!checked.ok) {
-    for (const p of checked.problems)
-      io.stderr(`${p.file}:${p.line ?? '?'}:${p.column ?? '?'}: ${p.path}: ${p.message}\n`);
+    for (const p of checked.problems) io.stderr(`${problemLine(p)}\n`);
     const n = checked.problems.length;
     throw new CliError(
       `${file} is not a valid runbook (${n} problem${n === 1 ? '' : 's'}); nothing was started`,
@@ -106,8 +106,26 @@ export function registerRun(program: Command, io: CliIo): void {
           (opts.wait ? '' : `Follow it: vmware-dr status ${workflowId} --watch\n`),
       );
       if (!opts.wait) return;
-      const report: RunbookReport = await watchRunbook(handle, watchOptions(io, opts.json === true));
+      // Ctrl-C: the run this command started is cancelled (its steps cancel their remote jobs), not left behind.
+      let cancelling: Promise<void> | undefined;
+      const release = onInterrupt(`run ${workflowId} (cancelling it)`, () => {
+        cancelling ??= handle.cancel().then(async () => {
+          await Promise.race([handle.result().catch(() => undefined), sleep(INTERRUPT_CANCEL_WAIT_MS)]);
+        });
+        return cancelling;
+      });
+      let report: RunbookReport;
+      try {
+        report = await watchRunbook(handle, watchOptions(io, opts.json === true));
+      } catch (err) {
+        if (!interruptSignal.aborted) throw err;
+        await cancelling;
+        throw new InterruptedError(`run ${workflowId} cancelled`);
+      } finally {
+        release();
+      }
       printReport(report, opts.json === true, io);
+      if (interruptSignal.aborted) throw new InterruptedError(`run ${workflowId} ended ${report.outcome}`);
       endWithOutcome(report);
     });
   });

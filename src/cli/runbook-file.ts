@@ -17,6 +17,23 @@ export interface LocatedProblem extends InputProblem {
   column?: number;
 }
 
+/** A problem as one line: `file:line:column: path: message` (without the position when it has none). */
+export function problemLine(p: LocatedProblem): string {
+  return `${p.file}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}: ${p.path}: ${p.message}`;
+}
+
+/** Why a file cannot be read, for people: `no such file (ENOENT)`, `a directory (EISDIR)`, … */
+export function unreadableReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const what: Record<string, string> = {
+    ENOENT: 'no such file',
+    EISDIR: 'it is a directory',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+  };
+  return code ? `${what[code] ?? (err as Error).message.split(',')[0]} (${code})` : (err as Error).message;
+}
+
 /** `stages[1].steps[0].to` → ['stages', 1, 'steps', 0, 'to']. */
 function pathKeys(path: string): (string | number)[] {
   if (path === '(input)') return [];
@@ -68,11 +85,20 @@ export async function checkRunbookAgainstPolicy(
   };
 }
 
-/** Reads a runbook file (YAML or JSON) and checks it: the document, or every problem with its position. */
+/**
+ * Reads a runbook file (YAML or JSON) and checks it: the document, or every problem with its
+ * position. A file that cannot be read is one problem, path `(file)`, and `unreadable` says why.
+ */
 export function checkRunbookFile(
   file: string,
-): { ok: true; document: unknown } | { ok: false; problems: LocatedProblem[] } {
-  const text = readFileSync(file, 'utf8');
+): { ok: true; document: unknown } | { ok: false; problems: LocatedProblem[]; unreadable?: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const unreadable = unreadableReason(err);
+    return { ok: false, problems: [{ file, path: '(file)', message: `cannot read it: ${unreadable}` }], unreadable };
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length) {
@@ -91,7 +117,8 @@ export function checkRunbookFile(
     };
   }
   const value = doc.toJS() as unknown;
-  const check = checkInput('runbook', Runbook, value);
+  // A person's file, checked before anything starts: a secret typed in it is in the file, not in a history.
+  const check = checkInput('runbook', Runbook, value, { origin: 'file' });
   if (check.ok) return { ok: true, document: value };
   return {
     ok: false,
@@ -118,9 +145,7 @@ export function registerRunbookFile(program: Command): void {
         if (opts.json)
           console.log(JSON.stringify(result.ok ? { ok: true } : { ok: false, problems: result.problems }, null, 2));
         else if (result.ok) console.log(`${file}: valid`);
-        else
-          for (const p of result.problems)
-            console.error(`${p.file}:${p.line ?? '?'}:${p.column ?? '?'}: ${p.path}: ${p.message}`);
+        else for (const p of result.problems) console.error(problemLine(p));
         if (!result.ok) process.exitCode = 2;
         return;
       }
@@ -155,7 +180,7 @@ export function registerRunbookFile(program: Command): void {
         );
         for (const p of checked.problems)
           console.error(
-            `${p.file}:${p.line ?? '?'}:${p.column ?? '?'}: ${p.path}: ${p.message} (rule ${p.rule}; ${p.steps.length ? `stops step${p.steps.length === 1 ? '' : 's'} ${p.steps.join(', ')}` : 'stops no step: its notifications would be refused'})`,
+            `${problemLine(p)} (rule ${p.rule}; ${p.steps.length ? `stops step${p.steps.length === 1 ? '' : 's'} ${p.steps.join(', ')}` : 'stops no step: its notifications would be refused'})`,
           );
       }
       if (!ok) process.exitCode = 2;

@@ -27,7 +27,7 @@ import {
 import type { InputProblem } from '../workflow-inputs';
 import { type CliClient, type ConnectionFlags, withClient, withConnectionOptions } from './connect';
 import { CliError, EXIT, printJson } from './exit';
-import { type LocatedProblem, checkRunbookFile } from './runbook-file';
+import { type LocatedProblem, checkRunbookFile, problemLine } from './runbook-file';
 
 /** Workflow types whose schedules are vmware-dr's (what `schedule list` shows). */
 const SCHEDULED_TYPES = new Set(['drRunbook', 'freshness']);
@@ -103,11 +103,7 @@ export function invalidInput(io: Io, json: boolean | undefined, problems: CliPro
   if (json) printJson({ ok: false, problems }, io.out);
   else
     for (const p of problems)
-      io.err(
-        'file' in p
-          ? `${p.file}:${p.line ?? '?'}:${p.column ?? '?'}: ${p.path}: ${p.message}\n`
-          : `${'flag' in p && p.flag ? p.flag : p.path}: ${p.message}\n`,
-      );
+      io.err('file' in p ? `${problemLine(p)}\n` : `${'flag' in p && p.flag ? p.flag : p.path}: ${p.message}\n`);
   return new CliError(
     `invalid input (${problems.length} problem${problems.length === 1 ? '' : 's'}); ${what}`,
     EXIT.INVALID,
@@ -116,13 +112,9 @@ export function invalidInput(io: Io, json: boolean | undefined, problems: CliPro
 
 /** A runbook file read and checked: the document (when valid) and its problems with positions. */
 export function readRunbook(file: string): { document?: unknown; name?: string; problems: LocatedProblem[] } {
-  let checked: ReturnType<typeof checkRunbookFile>;
-  try {
-    checked = checkRunbookFile(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`cannot read the runbook file ${file}: ${code ?? (err as Error).message}`, EXIT.INVALID);
-  }
+  const checked = checkRunbookFile(file);
+  if (!checked.ok && checked.unreadable !== undefined)
+    throw new CliError(`cannot read the runbook file ${file}: ${checked.unreadable}`, EXIT.INVALID);
   if (!checked.ok) return { problems: checked.problems };
   return { document: checked.document, name: (checked.document as { name: string }).name, problems: [] };
 }

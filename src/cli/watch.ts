@@ -1,7 +1,8 @@
 /**
- * Watching a `drRunbook` run from a client: the `progress` Query polled, one listr2 task per step
- * whose title and output follow the step (state, attempts and busy waits of its running activity,
- * the exact `approve` / `reject` commands while it waits for approval), and the run's report at the
+ * Watching a `drRunbook` run from a client: the `progress` Query polled; on a terminal one listr2
+ * task per step whose title and output follow the step (state, attempts and busy waits of its
+ * running activity, the exact `approve` / `reject` commands while it waits for approval), else plain
+ * lines (one per step state, one per new detail, each naming its step); the run's report at the
  * end. Also the client-side views of a report shared by `run`, `status`, `report` and `rehearse`:
  * `reportJson` (the `--json` shape), `stepDetail` and `approveCommand`.
  *
@@ -14,6 +15,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { Listr, ListrLogger, ProcessOutput, createWritable } from 'listr2';
 import type { RunbookReport, StepReport, StepState } from '../runbook/report';
 import { runbookProgress } from '../client/live-progress';
+import { UnreadableRunError, unreadableOf } from './readable';
 
 /** How {@link watchRunbook} shows a run. */
 export interface WatchOptions {
@@ -28,8 +30,8 @@ export interface WatchOptions {
    */
   intervalMs?: number;
   /**
-   * A live task list redrawn in place (listr2's default renderer). `false`, or a stdout that is not
-   * a terminal, prints plain lines instead, one when a step changes.
+   * A live task list redrawn in place (listr2's default renderer). `false` prints plain lines
+   * instead (see {@link plainProgress}).
    * @default true
    */
   live?: boolean;
@@ -217,6 +219,24 @@ export async function stepActivity(handle: WorkflowHandle, stepId: string): Prom
   };
 }
 
+/**
+ * Progress as plain lines, for a pipe or a file: one line when a step reaches a state (its title,
+ * and what it waits for or did), and one line, starting with the step id, when only that detail
+ * changes (an attempt, a busy wait, a percentage). Nothing is repeated.
+ */
+export function plainProgress(write: (text: string) => void): (s: Pick<Snapshot, 'report' | 'activities'>) => void {
+  const shown = new Map<string, { state: StepState; detail: string }>();
+  return ({ report, activities }) => {
+    for (const step of report.steps) {
+      const detail = stepDetail(report, step, activities.get(step.id));
+      const before = shown.get(step.id);
+      if (before?.state !== step.state) write(`${stepTitle(step)}${detail ? `; ${detail}` : ''}\n`);
+      else if (detail && detail !== before.detail) write(`${step.id} ${detail}\n`);
+      shown.set(step.id, { state: step.state, detail });
+    }
+  };
+}
+
 /** A snapshot of the run: the report so far and the activity of each running step. */
 interface Snapshot {
   report: RunbookReport;
@@ -246,8 +266,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /**
  * Shows a runbook run's progress until it ends and returns its report (`handle.result()`). Polls
- * the `progress` query every `intervalMs`; one listr2 task per step. Rejects as `handle.result()`
- * does when the run fails without a report (an invalid document, a termination).
+ * the `progress` query every `intervalMs`; a listr2 task per step, or plain lines
+ * ({@link plainProgress}). Rejects as `handle.result()` does when the run fails without a report
+ * (an invalid document, a termination).
  */
 export async function watchRunbook(
   handle: WorkflowHandle,
@@ -260,8 +281,13 @@ export async function watchRunbook(
   };
   let final: RunbookReport | undefined;
   let failure: unknown;
+  // A run this client cannot read (encrypted with keys it lacks) ends the watch with why.
+  const unreadable = (value: unknown) => {
+    const reason = unreadableOf(value);
+    return reason === undefined ? undefined : new UnreadableRunError(`run ${handle.workflowId}: ${reason}`);
+  };
   const settled = (handle.result() as Promise<RunbookReport>).then(
-    (r) => void (final = r),
+    (r) => void (unreadable(r) ? (failure = unreadable(r)) : (final = r)),
     (e: unknown) => void (failure = e ?? new Error('the run failed')),
   );
   const ended = () => final !== undefined || failure !== undefined;
@@ -271,6 +297,8 @@ export async function watchRunbook(
     // The report so far, with each running step's percent read from the step (runbookProgress).
     const report = await runbookProgress(handle).catch(() => undefined);
     if (!report) return undefined;
+    const cannot = unreadable(report);
+    if (cannot) throw cannot;
     const activities = new Map<string, StepActivity>();
     await Promise.all(
       report.steps
@@ -290,6 +318,33 @@ export async function watchRunbook(
     await Promise.race([sleep(o.intervalMs), settled]);
   }
   const snapshots = new Snapshots(first);
+  // Plain lines: no task list (listr2's own plain renderer repeats a title per event and prints
+  // output lines without their task).
+  const plain = o.live ? undefined : plainProgress(o.write);
+  const publish = (s: Snapshot): void => {
+    snapshots.publish(s);
+    plain?.(s);
+  };
+  const poll = async () => {
+    for (;;) {
+      await Promise.race([sleep(o.intervalMs), settled]);
+      const done = ended();
+      const s = await snapshot();
+      if (failure !== undefined) break;
+      if (s) publish(s);
+      if (done && final) break;
+    }
+    // Ends every task: the final report, or the last known state when the run failed without one.
+    publish({ ...(final ? { report: final } : snapshots.latest), activities: new Map(), final: true });
+  };
+
+  if (plain) {
+    plain(first);
+    await poll();
+    await settled;
+    if (failure !== undefined) throw failure;
+    return final as RunbookReport;
+  }
 
   // The terminal itself when nobody redirected the output (the live renderer needs its width).
   const stream = options.write ? (createWritable(o.write) as NodeJS.WriteStream) : process.stdout;
@@ -322,27 +377,15 @@ export async function watchRunbook(
       concurrent: true,
       exitOnError: false,
       registerSignalListeners: false,
-      // Live: the default renderer redraws in place (listr2 falls back to plain lines when stdout is
-      // not a terminal); plain: the verbose renderer, a line per title or output change.
-      renderer: o.live ? 'default' : 'verbose',
+      // The default renderer redraws in place (listr2 falls back to its plain renderer when the
+      // stream is not a terminal after all).
+      renderer: 'default',
       fallbackRenderer: 'verbose',
-      rendererOptions: o.live ? { logger, persistentOutput: true } : { logger, logTitleChange: true },
+      rendererOptions: { logger, persistentOutput: true },
       fallbackRendererOptions: { logger, logTitleChange: true },
     } as never,
   );
 
-  const poll = async () => {
-    for (;;) {
-      await Promise.race([sleep(o.intervalMs), settled]);
-      const done = ended();
-      const s = await snapshot();
-      if (failure !== undefined) break;
-      if (s) snapshots.publish(s);
-      if (done && final) break;
-    }
-    // Ends every task: the final report, or the last known state when the run failed without one.
-    snapshots.publish({ ...(final ? { report: final } : snapshots.latest), activities: new Map(), final: true });
-  };
   await Promise.all([list.run(), poll()]);
   await settled;
   if (failure !== undefined) throw failure;

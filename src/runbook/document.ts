@@ -16,6 +16,7 @@ import {
   secretRef,
 } from '../config';
 import { LOCATION_TYPES } from '../vcenter/schemas';
+import { fieldsAt } from '../schema-fields';
 import { PollMode } from '../workflow-inputs';
 
 export const RUNBOOK_API_VERSION = 'vmware-dr/v1';
@@ -279,10 +280,19 @@ export const CAPABILITIES: Record<Product, readonly ('backup' | 'restore')[]> = 
 
 type Ctx = z.core.$RefinementCtx;
 
-function issuesInto(ctx: Ctx, base: PropertyKey[], result: z.ZodSafeParseResult<unknown>): boolean {
-  if (result.success) return true;
-  for (const i of result.error.issues) ctx.addIssue({ ...i, path: [...base, ...i.path] } as never);
-  return false;
+/**
+ * Parses one part of the document (an endpoint, a location, a step) with its own schema and
+ * reports its issues at their place in the document. An unknown field's issue carries the fields
+ * of its object (`fields`, for "did you mean": the document's own schema has `unknown` there).
+ */
+function checkPart<S extends z.ZodType>(ctx: Ctx, base: PropertyKey[], schema: S, value: unknown) {
+  const result = schema.safeParse(value);
+  if (!result.success)
+    for (const i of result.error.issues) {
+      const fields = i.code === 'unrecognized_keys' ? { fields: fieldsAt(schema, i.path, value) } : {};
+      ctx.addIssue({ ...i, ...fields, path: [...base, ...i.path] } as never);
+    }
+  return result;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -317,7 +327,7 @@ function checkDocument(doc: z.output<typeof RunbookShape>, ctx: Ctx): void {
       });
       continue;
     }
-    if (issuesInto(ctx, ['endpoints', key], EndpointSchemas[product as Product].safeParse(value)))
+    if (checkPart(ctx, ['endpoints', key], EndpointSchemas[product as Product], value).success)
       endpointProducts.set(key, product as Product);
   }
   const locations = new Set<string>();
@@ -330,7 +340,7 @@ function checkDocument(doc: z.output<typeof RunbookShape>, ctx: Ctx): void {
       });
       continue;
     }
-    if (issuesInto(ctx, ['locations', key], Location.safeParse(value))) locations.add(key);
+    if (checkPart(ctx, ['locations', key], Location, value).success) locations.add(key);
   }
   const stageNames = new Set<string>();
   doc.stages.forEach((stage, s) => {
@@ -360,8 +370,8 @@ function checkDocument(doc: z.output<typeof RunbookShape>, ctx: Ctx): void {
         });
         return;
       }
-      const parsed = (kind === 'backup' ? BackupStep : RestoreStep).safeParse(raw);
-      if (!issuesInto(ctx, path, parsed)) return;
+      const parsed = checkPart(ctx, path, kind === 'backup' ? BackupStep : RestoreStep, raw);
+      if (!parsed.success) return;
       const step = parsed.data as RunbookStep;
       const endpoint = 'backup' in step ? step.backup : step.restore;
       const product = endpointProducts.get(endpoint);

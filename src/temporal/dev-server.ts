@@ -1,12 +1,17 @@
 /**
  * Start (or attach to) a Temporal dev server with this project's search attributes registered.
  *
- * - `binary`: spawns `temporal server start-dev` in its own process group and waits until it answers.
+ * - `binary`: spawns `temporal server start-dev` in its own process group and waits until it answers;
+ *   its own output (warnings such as `Cluster Id … not a valid uuid` or `GetHistory page size`)
+ *   goes to a log file, not to the terminal (see {@link devServerLogFile}).
  * - `address`: attaches to an already-running server and registers missing search attributes.
  * - `sdk-download`: lets @temporalio/testing download and run the CLI (needs internet).
  */
 import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, statSync } from 'node:fs';
 import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type * as Testing from '@temporalio/testing';
@@ -34,6 +39,27 @@ export interface DevServerOptions {
   /** Default 60 000 ms (the SDK's own ~5 s is too short on a loaded 2-core machine). */
   readyTimeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * Where the server's own output is appended (a started server only).
+   * @default {@link devServerLogFile}: `VMWARE_DR_DEV_SERVER_LOG`, else `<os tmpdir>/vmware-dr-dev-server.log`
+   */
+  logFile?: string;
+}
+
+/** The variable that names the dev server's log file. */
+export const DEV_SERVER_LOG_VARIABLE = 'VMWARE_DR_DEV_SERVER_LOG';
+/** File name of the dev server's log in the OS temporary directory, unless the variable names another. */
+export const DEV_SERVER_LOG_NAME = 'vmware-dr-dev-server.log';
+/** A log file past this size is started afresh rather than appended to. */
+const MAX_LOG_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Where a started dev server's own output goes: `VMWARE_DR_DEV_SERVER_LOG`, else
+ * `vmware-dr-dev-server.log` in the OS temporary directory (`/tmp` on Linux). Each start appends a
+ * header line naming the server; the file starts afresh once it passes 10 MiB.
+ */
+export function devServerLogFile(env: NodeJS.ProcessEnv = process.env): string {
+  return env[DEV_SERVER_LOG_VARIABLE]?.trim() || join(tmpdir(), DEV_SERVER_LOG_NAME);
 }
 
 export interface DevServer {
@@ -41,6 +67,8 @@ export interface DevServer {
   address: string;
   namespace: string;
   uiUrl?: string;
+  /** The file the server's own output goes to (a started server only). */
+  logFile?: string;
   /** Stop the server (no-op for an `address` source). Idempotent. */
   stop(): Promise<void>;
 }
@@ -114,6 +142,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
             searchAttributes,
             readyTimeoutMs,
             log,
+            logFile: opts.logFile ?? devServerLogFile(),
           });
         } catch (err) {
           lastError = err;
@@ -160,8 +189,9 @@ async function spawnDevServer(args: {
   searchAttributes: Record<string, DevServerSearchAttributeType>;
   readyTimeoutMs: number;
   log: (line: string) => void;
+  logFile: string;
 }): Promise<DevServer> {
-  const { bin, ip, port, uiPort, uiArgs, namespace, searchAttributes, readyTimeoutMs, log } = args;
+  const { bin, ip, port, uiPort, uiArgs, namespace, searchAttributes, readyTimeoutMs, log, logFile } = args;
   const address = hostPort(ip, port);
   const argv = [
     'server',
@@ -188,6 +218,9 @@ async function spawnDevServer(args: {
   const pid = child.pid;
 
   const tail: string[] = [];
+  const file = openServerLog(logFile, log);
+  file.write(`--- ${new Date().toISOString()} ${bin} server start-dev at ${address} (pid ${pid}) ---\n`);
+  log(`server output: ${logFile}`);
   let stopRequested = false; // the shutdown chatter (dial errors, poll failures) is not worth logging
   const collect = (stream: NodeJS.ReadableStream | null): void => {
     let rest = '';
@@ -198,7 +231,8 @@ async function spawnDevServer(args: {
         if (!line.trim()) continue;
         tail.push(line);
         if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
-        if (!stopRequested) log(`[server] ${line}`);
+        // The file, never the terminal: the server's warnings are about itself, not the runs.
+        if (!stopRequested) file.write(`${line}\n`);
       }
     });
   };
@@ -242,6 +276,7 @@ async function spawnDevServer(args: {
       killGroup('SIGKILL');
       if (timedOut) await settlesWithin(exited, 5_000);
       process.off('exit', onProcessExit);
+      await file.end();
     })());
 
   const describeExit = (): string => {
@@ -282,7 +317,43 @@ async function spawnDevServer(args: {
     address,
     namespace,
     uiUrl: uiPort === undefined ? undefined : `http://${hostPort(ip, uiPort)}`,
+    logFile,
     stop,
+  };
+}
+
+/** A log file a server's output is appended to. */
+interface ServerLog {
+  write(text: string): void;
+  end(): Promise<void>;
+}
+
+/**
+ * The server's log file opened for appending (afresh past its size bound). When it cannot be
+ * written, that is said once through `log` and the output is dropped.
+ */
+function openServerLog(logFile: string, log: (line: string) => void): ServerLog {
+  let broken = false;
+  const fail = (err: unknown): void => {
+    if (!broken) log(`cannot write the server log ${logFile}: ${errorMessage(err)}; the server's output is dropped`);
+    broken = true;
+  };
+  let stream: NodeJS.WritableStream | undefined;
+  try {
+    mkdirSync(dirname(logFile), { recursive: true });
+    let size = 0;
+    try {
+      size = statSync(logFile).size;
+    } catch {
+      // No file yet.
+    }
+    stream = createWriteStream(logFile, { flags: size > MAX_LOG_BYTES ? 'w' : 'a' }).on('error', fail);
+  } catch (err) {
+    fail(err);
+  }
+  return {
+    write: (text) => void (!broken && stream?.write(text)),
+    end: () => new Promise<void>((resolve) => (stream && !broken ? stream.end(resolve) : resolve())),
   };
 }
 
