@@ -25,6 +25,7 @@ import { InterruptedError, interruptSignal, onInterrupt } from './interrupt';
 import { startDevServer } from './temporal/dev-server';
 import { checkInput } from './workflow-inputs';
 import { CredentialPolicy, policyForRunbooks } from './policy';
+import { settlesWithin } from './settles-within';
 
 /** Seconds a simulated job takes in a rehearsal unless told otherwise. */
 export const DEFAULT_REHEARSAL_JOB_SECONDS = 3;
@@ -706,22 +707,6 @@ export async function rehearse(input: string | unknown, options: RehearseOptions
 
 /** How long {@link endTaskQueueWorkflows} waits for lease workflows asked to close (they end within a workflow task). */
 const LEASE_CLOSE_WAIT_MS = 10_000;
-
-/** True if `p` settles within `ms` (the timer is cleared either way). */
-async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p.then(
-        () => true,
-        () => true,
-      ),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Ends what still runs on a task queue whose worker is going away: chiefly the appliance lease

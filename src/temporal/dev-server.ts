@@ -17,6 +17,7 @@ import { temporal } from '@temporalio/proto';
 import type * as Testing from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES } from '../search-attributes';
 import { notFoundAfter, resolveTemporalServer, type TemporalServerSource } from './resolve-cli';
+import { settlesWithin } from '../settles-within';
 
 export type DevServerSearchAttributeType = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 
@@ -553,24 +554,6 @@ async function ensureSearchAttributes(
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** True if `p` settles within `ms` (the timer is cleared either way, so it never holds the process open). */
-async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p.then(
-        () => true,
-        () => true,
-      ),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function errorMessage(err: unknown): string {
