@@ -141,7 +141,7 @@ describe('vmware-dr schedule / freshness (real server, simulator)', () => {
     }
     expect(list!.code).toBe(0);
     const line = list!.out.split('\n').find((l) => l.includes(scheduleId))!;
-    expect(line).toMatch(/cli-nightly .*site-c .*runbook .*every 1d .*no .*\d{4}-\d\d-\d\dT.*\(in \d+h/);
+    expect(line).toMatch(/cli-nightly .*site-c .*runbook .*every 1d .*no .*\d{4}-\d\d-\d\dT.*\(in \d+[hms]/);
     expect(list!.out.split('\n')[1]).toMatch(/id .*runbook .*site .*runs .*when .*paused .*next run .*last run/);
     const listJson = JSON.parse((await cli(['schedule', 'list', '--json'])).out) as { scheduleId: string }[];
     expect(listJson.find((s) => s.scheduleId === scheduleId)).toMatchObject({
