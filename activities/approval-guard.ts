@@ -8,10 +8,10 @@
  */
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { endpointName } from '../src/config';
-import { NotPermitted, type Product } from '../src/errors';
-import type { RunbookReport } from '../src/runbook/report';
-import { progressQuery } from '../workflows/runbook-messages';
+import { endpointName } from '../src/contract/endpoints';
+import { NotPermitted, type Product } from '../src/core/errors';
+import type { RunbookReport } from '../src/contract/runbook/report';
+import { progressQuery } from '../src/contract/messages';
 import type { ResolvedActivitiesOptions } from './options';
 
 /**

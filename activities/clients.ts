@@ -5,11 +5,11 @@ import {
   type VcdaEndpoint,
   type VcenterEndpoint,
   endpointName,
-} from '../src/config';
-import type { Product } from '../src/errors';
-import type { Secret } from '../src/secrets';
+} from '../src/contract/endpoints';
+import type { Product } from '../src/core/errors';
+import type { Secret } from '../src/core/secrets';
 import { SddcManagerClient } from '../src/sddc-manager/client';
-import { createDispatcher } from '../src/tls';
+import { createDispatcher } from '../src/core/tls';
 import { VcdaClient } from '../src/vcda/client';
 import { VcenterClient } from '../src/vcenter/client';
 import type { ResolvedActivitiesOptions } from './options';

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { NotFound, VmwareApiError, WrongState, retryDecision } from '../src/errors';
-import type { SddcManagerEndpoint, VcenterEndpoint } from '../src/config';
+import { NotFound, VmwareApiError, WrongState, retryDecision } from '../src/core/errors';
+import type { SddcManagerEndpoint, VcenterEndpoint } from '../src/contract/endpoints';
 import { isTerminal } from '../src/sddc-manager/schemas';
 import type { ClientPool } from './clients';
 import type { ResolvedActivitiesOptions } from './options';

@@ -7,9 +7,9 @@ import {
   VmwareApiError,
   isAbortError,
   retryDecision,
-} from '../src/errors';
-import { SecretReferenceError } from '../src/secrets';
-import { CertificatePinMismatchError, TlsConfigError } from '../src/tls';
+} from '../src/core/errors';
+import { SecretReferenceError } from '../src/core/secrets';
+import { CertificatePinMismatchError, TlsConfigError } from '../src/core/tls';
 
 /** Settings that cannot work on this worker: each says what to change, and none is retried. */
 function configurationFix(err: Error): string | undefined {

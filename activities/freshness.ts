@@ -4,8 +4,13 @@
  * tasks). Read only: GET requests after the login, nothing is started, changed or deleted.
  */
 import { Context } from '@temporalio/activity';
-import type { SddcManagerEndpoint, VcdaEndpoint, VcenterEndpoint } from '../src/config';
-import { type BackupAttempt, type BackupOutcome, type LastBackupReading, summariseAttempts } from '../src/freshness';
+import type { SddcManagerEndpoint, VcdaEndpoint, VcenterEndpoint } from '../src/contract/endpoints';
+import {
+  type BackupAttempt,
+  type BackupOutcome,
+  type LastBackupReading,
+  summariseAttempts,
+} from '../src/contract/freshness';
 import type { TaskStatus } from '../src/sddc-manager/schemas';
 import { normaliseTaskState } from '../src/vcda/schemas';
 import type { ClientPool } from './clients';

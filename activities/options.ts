@@ -1,9 +1,9 @@
 import { Context } from '@temporalio/activity';
-import { MAX_POLL_INTERVAL_MS } from '../src/config';
-import type { RetryTuning } from '../src/errors';
-import { DEFAULT_POLL_INTERVAL_MS } from '../src/workflow-inputs';
-import type { CredentialPolicy } from '../src/policy';
-import { type SecretResolver, type SecretResolverOptions, createSecretResolver } from '../src/secrets';
+import { MAX_POLL_INTERVAL_MS } from '../src/contract/endpoints';
+import type { RetryTuning } from '../src/core/errors';
+import { DEFAULT_POLL_INTERVAL_MS } from '../src/contract/inputs';
+import type { CredentialPolicy } from '../src/core/policy/index';
+import { type SecretResolver, type SecretResolverOptions, createSecretResolver } from '../src/core/secrets';
 
 /** Options of {@link createActivities}. Every field has a documented default. */
 export interface ActivitiesOptions extends RetryTuning {
@@ -19,7 +19,7 @@ export interface ActivitiesOptions extends RetryTuning {
   /** Where TLS `insecure` warnings go. Default: the activity logger, or console.warn outside one. */
   warn?: (message: string) => void;
   /**
-   * The worker credential policy (src/policy.ts, `VMWARE_DR_POLICY` of the production worker):
+   * The worker credential policy (src/core/policy/index.ts, `VMWARE_DR_POLICY` of the production worker):
    * which appliances the activities may connect to, which secret references each may be sent,
    * which backup locations and webhooks are allowed, from where `env:`/`file:` references may be
    * read (it also guards a resolver given in `secrets`). Refusals fail with the non-retryable

@@ -8,13 +8,13 @@
  */
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import type { ApprovalRule, PolicyProblem } from '../src/policy';
+import type { ApprovalRule, PolicyProblem } from '../src/core/policy/index';
 import { startedByOf } from './identity';
-import type { RunbookDocument } from '../src/runbook/document';
+import type { RunbookDocument } from '../src/contract/runbook/document';
 import type { ResolvedActivitiesOptions } from './options';
 import { asActivity } from './step';
 
-export type { ApprovalRule, PolicyProblem } from '../src/policy';
+export type { ApprovalRule, PolicyProblem } from '../src/core/policy/index';
 
 export interface CheckRunbookPolicyInput {
   /** The checked runbook document (as `drRunbook` validated it). */

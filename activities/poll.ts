@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import type { VmwareApiError } from '../src/errors';
-import { JOB_STILL_RUNNING_TYPE, isRetryPollPolicy } from '../src/workflow-inputs';
+import type { VmwareApiError } from '../src/core/errors';
+import { JOB_STILL_RUNNING_TYPE, isRetryPollPolicy } from '../src/contract/inputs';
 import { checkPollInterval } from './options';
 import { heartbeat } from './step';
 

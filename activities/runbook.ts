@@ -1,11 +1,11 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import type { SddcManagerEndpoint, VcdaEndpoint, VcenterEndpoint } from '../src/config';
+import type { SddcManagerEndpoint, VcdaEndpoint, VcenterEndpoint } from '../src/contract/endpoints';
 import { request } from 'undici';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
-import { NotFound } from '../src/errors';
-import type { RunbookReport } from '../src/runbook/report';
-import type { SecretRef } from '../src/secrets';
+import { NotFound } from '../src/core/errors';
+import type { RunbookReport } from '../src/contract/runbook/report';
+import type { SecretRef } from '../src/core/secrets';
 import type { ClientPool } from './clients';
 import type { ResolvedActivitiesOptions } from './options';
 import { asActivity } from './step';

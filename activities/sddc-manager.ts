@@ -1,9 +1,9 @@
 import { Context } from '@temporalio/activity';
-import type { SddcManagerEndpoint } from '../src/config';
-import { RemoteJobFailed, WrongState } from '../src/errors';
+import type { SddcManagerEndpoint } from '../src/contract/endpoints';
+import { RemoteJobFailed, WrongState } from '../src/core/errors';
 import type { SddcManagerClient, SddcTask } from '../src/sddc-manager/client';
 import { type SubTask, type TaskStatus, isTerminal, normaliseTaskStatus } from '../src/sddc-manager/schemas';
-import type { SecretRef } from '../src/secrets';
+import type { SecretRef } from '../src/core/secrets';
 import type { ClientPool } from './clients';
 import type { ResolvedActivitiesOptions } from './options';
 import { assertRestoreApproved } from './approval-guard';

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { msOptionalToNumber } from '@temporalio/common/lib/time';
-import { ProtocolError, ResourceBusy, StartOutcomeUnknown } from '../src/errors';
+import { ProtocolError, ResourceBusy, StartOutcomeUnknown } from '../src/core/errors';
 import { toApplicationFailure } from './failure';
 import type { ResolvedActivitiesOptions } from './options';
 

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
-import type { VcdaEndpoint } from '../src/config';
-import { RemoteJobFailed } from '../src/errors';
-import type { SecretRef } from '../src/secrets';
+import type { VcdaEndpoint } from '../src/contract/endpoints';
+import { RemoteJobFailed } from '../src/core/errors';
+import type { SecretRef } from '../src/core/secrets';
 import { type ApiTask, normaliseTaskState } from '../src/vcda/schemas';
 import type { ClientPool } from './clients';
 import type { ResolvedActivitiesOptions } from './options';

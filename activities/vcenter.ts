@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
-import type { VcenterEndpoint } from '../src/config';
-import { RemoteJobFailed, ResourceBusy, UnknownRemoteState } from '../src/errors';
-import type { Secret, SecretRef } from '../src/secrets';
+import type { VcenterEndpoint } from '../src/contract/endpoints';
+import { RemoteJobFailed, ResourceBusy, UnknownRemoteState } from '../src/core/errors';
+import type { Secret, SecretRef } from '../src/core/secrets';
 import type { VcenterClient } from '../src/vcenter/client';
 import type { BackupJobStatus, BackupRequest, DetailsInfo, LocationType } from '../src/vcenter/schemas';
 import type { ClientPool } from './clients';

@@ -1,7 +1,7 @@
 /** The benchmark's own activity: one status read of a vCenter backup job (for the naive loop). */
 import { ClientPool } from '../activities/clients';
 import { resolveOptions } from '../activities/options';
-import type { VcenterEndpoint } from '../src/config';
+import type { VcenterEndpoint } from '../src/contract/endpoints';
 
 export function createBenchActivities() {
   const pool = new ClientPool(resolveOptions({}));

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
-import type { RunbookDocument } from '../src/runbook/document';
+import type { RunbookDocument } from '../src/contract/runbook/document';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import { startDevServer } from '../src/temporal/dev-server';
 import type { WorkerChildConfig, WorkerStats } from './worker-child';

@@ -8,11 +8,10 @@ import { loadavg } from 'node:os';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { endTaskQueueWorkflows } from '../src/rehearsal';
-import type { RunbookReport } from '../src/runbook/report';
+import { endTaskQueueWorkflows } from '../src/rehearsal/index';
+import type { RunbookReport } from '../src/contract/runbook/report';
 import type { Counters, Simulator } from '../src/simulator/server';
 import { type OverheadBreakdown, type ScriptPhases, runbookBreakdown } from './breakdown';
-import { scaleLabel } from './report';
 import {
   type BenchEnv,
   SITE,
@@ -511,4 +510,13 @@ export async function measureScale(
     await worker.stop().catch(() => undefined);
     await mapLimit(sims, 32, (s) => s.close());
   }
+}
+
+/** A scale entry's mode with the knobs it set (`retry-as-poll, cache 250`). */
+export function scaleLabel(x: Pick<ScaleResult, 'mode' | 'maxCachedWorkflows' | 'maxOldSpaceMb'>): string {
+  return [
+    x.mode,
+    ...(x.maxCachedWorkflows == null ? [] : [`cache ${x.maxCachedWorkflows}`]),
+    ...(x.maxOldSpaceMb ? [`heap ${x.maxOldSpaceMb} MB`] : []),
+  ].join(', ');
 }

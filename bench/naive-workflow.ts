@@ -6,7 +6,7 @@
 import { proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { BenchActivities } from './activities';
-import type { VcenterEndpoint } from '../src/config';
+import type { VcenterEndpoint } from '../src/contract/endpoints';
 
 export interface NaivePollInput {
   endpoint: VcenterEndpoint;

@@ -1,6 +1,6 @@
 /** bench/RESULTS.md and bench/chart.svg from the results (a hand-written SVG: no chart library is installed). */
 import type { OverheadBreakdown } from './breakdown';
-import type { CostResult, HistoryResult, OverheadResult, ScaleResult } from './measure';
+import { type CostResult, type HistoryResult, type OverheadResult, type ScaleResult, scaleLabel } from './measure';
 
 export interface BenchResults {
   form: 'quick' | 'full';
@@ -13,15 +13,6 @@ export interface BenchResults {
   machine: { cores: number; cpuModel: string; memoryGb: number; node: string; loadAverage1m: number[] };
   /** Every `npm run bench` run merged into these results (`--only` adds one), oldest first. */
   runs?: { at: string; parts: string[]; durationSeconds: number; loadAverage1m: number[] }[];
-}
-
-/** A scale entry's mode with the knobs it set (`retry-as-poll, cache 250`). */
-export function scaleLabel(x: Pick<ScaleResult, 'mode' | 'maxCachedWorkflows' | 'maxOldSpaceMb'>): string {
-  return [
-    x.mode,
-    ...(x.maxCachedWorkflows == null ? [] : [`cache ${x.maxCachedWorkflows}`]),
-    ...(x.maxOldSpaceMb ? [`heap ${x.maxOldSpaceMb} MB`] : []),
-  ].join(', ');
 }
 
 const HISTORY_GOAL_EVENTS = 40;

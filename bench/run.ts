@@ -14,7 +14,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { format } from 'prettier';
-import { installQuietSdkLogger } from '../src/rehearsal';
+import { installQuietSdkLogger } from '../src/rehearsal/index';
 import { startBenchEnv } from './env';
 import {
   type HistoryResult,
@@ -26,8 +26,9 @@ import {
   measureOverhead,
   measureScale,
   round,
+  scaleLabel,
 } from './measure';
-import { type BenchResults, renderChart, renderMarkdown, scaleLabel } from './report';
+import { type BenchResults, renderChart, renderMarkdown } from './report';
 
 const PARTS = ['history', 'overhead', 'scale'] as const;
 type Part = (typeof PARTS)[number];

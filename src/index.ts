@@ -28,7 +28,7 @@ export type {
   ApplianceLeaseState,
   LeaseRequest,
 } from '../workflows';
-export * from './errors';
+export * from './core/errors';
 export {
   CredentialPolicy,
   PolicyFileError,
@@ -48,7 +48,7 @@ export {
   type WorkerPolicyDocument,
   type PolicyForRunbooksOptions,
   type GeneratedPolicy,
-} from './policy';
+} from './core/policy/index';
 export type { CheckRunbookPolicyInput, RunbookPolicyCheck } from '../activities/policy';
 export {
   createSecretResolver,
@@ -57,7 +57,7 @@ export {
   type SecretRef,
   type SecretResolver,
   type SecretResolverOptions,
-} from './secrets';
+} from './core/secrets';
 export {
   VcenterEndpoint,
   SddcManagerEndpoint,
@@ -66,7 +66,7 @@ export {
   endpointName,
   looksLikeSecretRef,
   DEFAULT_STEP_TIMEOUT_MS,
-} from './config';
+} from './contract/endpoints';
 export {
   VcenterBackupInput,
   SddcManagerBackupInput,
@@ -78,7 +78,7 @@ export {
   type InputCheck,
   type InputOrigin,
   type InputProblem,
-} from './workflow-inputs';
+} from './contract/inputs';
 export {
   StepId,
   VcenterBackupStepInput,
@@ -87,13 +87,13 @@ export {
   SddcManagerBackupStepInput,
   SddcManagerRestoreStepInput,
   VcdaBackupStepInput,
-} from './step-inputs';
-export type { StepResult, StepProduct, StepAction } from './step-result';
+} from './contract/step-inputs';
+export type { StepResult, StepProduct, StepAction } from './contract/results';
 export { VcenterClient, type VcenterClientOptions } from './vcenter/client';
 export { SddcManagerClient, type SddcManagerClientOptions } from './sddc-manager/client';
 export { VcdaClient, type VcdaClientOptions } from './vcda/client';
 export { startSimulator, type Simulator, type SimulatorOptions, type SimulatorInfo } from './simulator/server';
-export { SEARCH_ATTRIBUTES } from './search-attributes';
+export { SEARCH_ATTRIBUTES } from './contract/visibility';
 export {
   Runbook,
   RUNBOOK_API_VERSION,
@@ -106,8 +106,8 @@ export {
   type RunbookEndpoint,
   type RunbookLocation,
   type NotifyEvent,
-} from './runbook/document';
-export * from './runbook/report';
+} from './contract/runbook/document';
+export * from './contract/runbook/report';
 export {
   progressQuery,
   approveUpdate,
@@ -116,7 +116,7 @@ export {
   resumeSignal,
   type ApproveRequest,
   type RejectRequest,
-} from '../workflows/runbook-messages';
+} from './contract/messages';
 export { runbookProgress, stepLiveState, type StepLiveState } from './client/live-progress';
 export { runbookNexusService, RUNBOOK_NEXUS_SERVICE, RunRunbookEnvelope, type RunRunbookInput } from './nexus/service';
 export {
@@ -132,7 +132,7 @@ export {
   type CompiledScheduleTiming,
   type RunbookScheduleHandle,
   type RunbookScheduleState,
-} from './schedules';
+} from './client/schedules';
 export {
   FreshnessOptions,
   DEFAULT_FRESHNESS_MAX_AGE,
@@ -145,7 +145,7 @@ export {
   type EndpointFreshness,
   type LastBackupReading,
   type BackupAttempt,
-} from './freshness';
+} from './contract/freshness';
 export {
   AesGcmCodec,
   CodecKeyError,

@@ -8,9 +8,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Activities, createActivities } from '../activities';
-import type { SddcManagerEndpoint, VcenterEndpoint } from '../src/config';
+import type { SddcManagerEndpoint, VcenterEndpoint } from '../src/contract/endpoints';
 import { type Simulator, startSimulator } from '../src/simulator/server';
-import type { VcenterAppliance } from '../src/vcenter/simulator';
+import type { VcenterAppliance } from '../src/simulator/vcenter/appliance';
 
 /** Runs `fn` like Temporal would: retryable failures run again with the last heartbeat details. */
 async function withRetries<T>(fn: () => Promise<T>, maxAttempts = 30): Promise<{ result: T; attempts: number }> {

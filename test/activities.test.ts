@@ -6,11 +6,11 @@
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { type ActivityFailure, type ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Secret } from '../src/secrets';
+import { Secret } from '../src/core/secrets';
 import { SddcManagerClient } from '../src/sddc-manager/client';
 import { VcdaClient } from '../src/vcda/client';
 import { VcenterClient } from '../src/vcenter/client';
-import { createDispatcher } from '../src/tls';
+import { createDispatcher } from '../src/core/tls';
 import type { SddcManagerBackupInput, VcdaBackupInput, VcenterBackupInput } from '../workflows';
 import { type Harness, createHarness } from './support/harness';
 import { configureSddcBackupLocation } from './support/sddc-manager';

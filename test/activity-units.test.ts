@@ -6,9 +6,9 @@ import { createActivities } from '../activities';
 import { type RemoteJobPoll, pollRemoteJob } from '../activities/poll';
 import { resolveOptions } from '../activities/options';
 import { ApplicationFailure } from '@temporalio/common';
-import { TlsConfigError } from '../src/tls';
+import { TlsConfigError } from '../src/core/tls';
 import { type StartSnapshot, type StepRef, asActivity, startOnce } from '../activities/step';
-import { RemoteJobFailed, ResourceBusy } from '../src/errors';
+import { RemoteJobFailed, ResourceBusy } from '../src/core/errors';
 
 interface Job {
   id: string;

@@ -1,10 +1,10 @@
 /**
- * The pure parts of approvals: who may approve a step (src/runbook/approvals.ts) and how the report
+ * The pure parts of approvals: who may approve a step (src/contract/runbook/approvals.ts) and how the report
  * shows identities, accepted warnings, the audit trail and the policy's refusals (report.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_APPROVAL_RULE, approvalRefusal, identityMatches } from '../src/runbook/approvals';
-import { type RunbookReport, renderReportMarkdown } from '../src/runbook/report';
+import { DEFAULT_APPROVAL_RULE, approvalRefusal, identityMatches } from '../src/contract/runbook/approvals';
+import { type RunbookReport, renderReportMarkdown } from '../src/contract/runbook/report';
 
 describe('identityMatches', () => {
   it('matches whole identities, case-insensitively, with * for any run of characters', () => {

@@ -8,13 +8,13 @@
  */
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import { CredentialPolicy, policyForRunbooks } from '../src/policy';
+import { CredentialPolicy, policyForRunbooks } from '../src/core/policy/index';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import type { RunbookDocument, RunbookStep } from '../src/runbook/document';
-import type { AuditEntry, RunbookReport } from '../src/runbook/report';
+import type { RunbookDocument, RunbookStep } from '../src/contract/runbook/document';
+import type { AuditEntry, RunbookReport } from '../src/contract/runbook/report';
 import { main } from '../src/cli/index';
-import type { VcenterAppliance } from '../src/vcenter/simulator';
-import { approveUpdate, pauseSignal, progressQuery, resumeSignal } from '../workflows/runbook-messages';
+import type { VcenterAppliance } from '../src/simulator/vcenter/appliance';
+import { approveUpdate, pauseSignal, progressQuery, resumeSignal } from '../src/contract/messages';
 import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 import { type Webhook, startWebhook } from './support/webhook';

@@ -14,10 +14,10 @@ import { type Payload, defaultPayloadConverter } from '@temporalio/common';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ENCRYPTED_ENCODING } from '../src/codec';
-import { type DemoRunning, runDemo } from '../src/demo';
-import { type RehearsalResult, rehearse } from '../src/rehearsal';
-import type { RunbookReport } from '../src/runbook/report';
-import { approveUpdate, progressQuery } from '../workflows/runbook-messages';
+import { type DemoRunning, runDemo } from '../src/cli/demo-run';
+import { type RehearsalResult, rehearse } from '../src/rehearsal/index';
+import type { RunbookReport } from '../src/contract/runbook/report';
+import { approveUpdate, progressQuery } from '../src/contract/messages';
 import { launchChromium, pageText, withPage } from './support/browser';
 import { payloadsOf } from './support/history';
 

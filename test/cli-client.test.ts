@@ -14,9 +14,9 @@ import { stringify } from 'yaml';
 import { main } from '../src/cli/index';
 import { cliIdentity } from '../src/cli/connect';
 import { reportJson } from '../src/cli/watch';
-import type { RunbookReport } from '../src/runbook/report';
+import type { RunbookReport } from '../src/contract/runbook/report';
 import { type Simulator, startSimulator } from '../src/simulator/server';
-import type { VcenterAppliance } from '../src/vcenter/simulator';
+import type { VcenterAppliance } from '../src/simulator/vcenter/appliance';
 import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 

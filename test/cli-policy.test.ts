@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/index';
-import { CredentialPolicy } from '../src/policy';
+import { CredentialPolicy } from '../src/core/policy/index';
 
 const dir = mkdtempSync(join(tmpdir(), 'vmware-dr-cli-policy-'));
 const examples = join(__dirname, '..', 'examples');

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/index';
 import { checkRunbookFile } from '../src/cli/runbook-file';
-import { closestField, editDistance } from '../src/closest';
-import { VcenterBackupInput, checkInput } from '../src/workflow-inputs';
+import { closestField, editDistance } from '../src/contract/closest';
+import { VcenterBackupInput, checkInput } from '../src/contract/inputs';
 
 const dir = mkdtempSync(join(tmpdir(), 'vmware-dr-validate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

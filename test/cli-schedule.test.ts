@@ -11,8 +11,8 @@ import { ScheduleNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { main } from '../src/cli/index';
-import type { FreshnessResult } from '../src/freshness';
-import type { RunbookReport } from '../src/runbook/report';
+import type { FreshnessResult } from '../src/contract/freshness';
+import type { RunbookReport } from '../src/contract/runbook/report';
 import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createActivities } from '../activities';
 import { main } from '../src/cli/index';
-import { rehearse } from '../src/rehearsal';
+import { rehearse } from '../src/rehearsal/index';
 import {
   AesGcmCodec,
   CODEC_KEYS_VARIABLE,

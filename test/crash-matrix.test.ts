@@ -19,9 +19,9 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { policyForRunbooks } from '../src/policy';
-import { endTaskQueueWorkflows } from '../src/rehearsal';
-import type { RunbookReport } from '../src/runbook/report';
+import { policyForRunbooks } from '../src/core/policy/index';
+import { endTaskQueueWorkflows } from '../src/rehearsal/index';
+import type { RunbookReport } from '../src/contract/runbook/report';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import { POLL_RETRY, START_RETRY, STEP_HEARTBEAT_TIMEOUT } from '../workflows/step';
 import {

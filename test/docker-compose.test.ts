@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadCodecKeys } from '../src/codec/keys';
-import { CredentialPolicy } from '../src/policy';
-import { SEARCH_ATTRIBUTES } from '../src/search-attributes';
+import { CredentialPolicy } from '../src/core/policy/index';
+import { SEARCH_ATTRIBUTES } from '../src/contract/visibility';
 import { PKI_FILES, loadOrCreatePki } from '../src/simulator/cert';
 
 interface Service {

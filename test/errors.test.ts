@@ -25,7 +25,7 @@ import {
   errorFromResponse,
   errorFromTransport,
   retryDecision,
-} from '../src/errors';
+} from '../src/core/errors';
 
 const vc = { product: 'vcenter' as const, operation: 'backupJobCreate', appliance: 'vc-1' };
 

@@ -14,11 +14,11 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../activities';
-import { renderFaultTable } from '../src/reliability/fault-table';
-import { endTaskQueueWorkflows } from '../src/rehearsal';
+import { renderFaultTable } from '../src/simulator/fault-table';
+import { endTaskQueueWorkflows } from '../src/rehearsal/index';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import type { StartedJob } from '../src/simulator/types';
-import type { StepResult } from '../src/step-result';
+import type { StepResult } from '../src/contract/results';
 import {
   CANCEL_JOB_SECONDS,
   FAULT_MATRIX,

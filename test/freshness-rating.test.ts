@@ -1,8 +1,14 @@
 /** The freshness rating, options and duration helpers: pure, no server. */
 import { describe, expect, it } from 'vitest';
-import { formatDuration } from '../src/duration';
-import { FreshnessOptions, compileFreshnessSlo, rateFreshness, summariseAttempts, worstRating } from '../src/freshness';
-import { checkInput } from '../src/workflow-inputs';
+import { formatDuration } from '../src/contract/duration';
+import {
+  FreshnessOptions,
+  compileFreshnessSlo,
+  rateFreshness,
+  summariseAttempts,
+  worstRating,
+} from '../src/contract/freshness';
+import { checkInput } from '../src/contract/inputs';
 
 const H = 3_600_000;
 const NOW = Date.parse('2026-12-02T12:00:00Z');

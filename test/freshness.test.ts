@@ -6,9 +6,9 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FreshnessOptions, FreshnessResult } from '../src/freshness';
-import type { RunbookDocument } from '../src/runbook/document';
-import type { RunbookReport } from '../src/runbook/report';
+import type { FreshnessOptions, FreshnessResult } from '../src/contract/freshness';
+import type { RunbookDocument } from '../src/contract/runbook/document';
+import type { RunbookReport } from '../src/contract/runbook/report';
 import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 import { startWebhook } from './support/webhook';

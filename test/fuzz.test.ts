@@ -12,16 +12,16 @@ import fc from 'fast-check';
 import { MockAgent } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { type Product, UnknownRemoteState, VmwareApiError, errorFromResponse, retryDecision } from '../src/errors';
-import type { ParsedErrorBody } from '../src/http';
-import { Runbook } from '../src/runbook/document';
-import { Secret } from '../src/secrets';
+import { type Product, UnknownRemoteState, VmwareApiError, errorFromResponse, retryDecision } from '../src/core/errors';
+import type { ParsedErrorBody } from '../src/core/http';
+import { Runbook } from '../src/contract/runbook/document';
+import { Secret } from '../src/core/secrets';
 import { SddcManagerClient, parseSddcError } from '../src/sddc-manager/client';
 import { TASK_STATUSES, normaliseTaskStatus } from '../src/sddc-manager/schemas';
 import { VcdaClient, parseVcdaError } from '../src/vcda/client';
 import { TASK_STATES, normaliseTaskState } from '../src/vcda/schemas';
 import { VcenterClient, parseVcenterError } from '../src/vcenter/client';
-import { checkInput } from '../src/workflow-inputs';
+import { checkInput } from '../src/contract/inputs';
 
 /**
  * Cases per property. The bounded CI form runs ≥ 10 000 in total; FUZZ_SCALE multiplies them

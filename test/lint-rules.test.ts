@@ -48,13 +48,29 @@ describe('workflow lint rule', () => {
     expect(messages).toEqual([]);
   });
 
-  it('applies to the pure runbook modules workflows import (src/runbook/)', async () => {
+  it('applies to the pure contract floor workflows import (src/contract/)', async () => {
     expect(
       await restrictedImports(
         "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;",
-        'src/runbook/probe.ts',
+        'src/contract/probe.ts',
       ),
-    ).toEqual([expect.stringContaining('Workflow code must not import Node built-ins')]);
+    ).toContainEqual(expect.stringContaining('Workflow code must not import Node built-ins'));
+  });
+
+  it('keeps the contract floor to zod and @temporalio/workflow', async () => {
+    const messages = await restrictedImports(
+      [
+        "import { parse } from 'yaml';",
+        "import { ApplicationFailure } from '@temporalio/common';",
+        "import { z } from 'zod';",
+        "import { defineQuery } from '@temporalio/workflow';",
+        "import { Name } from './endpoints';",
+        'export const x = [parse, ApplicationFailure, z, defineQuery, Name];',
+      ].join('\n'),
+      'src/contract/probe.ts',
+    );
+    expect(messages).toHaveLength(2);
+    expect(messages.join('\n')).toMatch(/imports only zod and @temporalio\/workflow/);
   });
 
   it('does not apply outside workflows/', async () => {

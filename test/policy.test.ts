@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyGuardedResolver } from '../activities/options';
-import { NotPermitted } from '../src/errors';
-import { CredentialPolicy, PolicyFileError, policyForRunbooks } from '../src/policy';
-import { identityMatches } from '../src/runbook/approvals';
-import { parseRunbook } from '../src/rehearsal';
-import type { RunbookDocument } from '../src/runbook/document';
-import { Secret, type SecretResolver } from '../src/secrets';
+import { NotPermitted } from '../src/core/errors';
+import { CredentialPolicy, PolicyFileError, policyForRunbooks } from '../src/core/policy/index';
+import { identityMatches } from '../src/contract/runbook/approvals';
+import { parseRunbook } from '../src/rehearsal/index';
+import type { RunbookDocument } from '../src/contract/runbook/document';
+import { Secret, type SecretResolver } from '../src/core/secrets';
 
 const root = join(__dirname, '..');
 

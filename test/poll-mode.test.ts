@@ -14,9 +14,9 @@ import { ActivityFailure, WorkflowFailedError } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollRemoteJob } from '../activities/poll';
-import type { VcenterEndpoint, VcdaEndpoint } from '../src/config';
-import { JOB_STILL_RUNNING_TYPE, isRetryPollPolicy, retryPollPolicy } from '../src/workflow-inputs';
-import type { RunbookReport } from '../src/runbook/report';
+import type { VcenterEndpoint, VcdaEndpoint } from '../src/contract/endpoints';
+import { JOB_STILL_RUNNING_TYPE, isRetryPollPolicy, retryPollPolicy } from '../src/contract/inputs';
+import type { RunbookReport } from '../src/contract/runbook/report';
 import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 

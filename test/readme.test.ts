@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CLASSES, ERROR_TYPES } from '../src/errors';
+import { ERROR_CLASSES, ERROR_TYPES } from '../src/core/errors';
 import { buildProgram } from '../src/cli/index';
-import { policyFieldReference } from '../src/policy';
+import { policyFieldReference } from '../src/core/policy/index';
 
 const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
 

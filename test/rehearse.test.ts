@@ -12,7 +12,7 @@ import { request } from 'undici';
 import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { main } from '../src/cli';
 import { runRehearse } from '../src/cli/rehearse';
-import * as RehearsalModule from '../src/rehearsal';
+import * as RehearsalModule from '../src/rehearsal/index';
 import * as WatchModule from '../src/cli/watch';
 import { checkRunbookFile } from '../src/cli/runbook-file';
 import {
@@ -21,9 +21,9 @@ import {
   installQuietSdkLogger,
   readFaultsFile,
   rehearse,
-} from '../src/rehearsal';
+} from '../src/rehearsal/index';
 import { startSimulator } from '../src/simulator/server';
-import { approveUpdate } from '../workflows/runbook-messages';
+import { approveUpdate } from '../src/contract/messages';
 
 const examples = join(__dirname, '..', 'examples');
 const example = (name: string) => join(examples, name);

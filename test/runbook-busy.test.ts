@@ -8,11 +8,11 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunbookDocument } from '../src/runbook/document';
-import type { RunbookReport } from '../src/runbook/report';
-import type { StepResult } from '../src/step-result';
+import type { RunbookDocument } from '../src/contract/runbook/document';
+import type { RunbookReport } from '../src/contract/runbook/report';
+import type { StepResult } from '../src/contract/results';
 import { runbookProgress } from '../src/client/live-progress';
-import { progressQuery } from '../workflows/runbook-messages';
+import { progressQuery } from '../src/contract/messages';
 import { startSimulator } from '../src/simulator/server';
 import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';

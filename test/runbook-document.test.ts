@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { Runbook, parseDuration, runbookJsonSchema } from '../src/runbook/document';
-import { checkInput } from '../src/workflow-inputs';
+import { Runbook, parseDuration, runbookJsonSchema } from '../src/contract/runbook/document';
+import { checkInput } from '../src/contract/inputs';
 
 const load = (name: string) =>
   parseYaml(readFileSync(join(__dirname, 'fixtures', 'runbooks', name), 'utf8')) as Record<string, unknown>;

@@ -13,8 +13,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { checkRunbookFile } from '../src/cli/runbook-file';
 import { runbookProgress } from '../src/client/live-progress';
-import { installQuietSdkLogger, rehearse } from '../src/rehearsal';
-import type { RunbookReport } from '../src/runbook/report';
+import { installQuietSdkLogger, rehearse } from '../src/rehearsal/index';
+import type { RunbookReport } from '../src/contract/runbook/report';
 
 /** Events of the site backup's runbook history before quiet history. */
 const EVENTS_BEFORE = 138;

@@ -11,10 +11,10 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { RunbookDocument, RunbookStep } from '../src/runbook/document';
-import type { RunbookReport } from '../src/runbook/report';
+import type { RunbookDocument, RunbookStep } from '../src/contract/runbook/document';
+import type { RunbookReport } from '../src/contract/runbook/report';
 import type { drRunbook } from '../workflows';
-import { approveUpdate, pauseSignal, progressQuery, rejectUpdate, resumeSignal } from '../workflows/runbook-messages';
+import { approveUpdate, pauseSignal, progressQuery, rejectUpdate, resumeSignal } from '../src/contract/messages';
 import type { FakeStepEvent, runbookParent } from './fixtures/workflows/fake-steps';
 
 const events: (FakeStepEvent & { at: number })[] = [];

@@ -6,9 +6,9 @@
  * before any state-changing call.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunbookDocument } from '../src/runbook/document';
-import type { RunbookReport } from '../src/runbook/report';
-import type { VcenterAppliance } from '../src/vcenter/simulator';
+import type { RunbookDocument } from '../src/contract/runbook/document';
+import type { RunbookReport } from '../src/contract/runbook/report';
+import type { VcenterAppliance } from '../src/simulator/vcenter/appliance';
 import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 

@@ -6,14 +6,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/index';
-import { runbookJsonSchema } from '../src/runbook/document';
+import { runbookJsonSchema } from '../src/contract/runbook/document';
 import {
   REFERENCE_END,
   REFERENCE_START,
   referenceBlockOf,
   renderRunbookReference,
   replaceReferenceBlock,
-} from '../src/runbook/reference';
+} from '../src/contract/runbook/reference';
 
 /** Every object's field names in a JSON Schema, by object (`properties` keys). */
 function fieldNames(schema: unknown, out = new Set<string>()): Set<string> {

@@ -8,7 +8,7 @@ import {
   formatDuration,
   overallOutcome,
   renderReportMarkdown,
-} from '../src/runbook/report';
+} from '../src/contract/runbook/report';
 
 function step(id: string, state: StepState, extra: Partial<StepReport> = {}): StepReport {
   return { id, stage: 'backup', action: 'backup', endpoint: `vc-${id}`, product: 'vcenter', state, ...extra };

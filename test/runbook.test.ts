@@ -6,10 +6,10 @@
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunbookDocument } from '../src/runbook/document';
-import type { RunbookReport } from '../src/runbook/report';
-import type { VcenterAppliance } from '../src/vcenter/simulator';
-import { approveUpdate, progressQuery, rejectUpdate } from '../workflows/runbook-messages';
+import type { RunbookDocument } from '../src/contract/runbook/document';
+import type { RunbookReport } from '../src/contract/runbook/report';
+import type { VcenterAppliance } from '../src/simulator/vcenter/appliance';
+import { approveUpdate, progressQuery, rejectUpdate } from '../src/contract/messages';
 import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 import { startWebhook } from './support/webhook';

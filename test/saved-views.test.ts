@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunbookDocument } from '../src/runbook/document';
-import type { RunbookReport } from '../src/runbook/report';
-import { pauseSignal, progressQuery, rejectUpdate, resumeSignal } from '../workflows/runbook-messages';
+import type { RunbookDocument } from '../src/contract/runbook/document';
+import type { RunbookReport } from '../src/contract/runbook/report';
+import { pauseSignal, progressQuery, rejectUpdate, resumeSignal } from '../src/contract/messages';
 import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 

@@ -5,16 +5,16 @@
  */
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FreshnessResult } from '../src/freshness';
-import type { RunbookDocument } from '../src/runbook/document';
-import type { RunbookReport } from '../src/runbook/report';
+import type { FreshnessResult } from '../src/contract/freshness';
+import type { RunbookDocument } from '../src/contract/runbook/document';
+import type { RunbookReport } from '../src/contract/runbook/report';
 import {
   InvalidScheduleOptions,
   type RunbookScheduleHandle,
   createFreshnessSchedule,
   createRunbookSchedule,
   runbookSchedule,
-} from '../src/schedules';
+} from '../src/client/schedules';
 import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 

@@ -21,8 +21,8 @@ import {
   type VmwareApiError,
   WrongState,
   retryDecision,
-} from '../src/errors';
-import { Secret } from '../src/secrets';
+} from '../src/core/errors';
+import { Secret } from '../src/core/secrets';
 import {
   SddcManagerClient,
   type SddcManagerClientOptions,
@@ -51,10 +51,10 @@ import {
   type SddcManagerAppliance,
   createSddcManagerAppliance,
   simSshFingerprint,
-} from '../src/sddc-manager/simulator';
+} from '../src/simulator/sddc-manager/appliance';
 import { type ApplianceInfo, type Simulator, type SimulatorOptions, startSimulator } from '../src/simulator/server';
 import type { FaultAction } from '../src/simulator/types';
-import { createDispatcher } from '../src/tls';
+import { createDispatcher } from '../src/core/tls';
 
 const FIXTURES = join(__dirname, 'fixtures', 'sddc-manager');
 const fixture = (name: string): unknown => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8'));

@@ -23,14 +23,14 @@ import { Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { main } from '../src/cli/index';
-import type { RunbookDocument } from '../src/runbook/document';
-import type { RunbookReport } from '../src/runbook/report';
-import { approveUpdate, progressQuery } from '../workflows/runbook-messages';
+import type { RunbookDocument } from '../src/contract/runbook/document';
+import type { RunbookReport } from '../src/contract/runbook/report';
+import { approveUpdate, progressQuery } from '../src/contract/messages';
 import { simulatedEndpoint } from './support/endpoints';
 import { type Harness, createHarness } from './support/harness';
 import { historyText } from './support/history';
 import { parsedPolicy, simulatorPolicy } from './support/policy';
-import type { CredentialPolicy } from '../src/policy';
+import type { CredentialPolicy } from '../src/core/policy/index';
 
 const nonce = randomBytes(4).toString('hex');
 /** Every secret value of this file starts with this; a hit anywhere is a leak. */

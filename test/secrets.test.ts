@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { Secret, SecretReferenceError, createSecretResolver, isSecretRef } from '../src/secrets';
+import { Secret, SecretReferenceError, createSecretResolver, isSecretRef } from '../src/core/secrets';
 
 describe('secret references', () => {
   it('resolves env: and file: (trailing newline dropped)', async () => {

@@ -1,5 +1,5 @@
 /**
- * The session core (src/http-session.ts) on its own, with scripted logins, and each product
+ * The session core (src/core/http-session.ts) on its own, with scripted logins, and each product
  * client against its simulator: one shared login that no single caller's abort can fail, one
  * re-login for many concurrent 401s, and a renewal made by another call picked up, not repeated.
  */
@@ -13,17 +13,17 @@ import {
   RequestTimeout,
   ServiceUnavailable,
   isAbortError,
-} from '../src/errors';
-import { HttpTransport } from '../src/http';
-import { SessionCore, type SessionCoreOptions, waitUnlessAborted } from '../src/http-session';
+} from '../src/core/errors';
+import { HttpTransport } from '../src/core/http';
+import { SessionCore, type SessionCoreOptions, waitUnlessAborted } from '../src/core/http-session';
 import { SddcManagerClient } from '../src/sddc-manager/client';
-import { createSddcManagerAppliance, type SddcManagerAppliance } from '../src/sddc-manager/simulator';
-import { Secret } from '../src/secrets';
+import { createSddcManagerAppliance, type SddcManagerAppliance } from '../src/simulator/sddc-manager/appliance';
+import { Secret } from '../src/core/secrets';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import { VcdaClient } from '../src/vcda/client';
-import { type VcdaAppliance, createVcdaAppliance } from '../src/vcda/simulator';
+import { type VcdaAppliance, createVcdaAppliance } from '../src/simulator/vcda';
 import { VcenterClient } from '../src/vcenter/client';
-import type { VcenterAppliance } from '../src/vcenter/simulator';
+import type { VcenterAppliance } from '../src/simulator/vcenter/appliance';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

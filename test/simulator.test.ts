@@ -13,8 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { SimulatorInfo } from '../src/simulator/server';
 import { MAX_BODY_BYTES, startSimulator } from '../src/simulator/server';
 import { VcenterClient } from '../src/vcenter/client';
-import { Secret } from '../src/secrets';
-import { createDispatcher } from '../src/tls';
+import { Secret } from '../src/core/secrets';
+import { createDispatcher } from '../src/core/tls';
 
 const root = join(__dirname, '..');
 

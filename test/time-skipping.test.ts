@@ -21,7 +21,7 @@ import { tsToMs } from '@temporalio/common/lib/time';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import type { SimulatorContext } from '../src/simulator/types';
-import { createVcenterAppliance } from '../src/vcenter/simulator';
+import { createVcenterAppliance } from '../src/simulator/vcenter/appliance';
 import type { VcenterBackupInput } from '../workflows';
 import { type TimeSkippingEnv, createTimeSkippingEnv } from './support/time-skipping';
 

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request, type Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TlsSettings } from '../src/config';
-import { TlsError, retryDecision } from '../src/errors';
-import { Secret } from '../src/secrets';
+import { TlsSettings } from '../src/contract/endpoints';
+import { TlsError, retryDecision } from '../src/core/errors';
+import { Secret } from '../src/core/secrets';
 import { SddcManagerClient } from '../src/sddc-manager/client';
 import { generatePki, type GeneratedPki } from '../src/simulator/cert';
 import { type Simulator, startSimulator } from '../src/simulator/server';
@@ -25,7 +25,7 @@ import {
   createDispatcher,
   normaliseThumbprint,
   type DispatcherOptions,
-} from '../src/tls';
+} from '../src/core/tls';
 
 interface TestServer {
   server: Server;

@@ -25,11 +25,11 @@ import {
   UnknownRemoteState,
   type VmwareApiError,
   retryDecision,
-} from '../src/errors';
-import { Secret } from '../src/secrets';
+} from '../src/core/errors';
+import { Secret } from '../src/core/secrets';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import type { FaultAction } from '../src/simulator/types';
-import { createDispatcher } from '../src/tls';
+import { createDispatcher } from '../src/core/tls';
 import { BackupHashMismatch, type VcdaClientOptions, VcdaClient } from '../src/vcda/client';
 import {
   ApiError,
@@ -43,7 +43,7 @@ import {
   isTerminalTaskState,
   normaliseTaskState,
 } from '../src/vcda/schemas';
-import { type VcdaAppliance, createVcdaAppliance } from '../src/vcda/simulator';
+import { type VcdaAppliance, createVcdaAppliance } from '../src/simulator/vcda';
 
 const FIXTURES = join(__dirname, 'fixtures', 'vcda');
 const fixture = (name: string): unknown => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8'));

@@ -20,14 +20,14 @@ import {
   type VmwareApiError,
   WrongState,
   normaliseVapiErrorType,
-} from '../src/errors';
-import { Secret } from '../src/secrets';
+} from '../src/core/errors';
+import { Secret } from '../src/core/secrets';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import type { FaultAction, SimulatorContext } from '../src/simulator/types';
-import { createDispatcher } from '../src/tls';
+import { createDispatcher } from '../src/core/tls';
 import { type VcenterApiForm, VcenterClient } from '../src/vcenter/client';
 import type { BackupJobStatus, RestoreJobStatus } from '../src/vcenter/schemas';
-import { VcenterAppliance, createLegacyVcenterAppliance } from '../src/vcenter/simulator';
+import { VcenterAppliance, createLegacyVcenterAppliance } from '../src/simulator/vcenter/appliance';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const GOOD_PASSWORD = 'Good#Pass1';

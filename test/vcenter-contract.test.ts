@@ -11,12 +11,12 @@
 import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normaliseVapiErrorType } from '../src/errors';
-import { Secret } from '../src/secrets';
+import { normaliseVapiErrorType } from '../src/core/errors';
+import { Secret } from '../src/core/secrets';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import type { SimRequest, SimResponse, SimRoute, SimulatorContext } from '../src/simulator/types';
 import { type VcenterApiForm, VcenterClient } from '../src/vcenter/client';
-import { VcenterAppliance } from '../src/vcenter/simulator';
+import { VcenterAppliance } from '../src/simulator/vcenter/appliance';
 import { SwaggerSpec, validateSchema } from './support/swagger';
 
 const SPEC_DIR = path.join(__dirname, 'fixtures', 'spec');

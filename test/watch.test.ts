@@ -1,7 +1,7 @@
 /** Plain progress lines of a watched run (a pipe or a file): one per step state, each naming its step. Pure. */
 import { describe, expect, it } from 'vitest';
 import { plainProgress } from '../src/cli/watch';
-import type { RunbookReport, StepReport } from '../src/runbook/report';
+import type { RunbookReport, StepReport } from '../src/contract/runbook/report';
 
 const step = (over: Partial<StepReport>): StepReport => ({
   id: '1.1',

@@ -16,9 +16,9 @@ import {
   type CodecKeyring,
   loadCodecKeys,
 } from '../src/codec/keys';
-import { DEFAULT_TASK_QUEUE, MAX_POLL_INTERVAL_MS } from '../src/config';
-import { durationText } from '../src/duration';
-import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevelName } from '../src/log-levels';
+import { DEFAULT_TASK_QUEUE, MAX_POLL_INTERVAL_MS } from '../src/contract/endpoints';
+import { durationText } from '../src/contract/duration';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevelName } from '../src/core/log-levels';
 import {
   DEFAULT_MAX_CONCURRENT_ACTIVITIES,
   DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS,
@@ -28,13 +28,13 @@ import {
   MAX_SHUTDOWN_GRACE_MS,
   WORKER_ENV_HELP,
 } from './env';
-import { parseDuration } from '../src/runbook/document';
-import { CredentialPolicy, PolicyFileError } from '../src/policy';
+import { parseDuration } from '../src/contract/runbook/document';
+import { CredentialPolicy, PolicyFileError } from '../src/core/policy/index';
 
 const KNOWN = new Set(WORKER_ENV_HELP.map(([name]) => name));
 /** Checked apart from the zod schema: their values are secret and never quoted. */
 const CODEC_VARIABLES = new Set([CODEC_KEYS_VARIABLE, CODEC_KEY_FILE_VARIABLE]);
-/** The credential policy file's variable (read apart from the zod schema: the file is checked by src/policy.ts). */
+/** The credential policy file's variable (read apart from the zod schema: the file is checked by src/core/policy/index.ts). */
 export const POLICY_VARIABLE = 'VMWARE_DR_POLICY';
 /** Where the README and the messages suggest the policy file lives. */
 export const DEFAULT_POLICY_PATH = '/etc/vmware-dr/policy.yaml';

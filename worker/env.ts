@@ -3,8 +3,8 @@
  * constants, so `vmware-dr worker --help` prints them without loading the worker.
  */
 import { CODEC_ENV_HELP } from '../src/codec/keys';
-import { DEFAULT_TASK_QUEUE } from '../src/config';
-import { LOG_FORMATS, LOG_LEVELS } from '../src/log-levels';
+import { DEFAULT_TASK_QUEUE } from '../src/contract/endpoints';
+import { LOG_FORMATS, LOG_LEVELS } from '../src/core/log-levels';
 
 /** Prometheus port of the worker (the project's metrics plus the Temporal runtime's). */
 export const DEFAULT_METRICS_PORT = 9464;

@@ -3,7 +3,7 @@ import { NativeConnection, type NativeConnectionOptions, Worker, type WorkerOpti
 import { type ActivitiesOptions, createActivities } from '../activities';
 import { runbookNexusServiceHandler } from './nexus';
 
-import { DEFAULT_TASK_QUEUE } from '../src/config';
+import { DEFAULT_TASK_QUEUE } from '../src/contract/endpoints';
 
 export { DEFAULT_TASK_QUEUE };
 

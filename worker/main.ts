@@ -14,7 +14,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { encryptingDataConverter } from '../src/codec/data-converter';
-import { TemporalPinoLogger, createLogger, temporalLogLevel } from '../src/logging';
+import { TemporalPinoLogger, createLogger, temporalLogLevel } from '../src/core/logging';
 import { chooseWorkflowSource } from './bundle';
 import { type WorkerConfig, WorkerConfigError, loadWorkerConfig } from './config';
 import { createWorker } from './index';

@@ -18,9 +18,9 @@ import {
   RunRunbookEnvelope,
   runbookNexusService,
 } from '../src/nexus/service';
-import { Runbook } from '../src/runbook/document';
-import type { RunbookReport } from '../src/runbook/report';
-import { type InputProblem, checkInput } from '../src/workflow-inputs';
+import { Runbook } from '../src/contract/runbook/document';
+import type { RunbookReport } from '../src/contract/runbook/report';
+import { type InputProblem, checkInput } from '../src/contract/inputs';
 import type { drRunbook } from '../workflows/runbook';
 
 export interface RunbookNexusHandlerOptions {

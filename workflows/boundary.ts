@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure, TemporalFailure, isCancellation } from '@temporalio/workflow';
 import type { z } from 'zod';
-import { checkInput } from '../src/workflow-inputs';
+import { checkInput } from '../src/contract/inputs';
 
 /**
  * The input parsed by `schema`, or a non-retryable `ApplicationFailure` of type `InvalidInput`

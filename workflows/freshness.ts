@@ -19,8 +19,8 @@ import {
   compileFreshnessSlo,
   rateFreshness,
   worstRating,
-} from '../src/freshness';
-import { Runbook, type RunbookDocument, type RunbookEndpoint } from '../src/runbook/document';
+} from '../src/contract/freshness';
+import { Runbook, type RunbookDocument, type RunbookEndpoint } from '../src/contract/runbook/document';
 import { ending, validateInput } from './boundary';
 import { notifyHooks } from './notify';
 

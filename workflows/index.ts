@@ -14,11 +14,11 @@ export {
   type SddcManagerRestoreStepInput,
 } from './sddc-manager-steps';
 export { vcdaBackupStep, type VcdaBackupStepInput } from './vcda-steps';
-export type { StepResult, StepProduct, StepAction } from '../src/step-result';
+export type { StepResult, StepProduct, StepAction } from '../src/contract/results';
 export { applianceLease, type ApplianceLeaseState, type LeaseRequest } from './lease';
 export { drRunbook, DrRunbookOptions } from './runbook';
 // A helper parent workflows call (also registered as a workflow type, as every exported function
 // here is; it works as one). `runbookChildWorkflowId` stays in ./run-runbook for that reason.
 export { executeRunbook, type ExecuteRunbookChildOptions } from './run-runbook';
-export * from './runbook-messages';
+export * from '../src/contract/messages';
 export { freshness, FreshnessOptions, type FreshnessResult } from './freshness';

@@ -5,7 +5,7 @@
  */
 import { log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { NotifyEvent, RunbookDocument } from '../src/runbook/document';
+import type { NotifyEvent, RunbookDocument } from '../src/contract/runbook/document';
 
 const { sendNotification } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',

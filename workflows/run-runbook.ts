@@ -4,8 +4,8 @@
  * parent's bundle does not have to contain the runbook (the child may run on another task queue).
  */
 import { type ChildWorkflowOptions, ParentClosePolicy, executeChild, workflowInfo } from '@temporalio/workflow';
-import type { RunbookDocument } from '../src/runbook/document';
-import type { RunbookReport } from '../src/runbook/report';
+import type { RunbookDocument } from '../src/contract/runbook/document';
+import type { RunbookReport } from '../src/contract/runbook/report';
 import type { DrRunbookOptions, drRunbook } from './runbook';
 
 /** How the `drRunbook` child is started: Temporal's child options, without `args` (the document and options are). */

@@ -33,16 +33,16 @@ import {
   type RunbookRestoreStep,
   type RunbookStep,
   parseDuration,
-} from '../src/runbook/document';
-import { type RunbookReport, type StepReport, overallOutcome } from '../src/runbook/report';
+} from '../src/contract/runbook/document';
+import { type RunbookReport, type StepReport, overallOutcome } from '../src/contract/runbook/report';
 import {
   type ApprovalRule,
   DEFAULT_APPROVAL_RULE,
   approvalRefusal,
   approveCommandText,
-} from '../src/runbook/approvals';
+} from '../src/contract/runbook/approvals';
 import { recordCallerIdentities } from './caller-identity';
-import type { StepResult } from '../src/step-result';
+import type { StepResult } from '../src/contract/results';
 import { ending, validateInput } from './boundary';
 import { notifyHooks } from './notify';
 import { type AttributePair, type AttributeWriter, RunWaits, SA, searchAttributeWriter } from './runbook-visibility';
@@ -55,7 +55,7 @@ import {
   rejectUpdate,
   resumeSignal,
   stepProgressSignal,
-} from './runbook-messages';
+} from '../src/contract/messages';
 
 export { DrRunbookOptions };
 

@@ -1,7 +1,7 @@
 import { patched } from '@temporalio/workflow';
 import type { SddcTaskResult, StepRef } from '../activities';
-import type { SddcManagerEndpoint } from '../src/config';
-import { SddcManagerBackupInput } from '../src/workflow-inputs';
+import type { SddcManagerEndpoint } from '../src/contract/endpoints';
+import { SddcManagerBackupInput } from '../src/contract/inputs';
 import { ending } from './boundary';
 import { beginStep, startThenPoll } from './step';
 import { LEASE_PATCH } from './vcenter-backup';

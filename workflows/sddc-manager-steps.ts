@@ -5,8 +5,8 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities, SddcTaskRef, SddcTaskResult, StepRef } from '../activities';
-import { SddcManagerBackupStepInput, SddcManagerRestoreStepInput } from '../src/step-inputs';
-import { type StepAction, type StepResult, durationBetween } from '../src/step-result';
+import { SddcManagerBackupStepInput, SddcManagerRestoreStepInput } from '../src/contract/step-inputs';
+import { type StepAction, type StepResult, durationBetween } from '../src/contract/results';
 import { ending } from './boundary';
 import { runSddcManagerBackup } from './sddc-manager-backup';
 import { beginStep, startThenPoll, verifyOptions } from './step';

@@ -18,14 +18,14 @@ import {
 import { RetryState } from '@temporalio/common';
 import type { z } from 'zod';
 import type { Activities, StepRef } from '../activities';
-import { DEFAULT_STEP_TIMEOUT_MS, applianceKey, endpointName } from '../src/config';
-import { DEFAULT_BUSY_RETRY_DELAY_MS, type VmwareApiError } from '../src/errors';
-import { formatDuration } from '../src/runbook/report';
-import type { StepProduct } from '../src/step-result';
-import { DEFAULT_POLL_INTERVAL_MS, type PollMode, retryPollPolicy } from '../src/workflow-inputs';
+import { DEFAULT_STEP_TIMEOUT_MS, applianceKey, endpointName } from '../src/contract/endpoints';
+import { DEFAULT_BUSY_RETRY_DELAY_MS, type VmwareApiError } from '../src/core/errors';
+import { formatDuration } from '../src/contract/runbook/report';
+import type { StepProduct } from '../src/contract/results';
+import { DEFAULT_POLL_INTERVAL_MS, type PollMode, retryPollPolicy } from '../src/contract/inputs';
 import { validateInput } from './boundary';
 import { withApplianceLease } from './lease';
-import { RUNBOOK_STEP_MEMO, type StepProgress, stepProgressSignal } from './runbook-messages';
+import { RUNBOOK_STEP_MEMO, type StepProgress, stepProgressSignal } from '../src/contract/messages';
 
 export { DEFAULT_STEP_TIMEOUT_MS };
 

@@ -1,7 +1,7 @@
 import { patched } from '@temporalio/workflow';
 import type { StepRef, VcdaBackupResult } from '../activities';
-import type { VcdaEndpoint } from '../src/config';
-import { VcdaBackupInput } from '../src/workflow-inputs';
+import type { VcdaEndpoint } from '../src/contract/endpoints';
+import { VcdaBackupInput } from '../src/contract/inputs';
 import { ending } from './boundary';
 import { beginStep, startThenPoll } from './step';
 import { LEASE_PATCH } from './vcenter-backup';

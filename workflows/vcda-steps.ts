@@ -3,9 +3,9 @@
  * polled to its end and verified (the task's BackupInfo carries a hash), ending in the one
  * `StepResult` shape.
  */
-import { RemoteJobFailed } from '../src/errors';
-import { VcdaBackupStepInput } from '../src/step-inputs';
-import { type StepResult, durationBetween } from '../src/step-result';
+import { RemoteJobFailed } from '../src/core/errors';
+import { VcdaBackupStepInput } from '../src/contract/step-inputs';
+import { type StepResult, durationBetween } from '../src/contract/results';
 import { ending } from './boundary';
 import { beginStep, stepFailure } from './step';
 import { runVcdaBackup } from './vcda-backup';

@@ -1,8 +1,8 @@
 import { patched } from '@temporalio/workflow';
 import type { StepRef, VcenterBackupSpec } from '../activities';
-import type { VcenterEndpoint } from '../src/config';
-import { durationBetween } from '../src/step-result';
-import { VcenterBackupInput } from '../src/workflow-inputs';
+import type { VcenterEndpoint } from '../src/contract/endpoints';
+import { durationBetween } from '../src/contract/results';
+import { VcenterBackupInput } from '../src/contract/inputs';
 import { ending } from './boundary';
 import { beginStep, startThenPoll } from './step';
 

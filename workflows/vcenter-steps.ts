@@ -4,9 +4,9 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { InvalidArgument, RemoteJobFailed } from '../src/errors';
-import { VcenterBackupStepInput, VcenterRestoreStepInput } from '../src/step-inputs';
-import { type StepResult, durationBetween } from '../src/step-result';
+import { InvalidArgument, RemoteJobFailed } from '../src/core/errors';
+import { VcenterBackupStepInput, VcenterRestoreStepInput } from '../src/contract/step-inputs';
+import { type StepResult, durationBetween } from '../src/contract/results';
 import { ending } from './boundary';
 import { beginStep, startThenPoll, stepFailure, verifyOptions } from './step';
 import { runVcenterBackup } from './vcenter-backup';

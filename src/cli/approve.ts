@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
-import { approveUpdate, rejectUpdate } from '../../workflows/runbook-messages';
+import { approveUpdate, rejectUpdate } from '../contract/messages';
 import {
   type ConnectionFlags,
   IDENTITY_VARIABLE,

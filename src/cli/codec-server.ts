@@ -5,7 +5,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type * as Codec from '../codec/index';
-import type * as Secrets from '../secrets';
+import type * as Secrets from '../core/secrets';
 import { CODEC_ENV_HELP } from '../codec/keys';
 import { DEFAULT_CODEC_CORS_ORIGINS, DEFAULT_CODEC_SERVER_HOST, DEFAULT_CODEC_SERVER_PORT } from '../codec/server';
 import { type CliIo, CliError, EXIT } from './exit';
@@ -54,7 +54,7 @@ async function runCodecServer(flags: CodecServerFlags, io: CliIo, env: NodeJS.Pr
   let authToken: string | undefined;
   const ref = env[CODEC_AUTH_TOKEN_VARIABLE]?.trim();
   if (ref) {
-    const secrets = await loadLocal<typeof Secrets>('../secrets');
+    const secrets = await loadLocal<typeof Secrets>('../core/secrets');
     if (!secrets.isSecretRef(ref))
       throw new CliError(
         `${CODEC_AUTH_TOKEN_VARIABLE}: a reference to the token (env:NAME or file:/path), not the token itself`,

@@ -3,7 +3,7 @@
  * an approved vCenter restore); `--codec` encrypts their payloads and wires the UI to a codec server.
  */
 import type { Command } from 'commander';
-import type * as Demo from '../demo';
+import type * as Demo from './demo-run';
 import { EXIT } from './exit';
 import { load } from './load';
 
@@ -23,7 +23,10 @@ export function registerDemo(program: Command): void {
       '\nEnvironment:\n  VMWARE_DR_DEMO_JOB_SECONDS  seconds each simulated job takes (default 3)\n  TEMPORAL_ADDRESS            use this running server instead of starting one\n',
     )
     .action(async (flags: { keep?: boolean; codec?: boolean }) => {
-      const { backup, restore } = await load<typeof Demo>('../demo').runDemo({ keep: flags.keep, codec: flags.codec });
+      const { backup, restore } = await load<typeof Demo>('./demo-run').runDemo({
+        keep: flags.keep,
+        codec: flags.codec,
+      });
       const ok = backup.report.outcome === 'succeeded' && restore.report.outcome === 'succeeded';
       process.exitCode = ok ? EXIT.OK : EXIT.FAILED;
     });

@@ -8,10 +8,10 @@ import { type Command, Option } from 'commander';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, TimeoutFailure } from '@temporalio/common';
 import type { freshness as FreshnessWorkflow } from '../../workflows/freshness';
-import { DEFAULT_TASK_QUEUE } from '../config';
-import { durationText, formatDuration, parseDuration } from '../duration';
-import { FreshnessOptions, type FreshnessRating, type FreshnessResult } from '../freshness';
-import { checkInput } from '../workflow-inputs';
+import { DEFAULT_TASK_QUEUE } from '../contract/endpoints';
+import { durationText, formatDuration, parseDuration } from '../contract/duration';
+import { FreshnessOptions, type FreshnessRating, type FreshnessResult } from '../contract/freshness';
+import { checkInput } from '../contract/inputs';
 import { workflowUiUrl, withClient, withConnectionOptions } from './connect';
 import { CliError, EXIT, printJson } from './exit';
 import {

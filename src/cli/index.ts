@@ -2,11 +2,11 @@
  * `vmware-dr`: the command-line entry. Parsing and help come from commander; each command lives
  * in its own file here and registers itself on the program. Usage errors (unknown command or
  * flag, bad flag value) exit 2; failures of a command exit 1; Ctrl-C ends the runs the command
- * started and exits 130 (../interrupt.ts).
+ * started and exits 130 (src/core/interrupt.ts).
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { EXIT_INTERRUPTED, handleInterrupts, interrupted } from '../interrupt';
+import { EXIT_INTERRUPTED, handleInterrupts, interrupted } from '../core/interrupt';
 import { type CliIo, CliError, EXIT } from './exit';
 import { registerApprove } from './approve';
 import { registerCodecServer } from './codec-server';

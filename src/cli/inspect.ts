@@ -10,7 +10,7 @@
 import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
 import type { WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
-import { type RunbookReport, renderReportMarkdown } from '../runbook/report';
+import { type RunbookReport, renderReportMarkdown } from '../contract/runbook/report';
 import {
   type ConnectionFlags,
   RUNBOOK_WORKFLOW_TYPE,

@@ -4,8 +4,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CredentialPolicy, PolicyFileError, policyForRunbooks } from '../policy';
-import type { RunbookDocument } from '../runbook/document';
+import { CredentialPolicy, PolicyFileError, policyForRunbooks } from '../core/policy/index';
+import type { RunbookDocument } from '../contract/runbook/document';
 import { type CliIo, CliError, EXIT } from './exit';
 import { checkRunbookFile, problemLine } from './runbook-file';
 

@@ -4,8 +4,8 @@
  * or an embedded dev server; prints live progress, then the report. Exit codes as `run --wait`.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type * as Rehearsal from '../rehearsal';
-import { renderReportMarkdown } from '../runbook/report';
+import type * as Rehearsal from '../rehearsal/index';
+import { renderReportMarkdown } from '../contract/runbook/report';
 import type * as Watch from './watch';
 import { CliError, EXIT, printJson } from './exit';
 import { load } from './load';

@@ -5,9 +5,9 @@
  */
 import type { Command } from 'commander';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { DEFAULT_TASK_QUEUE } from '../config';
-import { InterruptedError, interruptSignal, onInterrupt } from '../interrupt';
-import type { RunbookReport } from '../runbook/report';
+import { DEFAULT_TASK_QUEUE } from '../contract/endpoints';
+import { InterruptedError, interruptSignal, onInterrupt } from '../core/interrupt';
+import type { RunbookReport } from '../contract/runbook/report';
 import {
   type ConnectionFlags,
   withClient,

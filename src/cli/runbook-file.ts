@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { LineCounter, isNode, parseDocument } from 'yaml';
-import { CredentialPolicy, PolicyFileError, type PolicyProblem } from '../policy';
-import { Runbook, type RunbookDocument, runbookJsonSchema } from '../runbook/document';
-import { renderRunbookReference } from '../runbook/reference';
-import { type InputProblem, checkInput } from '../workflow-inputs';
+import { CredentialPolicy, PolicyFileError, type PolicyProblem } from '../core/policy/index';
+import { Runbook, type RunbookDocument, runbookJsonSchema } from '../contract/runbook/document';
+import { renderRunbookReference } from '../contract/runbook/reference';
+import { type InputProblem, checkInput } from '../contract/inputs';
 
 /** A problem with where it is in the file (1-based line and column), when the path leads to a node. */
 export interface LocatedProblem extends InputProblem {

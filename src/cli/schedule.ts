@@ -1,6 +1,6 @@
 /**
  * `vmware-dr schedule create|list|describe|pause|unpause|trigger|delete`: recurring runbooks as
- * Temporal Schedules (https://docs.temporal.io/schedule), built on `src/schedules.ts`. Also the
+ * Temporal Schedules (https://docs.temporal.io/schedule), built on `src/client/schedules.ts`. Also the
  * pieces `vmware-dr freshness --schedule` shares: the timing flags, reading the runbook file,
  * creating a schedule with every problem reported at once (exit 2, nothing created), and output.
  * Imported at start-up like `connect.ts` (which loads the Temporal client for its option helpers).
@@ -13,8 +13,8 @@ import {
   ScheduleNotFoundError,
   type ScheduleSpecDescription,
 } from '@temporalio/client';
-import { formatDuration } from '../duration';
-import type { FreshnessOptions } from '../freshness';
+import { formatDuration } from '../contract/duration';
+import type { FreshnessOptions } from '../contract/freshness';
 import {
   InvalidScheduleOptions,
   type RunbookScheduleHandle,
@@ -23,8 +23,8 @@ import {
   createFreshnessSchedule,
   createRunbookSchedule,
   runbookSchedule,
-} from '../schedules';
-import type { InputProblem } from '../workflow-inputs';
+} from '../client/schedules';
+import type { InputProblem } from '../contract/inputs';
 import { type CliClient, type ConnectionFlags, withClient, withConnectionOptions } from './connect';
 import { CliError, EXIT, printJson } from './exit';
 import { type LocatedProblem, checkRunbookFile, problemLine } from './runbook-file';

@@ -6,14 +6,14 @@
  * end. Also the client-side views of a report shared by `run`, `status`, `report` and `rehearse`:
  * `reportJson` (the `--json` shape), `stepDetail` and `approveCommand`.
  *
- * Progress comes only from the workflow's own message definitions (`workflows/runbook-messages.ts`)
+ * Progress comes only from the workflow's own message definitions (`src/contract/messages.ts`)
  * and from the server's description of the step's child workflow (pending activities: attempt and
  * last failure, see https://docs.temporal.io/activity-execution#activity-retry-policy), never from
  * decoding heartbeat payloads.
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { Listr, ListrLogger, ProcessOutput, createWritable } from 'listr2';
-import type { RunbookReport, StepReport, StepState } from '../runbook/report';
+import type { RunbookReport, StepReport, StepState } from '../contract/runbook/report';
 import { runbookProgress } from '../client/live-progress';
 import { UnreadableRunError, unreadableOf } from './readable';
 

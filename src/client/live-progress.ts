@@ -9,8 +9,8 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
-import type { RunbookReport } from '../runbook/report';
-import { progressQuery } from '../../workflows/runbook-messages';
+import type { RunbookReport } from '../contract/runbook/report';
+import { progressQuery } from '../contract/messages';
 
 /** What a running step's workflow says of its remote job right now. */
 export interface StepLiveState {

@@ -8,9 +8,9 @@
  */
 import * as nexus from 'nexus-rpc';
 import { z } from 'zod';
-import { MAX_NAME_LENGTH } from '../config';
-import { DrRunbookOptions, type RunbookDocument } from '../runbook/document';
-import type { RunbookReport } from '../runbook/report';
+import { MAX_NAME_LENGTH } from '../contract/endpoints';
+import { DrRunbookOptions, type RunbookDocument } from '../contract/runbook/document';
+import type { RunbookReport } from '../contract/runbook/report';
 
 /** The Nexus service name callers address (with the endpoint name their operator created). */
 export const RUNBOOK_NEXUS_SERVICE = 'vmware-dr-runbook';

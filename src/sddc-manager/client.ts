@@ -1,9 +1,9 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
-import { ResourceBusy, WrongState, isAbortError } from '../errors';
-import { type HttpRequest, HttpTransport, type ParsedErrorBody } from '../http';
-import { SessionCore } from '../http-session';
-import type { Secret } from '../secrets';
+import { ResourceBusy, WrongState, isAbortError } from '../core/errors';
+import { type HttpRequest, HttpTransport, type ParsedErrorBody } from '../core/http';
+import { SessionCore } from '../core/http-session';
+import type { Secret } from '../core/secrets';
 import {
   AccessToken,
   BackupConfiguration,

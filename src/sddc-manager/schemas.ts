@@ -12,7 +12,7 @@
  * a server): that catches our own mistakes before the appliance does.
  */
 import { z } from 'zod';
-import { type ErrorContext, UnknownRemoteState } from '../errors';
+import { type ErrorContext, UnknownRemoteState } from '../core/errors';
 
 // ---------------------------------------------------------------------------------------------
 // Authentication (`/v1/tokens`)

@@ -15,9 +15,9 @@ import { dirname, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type * as Testing from '@temporalio/testing';
-import { SEARCH_ATTRIBUTES } from '../search-attributes';
+import { SEARCH_ATTRIBUTES } from '../contract/visibility';
 import { notFoundAfter, resolveTemporalServer, type TemporalServerSource } from './resolve-cli';
-import { settlesWithin } from '../settles-within';
+import { settlesWithin } from '../core/settles-within';
 
 export type DevServerSearchAttributeType = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 

@@ -6,10 +6,10 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
-import { BackupHashMismatch, InvalidArgument, NotFound, ProtocolError } from '../errors';
-import { type HttpRequest, type HttpResponse, HttpTransport, type ParsedErrorBody } from '../http';
-import { SessionCore } from '../http-session';
-import type { Secret } from '../secrets';
+import { BackupHashMismatch, InvalidArgument, NotFound, ProtocolError } from '../core/errors';
+import { type HttpRequest, type HttpResponse, HttpTransport, type ParsedErrorBody } from '../core/http';
+import { SessionCore } from '../core/http-session';
+import type { Secret } from '../core/secrets';
 import {
   ApiError,
   ApiTask,

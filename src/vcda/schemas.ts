@@ -7,7 +7,7 @@
  * fails loudly as a SchemaMismatch.
  */
 import { z } from 'zod';
-import { type ErrorContext, UnknownRemoteState } from '../errors';
+import { type ErrorContext, UnknownRemoteState } from '../core/errors';
 
 // ---------------------------------------------------------------------------------------------
 // Transport constants (§3.1, §3.2)

@@ -1,9 +1,9 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
-import { NotFound, UnknownRemoteState } from '../errors';
-import { type HttpRequest, HttpTransport, type ParsedErrorBody } from '../http';
-import { SessionCore } from '../http-session';
-import type { Secret } from '../secrets';
+import { NotFound, UnknownRemoteState } from '../core/errors';
+import { type HttpRequest, HttpTransport, type ParsedErrorBody } from '../core/http';
+import { SessionCore } from '../core/http-session';
+import type { Secret } from '../core/secrets';
 import {
   ApiErrorBody,
   type ArchiveFilterSpec,

@@ -3,8 +3,8 @@
  * Field names are the `/api` wire names; legacy `/rest` wraps the same shapes.
  */
 import { z } from 'zod';
+import { LOCATION_TYPES } from '../contract/endpoints';
 
-export const LOCATION_TYPES = ['FTP', 'HTTP', 'FTPS', 'HTTPS', 'SCP', 'SFTP', 'NFS', 'SMB'] as const;
 export const LocationType = z.enum(LOCATION_TYPES);
 export type LocationType = z.infer<typeof LocationType>;
 

@@ -11,11 +11,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
-import type { RunbookDocument } from '../../src/runbook/document';
-import type { RunbookReport } from '../../src/runbook/report';
+import type { RunbookDocument } from '../../src/contract/runbook/document';
+import type { RunbookReport } from '../../src/contract/runbook/report';
 import type { Counters, Simulator } from '../../src/simulator/server';
 import type { FaultRule } from '../../src/simulator/types';
-import { approveUpdate, pauseSignal, progressQuery, resumeSignal } from '../../workflows/runbook-messages';
+import { approveUpdate, pauseSignal, progressQuery, resumeSignal } from '../../src/contract/messages';
 import { STEP_HEARTBEAT_TIMEOUT } from '../../workflows/step';
 
 const root = join(__dirname, '..', '..');

@@ -1,9 +1,9 @@
 /**
  * Runbook endpoints for simulated appliances: the block every end-to-end test would otherwise
  * write by hand (product, the appliance's URL and user, a password reference, its CA file).
- * `src/rehearsal.ts` does the same mapping for a rehearsed document (with its own references).
+ * `src/rehearsal/index.ts` does the same mapping for a rehearsed document (with its own references).
  */
-import type { Product, RunbookEndpoint } from '../../src/runbook/document';
+import type { Product, RunbookEndpoint } from '../../src/contract/runbook/document';
 import type { ApplianceInfo } from '../../src/simulator/server';
 
 /** The runbook endpoint of one product. */

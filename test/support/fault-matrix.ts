@@ -1,15 +1,15 @@
 /**
  * The fault matrix as data: every fault × product the simulator injects, where it hits, and the
  * behaviour the design promises (retry, re-login, attach, or a non-retryable failure of a given
- * type). test/fault-matrix.test.ts runs it; `src/reliability/fault-table.ts` renders it.
+ * type). test/fault-matrix.test.ts runs it; `src/simulator/fault-table.ts` renders it.
  */
-import type { Product } from '../../src/errors';
-import type { FaultTableRow } from '../../src/reliability/fault-table';
-import { createSddcManagerAppliance } from '../../src/sddc-manager/simulator';
+import type { Product } from '../../src/core/errors';
+import type { FaultTableRow } from '../../src/simulator/fault-table';
+import { createSddcManagerAppliance } from '../../src/simulator/sddc-manager/appliance';
 import type { ApplianceFactory } from '../../src/simulator/server';
 import type { FaultAction, SimAppliance, SimResponse } from '../../src/simulator/types';
-import { createVcdaAppliance } from '../../src/vcda/simulator';
-import { createVcenterAppliance } from '../../src/vcenter/simulator';
+import { createVcdaAppliance } from '../../src/simulator/vcda';
+import { createVcenterAppliance } from '../../src/simulator/vcenter/appliance';
 
 /** What the run must show. */
 export type Expectation =

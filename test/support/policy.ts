@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { CredentialPolicy } from '../../src/policy';
+import { CredentialPolicy } from '../../src/core/policy/index';
 
 /** What a simulated site's policy allows; every list defaults to empty. */
 export interface SimulatorPolicyOptions {

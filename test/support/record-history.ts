@@ -29,11 +29,11 @@ import type {
 } from '../../workflows';
 import { simulatedEndpoint } from './endpoints';
 import { configureSddcBackupLocation } from './sddc-manager';
-import type { VcenterAppliance } from '../../src/vcenter/simulator';
-import type { RunbookReport } from '../../src/runbook/report';
-import { approveUpdate, progressQuery } from '../../workflows/runbook-messages';
+import type { VcenterAppliance } from '../../src/simulator/vcenter/appliance';
+import type { RunbookReport } from '../../src/contract/runbook/report';
+import { approveUpdate, progressQuery } from '../../src/contract/messages';
 import { LEASE_WORKFLOW_ID_PREFIX, leaseCloseSignal } from '../../workflows/lease';
-import { applianceKey } from '../../src/config';
+import { applianceKey } from '../../src/contract/endpoints';
 
 /** The wait after a "busy" answer in the recordings (the step's timer; real runs wait 30 s). */
 const RECORD_BUSY_RETRY_DELAY_MS = 500;

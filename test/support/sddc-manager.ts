@@ -1,7 +1,7 @@
 /** Test setup for simulated SDDC Managers. */
-import { Secret } from '../../src/secrets';
+import { Secret } from '../../src/core/secrets';
 import { SddcManagerClient } from '../../src/sddc-manager/client';
-import { createDispatcher } from '../../src/tls';
+import { createDispatcher } from '../../src/core/tls';
 
 /** Gives a simulated SDDC Manager the SFTP backup location (and passphrase) its backups need. */
 export async function configureSddcBackupLocation(

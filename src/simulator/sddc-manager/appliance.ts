@@ -81,8 +81,8 @@
  *   with `ctx.recordJob` (not the pre-existing automatic backup, which no client started).
  */
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { SimAppliance, SimRequest, SimResponse, SimRoute, SimulatorContext } from '../simulator/types';
-import { BackupSpec, RestoreSpec, type TaskStatus } from './schemas';
+import type { SimAppliance, SimRequest, SimResponse, SimRoute, SimulatorContext } from '../types';
+import { BackupSpec, RestoreSpec, type TaskStatus } from '../../sddc-manager/schemas';
 import {
   SIM_BACKUP_PASSPHRASE,
   SIM_SFTP_SERVER,
@@ -95,8 +95,8 @@ import {
   renderBackupConfiguration,
   simSshFingerprint,
   validateBackupConfiguration,
-} from './simulator-backup-configuration';
-import { CODE_STATUS, DOCS_URL, STATUS_CODE, SddcFault, sddcErrorBody, zodMessage } from './simulator-errors';
+} from './backup-configuration';
+import { CODE_STATUS, DOCS_URL, STATUS_CODE, SddcFault, sddcErrorBody, zodMessage } from './errors';
 import {
   BACKUP_STEPS,
   CONFIGURATION_STEPS,
@@ -107,7 +107,7 @@ import {
   parseTaskListQuery,
   selectTasks,
   titleCase,
-} from './simulator-tasks';
+} from './tasks';
 
 export { SIM_BACKUP_PASSPHRASE, SIM_SFTP_SERVER, SddcFault, sddcErrorBody, simSshFingerprint };
 

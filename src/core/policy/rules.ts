@@ -5,8 +5,8 @@
  * (the input field, the policy rule, what and the fix) or nothing. `CredentialPolicy` turns a
  * refusal into a `NotPermitted` error (activities) or a runbook problem. Pure.
  */
-import type { TlsSettings } from './config';
-import type { Product } from './errors';
+import type { TlsSettings } from '../../contract/endpoints';
+import type { Product } from '../errors';
 import {
   type PolicyAppliance,
   type PolicyLocation,
@@ -14,7 +14,7 @@ import {
   type SecretPurpose,
   type WorkerPolicyDocument,
   withinSecretSources,
-} from './policy-format';
+} from './format';
 import {
   type UrlAuthority,
   hostMatches,
@@ -22,7 +22,7 @@ import {
   normalisePath,
   parseAuthority,
   parseHostPattern,
-} from './policy-match';
+} from './match';
 
 /** The appliance entry that matched an endpoint (the first of its product whose hosts match). */
 export interface ApplianceRule extends PolicyAppliance {

@@ -5,7 +5,7 @@
  * before they start one. Pure (zod only): safe to import from workflow code.
  */
 import { z } from 'zod';
-import { MAX_URL_LENGTH, SddcManagerEndpoint, VcenterEndpoint, secretRef } from './config';
+import { MAX_URL_LENGTH, SddcManagerEndpoint, VcenterEndpoint, secretRef } from './endpoints';
 import {
   PollIntervalMs,
   PollMode,
@@ -14,7 +14,7 @@ import {
   VcdaBackupInput,
   VcenterBackupInput,
   VcenterBackupSpec,
-} from './workflow-inputs';
+} from './inputs';
 
 /**
  * A step's id within its caller (e.g. `<stage>/<index>` from a runbook): replaces the

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import {
   ENDPOINT_FIELDS,
+  LOCATION_TYPES,
   MAX_POLL_INTERVAL_MS,
   MAX_STEP_TIMEOUT_MS,
   MAX_URL_LENGTH,
@@ -14,10 +15,9 @@ import {
   Name,
   endpointSchema,
   secretRef,
-} from '../config';
-import { LOCATION_TYPES } from '../vcenter/schemas';
+} from '../endpoints';
 import { fieldsAt } from '../schema-fields';
-import { PollMode } from '../workflow-inputs';
+import { PollMode } from '../inputs';
 
 export const RUNBOOK_API_VERSION = 'vmware-dr/v1';
 

@@ -2,7 +2,7 @@
  * The matching rules of the worker credential policy, pure string work: host[:port] patterns
  * (wildcard subdomains, default ports, IPv6), backup location prefixes (same scheme, host and
  * port; path equal or below on a `/` boundary), environment variable name patterns, file paths
- * inside allowed directories (lexically; src/policy.ts adds the realpath check) and approver
+ * inside allowed directories (lexically; src/core/policy/index.ts adds the realpath check) and approver
  * identity patterns. Every parser refuses what it cannot read unambiguously, so what is allowed
  * is exactly what the operator wrote.
  */

@@ -9,6 +9,7 @@ import {
   LITERAL_SECRET_PARAM,
   MAX_NAME_LENGTH,
   MAX_POLL_INTERVAL_MS,
+  LOCATION_TYPES,
   MAX_STEP_TIMEOUT_MS,
   MAX_URL_LENGTH,
   MIN_STEP_TIMEOUT_MS,
@@ -16,9 +17,8 @@ import {
   VcdaEndpoint,
   VcenterEndpoint,
   secretRef,
-} from './config';
+} from './endpoints';
 import { fieldsAt } from './schema-fields';
-import { LOCATION_TYPES } from './vcenter/schemas';
 
 /**
  * Largest input a workflow accepts, as JSON. Temporal refuses payloads over 2 MB (and warns at
@@ -231,7 +231,7 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 
 /**
  * An unknown-field issue may carry the fields of its object (`fields`), when a refinement
- * re-reports the issues of a part it parsed with its own schema (`src/runbook/document.ts`).
+ * re-reports the issues of a part it parsed with its own schema (`src/contract/runbook/document.ts`).
  */
 type UnknownKeysIssue = z.core.$ZodIssueUnrecognizedKeys & { fields?: string[] };
 

@@ -6,8 +6,8 @@
  */
 import { type Document, LineCounter, isMap, isNode, isScalar, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { POLICY_API_VERSION, POLICY_KIND, PolicyShape, WorkerPolicy, type WorkerPolicyDocument } from './policy-format';
-import { closest } from './closest';
+import { POLICY_API_VERSION, POLICY_KIND, PolicyShape, WorkerPolicy, type WorkerPolicyDocument } from './format';
+import { closest } from '../../contract/closest';
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 

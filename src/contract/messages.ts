@@ -4,7 +4,7 @@
  * `pause` / `resume` Signals that take effect between stages. Pure definitions.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { RUNBOOK_STEP_MEMO, type RunbookReport, STEP_PROGRESS_SIGNAL } from '../src/runbook/report';
+import { RUNBOOK_STEP_MEMO, type RunbookReport, STEP_PROGRESS_SIGNAL } from './runbook/report';
 
 export interface ApproveRequest {
   /** The step id (`<stage>.<step>`, 1-based, e.g. `1.1`) waiting for approval. */

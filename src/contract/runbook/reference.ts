@@ -5,7 +5,7 @@
  * the README cannot drift from the schema. Pure: no I/O.
  */
 import { z } from 'zod';
-import { Name } from '../config';
+import { Name } from '../endpoints';
 import { DURATION_PATTERN } from '../duration';
 import { runbookJsonSchema } from './document';
 

@@ -12,8 +12,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { normaliseVapiErrorType } from '../errors';
-import type { SimAppliance, SimRequest, SimResponse, SimRoute, SimulatorContext } from '../simulator/types';
+import { normaliseVapiErrorType } from '../../core/errors';
+import type { SimAppliance, SimRequest, SimResponse, SimRoute, SimulatorContext } from '../types';
 import {
   ArchiveFilterSpec,
   type ArchiveInfo,
@@ -36,7 +36,7 @@ import {
   type ScheduleInfo,
   ScheduleUpdateSpec,
   backupPasswordViolation,
-} from './schemas';
+} from '../../vcenter/schemas';
 
 /** vAPI std error → HTTP status (reference §1.6). */
 const VAPI_STATUS: Record<string, number> = {

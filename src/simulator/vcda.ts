@@ -7,7 +7,7 @@
  * change once a real appliance says otherwise.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { SimAppliance, SimRequest, SimResponse, SimRoute, SimulatorContext } from '../simulator/types';
+import type { SimAppliance, SimRequest, SimResponse, SimRoute, SimulatorContext } from './types';
 import {
   type ApiError,
   type BackupInfo,
@@ -19,7 +19,7 @@ import {
   formatVcdaHash,
   h4MediaType,
   h4VersionOf,
-} from './schemas';
+} from '../vcda/schemas';
 
 /** Versions this appliance speaks: v1–v4 and any 4.x (e.g. 4.3, 4.5, 4.7). */
 const SUPPORTED_VERSION = /^[1-4](\.\d+)?$/;

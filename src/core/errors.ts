@@ -253,7 +253,7 @@ export class StartOutcomeUnknown extends VmwareApiError {
 }
 
 /**
- * The worker's credential policy (src/policy.ts) refused what a workflow input asked for: an
+ * The worker's credential policy (src/core/policy/index.ts) refused what a workflow input asked for: an
  * appliance, a secret reference, a backup location, a webhook or a TLS setting the operator did
  * not allow. Raised before the secret is read and before any connection is opened. The message
  * names the input field, the policy rule and what to add to the policy, never a secret's value.

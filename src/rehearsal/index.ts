@@ -12,20 +12,20 @@ import { hostname } from 'node:os';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, type LogEntry, NativeConnection, Runtime, type WorkerOptions } from '@temporalio/worker';
 import { parse as parseYaml } from 'yaml';
-import { createWorker } from '../worker';
-import { dataConverterFromEnv } from './codec/data-converter';
-import { approveUpdate, progressQuery } from '../workflows/runbook-messages';
-import { leaseCloseSignal } from '../workflows/lease';
-import { Runbook, type RunbookDocument, type RunbookEndpoint, type RunbookStep } from './runbook/document';
-import type { RunbookReport } from './runbook/report';
-import { FaultBook } from './simulator/faults';
-import { type ApplianceInfo, type Simulator, type SimulatorApplianceSpec, startSimulator } from './simulator/server';
-import type { FaultRule } from './simulator/types';
-import { InterruptedError, interruptSignal, onInterrupt } from './interrupt';
-import { startDevServer } from './temporal/dev-server';
-import { checkInput } from './workflow-inputs';
-import { CredentialPolicy, policyForRunbooks } from './policy';
-import { settlesWithin } from './settles-within';
+import { createWorker } from '../../worker/index';
+import { dataConverterFromEnv } from '../codec/data-converter';
+import { approveUpdate, progressQuery } from '../contract/messages';
+import { leaseCloseSignal } from '../../workflows/lease';
+import { Runbook, type RunbookDocument, type RunbookEndpoint, type RunbookStep } from '../contract/runbook/document';
+import type { RunbookReport } from '../contract/runbook/report';
+import { FaultBook } from '../simulator/faults';
+import { type ApplianceInfo, type Simulator, type SimulatorApplianceSpec, startSimulator } from '../simulator/server';
+import type { FaultRule } from '../simulator/types';
+import { InterruptedError, interruptSignal, onInterrupt } from '../core/interrupt';
+import { startDevServer } from '../temporal/dev-server';
+import { checkInput } from '../contract/inputs';
+import { CredentialPolicy, policyForRunbooks } from '../core/policy/index';
+import { settlesWithin } from '../core/settles-within';
 
 /** Seconds a simulated job takes in a rehearsal unless told otherwise. */
 export const DEFAULT_REHEARSAL_JOB_SECONDS = 3;
@@ -147,7 +147,7 @@ function backupPassword(): string {
  * Installs the SDK's process-wide logger at WARN, without the "Activity failed" warning of a
  * retryable failure (a rehearsal tells each retry in its own line), and without the SDK's own
  * shutdown on SIGINT/SIGTERM: on Ctrl-C the CLI first ends the runs it started, which needs the
- * rehearsal's worker still running (src/interrupt.ts). A no-op when a runtime is installed already
+ * rehearsal's worker still running (src/core/interrupt.ts). A no-op when a runtime is installed already
  * (a host process keeps its logger and its signals).
  */
 export function installQuietSdkLogger(): void {
@@ -403,7 +403,7 @@ function injectedCause(
 ): (endpoint: string, failure?: string) => string | undefined {
   const key = (f: FaultRule) => JSON.stringify([f.product, f.appliance, f.operation, f.action]);
   return (endpoint, failure) => {
-    // Failure messages start `<product> <appliance> <operation>:` (src/errors.ts).
+    // Failure messages start `<product> <appliance> <operation>:` (src/core/errors.ts).
     const operation = failure ? /^\S+ \S+ (\w+):/.exec(failure)?.[1] : undefined;
     // A rule has fired once the simulator's book no longer holds it untouched (it drops spent rules).
     const armed = sim.faults.list();

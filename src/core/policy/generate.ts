@@ -8,10 +8,10 @@
  * them. Pure: webhook hosts come from a resolver the caller passes.
  */
 import { Document, type Node, YAMLMap, isMap, isScalar, isSeq } from 'yaml';
-import { MAX_NAME_LENGTH } from './config';
-import { POLICY_API_VERSION, POLICY_KIND, type PolicyProduct } from './policy-format';
-import { parseAuthority } from './policy-match';
-import type { RunbookDocument } from './runbook/document';
+import { MAX_NAME_LENGTH } from '../../contract/endpoints';
+import { POLICY_API_VERSION, POLICY_KIND, type PolicyProduct } from './format';
+import { parseAuthority } from './match';
+import type { RunbookDocument } from '../../contract/runbook/document';
 
 export interface PolicyForRunbooksOptions {
   /**

@@ -6,8 +6,8 @@
  * that a step turns off; each with the runbook path, the steps it stops and the rule. References
  * are checked lexically (the activities also check real paths). Pure.
  */
-import type { ApplianceRule, PolicyRules, Refusal } from './policy-rules';
-import type { RunbookDocument, RunbookEndpoint, RunbookLocation } from './runbook/document';
+import type { ApplianceRule, PolicyRules, Refusal } from './rules';
+import type { RunbookDocument, RunbookEndpoint, RunbookLocation } from '../../contract/runbook/document';
 
 /** One thing a runbook asks for that the policy refuses. */
 export interface PolicyProblem {

@@ -4,8 +4,8 @@
  * declare for `Tasks.get_tasks`) as pure functions over task rows. The appliance
  * (`simulator.ts`) owns the tasks, their progress and their rendering.
  */
-import { MAX_TASK_PAGE_SIZE, type TaskStatus, normaliseTaskStatus } from './schemas';
-import { SddcFault } from './simulator-errors';
+import { MAX_TASK_PAGE_SIZE, type TaskStatus, normaliseTaskStatus } from '../../sddc-manager/schemas';
+import { SddcFault } from './errors';
 
 export function titleCase(status: string): string {
   return status

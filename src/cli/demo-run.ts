@@ -15,15 +15,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
-import { workflowsPath } from '../worker';
-import { watchRunbook } from './cli/watch';
-import { AesGcmCodec } from './codec/aes-gcm-codec';
-import { CODEC_KEYS_VARIABLE, CODEC_KEY_FILE_VARIABLE, CodecKeyring } from './codec/keys';
-import { DEFAULT_CODEC_CORS_ORIGINS, startCodecServer } from './codec/server';
-import { type RehearsalResult, installQuietSdkLogger, readFaultsFile, rehearse } from './rehearsal';
-import { renderReportMarkdown } from './runbook/report';
-import { freePort, startDevServer } from './temporal/dev-server';
-import { resolveTemporalServer } from './temporal/resolve-cli';
+import { workflowsPath } from '../../worker/index';
+import { watchRunbook } from './watch';
+import { AesGcmCodec } from '../codec/aes-gcm-codec';
+import { CODEC_KEYS_VARIABLE, CODEC_KEY_FILE_VARIABLE, CodecKeyring } from '../codec/keys';
+import { DEFAULT_CODEC_CORS_ORIGINS, startCodecServer } from '../codec/server';
+import { type RehearsalResult, installQuietSdkLogger, readFaultsFile, rehearse } from '../rehearsal/index';
+import { renderReportMarkdown } from '../contract/runbook/report';
+import { freePort, startDevServer } from '../temporal/dev-server';
+import { resolveTemporalServer } from '../temporal/resolve-cli';
 
 /** Seconds each simulated job takes in the demo unless told otherwise. */
 export const DEFAULT_DEMO_JOB_SECONDS = 3;

@@ -6,21 +6,21 @@
  * `file:` references may be read at all. The runbook author is not trusted; the operator is.
  * Activities call the `check…` methods where they resolve a secret or open a connection, so a
  * refusal (`NotPermitted`) comes before any secret is read or any connection opened. The file
- * format is in ./policy-format.ts (read with lines by ./policy-file.ts), the matching in
- * ./policy-match.ts, the rules in ./policy-rules.ts, whole runbooks in ./policy-runbook.ts, the
- * generator of a starting policy in ./policy-generate.ts.
+ * format is in ./format.ts (read with lines by ./file.ts), the matching in
+ * ./match.ts, the rules in ./rules.ts, whole runbooks in ./runbook.ts, the
+ * generator of a starting policy in ./generate.ts.
  */
 import { createHash } from 'node:crypto';
 import { readFile, realpath } from 'node:fs/promises';
-import { endpointName } from './config';
-import { NotPermitted, type Product } from './errors';
-import { parsePolicyText } from './policy-file';
-import type { PolicyAction, SecretPurpose, WorkerPolicyDocument } from './policy-format';
-import { normalisePath, pathInside } from './policy-match';
-import { type ApplianceRule, type PolicyEndpoint, PolicyRules, type Refusal } from './policy-rules';
-import { type PolicyProblem, runbookProblems } from './policy-runbook';
-import type { RunbookDocument } from './runbook/document';
-import { SecretReferenceError } from './secrets';
+import { endpointName } from '../../contract/endpoints';
+import { NotPermitted, type Product } from '../errors';
+import { parsePolicyText } from './file';
+import type { PolicyAction, SecretPurpose, WorkerPolicyDocument } from './format';
+import { normalisePath, pathInside } from './match';
+import { type ApplianceRule, type PolicyEndpoint, PolicyRules, type Refusal } from './rules';
+import { type PolicyProblem, runbookProblems } from './runbook';
+import type { RunbookDocument } from '../../contract/runbook/document';
+import { SecretReferenceError } from '../secrets';
 
 export {
   POLICY_API_VERSION,
@@ -34,14 +34,14 @@ export {
   type PolicyWebhook,
   type SecretPurpose,
   type WorkerPolicyDocument,
-} from './policy-format';
-export { PolicyFileError, policyFieldReference } from './policy-file';
-export { policyForRunbooks, type PolicyForRunbooksOptions, type GeneratedPolicy } from './policy-generate';
-export type { ApplianceRule, PolicyEndpoint } from './policy-rules';
-export type { PolicyProblem } from './policy-runbook';
+} from './format';
+export { PolicyFileError, policyFieldReference } from './file';
+export { policyForRunbooks, type PolicyForRunbooksOptions, type GeneratedPolicy } from './generate';
+export type { ApplianceRule, PolicyEndpoint } from './rules';
+export type { PolicyProblem } from './runbook';
 
 /** What the policy says about approving one step (the workflow's own type: it checks approvals). */
-import type { ApprovalRule } from './runbook/approvals';
+import type { ApprovalRule } from '../../contract/runbook/approvals';
 export type { ApprovalRule };
 
 /**

@@ -2,12 +2,12 @@
  * The worker credential policy's format: one zod schema, every field described, with the
  * load-time checks across entries (every bound reference readable under `secretSources`, known
  * location and appliance names, unique names), all problems at once. Reading a file with line
- * numbers is ./policy-file.ts. Pure (zod).
+ * numbers is ./file.ts. Pure (zod).
  */
 import { z } from 'zod';
-import { MAX_URL_LENGTH, Name, looksLikeSecretRef } from './config';
-import { ENV_PATTERN, envMatches, normalisePath, parseAuthority, parseHostPattern, pathInside } from './policy-match';
-import { closest } from './closest';
+import { MAX_URL_LENGTH, Name, looksLikeSecretRef } from '../../contract/endpoints';
+import { ENV_PATTERN, envMatches, normalisePath, parseAuthority, parseHostPattern, pathInside } from './match';
+import { closest } from '../../contract/closest';
 
 export const POLICY_API_VERSION = 'vmware-dr/v1';
 export const POLICY_KIND = 'WorkerPolicy';

@@ -6,11 +6,11 @@
  */
 import { type Client, ScheduleOverlapPolicy } from '@temporalio/client';
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE } from './config';
-import { durationText, parseDuration } from './duration';
-import { FreshnessOptions } from './freshness';
-import { Runbook, type RunbookDocument } from './runbook/document';
-import { type InputProblem, checkInput } from './workflow-inputs';
+import { DEFAULT_TASK_QUEUE } from '../contract/endpoints';
+import { durationText, parseDuration } from '../contract/duration';
+import { FreshnessOptions } from '../contract/freshness';
+import { Runbook, type RunbookDocument } from '../contract/runbook/document';
+import { type InputProblem, checkInput } from '../contract/inputs';
 
 /** Default catch-up window: a run missed while the server was down is still taken within 1 h. */
 export const DEFAULT_SCHEDULE_CATCHUP_WINDOW = '1h';

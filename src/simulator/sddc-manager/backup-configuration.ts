@@ -6,8 +6,8 @@
  * The appliance (`simulator.ts`) owns the state and the routes.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { type BackupLocationSpec, type BackupSchedule, BackupConfigurationSpec } from './schemas';
-import { DOCS_URL, SddcFault, sddcErrorBody, zodMessage } from './simulator-errors';
+import { type BackupLocationSpec, type BackupSchedule, BackupConfigurationSpec } from '../../sddc-manager/schemas';
+import { DOCS_URL, SddcFault, sddcErrorBody, zodMessage } from './errors';
 
 /** The encryption passphrase of the default backup configuration (a restore needs it). */
 export const SIM_BACKUP_PASSPHRASE = 'Sim-Backup-Passphrase-1!';
