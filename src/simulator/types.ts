@@ -31,6 +31,41 @@ export interface SimRoute {
   handler: SimHandler;
 }
 
+/** A product's error model, as {@link route} needs it. */
+export interface SimFaults<F extends Error> {
+  /** The product's error class: what a route handler throws to answer an error. */
+  fault: abstract new (...args: never[]) => F;
+  /** The product's answer to that error, thrown while handling `req`. */
+  answer(err: F, req: SimRequest): SimResponse;
+}
+
+/**
+ * The one route wrapper of the product simulators: `handle` answers the call; a product error it
+ * throws (an instance of `faults.fault`) is answered with `faults.answer`; any other error
+ * propagates, and the server answers it 500 "simulator bug".
+ */
+export function route<F extends Error>(
+  method: string,
+  pattern: string,
+  operation: string,
+  faults: SimFaults<F>,
+  handle: (req: SimRequest) => SimResponse,
+): SimRoute {
+  return {
+    method,
+    pattern,
+    operation,
+    handler: (req) => {
+      try {
+        return handle(req);
+      } catch (err) {
+        if (err instanceof faults.fault) return faults.answer(err, req);
+        throw err;
+      }
+    },
+  };
+}
+
 /** One remote job/task the simulator started, as `GET <admin>/counters` lists it. */
 export interface StartedJob {
   product: Product;
