@@ -2,10 +2,12 @@
  * A simulated SDDC Manager: JWT access tokens with refresh and logout, the backup configuration
  * (with validation and the SFTP fingerprint lookup), backup and restore tasks that progress over
  * `jobSeconds`, resource locks, the generic task API (filtered list, get, retry, cancel), and the
- * status spellings real appliances send. This file holds the appliance (state, authentication,
- * task progress and rendering, routes); `simulator-errors.ts` the Error model answers,
- * `simulator-backup-configuration.ts` the configuration, validation and fingerprint lookup,
- * `simulator-tasks.ts` the task steps and the `GET /v1/tasks` query.
+ * status spellings real appliances send. This file holds the appliance (the backup
+ * configuration it keeps, the backup and restore starts, the routes) and composes the rest:
+ * `tokens.ts` the authentication, `task-board.ts` the tasks (progress, locks, rendering, the
+ * generic task API), `tasks.ts` the task steps and the `GET /v1/tasks` query, `errors.ts` the
+ * Error model answers, `backup-configuration.ts` the configuration, validation and fingerprint
+ * lookup.
  *
  * Contract: VMware's generated bindings, PyPI `vmware-sddc-manager` 9.1.1.0 (operation stubs in
  * `vmware/sddc_manager/v1_client.py`, `v1/tokens_client.py`, `v1/tokens/access_token_client.py`,
@@ -80,9 +82,16 @@
  *   passwords and the passphrase are never echoed. Only backup and restore tasks are recorded
  *   with `ctx.recordJob` (not the pre-existing automatic backup, which no client started).
  */
-import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { SimAppliance, SimRequest, SimResponse, SimRoute, SimulatorContext } from '../types';
-import { BackupSpec, RestoreSpec, type TaskStatus } from '../../sddc-manager/schemas';
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  type SimAppliance,
+  type SimRequest,
+  type SimResponse,
+  type SimRoute,
+  type SimulatorContext,
+  route,
+} from '../types';
+import { BackupSpec, RestoreSpec } from '../../sddc-manager/schemas';
 import {
   SIM_BACKUP_PASSPHRASE,
   SIM_SFTP_SERVER,
@@ -96,18 +105,10 @@ import {
   simSshFingerprint,
   validateBackupConfiguration,
 } from './backup-configuration';
-import { CODE_STATUS, DOCS_URL, STATUS_CODE, SddcFault, sddcErrorBody, zodMessage } from './errors';
-import {
-  BACKUP_STEPS,
-  CONFIGURATION_STEPS,
-  RESTORE_STEPS,
-  type SimTask,
-  type Step,
-  backupFileName,
-  parseTaskListQuery,
-  selectTasks,
-  titleCase,
-} from './tasks';
+import { CODE_STATUS, SDDC_FAULTS, STATUS_CODE, SddcFault, sddcErrorBody, zodMessage } from './errors';
+import { TaskBoard } from './task-board';
+import { BACKUP_STEPS, CONFIGURATION_STEPS, RESTORE_STEPS, type SimTask } from './tasks';
+import { SddcTokens } from './tokens';
 
 export { SIM_BACKUP_PASSPHRASE, SIM_SFTP_SERVER, SddcFault, sddcErrorBody, simSshFingerprint };
 
@@ -122,14 +123,6 @@ export interface SddcManagerSimulatorOptions {
   backupConfigured?: boolean;
 }
 
-const REFRESH_TOKEN_TTL_MS = 24 * 3600 * 1000;
-const LOGIN_USERS = ['administrator@vsphere.local', 'admin@local'];
-const BASIC_USER = 'admin';
-
-function b64json(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
 export class SddcManagerAppliance implements SimAppliance {
   readonly product = 'sddc-manager' as const;
   readonly name: string;
@@ -137,25 +130,24 @@ export class SddcManagerAppliance implements SimAppliance {
   readonly password: string;
   readonly fqdn: string;
   private readonly ctx: SimulatorContext;
-  private readonly signingKey = randomBytes(32);
-  private readonly resourceId = randomUUID();
-  /** jti → user of access tokens not revoked. */
-  private readonly accessTokens = new Map<string, string>();
-  private readonly refreshTokens = new Map<string, { user: string; expiresMs: number }>();
-  readonly tasks = new Map<string, SimTask>();
-  private seq = 0;
+  private readonly tokens: SddcTokens;
+  private readonly board: TaskBoard;
+  /** Every task of this appliance, by id. */
+  readonly tasks: Map<string, SimTask>;
   private configuration?: StoredConfiguration;
-  private nextJobFails?: string;
 
   constructor(index: number, ctx: SimulatorContext, opts: SddcManagerSimulatorOptions = {}) {
     this.name = `sddc-${index}`;
     this.fqdn = `sddc-${index}.vcf.sim.local`;
     this.ctx = ctx;
     this.password = `Sim-${randomBytes(6).toString('hex')}!${index}`;
+    this.tokens = new SddcTokens(ctx, this);
+    this.board = new TaskBoard(ctx, this.fqdn, randomUUID());
+    this.tasks = this.board.tasks;
     if (opts.backupConfigured ?? true) this.configuration = defaultBackupConfiguration(this.fqdn);
     // An automatic backup from before (takeBackupOnStateChange): clients must filter GET /v1/tasks.
     const created = ctx.now() - 24 * 3600 * 1000;
-    this.addTask({
+    this.board.add({
       kind: 'backup',
       type: 'SDDCMANAGER_BACKUP',
       name: 'SDDC Manager Backup',
@@ -176,7 +168,7 @@ export class SddcManagerAppliance implements SimAppliance {
   }
 
   failNextJob(message: string): void {
-    this.nextJobFails = message;
+    this.board.nextJobFails = message;
   }
 
   corrupt(res: SimResponse): SimResponse {
@@ -218,334 +210,13 @@ export class SddcManagerAppliance implements SimAppliance {
   }
 
   /** Revokes every access token issued so far (refresh tokens stay valid). */
-
   expireAccessTokens(): void {
-    this.accessTokens.clear();
+    this.tokens.expireAccessTokens();
   }
 
   /** Revokes every refresh token: the next refresh fails and the client must log in. */
   revokeRefreshTokens(): void {
-    this.refreshTokens.clear();
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Authentication
-
-  private issueAccessToken(user: string): string {
-    const nowS = Math.floor(this.ctx.now() / 1000);
-    const jti = randomUUID();
-    const header = b64json({ alg: 'HS256', typ: 'JWT' });
-    const payload = b64json({ sub: user, iss: this.fqdn, iat: nowS, exp: nowS + this.ctx.tokenTtlSeconds, jti });
-    const signature = createHmac('sha256', this.signingKey).update(`${header}.${payload}`).digest('base64url');
-    this.accessTokens.set(jti, user);
-    return `${header}.${payload}.${signature}`;
-  }
-
-  private unauthorized(message: string): SddcFault {
-    return new SddcFault(
-      401,
-      'Unauthorized',
-      message,
-      'Get a new access token (PATCH /v1/tokens/access-token/refresh or POST /v1/tokens).',
-    );
-  }
-
-  private verifyBearer(token: string): string {
-    const [header, payload, signature] = token.split('.');
-    if (!header || !payload || !signature) throw this.unauthorized('The access token is malformed.');
-    const expected = createHmac('sha256', this.signingKey).update(`${header}.${payload}`).digest();
-    const given = Buffer.from(signature, 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected))
-      throw this.unauthorized('The access token signature is invalid.');
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
-      exp: number;
-      jti: string;
-      sub: string;
-    };
-    if (!this.accessTokens.has(claims.jti)) throw this.unauthorized('The access token has been revoked.');
-    if (claims.exp * 1000 <= this.ctx.now()) {
-      this.accessTokens.delete(claims.jti);
-      throw this.unauthorized('The access token has expired.');
-    }
-    return claims.sub;
-  }
-
-  private checkPassword(user: string, password: string): boolean {
-    const a = Buffer.from(password);
-    const b = Buffer.from(this.password);
-    return LOGIN_USERS.includes(user) && a.length === b.length && timingSafeEqual(a, b);
-  }
-
-  private authenticate(req: SimRequest, basicAllowed: boolean): string {
-    const header = String(req.headers.authorization ?? '');
-    if (header.startsWith('Bearer ')) return this.verifyBearer(header.slice(7).trim());
-    if (basicAllowed && header.startsWith('Basic ')) {
-      const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
-      const sep = decoded.indexOf(':');
-      const user = decoded.slice(0, sep);
-      const a = Buffer.from(decoded.slice(sep + 1));
-      const b = Buffer.from(this.password);
-      if (sep > 0 && user === BASIC_USER && a.length === b.length && timingSafeEqual(a, b)) return user;
-      throw this.unauthorized('Invalid basic authentication credentials.');
-    }
-    throw this.unauthorized('Authentication required: send an access token (Authorization: Bearer ...).');
-  }
-
-  private login(req: SimRequest): SimResponse {
-    const body = req.body as { username?: unknown; password?: unknown } | undefined;
-    if (!body || typeof body !== 'object' || typeof body.username !== 'string' || typeof body.password !== 'string') {
-      throw new SddcFault(400, 'VALIDATION_FAILED', 'Invalid parameter: username and password are required.');
-    }
-    if (!this.checkPassword(body.username, body.password)) {
-      throw new SddcFault(401, 'Unauthorized', 'Invalid username or password.', 'Check the user name and password.');
-    }
-    const refreshId = randomUUID();
-    this.refreshTokens.set(refreshId, { user: body.username, expiresMs: this.ctx.now() + REFRESH_TOKEN_TTL_MS });
-    // 201 "Created" (bindings `Tokens.create_token`); the VCF doc pages say 200.
-    return {
-      status: 201,
-      body: { accessToken: this.issueAccessToken(body.username), refreshToken: { id: refreshId } },
-    };
-  }
-
-  /**
-   * The refresh-token id of a refresh or logout body: a JSON string (`"id"`), a bare id (PowerVCF)
-   * or `{id}`; a body without one is answered 400.
-   */
-  private refreshIdOf(body: unknown): string {
-    const id =
-      typeof body === 'string'
-        ? body.trim().replace(/^"|"$/g, '')
-        : body && typeof body === 'object'
-          ? (body as { id?: unknown }).id
-          : undefined;
-    if (typeof id === 'string' && id) return id;
-    throw new SddcFault(
-      400,
-      'VALIDATION_FAILED',
-      'Invalid parameter: the refresh token id is required.',
-      'Send the refresh token id as a JSON string.',
-    );
-  }
-
-  /**
-   * `PATCH /v1/tokens/access-token/refresh` → 200 with the access token as a JSON string. An
-   * unknown, revoked or expired refresh token answers 404 (the bindings declare 400/404/500 and
-   * no 401 here; the errorCode is the simulator's).
-   */
-  private refresh(req: SimRequest): SimResponse {
-    const id = this.refreshIdOf(req.body);
-    const entry = this.refreshTokens.get(id);
-    if (!entry || entry.expiresMs <= this.ctx.now()) {
-      this.refreshTokens.delete(id);
-      throw new SddcFault(
-        404,
-        'REFRESH_TOKEN_NOT_FOUND',
-        'The refresh token is invalid or has expired.',
-        'Log in again with POST /v1/tokens.',
-      );
-    }
-    return { status: 200, body: this.issueAccessToken(entry.user) };
-  }
-
-  /**
-   * `DELETE /v1/tokens/refresh-token` → 204 (bindings `invalidate_refresh_token`, no errors
-   * declared): an unknown id is answered 204 too (the token is invalid either way).
-   */
-  private logout(req: SimRequest): SimResponse {
-    const id = this.refreshIdOf(req.body);
-    this.refreshTokens.delete(id);
-    return { status: 204 };
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Tasks
-
-  private addTask(t: Pick<SimTask, 'kind' | 'type' | 'name' | 'steps' | 'durationMs'> & { startMs?: number }): SimTask {
-    const { startMs, ...rest } = t;
-    const start = startMs ?? this.ctx.now();
-    const task: SimTask = {
-      ...rest,
-      id: randomUUID(),
-      seq: ++this.seq,
-      createdMs: start,
-      startMs: start,
-      retries: 0,
-      unavailablePolls: 0,
-    };
-    if (startMs === undefined) {
-      task.fail = this.nextJobFails;
-      this.nextJobFails = undefined;
-    }
-    this.tasks.set(task.id, task);
-    return task;
-  }
-
-  private taskState(t: SimTask): { status: TaskStatus; endMs?: number } {
-    if (t.cancelledMs !== undefined) return { status: 'CANCELLED', endMs: t.cancelledMs };
-    const end = t.startMs + t.durationMs;
-    if (this.ctx.now() < end) return { status: 'IN_PROGRESS' };
-    return { status: t.fail ? 'FAILED' : 'SUCCESSFUL', endMs: end };
-  }
-
-  /** A backup or restore task holding the resource locks. */
-  private lockHolder(): SimTask | undefined {
-    for (const t of this.tasks.values())
-      if (t.kind !== 'configuration' && this.taskState(t).status === 'IN_PROGRESS') return t;
-    return undefined;
-  }
-
-  /** 400 `RESOURCE_LOCKED` while a backup/restore runs (the bindings declare only 400/500 for the starts). */
-  private checkLocks(what: string): void {
-    const holder = this.lockHolder();
-    if (holder) {
-      throw new SddcFault(
-        400,
-        'RESOURCE_LOCKED',
-        `Unable to ${what}: the resources are locked by task ${holder.name} (${holder.id}).`,
-        'Wait for the running task to finish and try again.',
-        [],
-        {
-          context: { lockedBy: holder.id },
-          args: [holder.id],
-        },
-      );
-    }
-  }
-
-  private taskError(t: SimTask, message: string) {
-    const code =
-      t.kind === 'backup'
-        ? 'SDDCMANAGER_BACKUP_FAILED'
-        : t.kind === 'restore'
-          ? 'SDDCMANAGER_RESTORE_FAILED'
-          : 'BACKUP_CONFIGURATION_FAILED';
-    return {
-      ...sddcErrorBody(code, message, {
-        remediationMessage: 'Fix the cause, then retry the task (PATCH /v1/tasks/{id}).',
-        remediationUrl: DOCS_URL,
-        causes: [{ type: 'com.vmware.evo.sddc.orchestrator.exceptions.OrchProcessingException', message }],
-        context: { taskId: t.id },
-        args: [t.id],
-      }),
-      label:
-        t.kind === 'restore' ? 'Restore failed' : t.kind === 'backup' ? 'Backup failed' : 'Backup configuration failed',
-    };
-  }
-
-  private resources() {
-    return [{ resourceId: this.resourceId, fqdn: this.fqdn, type: 'SDDC_MANAGER', name: this.fqdn, sans: [this.fqdn] }];
-  }
-
-  private renderStatus(t: SimTask, status: TaskStatus, mode: 'create' | 'read'): string {
-    if (mode === 'create') return status;
-    if (t.kind === 'restore') return status.replace(/_/g, ' ');
-    return t.seq % 2 === 0 ? titleCase(status) : status;
-  }
-
-  private subTasks(t: SimTask, status: TaskStatus, endMs: number | undefined) {
-    const k = t.steps.length;
-    const window = t.durationMs / k;
-    const at = endMs ?? this.ctx.now();
-    const current = Math.min(k - 1, Math.floor((at - t.startMs) / window));
-    return t.steps.map((step, i) => {
-      const startMs = Math.round(t.startMs + i * window);
-      const stepEnd = i === k - 1 ? t.startMs + t.durationMs : Math.round(t.startMs + (i + 1) * window);
-      let st: TaskStatus;
-      if (status === 'SUCCESSFUL') st = 'SUCCESSFUL';
-      else if (status === 'FAILED') st = i < k - 1 ? 'SUCCESSFUL' : 'FAILED';
-      else if (i < current) st = 'SUCCESSFUL';
-      else if (i === current) st = status === 'CANCELLED' ? 'CANCELLED' : 'IN_PROGRESS';
-      else st = 'PENDING';
-      const started = st !== 'PENDING';
-      const done = st !== 'PENDING' && st !== 'IN_PROGRESS';
-      const doneMs = st === 'CANCELLED' ? (endMs ?? stepEnd) : stepEnd;
-      const errors = st === 'FAILED' && t.fail ? [this.taskError(t, t.fail)] : [];
-      let description = step.description;
-      if (t.kind === 'backup' && i === k - 1 && st === 'SUCCESSFUL' && t.backupFile)
-        description = `Backup file ${t.backupFile} transferred`;
-      const times = {
-        ...(started ? { creationTimestamp: new Date(startMs).toISOString() } : {}),
-        ...(done ? { completionTimestamp: new Date(doneMs).toISOString() } : {}),
-      };
-      return {
-        name: step.name,
-        description,
-        type: step.type,
-        status: st,
-        ...times,
-        errors,
-        resources: this.resources(),
-        stages: [{ name: step.name, description, type: step.type, status: st, ...times, errors }],
-        subTasks: (step.children ?? []).map((child, j, all) => this.childSubTask(child, st, j, all.length, times)),
-        ...(st === 'FAILED'
-          ? { documentationLink: { url: DOCS_URL, label: 'Troubleshooting backup and restore' } }
-          : {}),
-      };
-    });
-  }
-
-  /** A nested subtask: the parent's status, spread over the children (first running, last failing). */
-  private childSubTask(
-    step: Step,
-    parent: TaskStatus,
-    j: number,
-    n: number,
-    times: { creationTimestamp?: string; completionTimestamp?: string },
-  ) {
-    let st: TaskStatus = parent;
-    if (parent === 'IN_PROGRESS' || parent === 'CANCELLED') st = j === 0 ? parent : 'PENDING';
-    else if (parent === 'FAILED') st = j === n - 1 ? 'FAILED' : 'SUCCESSFUL';
-    const started = st !== 'PENDING';
-    const done = started && st !== 'IN_PROGRESS';
-    return {
-      name: step.name,
-      description: step.description,
-      type: step.type,
-      status: st,
-      ...(started && times.creationTimestamp ? { creationTimestamp: times.creationTimestamp } : {}),
-      ...(done && times.completionTimestamp ? { completionTimestamp: times.completionTimestamp } : {}),
-      errors: [],
-      resources: this.resources(),
-      stages: [],
-      subTasks: [],
-    };
-  }
-
-  /** The full Task (bindings `model_client.Task`). */
-  renderTask(t: SimTask, mode: 'create' | 'read' = 'read') {
-    const { status, endMs } = this.taskState(t);
-    if (t.kind === 'backup' && status === 'SUCCESSFUL')
-      t.backupFile ??= backupFileName(this.fqdn, t.startMs + t.durationMs);
-    const resolutionStatus =
-      status === 'FAILED' ? 'UNRESOLVED' : status === 'SUCCESSFUL' && t.retries > 0 ? 'RESOLVED' : undefined;
-    return {
-      id: t.id,
-      name: t.name,
-      localizableDescriptionPack: {
-        component: 'com.vmware.vcf.backuprestore',
-        messageKey: `${t.type.toLowerCase()}.task.name`,
-        arguments: [this.fqdn],
-        message: t.name,
-        bundle: 'com.vmware.vcf.backuprestore.messages',
-      },
-      type: t.type,
-      status: this.renderStatus(t, status, mode),
-      creationTimestamp: new Date(t.createdMs).toISOString(),
-      ...(endMs !== undefined ? { completionTimestamp: new Date(endMs).toISOString() } : {}),
-      subTasks: this.subTasks(t, status, endMs),
-      errors: status === 'FAILED' && t.fail ? [this.taskError(t, t.fail)] : [],
-      resources: this.resources(),
-      ...(resolutionStatus ? { resolutionStatus } : {}),
-      isCancellable: t.kind === 'backup' && status === 'IN_PROGRESS',
-      isRetryable: status === 'FAILED',
-    };
-  }
-
-  private task(id: string | undefined): SimTask {
-    const t = id ? this.tasks.get(id) : undefined;
-    if (!t) throw new SddcFault(404, 'TASK_NOT_FOUND', `Task not found: ${id}`, 'Check the task id.');
-    return t;
+    this.tokens.revokeRefreshTokens();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -559,7 +230,7 @@ export class SddcManagerAppliance implements SimAppliance {
   private configure(req: SimRequest, replace: boolean): SimResponse {
     const next = proposedBackupConfiguration(req.body, this.configuration, replace);
     checkBackupConfiguration(next);
-    const task = this.addTask({
+    const task = this.board.add({
       kind: 'configuration',
       type: 'BACKUP_CONFIGURATION',
       name: replace ? 'Configure backup settings' : 'Update backup settings',
@@ -568,7 +239,7 @@ export class SddcManagerAppliance implements SimAppliance {
     });
     if (!task.fail)
       this.configuration = { ...next, backupLocations: next.backupLocations.map((l) => ({ port: 22, ...l })) };
-    return { status: replace ? 200 : 202, body: this.renderTask(task, 'create') };
+    return { status: replace ? 200 : 202, body: this.board.render(task, 'create') };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -600,8 +271,8 @@ export class SddcManagerAppliance implements SimAppliance {
         [{ type: 'com.vmware.vcf.backup.BackupNotConfiguredException', message: 'Backup configuration is missing' }],
       );
     }
-    this.checkLocks('start the backup');
-    const task = this.addTask({
+    this.board.checkLocks('start the backup');
+    const task = this.board.add({
       kind: 'backup',
       type: 'SDDCMANAGER_BACKUP',
       name: 'SDDC Manager Backup',
@@ -615,7 +286,7 @@ export class SddcManagerAppliance implements SimAppliance {
       id: task.id,
       label: task.name,
     });
-    const full = this.renderTask(task, 'create');
+    const full = this.board.render(task, 'create');
     // BackupTask (bindings `model_client.BackupTask`): {id, name, status, resources, errors}.
     return {
       status: 202,
@@ -632,8 +303,8 @@ export class SddcManagerAppliance implements SimAppliance {
         zodMessage(parsed.error),
         'Send backupFile, elements and encryption.passphrase.',
       );
-    this.checkLocks('start the restore');
-    const task = this.addTask({
+    this.board.checkLocks('start the restore');
+    const task = this.board.add({
       kind: 'restore',
       type: 'SDDCMANAGER_RESTORE',
       name: 'SDDC Manager Restore',
@@ -648,12 +319,12 @@ export class SddcManagerAppliance implements SimAppliance {
       id: task.id,
       label: task.name,
     });
-    return { status: 202, body: this.renderTask(task, 'create') };
+    return { status: 202, body: this.board.render(task, 'create') };
   }
 
   /** Unknown ids answer 400: `get_restore_task` declares 400/500 and no 404 (bindings). */
   private getRestoreTask(req: SimRequest): SimResponse {
-    const t = req.params.id ? this.tasks.get(req.params.id) : undefined;
+    const t = req.params.id ? this.board.tasks.get(req.params.id) : undefined;
     if (t?.kind !== 'restore')
       throw new SddcFault(
         400,
@@ -670,96 +341,44 @@ export class SddcManagerAppliance implements SimAppliance {
         }),
       };
     }
-    return { status: 200, body: this.renderTask(t) };
-  }
-
-  /**
-   * `PATCH /v1/tasks/{id}` → 200, no body (bindings `retry_task`: "Task was retried
-   * successfully."); 409 "Only a failed Task can be retried". The task runs again from its first
-   * subtask.
-   */
-  private retryTask(req: SimRequest): SimResponse {
-    const t = this.task(req.params.id);
-    const { status } = this.taskState(t);
-    if (status !== 'FAILED')
-      throw new SddcFault(
-        409,
-        'TASK_NOT_RETRYABLE',
-        `Task can not be retried. Only a failed Task can be retried. Task ${t.id} is ${status}.`,
-        'Retry only failed tasks.',
-      );
-    if (t.kind !== 'configuration') this.checkLocks('retry the task');
-    t.startMs = this.ctx.now();
-    t.retries++;
-    t.fail = this.nextJobFails;
-    this.nextJobFails = undefined;
-    return { status: 200 };
-  }
-
-  /** `DELETE /v1/tasks/{id}` → 200, no body; 409 "Only a IN_PROGRESS task can be cancelled" (bindings `cancel_task`). */
-  private cancelTask(req: SimRequest): SimResponse {
-    const t = this.task(req.params.id);
-    if (!this.renderTask(t).isCancellable)
-      throw new SddcFault(
-        409,
-        'TASK_NOT_CANCELLABLE',
-        `Task can not be cancelled. Only a IN_PROGRESS task can be cancelled. Task ${t.id} is ${this.taskState(t).status}.`,
-        'Only a running task whose isCancellable is true can be cancelled.',
-      );
-    t.cancelledMs = this.ctx.now();
-    return { status: 200 };
-  }
-
-  /** `GET /v1/tasks` with the bindings' filters (see the file comment) → 200 PageOfTask. */
-  private listTasks(req: SimRequest): SimResponse {
-    const rows = [...this.tasks.values()].map((t) => ({ t, ...this.taskState(t) }));
-    const { page, pageMetadata } = selectTasks(rows, parseTaskListQuery(req.query), this.resources());
-    return { status: 200, body: { elements: page.map(({ t }) => this.renderTask(t)), pageMetadata } };
+    return { status: 200, body: this.board.render(t) };
   }
 
   // -------------------------------------------------------------------------------------------
   // Routes
 
-  private route(
+  /** A route behind the token check `auth` asks for; SddcFault answers the Error model. */
+  private sddcRoute(
     method: string,
     pattern: string,
     operation: string,
     auth: 'none' | 'bearer' | 'bearerOrBasic',
     handler: (req: SimRequest) => SimResponse,
   ): SimRoute {
-    return {
-      method,
-      pattern,
-      operation,
-      handler: (req) => {
-        try {
-          if (auth !== 'none') this.authenticate(req, auth === 'bearerOrBasic');
-          return handler(req);
-        } catch (err) {
-          if (err instanceof SddcFault)
-            return { status: err.status, body: sddcErrorBody(err.errorCode, err.message, err.extras) };
-          throw err;
-        }
-      },
-    };
+    return route(method, pattern, operation, SDDC_FAULTS, (req) => {
+      if (auth !== 'none') this.tokens.authenticate(req, auth === 'bearerOrBasic');
+      return handler(req);
+    });
   }
 
   routes(): SimRoute[] {
     return [
-      this.route('POST', '/v1/tokens', 'tokenCreate', 'none', (req) => this.login(req)),
-      this.route('PATCH', '/v1/tokens/access-token/refresh', 'tokenRefresh', 'none', (req) => this.refresh(req)),
-      this.route('DELETE', '/v1/tokens/refresh-token', 'tokenLogout', 'none', (req) => this.logout(req)),
-      this.route('GET', '/v1/system/backup-configuration', 'getBackupConfiguration', 'bearer', () => ({
+      this.sddcRoute('POST', '/v1/tokens', 'tokenCreate', 'none', (req) => this.tokens.login(req)),
+      this.sddcRoute('PATCH', '/v1/tokens/access-token/refresh', 'tokenRefresh', 'none', (req) =>
+        this.tokens.refresh(req),
+      ),
+      this.sddcRoute('DELETE', '/v1/tokens/refresh-token', 'tokenLogout', 'none', (req) => this.tokens.logout(req)),
+      this.sddcRoute('GET', '/v1/system/backup-configuration', 'getBackupConfiguration', 'bearer', () => ({
         status: 200,
         body: renderBackupConfiguration(this.configuration),
       })),
-      this.route('PUT', '/v1/system/backup-configuration', 'setBackupConfiguration', 'bearer', (req) =>
+      this.sddcRoute('PUT', '/v1/system/backup-configuration', 'setBackupConfiguration', 'bearer', (req) =>
         this.configure(req, true),
       ),
-      this.route('PATCH', '/v1/system/backup-configuration', 'updateBackupConfiguration', 'bearer', (req) =>
+      this.sddcRoute('PATCH', '/v1/system/backup-configuration', 'updateBackupConfiguration', 'bearer', (req) =>
         this.configure(req, false),
       ),
-      this.route(
+      this.sddcRoute(
         'POST',
         '/v1/system/backup-configuration/validations',
         'validateBackupConfiguration',
@@ -769,20 +388,28 @@ export class SddcManagerAppliance implements SimAppliance {
           body: validateBackupConfiguration(proposedBackupConfiguration(req.body, this.configuration, false)),
         }),
       ),
-      this.route('GET', '/v1/system/backup-configuration/backup-locations', 'getBackupLocation', 'bearer', (req) => ({
+      this.sddcRoute(
+        'GET',
+        '/v1/system/backup-configuration/backup-locations',
+        'getBackupLocation',
+        'bearer',
+        (req) => ({
+          status: 200,
+          body: lookupBackupLocation(req.query),
+        }),
+      ),
+      this.sddcRoute('POST', '/v1/backups/tasks', 'startBackup', 'bearer', (req) => this.startBackup(req)),
+      this.sddcRoute('GET', '/v1/tasks', 'listTasks', 'bearer', (req) => this.board.list(req)),
+      this.sddcRoute('GET', '/v1/tasks/:id', 'getTask', 'bearer', (req) => ({
         status: 200,
-        body: lookupBackupLocation(req.query),
+        body: this.board.render(this.board.get(req.params.id)),
       })),
-      this.route('POST', '/v1/backups/tasks', 'startBackup', 'bearer', (req) => this.startBackup(req)),
-      this.route('GET', '/v1/tasks', 'listTasks', 'bearer', (req) => this.listTasks(req)),
-      this.route('GET', '/v1/tasks/:id', 'getTask', 'bearer', (req) => ({
-        status: 200,
-        body: this.renderTask(this.task(req.params.id)),
-      })),
-      this.route('PATCH', '/v1/tasks/:id', 'retryTask', 'bearer', (req) => this.retryTask(req)),
-      this.route('DELETE', '/v1/tasks/:id', 'cancelTask', 'bearer', (req) => this.cancelTask(req)),
-      this.route('POST', '/v1/restores/tasks', 'startRestore', 'bearerOrBasic', (req) => this.startRestore(req)),
-      this.route('GET', '/v1/restores/tasks/:id', 'getRestoreTask', 'bearerOrBasic', (req) => this.getRestoreTask(req)),
+      this.sddcRoute('PATCH', '/v1/tasks/:id', 'retryTask', 'bearer', (req) => this.board.retry(req)),
+      this.sddcRoute('DELETE', '/v1/tasks/:id', 'cancelTask', 'bearer', (req) => this.board.cancel(req)),
+      this.sddcRoute('POST', '/v1/restores/tasks', 'startRestore', 'bearerOrBasic', (req) => this.startRestore(req)),
+      this.sddcRoute('GET', '/v1/restores/tasks/:id', 'getRestoreTask', 'bearerOrBasic', (req) =>
+        this.getRestoreTask(req),
+      ),
     ];
   }
 }

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
+import type { SimFaults } from '../types';
 
 /** Where simulated errors and failed subtasks point for documentation (`remediationUrl`, `documentationLink`). */
 export const DOCS_URL = 'https://techdocs.broadcom.com/us/en/vmware-cis/vcf.html';
@@ -89,6 +90,12 @@ export function sddcErrorBody(errorCode: string, message: string, opts: ErrorExt
     referenceToken: referenceToken(),
   };
 }
+
+/** How the routes answer an SddcFault (the shared `route` wrapper of `../types`). */
+export const SDDC_FAULTS: SimFaults<SddcFault> = {
+  fault: SddcFault,
+  answer: (err) => ({ status: err.status, body: sddcErrorBody(err.errorCode, err.message, err.extras) }),
+};
 
 export function zodMessage(error: z.ZodError): string {
   const issue = error.issues[0];

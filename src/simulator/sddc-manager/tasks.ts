@@ -1,8 +1,8 @@
 /**
  * The simulated SDDC Manager's tasks: their kinds and steps, status spelling helpers, the backup
  * file name, and the `GET /v1/tasks` query (the filters, order and paging VMware's bindings
- * declare for `Tasks.get_tasks`) as pure functions over task rows. The appliance
- * (`simulator.ts`) owns the tasks, their progress and their rendering.
+ * declare for `Tasks.get_tasks`) as pure functions over task rows. The task board
+ * (`task-board.ts`) owns the tasks, their progress and their rendering.
  */
 import { MAX_TASK_PAGE_SIZE, type TaskStatus, normaliseTaskStatus } from '../../sddc-manager/schemas';
 import { SddcFault } from './errors';
