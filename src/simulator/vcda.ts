@@ -7,7 +7,15 @@
  * change once a real appliance says otherwise.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { SimAppliance, SimRequest, SimResponse, SimRoute, SimulatorContext } from './types';
+import {
+  type SimAppliance,
+  type SimFaults,
+  type SimRequest,
+  type SimResponse,
+  type SimRoute,
+  type SimulatorContext,
+  route,
+} from './types';
 import {
   type ApiError,
   type BackupInfo,
@@ -126,6 +134,19 @@ export interface VcdaReceived {
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
+/**
+ * A VcdaFault is answered in the media type of the request: it is thrown only once the request's
+ * Accept header named a version this appliance speaks.
+ */
+const VCDA_FAULTS: SimFaults<VcdaFault> = {
+  fault: VcdaFault,
+  answer: (err, req) => ({
+    status: err.status,
+    headers: { 'content-type': h4MediaType(h4VersionOf(first(req.headers.accept)) as string) },
+    body: vcdaApiError(err.errorCode, err.message),
+  }),
+};
+
 /** Deterministic archive bytes for a backup id: 256–320 KiB of SHA-512 counter-mode output. */
 export function backupContentFor(id: string): Buffer {
   const seed = createHash('sha512').update(`vcda-backup:${id}`).digest();
@@ -205,7 +226,6 @@ export class VcdaAppliance implements SimAppliance {
   // -------------------------------------------------------------------------------------------
   // Test helpers
 
-  /** Expires every session now (as an appliance restart or the idle timeout would). */
   /** Admin knobs: `{"expireSessions": true}`. */
   admin(command: Record<string, unknown>): unknown {
     const { expireSessions, ...rest } = command;
@@ -215,6 +235,7 @@ export class VcdaAppliance implements SimAppliance {
     return {};
   }
 
+  /** Expires every session now (as an appliance restart or the idle timeout would). */
   expireSessions(): void {
     this.sessions.clear();
   }
@@ -398,66 +419,51 @@ export class VcdaAppliance implements SimAppliance {
   // Routing
 
   /** Wraps a handler with request recording, version negotiation (406), the session check and error rendering. */
-  private route(
+  private vcdaRoute(
     method: string,
     pattern: string,
     operation: string,
     handler: (req: SimRequest, user: string) => SimResponse,
     opts: { auth?: boolean } = {},
   ): SimRoute {
-    return {
-      method,
-      pattern,
-      operation,
-      handler: (req) => {
-        const accept = first(req.headers.accept);
-        this.received.push({
-          operation,
-          method: req.method,
-          path: req.path,
-          query: req.query.toString(),
-          accept,
-          contentType: first(req.headers['content-type']),
-          operationId: first(req.headers[VCDA_OPERATION_ID_HEADER.toLowerCase()]),
-          authenticated: req.headers[VCDA_AUTH_HEADER.toLowerCase()] !== undefined,
-        });
-        if (this.received.length > 500) this.received.shift();
-        const version = h4VersionOf(accept);
-        if (!version || !SUPPORTED_VERSION.test(version)) {
-          const what = version ? `API version ${version} is not supported` : 'the Accept header names no API version';
-          return this.errorResponse(
-            'NotAcceptable',
-            406,
-            `Not acceptable: ${what}; use ${h4MediaType('4.5')} (v1 to v4, 4.x).`,
-          );
-        }
-        const mediaType = h4MediaType(version);
-        try {
-          const user = opts.auth === false ? '' : this.authenticate(req);
-          const out = handler(req, user);
-          if (out.raw !== undefined || out.body === undefined) return out;
-          return { ...out, headers: { ...out.headers, 'content-type': mediaType } };
-        } catch (err) {
-          if (!(err instanceof VcdaFault)) throw err;
-          return {
-            status: err.status,
-            headers: { 'content-type': mediaType },
-            body: vcdaApiError(err.errorCode, err.message),
-          };
-        }
-      },
-    };
+    return route(method, pattern, operation, VCDA_FAULTS, (req) => {
+      const accept = first(req.headers.accept);
+      this.received.push({
+        operation,
+        method: req.method,
+        path: req.path,
+        query: req.query.toString(),
+        accept,
+        contentType: first(req.headers['content-type']),
+        operationId: first(req.headers[VCDA_OPERATION_ID_HEADER.toLowerCase()]),
+        authenticated: req.headers[VCDA_AUTH_HEADER.toLowerCase()] !== undefined,
+      });
+      if (this.received.length > 500) this.received.shift();
+      const version = h4VersionOf(accept);
+      if (!version || !SUPPORTED_VERSION.test(version)) {
+        const what = version ? `API version ${version} is not supported` : 'the Accept header names no API version';
+        return this.errorResponse(
+          'NotAcceptable',
+          406,
+          `Not acceptable: ${what}; use ${h4MediaType('4.5')} (v1 to v4, 4.x).`,
+        );
+      }
+      const user = opts.auth === false ? '' : this.authenticate(req);
+      const out = handler(req, user);
+      if (out.raw !== undefined || out.body === undefined) return out;
+      return { ...out, headers: { ...out.headers, 'content-type': h4MediaType(version) } };
+    });
   }
 
   routes(): SimRoute[] {
     return [
-      this.route('POST', '/sessions', 'sessionCreate', (req) => this.login(req), { auth: false }),
-      this.route('POST', '/backups', 'backupCreate', (req, user) => this.createBackup(req, user)),
-      this.route('GET', '/backups', 'backupList', () => {
+      this.vcdaRoute('POST', '/sessions', 'sessionCreate', (req) => this.login(req), { auth: false }),
+      this.vcdaRoute('POST', '/backups', 'backupCreate', (req, user) => this.createBackup(req, user)),
+      this.vcdaRoute('GET', '/backups', 'backupList', () => {
         this.publishFinished();
         return { status: 200, body: [...this.backups.values()].map((b) => b.info) };
       }),
-      this.route('GET', '/backups/:id', 'backupDownload', (req) => {
+      this.vcdaRoute('GET', '/backups/:id', 'backupDownload', (req) => {
         const b = this.backup(req.params.id);
         return {
           status: 200,
@@ -469,18 +475,18 @@ export class VcdaAppliance implements SimAppliance {
           raw: b.content,
         };
       }),
-      this.route('DELETE', '/backups/:id', 'backupDelete', (req) => {
+      this.vcdaRoute('DELETE', '/backups/:id', 'backupDelete', (req) => {
         const b = this.backup(req.params.id);
         this.backups.delete(b.info.id);
         // [observed in a script; code not captured] 204 No Content.
         return { status: 204 };
       }),
-      this.route('GET', '/tasks/:id', 'taskGet', (req) => {
+      this.vcdaRoute('GET', '/tasks/:id', 'taskGet', (req) => {
         const task = req.params.id ? this.tasks.get(req.params.id) : undefined;
         if (!task) throw new VcdaFault('NotFound', `Task ${req.params.id} not found.`);
         return { status: 200, body: this.taskView(task) };
       }),
-      this.route('GET', '/tasks', 'taskList', (req) => this.listTasks(req)),
+      this.vcdaRoute('GET', '/tasks', 'taskList', (req) => this.listTasks(req)),
     ];
   }
 }
