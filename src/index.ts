@@ -98,7 +98,6 @@ export {
   Runbook,
   RUNBOOK_API_VERSION,
   NOTIFY_EVENTS,
-  parseDuration,
   runbookJsonSchema,
   DrRunbookOptions,
   type RunbookDocument,
@@ -107,6 +106,7 @@ export {
   type RunbookLocation,
   type NotifyEvent,
 } from './contract/runbook/document';
+export { formatDuration, parseDuration } from './contract/duration';
 export * from './contract/runbook/report';
 export {
   progressQuery,
