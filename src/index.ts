@@ -9,9 +9,54 @@
  * ```
  */
 export { createActivities, type Activities, type ActivitiesOptions } from '../activities';
-export type * from '../activities/vcenter';
-export type * from '../activities/sddc-manager';
-export type * from '../activities/vcda';
+export type {
+  CancelVcenterJobInput,
+  PollVcenterBackupInput,
+  PollVcenterRestoreInput,
+  SetVcenterScheduleInput,
+  SetVcenterScheduleResult,
+  StartVcenterBackupInput,
+  StartVcenterRestoreInput,
+  ValidateVcenterBackupInput,
+  ValidateVcenterRestoreInput,
+  VcenterBackupJobResult,
+  VcenterBackupVerification,
+  VcenterJobRef,
+  VcenterPollDetails,
+  VcenterRestoreRef,
+  VcenterRestoreResult,
+  VcenterRestoreSpec,
+  VcenterRestoreValidation,
+  VcenterReturnResult,
+  VcenterScheduleSpec,
+  VerifyVcenterBackupInput,
+  createVcenterActivities,
+  stepMarker,
+} from '../activities/vcenter';
+export type {
+  CancelSddcTaskResult,
+  PollSddcTaskInput,
+  SDDC_BACKUP_TASK_TYPE,
+  SDDC_RESTORE_TASK_TYPE,
+  SddcBackupConfigurationSpec,
+  SddcTaskActionInput,
+  SddcTaskRef,
+  SddcTaskResult,
+  SddcTaskVerification,
+  SetSddcBackupConfigurationInput,
+  StartSddcManagerBackupInput,
+  StartSddcManagerRestoreInput,
+  VerifySddcTaskInput,
+  createSddcManagerActivities,
+  sftpLocationUrl,
+} from '../activities/sddc-manager';
+export type {
+  PollVcdaTaskInput,
+  StartVcdaBackupInput,
+  VcdaBackupResult,
+  VcdaTaskRef,
+  createVcdaActivities,
+} from '../activities/vcda';
 export type { StepRef } from '../activities/step';
 export { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS } from '../activities/options';
 export { createWorker, DEFAULT_TASK_QUEUE, workflowsPath, type CreateWorkerOptions } from '../worker';
@@ -28,7 +73,45 @@ export type {
   ApplianceLeaseState,
   LeaseRequest,
 } from '../workflows';
-export * from './core/errors';
+export type { Product } from './contract/names';
+export {
+  AuthenticationFailed,
+  BackupHashMismatch,
+  DEFAULT_AMBIGUOUS_MAX_ATTEMPTS,
+  DEFAULT_BUSY_RETRY_DELAY_MS,
+  ERROR_CLASSES,
+  ERROR_TYPES,
+  InvalidArgument,
+  NON_APPLIANCE_FAILURE_TYPES,
+  NON_RETRYABLE_ERROR_TYPES,
+  NetworkError,
+  NotFound,
+  NotPermitted,
+  PermissionDenied,
+  ProtocolError,
+  RemoteJobFailed,
+  RequestTimeout,
+  ResourceBusy,
+  SchemaMismatch,
+  ServerError,
+  ServiceUnavailable,
+  StartOutcomeUnknown,
+  TlsError,
+  UnknownRemoteState,
+  VmwareApiError,
+  WrongState,
+  errorFromResponse,
+  errorFromTransport,
+  isAbortError,
+  normaliseVapiErrorType,
+  retryDecision,
+  type ErrorContext,
+  type ErrorType,
+  type NonApplianceFailureType,
+  type RetryDecision,
+  type RetryTuning,
+  type StepClock,
+} from './core/errors';
 export {
   CredentialPolicy,
   PolicyFileError,
@@ -98,7 +181,6 @@ export {
   Runbook,
   RUNBOOK_API_VERSION,
   NOTIFY_EVENTS,
-  parseDuration,
   runbookJsonSchema,
   DrRunbookOptions,
   type RunbookDocument,
@@ -107,7 +189,27 @@ export {
   type RunbookLocation,
   type NotifyEvent,
 } from './contract/runbook/document';
-export * from './contract/runbook/report';
+export { formatDuration, parseDuration } from './contract/duration';
+export {
+  RUNBOOK_STEP_MEMO,
+  STEP_PROGRESS_SIGNAL,
+  escapeCell,
+  formatBytes,
+  outcomeWord,
+  overallOutcome,
+  renderReportMarkdown,
+  type ApprovalReport,
+  type AuditEntry,
+  type CompensationReport,
+  type FinalOutcome,
+  type PolicyRefusal,
+  type RecoveryPoint,
+  type ReportProduct,
+  type RunbookOutcome,
+  type RunbookReport,
+  type StepReport,
+  type StepState,
+} from './contract/runbook/report';
 export {
   progressQuery,
   approveUpdate,

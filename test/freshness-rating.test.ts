@@ -1,6 +1,6 @@
 /** The freshness rating, options and duration helpers: pure, no server. */
 import { describe, expect, it } from 'vitest';
-import { formatDuration } from '../src/contract/duration';
+import { formatDurationText as formatDuration } from '../src/contract/duration';
 import {
   FreshnessOptions,
   compileFreshnessSlo,

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { Runbook, parseDuration, runbookJsonSchema } from '../src/contract/runbook/document';
+import { Runbook, runbookJsonSchema } from '../src/contract/runbook/document';
+import { parseDuration } from '../src/contract/duration';
 import { checkInput } from '../src/contract/inputs';
 
 const load = (name: string) =>

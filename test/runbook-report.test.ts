@@ -5,10 +5,10 @@ import {
   type StepState,
   escapeCell,
   formatBytes,
-  formatDuration,
   overallOutcome,
   renderReportMarkdown,
 } from '../src/contract/runbook/report';
+import { formatDuration } from '../src/contract/duration';
 
 function step(id: string, state: StepState, extra: Partial<StepReport> = {}): StepReport {
   return { id, stage: 'backup', action: 'backup', endpoint: `vc-${id}`, product: 'vcenter', state, ...extra };

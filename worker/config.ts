@@ -16,8 +16,9 @@ import {
   type CodecKeyring,
   loadCodecKeys,
 } from '../src/codec/keys';
-import { DEFAULT_TASK_QUEUE, MAX_POLL_INTERVAL_MS } from '../src/contract/endpoints';
-import { durationText } from '../src/contract/duration';
+import { MAX_POLL_INTERVAL_MS } from '../src/contract/endpoints';
+import { DEFAULT_TASK_QUEUE } from '../src/contract/names';
+import { durationText, parseDuration } from '../src/contract/duration';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevelName } from '../src/core/log-levels';
 import {
   DEFAULT_MAX_CONCURRENT_ACTIVITIES,
@@ -28,7 +29,6 @@ import {
   MAX_SHUTDOWN_GRACE_MS,
   WORKER_ENV_HELP,
 } from './env';
-import { parseDuration } from '../src/contract/runbook/document';
 import { CredentialPolicy, PolicyFileError } from '../src/core/policy/index';
 
 const KNOWN = new Set(WORKER_ENV_HELP.map(([name]) => name));

@@ -3,7 +3,7 @@
  * constants, so `vmware-dr worker --help` prints them without loading the worker.
  */
 import { CODEC_ENV_HELP } from '../src/codec/keys';
-import { DEFAULT_TASK_QUEUE } from '../src/contract/endpoints';
+import { DEFAULT_TASK_QUEUE } from '../src/contract/names';
 import { LOG_FORMATS, LOG_LEVELS } from '../src/core/log-levels';
 
 /** Prometheus port of the worker (the project's metrics plus the Temporal runtime's). */

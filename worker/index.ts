@@ -3,7 +3,7 @@ import { NativeConnection, type NativeConnectionOptions, Worker, type WorkerOpti
 import { type ActivitiesOptions, createActivities } from '../activities';
 import { runbookNexusServiceHandler } from './nexus';
 
-import { DEFAULT_TASK_QUEUE } from '../src/contract/endpoints';
+import { DEFAULT_TASK_QUEUE } from '../src/contract/names';
 
 export { DEFAULT_TASK_QUEUE };
 

@@ -32,8 +32,8 @@ import {
   type RunbookEndpoint,
   type RunbookRestoreStep,
   type RunbookStep,
-  parseDuration,
 } from '../src/contract/runbook/document';
+import { parseDuration } from '../src/contract/duration';
 import { type RunbookReport, type StepReport, overallOutcome } from '../src/contract/runbook/report';
 import {
   type ApprovalRule,

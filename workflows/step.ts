@@ -20,7 +20,7 @@ import type { z } from 'zod';
 import type { Activities, StepRef } from '../activities';
 import { DEFAULT_STEP_TIMEOUT_MS, applianceKey, endpointName } from '../src/contract/endpoints';
 import { DEFAULT_BUSY_RETRY_DELAY_MS, type VmwareApiError } from '../src/core/errors';
-import { formatDuration } from '../src/contract/runbook/report';
+import { formatDuration } from '../src/contract/duration';
 import type { StepProduct } from '../src/contract/results';
 import { DEFAULT_POLL_INTERVAL_MS, type PollMode, retryPollPolicy } from '../src/contract/inputs';
 import { validateInput } from './boundary';

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { DEFAULT_TASK_QUEUE } from '../contract/endpoints';
+import { DEFAULT_TASK_QUEUE } from '../contract/names';
 import { InterruptedError, interruptSignal, onInterrupt } from '../core/interrupt';
 import type { RunbookReport } from '../contract/runbook/report';
 import {

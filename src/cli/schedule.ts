@@ -13,7 +13,7 @@ import {
   ScheduleNotFoundError,
   type ScheduleSpecDescription,
 } from '@temporalio/client';
-import { formatDuration } from '../contract/duration';
+import { formatDurationText as formatDuration } from '../contract/duration';
 import type { FreshnessOptions } from '../contract/freshness';
 import {
   InvalidScheduleOptions,

@@ -6,7 +6,7 @@
  */
 import { type Client, ScheduleOverlapPolicy } from '@temporalio/client';
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE } from '../contract/endpoints';
+import { DEFAULT_TASK_QUEUE } from '../contract/names';
 import { durationText, parseDuration } from '../contract/duration';
 import { FreshnessOptions } from '../contract/freshness';
 import { Runbook, type RunbookDocument } from '../contract/runbook/document';

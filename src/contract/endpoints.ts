@@ -3,15 +3,12 @@
  * passwords are references (`env:NAME`, `file:/path`) resolved inside activities.
  */
 import { z } from 'zod';
+import { MAX_NAME_LENGTH } from './names';
 
-/** Longest appliance name: it travels in step ids, workflow results, logs and search attributes. */
-export const MAX_NAME_LENGTH = 64;
-/** Default task queue of this package's workflows and activities (worker and clients). */
-export const DEFAULT_TASK_QUEUE = 'vmware-dr';
-/** Longest URL, path or free text field of an input. */
 /** The backup location protocols, as vCenter's appliance-recovery API names them (`LocationType`). */
 export const LOCATION_TYPES = ['FTP', 'HTTP', 'FTPS', 'HTTPS', 'SCP', 'SFTP', 'NFS', 'SMB'] as const;
 
+/** Longest URL, path or free text field of an input. */
 export const MAX_URL_LENGTH = 2048;
 /** Default bound of one step, busy waits included (6 h). */
 export const DEFAULT_STEP_TIMEOUT_MS = 6 * 60 * 60 * 1000;

@@ -4,8 +4,8 @@
  * activity, clients and the unit tests.
  */
 import { z } from 'zod';
-import { durationText, formatDuration, parseDuration } from './duration';
-import type { Product } from './runbook/document';
+import { durationText, formatDurationText, parseDuration } from './duration';
+import type { Product } from './names';
 
 export type FreshnessRating = 'green' | 'amber' | 'red';
 
@@ -128,7 +128,7 @@ export function rateFreshness(
   const failureMs = reading.lastFailureAt !== undefined ? Date.parse(reading.lastFailureAt) : Number.NaN;
   const hasSuccess = Number.isFinite(successMs);
   const ageMs = hasSuccess ? Math.max(0, nowMs - successMs) : undefined;
-  const age = ageMs !== undefined ? `the last successful backup is ${formatDuration(ageMs)} old` : undefined;
+  const age = ageMs !== undefined ? `the last successful backup is ${formatDurationText(ageMs)} old` : undefined;
   if (Number.isFinite(failureMs) && (!hasSuccess || failureMs > successMs)) {
     return {
       rating: 'red',
@@ -138,14 +138,14 @@ export function rateFreshness(
   }
   if (ageMs === undefined) return { rating: 'red', reason: 'no successful backup found' };
   if (ageMs > slo.maxAgeMs)
-    return { rating: 'red', ageMs, reason: `${age}, over the maximum of ${formatDuration(slo.maxAgeMs)}` };
+    return { rating: 'red', ageMs, reason: `${age}, over the maximum of ${formatDurationText(slo.maxAgeMs)}` };
   if (ageMs > slo.amberAfterMs)
     return {
       rating: 'amber',
       ageMs,
-      reason: `${age}, over the amber threshold of ${formatDuration(slo.amberAfterMs)}`,
+      reason: `${age}, over the amber threshold of ${formatDurationText(slo.amberAfterMs)}`,
     };
-  return { rating: 'green', ageMs, reason: `${age}, within ${formatDuration(slo.amberAfterMs)}` };
+  return { rating: 'green', ageMs, reason: `${age}, within ${formatDurationText(slo.amberAfterMs)}` };
 }
 
 /**

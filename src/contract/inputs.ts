@@ -7,7 +7,6 @@ import { z } from 'zod';
 import { closestField } from './closest';
 import {
   LITERAL_SECRET_PARAM,
-  MAX_NAME_LENGTH,
   MAX_POLL_INTERVAL_MS,
   LOCATION_TYPES,
   MAX_STEP_TIMEOUT_MS,
@@ -18,6 +17,7 @@ import {
   VcenterEndpoint,
   secretRef,
 } from './endpoints';
+import { MAX_NAME_LENGTH } from './names';
 import { fieldsAt } from './schema-fields';
 
 /**

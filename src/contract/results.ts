@@ -3,8 +3,10 @@
  * so a runbook composes them and a report renders them without knowing the product. Pure (types
  * and string arithmetic only): safe to import from workflows, clients and the CLI.
  */
+import type { Product } from './names';
 
-export type StepProduct = 'vcenter' | 'sddc-manager' | 'vcda';
+/** The product of a step: the one {@link Product} union, under the name this module has always exported. */
+export type StepProduct = Product;
 export type StepAction = 'backup' | 'restore';
 
 export interface StepResult {

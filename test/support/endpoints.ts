@@ -3,7 +3,8 @@
  * write by hand (product, the appliance's URL and user, a password reference, its CA file).
  * `src/rehearsal/index.ts` does the same mapping for a rehearsed document (with its own references).
  */
-import type { Product, RunbookEndpoint } from '../../src/contract/runbook/document';
+import type { RunbookEndpoint } from '../../src/contract/runbook/document';
+import type { Product } from '../../src/contract/names';
 import type { ApplianceInfo } from '../../src/simulator/server';
 
 /** The runbook endpoint of one product. */

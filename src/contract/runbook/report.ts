@@ -4,6 +4,8 @@
  * Pure (types and pure functions, no Node built-ins, no I/O), so workflows, the CLI and clients
  * share it. Times are ISO 8601 strings as recorded (workflow time); rendering never reads a clock.
  */
+import { formatDuration } from '../duration';
+import type { Product } from '../names';
 
 /**
  * A run's outcome: `running` until it ends (the `progress` Query never reports an outcome the run
@@ -25,7 +27,8 @@ export type StepState =
   | 'rejected'
   | 'planned';
 
-export type ReportProduct = 'vcenter' | 'sddc-manager' | 'vcda';
+/** The product of a reported step: the one {@link Product} union, under the name this module has always exported. */
+export type ReportProduct = Product;
 
 export interface StepReport {
   /** `<stage-index>.<step-index>`, 1-based, e.g. `"1.2"`. */
@@ -197,28 +200,6 @@ const OUTCOME_WORDS: Record<RunbookOutcome, string> = {
 /** The outcome as a word or two for people (no emoji). */
 export function outcomeWord(outcome: RunbookOutcome): string {
   return OUTCOME_WORDS[outcome];
-}
-
-const SECOND_MS = 1000;
-const MINUTE_MS = 60 * SECOND_MS;
-const HOUR_MS = 60 * MINUTE_MS;
-
-/**
- * A duration for people: `"850 ms"`, `"45 s"`, `"2 min 5 s"`, `"2 min"`, `"1 h 2 min"`, `"26 h"`.
- * Rounds down to the unit shown; `""` for a negative or non-finite value.
- */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '';
-  if (ms < SECOND_MS) return `${Math.floor(ms)} ms`;
-  if (ms < MINUTE_MS) return `${Math.floor(ms / SECOND_MS)} s`;
-  if (ms < HOUR_MS) {
-    const min = Math.floor(ms / MINUTE_MS);
-    const s = Math.floor((ms % MINUTE_MS) / SECOND_MS);
-    return s === 0 ? `${min} min` : `${min} min ${s} s`;
-  }
-  const h = Math.floor(ms / HOUR_MS);
-  const min = Math.floor((ms % HOUR_MS) / MINUTE_MS);
-  return min === 0 ? `${h} h` : `${h} h ${min} min`;
 }
 
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];

@@ -8,7 +8,7 @@
  * them. Pure: webhook hosts come from a resolver the caller passes.
  */
 import { Document, type Node, YAMLMap, isMap, isScalar, isSeq } from 'yaml';
-import { MAX_NAME_LENGTH } from '../../contract/endpoints';
+import { MAX_NAME_LENGTH } from '../../contract/names';
 import { POLICY_API_VERSION, POLICY_KIND, type PolicyProduct } from './format';
 import { parseAuthority } from './match';
 import type { RunbookDocument } from '../../contract/runbook/document';
