@@ -23,7 +23,7 @@ import {
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, RecoveryPointBackup, RecoveryPointSet, RunbookPolicyCheck } from '../activities';
+import type { Activities, RecoveryPointBackup, RecoveryPointSet, RunbookPolicyCheck } from '../../activities';
 import {
   Runbook,
   type RunbookDocument,
@@ -33,20 +33,20 @@ import {
   type RunbookRestoreStep,
   type RunbookStep,
   parseDuration,
-} from '../src/contract/runbook/document';
-import { type RunbookReport, type StepReport, overallOutcome } from '../src/contract/runbook/report';
+} from '../../src/contract/runbook/document';
+import { type RunbookReport, type StepReport, overallOutcome } from '../../src/contract/runbook/report';
 import {
   type ApprovalRule,
   DEFAULT_APPROVAL_RULE,
   approvalRefusal,
   approveCommandText,
-} from '../src/contract/runbook/approvals';
-import { recordCallerIdentities } from './caller-identity';
-import type { StepResult } from '../src/contract/results';
-import { ending, validateInput } from './boundary';
-import { notifyHooks } from './notify';
-import { type AttributePair, type AttributeWriter, RunWaits, SA, searchAttributeWriter } from './runbook-visibility';
-import { STEP_HEARTBEAT_TIMEOUT } from './step';
+} from '../../src/contract/runbook/approvals';
+import { recordCallerIdentities } from '../caller-identity';
+import type { StepResult } from '../../src/contract/results';
+import { ending, validateInput } from '../boundary';
+import { notifyHooks } from '../notify';
+import { type AttributePair, type AttributeWriter, RunWaits, SA, searchAttributeWriter } from './visibility';
+import { STEP_HEARTBEAT_TIMEOUT } from '../step';
 import {
   RUNBOOK_STEP_MEMO,
   approveUpdate,
@@ -55,7 +55,7 @@ import {
   rejectUpdate,
   resumeSignal,
   stepProgressSignal,
-} from '../src/contract/messages';
+} from '../../src/contract/messages';
 
 export { DrRunbookOptions };
 

@@ -9,7 +9,7 @@
  */
 import { log, setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import type { StepReport } from '../src/contract/runbook/report';
+import type { StepReport } from '../../src/contract/runbook/report';
 
 export const SA = {
   runbook: defineSearchAttributeKey('VmwareDrRunbook', SearchAttributeType.KEYWORD),
