@@ -5,6 +5,10 @@
  * the later stages unless `continueOnFailure`. On cancel, the steps in flight are cancelled on
  * their appliances (compensation, in a non-cancellable scope) and the report says so honestly: a
  * finished backup is reported as done, never "rolled back". The result is the report.
+ *
+ * This file is the workflow itself, in the order its commands go out: validate, plan (./plan.ts),
+ * build the run's state (`RunbookRun`, ./run.ts), wire the message handlers to it, visibility,
+ * the policy and recovery point checks, the stages, the end.
  */
 import { CancellationScope, condition, patched, setHandler, upsertMemo } from '@temporalio/workflow';
 import type { RunbookPolicyCheck } from '../../activities';
