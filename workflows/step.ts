@@ -18,10 +18,16 @@ import {
 import { RetryState } from '@temporalio/common';
 import type { z } from 'zod';
 import type { Activities, StepRef } from '../activities';
-import { DEFAULT_STEP_TIMEOUT_MS, applianceKey, endpointName } from '../src/contract/endpoints';
+import {
+  DEFAULT_STEP_TIMEOUT_MS,
+  type SddcManagerEndpoint,
+  type VcdaEndpoint,
+  type VcenterEndpoint,
+  applianceKey,
+  endpointName,
+} from '../src/contract/endpoints';
 import { DEFAULT_BUSY_RETRY_DELAY_MS, type VmwareApiError } from '../src/core/errors';
 import { formatDuration } from '../src/contract/duration';
-import type { StepProduct } from '../src/contract/results';
 import { DEFAULT_POLL_INTERVAL_MS, type PollMode, retryPollPolicy } from '../src/contract/inputs';
 import { validateInput } from './boundary';
 import { withApplianceLease } from './lease';
@@ -183,16 +189,20 @@ export function beginStep<S extends z.ZodType<StepInputBase>>(
   return { input, appliance, step };
 }
 
+/** A step's product and its endpoint, as that product's activities take it. */
+type ProductEndpoint =
+  | { product: 'vcenter'; endpoint: VcenterEndpoint }
+  | { product: 'sddc-manager'; endpoint: SddcManagerEndpoint }
+  | { product: 'vcda'; endpoint: VcdaEndpoint };
+
 /** How a step starts and polls its one remote job (activities proxied with the step's options). */
-export interface RemoteJobStep<S, D> {
-  product: StepProduct;
-  endpoint: { url: string };
+export type RemoteJobStep<S, D> = ProductEndpoint & {
   step: StepRef;
   /** Hold the appliance lease around the start (false only to replay histories from before it). */
   lease: boolean;
   start: (activities: Activities) => Promise<S>;
   poll: (activities: Activities, started: S) => Promise<D>;
-}
+};
 
 /**
  * Marks the histories whose steps wait out busy answers themselves (a workflow timer between start
@@ -341,11 +351,10 @@ async function compensate<S>(o: RemoteJobStep<S, unknown>, started: S): Promise<
     heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT,
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 5 },
   });
-  const endpoint = o.endpoint as never;
   const result = await compensateStep(
     o.product === 'vcenter'
-      ? { product: 'vcenter', endpoint, ...(typeof ref.jobId === 'string' && { jobId: ref.jobId }) }
-      : { product: 'sddc-manager', endpoint, taskId: String(ref.taskId) },
+      ? { product: 'vcenter', endpoint: o.endpoint, ...(typeof ref.jobId === 'string' && { jobId: ref.jobId }) }
+      : { product: 'sddc-manager', endpoint: o.endpoint, taskId: String(ref.taskId) },
   );
   log.info(`compensation of ${stepLabel(o.step)}: ${result.outcome} (the job was ${result.state})`);
 }

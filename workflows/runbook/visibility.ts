@@ -8,8 +8,8 @@
  * what they say, never per poll. Current Details are not history (the UI reads them by a query).
  */
 import { log, setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import type { StepReport } from '../src/contract/runbook/report';
+import { SearchAttributeType, type SearchAttributeUpdatePair, defineSearchAttributeKey } from '@temporalio/common';
+import type { StepReport } from '../../src/contract/runbook/report';
 
 export const SA = {
   runbook: defineSearchAttributeKey('VmwareDrRunbook', SearchAttributeType.KEYWORD),
@@ -26,7 +26,7 @@ export const SA = {
 const FIRST_ATTRIBUTES = [SA.runbook, SA.site, SA.stage, SA.outcome, SA.products, SA.appliances, SA.dryRun];
 
 /** One search attribute's new value (`null` removes it). */
-export type AttributePair = { key: { name: string }; value: unknown };
+export type AttributePair = SearchAttributeUpdatePair;
 
 /** Writes search attributes; a writer that defers holds its pairs until the next call (one event for both). */
 export type AttributeWriter = (pairs: AttributePair[], opts?: { defer?: boolean }) => void;
@@ -50,7 +50,7 @@ export function searchAttributeWriter(registered: Iterable<string>, opts: { quie
     }
     deferred = [];
     const write = all.filter((p) => known.has(p.key.name));
-    if (write.length) upsertSearchAttributes(write as never);
+    if (write.length) upsertSearchAttributes(write);
   };
 }
 
