@@ -8,7 +8,7 @@ import { loadavg } from 'node:os';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { endTaskQueueWorkflows } from '../src/rehearsal/index';
+import { endTaskQueueWorkflows } from '../src/client/task-queue';
 import type { RunbookReport } from '../src/contract/runbook/report';
 import type { Counters, Simulator } from '../src/simulator/server';
 import { type OverheadBreakdown, type ScriptPhases, runbookBreakdown } from './breakdown';
