@@ -5,6 +5,9 @@
  * literal); restores against appliances in the state a real restore needs (a vCenter freshly
  * deployed in its restore stage, with the backup the step names on its location; a fresh SDDC
  * Manager); an in-process worker on its own task queue; everything it started stopped at the end.
+ * The plan (what to simulate, the document rewritten to it) is ./plan.ts; what the rehearsal
+ * watches while the run goes on (approvals, retries) is ./monitor.ts; the run is started and
+ * driven through the runbook client (src/client/runbook.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
