@@ -1,6 +1,7 @@
 /** bench/RESULTS.md and bench/chart.svg from the results (a hand-written SVG: no chart library is installed). */
 import type { OverheadBreakdown } from './breakdown';
-import { type CostResult, type HistoryResult, type OverheadResult, type ScaleResult, scaleLabel } from './measure';
+import type { CostResult, HistoryResult, OverheadResult } from './measure';
+import { type ScaleResult, scaleLabel } from './scale';
 
 export interface BenchResults {
   form: 'quick' | 'full';

@@ -16,18 +16,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { format } from 'prettier';
 import { installQuietSdkLogger } from '../src/rehearsal/index';
 import { startBenchEnv } from './env';
-import {
-  type HistoryResult,
-  type OverheadResult,
-  SCALE_MODES,
-  type ScaleMode,
-  type ScaleResult,
-  measureHistory,
-  measureOverhead,
-  measureScale,
-  round,
-  scaleLabel,
-} from './measure';
+import { type HistoryResult, type OverheadResult, measureHistory, measureOverhead, round } from './measure';
+import { SCALE_MODES, type ScaleMode, type ScaleResult, measureScale, scaleLabel } from './scale';
 import { type BenchResults, renderChart, renderMarkdown } from './report';
 
 const PARTS = ['history', 'overhead', 'scale'] as const;

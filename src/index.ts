@@ -220,6 +220,16 @@ export {
   type RejectRequest,
 } from './contract/messages';
 export { runbookProgress, stepLiveState, type StepLiveState } from './client/live-progress';
+export {
+  runbookClient,
+  RUNBOOK_WORKFLOW_TYPE,
+  type RunbookClient,
+  type RunbookClientOptions,
+  type RunbookRun,
+  type StartedRunbookRun,
+  type StartRunbookOptions,
+  type StepDecision,
+} from './client/runbook';
 export { runbookNexusService, RUNBOOK_NEXUS_SERVICE, RunRunbookEnvelope, type RunRunbookInput } from './nexus/service';
 export {
   createRunbookSchedule,

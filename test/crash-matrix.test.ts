@@ -20,7 +20,7 @@ import { writeFileSync } from 'node:fs';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { policyForRunbooks } from '../src/core/policy/index';
-import { endTaskQueueWorkflows } from '../src/rehearsal/index';
+import { endTaskQueueWorkflows } from '../src/client/task-queue';
 import type { RunbookReport } from '../src/contract/runbook/report';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import { POLL_RETRY, START_RETRY, STEP_HEARTBEAT_TIMEOUT } from '../workflows/step';

@@ -15,7 +15,7 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../activities';
 import { renderFaultTable } from '../src/simulator/fault-table';
-import { endTaskQueueWorkflows } from '../src/rehearsal/index';
+import { endTaskQueueWorkflows } from '../src/client/task-queue';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import type { StartedJob } from '../src/simulator/types';
 import type { StepResult } from '../src/contract/results';

@@ -14,7 +14,7 @@ import { policyGuardedResolver } from '../activities/options';
 import { NotPermitted } from '../src/core/errors';
 import { CredentialPolicy, PolicyFileError, policyForRunbooks } from '../src/core/policy/index';
 import { identityMatches } from '../src/contract/runbook/approvals';
-import { parseRunbook } from '../src/rehearsal/index';
+import { parseRunbook } from '../src/rehearsal/plan';
 import type { RunbookDocument } from '../src/contract/runbook/document';
 import { Secret, type SecretResolver } from '../src/core/secrets';
 

@@ -15,13 +15,8 @@ import { runRehearse } from '../src/cli/rehearse';
 import * as RehearsalModule from '../src/rehearsal/index';
 import * as WatchModule from '../src/cli/watch';
 import { checkRunbookFile } from '../src/cli/runbook-file';
-import {
-  type RehearseOptions,
-  RehearsalInputError,
-  installQuietSdkLogger,
-  readFaultsFile,
-  rehearse,
-} from '../src/rehearsal/index';
+import { type RehearseOptions, installQuietSdkLogger, readFaultsFile, rehearse } from '../src/rehearsal/index';
+import { RehearsalInputError } from '../src/rehearsal/plan';
 import { startSimulator } from '../src/simulator/server';
 import { approveUpdate } from '../src/contract/messages';
 

@@ -1,12 +1,12 @@
 /**
  * `vmware-dr approve` and `vmware-dr reject`: a decision on a runbook step waiting for approval,
- * sent as the workflow's `approve` / `reject` Update. The workflow's validator refuses an unknown
- * step, a step not waiting, or one already decided, without writing history
- * (https://docs.temporal.io/handling-messages#update-validators); that refusal exits 2 with its message.
+ * sent as the workflow's `approve` / `reject` Update by the run handle (src/client/runbook.ts).
+ * The workflow's validator refuses an unknown step, a step not waiting, or one already decided,
+ * without writing history (https://docs.temporal.io/handling-messages#update-validators); that
+ * refusal exits 2 with its message.
  */
 import type { Command } from 'commander';
-import type { WorkflowHandle } from '@temporalio/client';
-import { approveUpdate, rejectUpdate } from '../contract/messages';
+import type { RunbookRun, StepDecision } from '../client/runbook';
 import {
   type ConnectionFlags,
   IDENTITY_VARIABLE,
@@ -29,27 +29,17 @@ interface DecisionFlags extends ConnectionFlags {
 }
 
 /** Sends one decision; a validator's refusal becomes exit 2 with the workflow's own message. */
-async function decide(
-  handle: WorkflowHandle,
-  decision: 'approve' | 'reject',
-  flags: DecisionFlags,
-): Promise<{ step: string; state: string }> {
+async function decide(handle: RunbookRun, decision: 'approve' | 'reject', flags: DecisionFlags): Promise<StepDecision> {
   const { WorkflowUpdateFailedError } = temporalClient();
   try {
     return decision === 'approve'
-      ? await handle.executeUpdate(approveUpdate, {
-          args: [
-            {
-              step: flags.step,
-              by: flags.by,
-              ...(flags.comment !== undefined && { comment: flags.comment }),
-              ...(flags.acceptWarnings === true && { acceptWarnings: true }),
-            },
-          ],
+      ? await handle.approve({
+          step: flags.step,
+          by: flags.by,
+          ...(flags.comment !== undefined && { comment: flags.comment }),
+          ...(flags.acceptWarnings === true && { acceptWarnings: true }),
         })
-      : await handle.executeUpdate(rejectUpdate, {
-          args: [{ step: flags.step, by: flags.by, reason: flags.reason ?? '' }],
-        });
+      : await handle.reject({ step: flags.step, by: flags.by, reason: flags.reason ?? '' });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError)
       throw new CliError(

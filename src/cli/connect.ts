@@ -6,13 +6,7 @@
  * VMWARE_DR_CODEC_KEYS / VMWARE_DR_CODEC_KEY_FILE set, the client encrypts and decrypts payloads
  * with the same keys as the worker (src/codec).
  */
-import type {
-  Client,
-  Connection,
-  WorkflowExecutionDescription,
-  WorkflowHandle,
-  WorkflowNotFoundError,
-} from '@temporalio/client';
+import type { Client, Connection, WorkflowExecutionDescription, WorkflowNotFoundError } from '@temporalio/client';
 import type * as TemporalClient from '@temporalio/client';
 import type * as Envconfig from '@temporalio/envconfig';
 import { hostname, userInfo } from 'node:os';
@@ -20,6 +14,7 @@ import type { Command } from 'commander';
 import type * as CodecDataConverter from '../codec/data-converter';
 import type * as CodecKeys from '../codec/keys';
 import type { DataConverter } from '@temporalio/common';
+import { RUNBOOK_WORKFLOW_TYPE, type RunbookRun, runbookClient } from '../client/runbook';
 import type * as ReadableCodecModule from './readable-codec';
 import { CliError, EXIT } from './exit';
 import { load, loadLocal } from './load';
@@ -186,9 +181,6 @@ export function workflowUiUrl(
   return m ? `http://${m[1]}:8233${path}` : undefined;
 }
 
-/** The workflow type of a runbook run. */
-export const RUNBOOK_WORKFLOW_TYPE = 'drRunbook';
-
 /**
  * The handle of an existing runbook run and its description. An unknown id, or a run of another
  * workflow type, is invalid input (exit 2) with a message that says so; a lost server is exit 3.
@@ -196,8 +188,8 @@ export const RUNBOOK_WORKFLOW_TYPE = 'drRunbook';
 export async function findRunbookRun(
   c: CliClient,
   workflowId: string,
-): Promise<{ handle: WorkflowHandle; description: WorkflowExecutionDescription }> {
-  const handle = c.client.workflow.getHandle(workflowId);
+): Promise<{ handle: RunbookRun; description: WorkflowExecutionDescription }> {
+  const handle = runbookClient(c.client).get(workflowId);
   let description: WorkflowExecutionDescription;
   try {
     description = await handle.describe();

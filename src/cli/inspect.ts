@@ -10,19 +10,12 @@
 import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
 import type { WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
+import { RUNBOOK_WORKFLOW_TYPE, type RunbookRun } from '../client/runbook';
 import { type RunbookReport, renderReportMarkdown } from '../contract/runbook/report';
-import {
-  type ConnectionFlags,
-  RUNBOOK_WORKFLOW_TYPE,
-  findRunbookRun,
-  withClient,
-  withConnectionOptions,
-  workflowUiUrl,
-} from './connect';
+import { type ConnectionFlags, findRunbookRun, withClient, withConnectionOptions, workflowUiUrl } from './connect';
 import { type CliIo, CliError, EXIT, outcomeExitCode, printJson } from './exit';
 import { unreadableMemo, unreadableOf } from './readable';
 import { approveCommand, rejectCommand, reportJson, runOutcome, stepDetail, watchRunbook } from './watch';
-import { runbookProgress } from '../client/live-progress';
 
 /** A table without colours (the output is often a file or a pipe). */
 function plainTable(head: string[]): Table.Table {
@@ -91,9 +84,9 @@ export function endWithOutcome(report: RunbookReport): void {
 }
 
 /** The report of a closed run (its result); a run that ended without one (invalid document, terminated) exits 1. */
-async function closedReport(handle: WorkflowHandle, d: WorkflowExecutionDescription): Promise<RunbookReport> {
+async function closedReport(handle: RunbookRun, d: WorkflowExecutionDescription): Promise<RunbookReport> {
   try {
-    return (await handle.result()) as RunbookReport;
+    return await handle.result();
   } catch (err) {
     const cause = (err as { cause?: Error }).cause;
     throw new CliError(
@@ -148,9 +141,9 @@ export async function withHistoryAudit(handle: WorkflowHandle, report: RunbookRe
 }
 
 /** The report so far of a running run, or the report of a closed one. */
-async function currentReport(handle: WorkflowHandle, d: WorkflowExecutionDescription): Promise<RunbookReport> {
+async function currentReport(handle: RunbookRun, d: WorkflowExecutionDescription): Promise<RunbookReport> {
   if (d.status.name !== 'RUNNING') return closedReport(handle, d);
-  return runbookProgress(handle);
+  return handle.progress();
 }
 
 /** One run in `list` (and its `--json`). */

@@ -64,7 +64,7 @@ export async function runRehearse(file: string, flags: RehearseFlags, deps: Rehe
       EXIT.INVALID,
     );
   }
-  const { rehearse, readFaultsFile, installQuietSdkLogger, RehearsalInputError, RehearsalConnectionError } =
+  const { rehearse, readFaultsFile, installQuietSdkLogger, RehearsalConnectionError } =
     deps.rehearsal ?? load<typeof Rehearsal>('../rehearsal');
   const { watchRunbook, reportJson } = deps.watch ?? load<typeof Watch>('./watch');
   // With --json, stdout carries only the JSON; progress goes to stderr.
@@ -102,8 +102,9 @@ export async function runRehearse(file: string, flags: RehearseFlags, deps: Rehe
     }
     return outcomeExitCode(result.report.outcome);
   } catch (e) {
-    // Invalid input: the file, the faults, or the payload encryption keys (CodecKeyError, by name: loaded lazily).
-    if (e instanceof RehearsalInputError || (e as Error).name === 'CodecKeyError')
+    // Invalid input: the file, the faults (RehearsalInputError, of ../rehearsal/plan), or the payload
+    // encryption keys (CodecKeyError); by name, both loaded lazily.
+    if ((e as Error).name === 'RehearsalInputError' || (e as Error).name === 'CodecKeyError')
       throw new CliError((e as Error).message, EXIT.INVALID);
     if (e instanceof RehearsalConnectionError) throw new CliError(e.message, EXIT.NO_TEMPORAL);
     throw e;

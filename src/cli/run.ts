@@ -4,18 +4,12 @@
  * report (exit 0 succeeded or dry run, 1 otherwise; Ctrl-C cancels the run, then exits 130).
  */
 import type { Command } from 'commander';
-import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { DEFAULT_TASK_QUEUE } from '../contract/names';
 import { InterruptedError, interruptSignal, onInterrupt } from '../core/interrupt';
+import type { RunbookDocument } from '../contract/runbook/document';
 import type { RunbookReport } from '../contract/runbook/report';
-import {
-  type ConnectionFlags,
-  withClient,
-  withConnectionOptions,
-  workflowUiUrl,
-  RUNBOOK_WORKFLOW_TYPE,
-  temporalClient,
-} from './connect';
+import { type StartedRunbookRun, runbookClient } from '../client/runbook';
+import { type ConnectionFlags, withClient, withConnectionOptions, workflowUiUrl, temporalClient } from './connect';
 import { type CliIo, CliError, EXIT, printJson } from './exit';
 import { endWithOutcome, printReport, watchOptions } from './inspect';
 import { checkRunbookFile, problemLine } from './runbook-file';
@@ -44,7 +38,7 @@ export function defaultRunWorkflowId(doc: { name: string; site?: string }, now: 
  * A runbook file's document, or exit 2 after printing every problem as `validate` does
  * (`file:line:column: path: message`).
  */
-export function readRunbookFile(file: string, io: Pick<CliIo, 'stderr'>): { name: string; site?: string } {
+export function readRunbookFile(file: string, io: Pick<CliIo, 'stderr'>): RunbookDocument {
   const checked = checkRunbookFile(file);
   if (!checked.ok) {
     for (const p of checked.problems) io.stderr(`${problemLine(p)}\n`);
@@ -54,7 +48,7 @@ export function readRunbookFile(file: string, io: Pick<CliIo, 'stderr'>): { name
       EXIT.INVALID,
     );
   }
-  return checked.document as { name: string; site?: string };
+  return checked.document as RunbookDocument;
 }
 
 export function registerRun(program: Command, io: CliIo): void {
@@ -77,13 +71,12 @@ export function registerRun(program: Command, io: CliIo): void {
     const taskQueue = opts.taskQueue ?? process.env.VMWARE_DR_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
     await withClient(opts, async (c) => {
       const { WorkflowExecutionAlreadyStartedError } = temporalClient();
-      let handle: WorkflowHandleWithFirstExecutionRunId;
+      let handle: StartedRunbookRun;
       try {
-        handle = await c.client.workflow.start(RUNBOOK_WORKFLOW_TYPE, {
-          taskQueue,
+        handle = await runbookClient(c.client, { taskQueue }).start(doc, {
           workflowId,
-          args: [doc, opts.dryRun ? { dryRun: true } : {}],
-          staticSummary: `runbook ${doc.name}${doc.site ? ` (site ${doc.site})` : ''}${opts.dryRun ? ', dry run' : ''}`,
+          ...(opts.dryRun && { dryRun: true }),
+          summary: `runbook ${doc.name}${doc.site ? ` (site ${doc.site})` : ''}${opts.dryRun ? ', dry run' : ''}`,
         });
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError)

@@ -24,13 +24,14 @@ import {
   createRunbookSchedule,
   runbookSchedule,
 } from '../client/schedules';
+import { RUNBOOK_WORKFLOW_TYPE } from '../client/runbook';
 import type { InputProblem } from '../contract/inputs';
 import { type CliClient, type ConnectionFlags, withClient, withConnectionOptions } from './connect';
 import { CliError, EXIT, printJson } from './exit';
 import { type LocatedProblem, checkRunbookFile, problemLine } from './runbook-file';
 
 /** Workflow types whose schedules are vmware-dr's (what `schedule list` shows). */
-const SCHEDULED_TYPES = new Set(['drRunbook', 'freshness']);
+const SCHEDULED_TYPES = new Set([RUNBOOK_WORKFLOW_TYPE, 'freshness']);
 
 /** Where a command writes (the program's configured output, so tests can capture it). */
 export interface Io {
@@ -167,7 +168,7 @@ export function specText(spec: ScheduleSpecDescription | undefined): string {
 /** What a schedule runs, from its workflow type and memo. */
 function whatText(workflowType: string | undefined, memo: Record<string, unknown> | undefined): string {
   if (workflowType === 'freshness') return 'freshness check';
-  if (workflowType === 'drRunbook') return memo?.dryRun ? 'runbook (dry run)' : 'runbook';
+  if (workflowType === RUNBOOK_WORKFLOW_TYPE) return memo?.dryRun ? 'runbook (dry run)' : 'runbook';
   return workflowType ?? '?';
 }
 

@@ -6,15 +6,16 @@
  * end. Also the client-side views of a report shared by `run`, `status`, `report` and `rehearse`:
  * `reportJson` (the `--json` shape), `stepDetail` and `approveCommand`.
  *
- * Progress comes only from the workflow's own message definitions (`src/contract/messages.ts`)
- * and from the server's description of the step's child workflow (pending activities: attempt and
- * last failure, see https://docs.temporal.io/activity-execution#activity-retry-policy), never from
- * decoding heartbeat payloads.
+ * Progress comes through the run handle (src/client/runbook.ts): the workflow's own `progress`
+ * Query (`src/contract/messages.ts`) and the server's description of each running step's child
+ * workflow (pending activities: attempt and last failure, see
+ * https://docs.temporal.io/activity-execution#activity-retry-policy).
  */
-import type { WorkflowHandle } from '@temporalio/client';
 import { Listr, ListrLogger, ProcessOutput, createWritable } from 'listr2';
 import type { RunbookReport, StepReport, StepState } from '../contract/runbook/report';
-import { runbookProgress } from '../client/live-progress';
+import { approveCommandText } from '../contract/runbook/approvals';
+import type { StepActivity } from '../client/live-progress';
+import type { RunbookRun } from '../client/runbook';
 import { UnreadableRunError, unreadableOf } from './readable';
 
 /** How {@link watchRunbook} shows a run. */
@@ -50,18 +51,6 @@ const FINAL_STATES: ReadonlySet<StepState> = new Set([
   'planned',
 ]);
 
-/** What the server says of a step's running activity (its child workflow's pending activity). */
-export interface StepActivity {
-  /** Activity type, e.g. `startVcenterBackup`. */
-  type: string;
-  /** 1 for the first attempt; more after a busy answer or a retried failure. */
-  attempt: number;
-  /** The failure of the previous attempt (e.g. the appliance's "busy" answer). */
-  lastFailure?: { type?: string; message: string };
-  /** When the next attempt is scheduled (after a failed attempt). */
-  nextAttemptAt?: Date;
-}
-
 /** A shell word: quoted only when it needs to be. */
 function shellWord(word: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
@@ -72,7 +61,7 @@ function shellWord(word: string): string {
  * `--accept-warnings` when the step has restore warnings that must be accepted).
  */
 export function approveCommand(workflowId: string, step: string, by = '<you>', acceptWarnings = false): string {
-  return `vmware-dr approve ${shellWord(workflowId)} --step ${step} --by ${by}${acceptWarnings ? ' --accept-warnings' : ''}`;
+  return approveCommandText(shellWord(workflowId), step, acceptWarnings, by);
 }
 
 /** The command that rejects a step waiting for approval. */
@@ -196,29 +185,6 @@ export function reportJson(report: RunbookReport) {
 
 export type ReportJson = ReturnType<typeof reportJson>;
 
-/** The pending activity of a running step's child workflow (`<run id>/<step id>`), if the server has one. */
-export async function stepActivity(handle: WorkflowHandle, stepId: string): Promise<StepActivity | undefined> {
-  const child = handle.client.getHandle(`${handle.workflowId}/${stepId}`);
-  const d = await child.describe().catch(() => undefined);
-  const pending = d?.raw.pendingActivities ?? [];
-  // The activity that matters most: one that is retrying (busy) first, else the latest.
-  const a = pending.find((p) => (p.attempt ?? 1) > 1 || p.lastFailure) ?? pending.at(-1);
-  if (!a) return undefined;
-  const failure = a.lastFailure;
-  const seconds = a.nextAttemptScheduleTime?.seconds;
-  return {
-    type: a.activityType?.name ?? 'activity',
-    attempt: a.attempt ?? 1,
-    ...(failure?.message && {
-      lastFailure: {
-        message: failure.message,
-        ...(failure.applicationFailureInfo?.type && { type: failure.applicationFailureInfo.type }),
-      },
-    }),
-    ...(seconds != null && { nextAttemptAt: new Date(Number(seconds) * 1000) }),
-  };
-}
-
 /**
  * Progress as plain lines, for a pipe or a file: one line when a step reaches a state (its title,
  * and what it waits for or did), and one line, starting with the step id, when only that detail
@@ -271,7 +237,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * (an invalid document, a termination).
  */
 export async function watchRunbook(
-  handle: WorkflowHandle,
+  handle: RunbookRun,
   options: { write?: (text: string) => void; intervalMs?: number; live?: boolean } = {},
 ): Promise<RunbookReport> {
   const o: Required<WatchOptions> = {
@@ -286,7 +252,7 @@ export async function watchRunbook(
     const reason = unreadableOf(value);
     return reason === undefined ? undefined : new UnreadableRunError(`run ${handle.workflowId}: ${reason}`);
   };
-  const settled = (handle.result() as Promise<RunbookReport>).then(
+  const settled = handle.result().then(
     (r) => void (unreadable(r) ? (failure = unreadable(r)) : (final = r)),
     (e: unknown) => void (failure = e ?? new Error('the run failed')),
   );
@@ -294,8 +260,8 @@ export async function watchRunbook(
 
   const snapshot = async (): Promise<Snapshot | undefined> => {
     if (final) return { report: final, activities: new Map(), final: true };
-    // The report so far, with each running step's percent read from the step (runbookProgress).
-    const report = await runbookProgress(handle).catch(() => undefined);
+    // The report so far, with each running step's percent read from the step.
+    const report = await handle.progress().catch(() => undefined);
     if (!report) return undefined;
     const cannot = unreadable(report);
     if (cannot) throw cannot;
@@ -304,7 +270,7 @@ export async function watchRunbook(
       report.steps
         .filter((s) => s.state === 'running')
         .map(async (s) => {
-          const a = await stepActivity(handle, s.id);
+          const a = await handle.stepActivity(s.id);
           if (a) activities.set(s.id, a);
         }),
     );

@@ -11,6 +11,7 @@ import { durationText, parseDuration } from '../contract/duration';
 import { FreshnessOptions } from '../contract/freshness';
 import { Runbook, type RunbookDocument } from '../contract/runbook/document';
 import { type InputProblem, checkInput } from '../contract/inputs';
+import { RUNBOOK_WORKFLOW_TYPE } from './runbook';
 
 /** Default catch-up window: a run missed while the server was down is still taken within 1 h. */
 export const DEFAULT_SCHEDULE_CATCHUP_WINDOW = '1h';
@@ -192,7 +193,13 @@ export async function createRunbookSchedule(
 ): Promise<RunbookScheduleHandle> {
   const timing = validate('createRunbookSchedule', options, RunbookScheduleSchema);
   const dryRun = options.dryRun ?? false;
-  return create(client, timing, 'drRunbook', [options.document, { dryRun }], memoOf(options.document, { dryRun }));
+  return create(
+    client,
+    timing,
+    RUNBOOK_WORKFLOW_TYPE,
+    [options.document, { dryRun }],
+    memoOf(options.document, { dryRun }),
+  );
 }
 
 /**

@@ -10,7 +10,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { type ActivitiesOptions, createActivities } from '../../activities';
-import { endTaskQueueWorkflows } from '../../src/rehearsal/index';
+import { endTaskQueueWorkflows } from '../../src/client/task-queue';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/server';
 
 export interface Harness {
