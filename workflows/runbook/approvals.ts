@@ -165,7 +165,7 @@ export class RunbookApprovals {
       'approval-needed',
       trusted
         ? `${doc.name}: step ${r.id} (${r.action} ${r.endpoint}) waits for approval by ${who.join('; ')}${warnings}: ${command}`
-        : `${doc.name}: step ${r.id} (${r.action} ${r.endpoint}) waits for approval: vmware-dr approve ${report.workflowId} --step ${r.id} --by NAME`,
+        : `${doc.name}: step ${r.id} (${r.action} ${r.endpoint}) waits for approval: ${approveCommandText(report.workflowId, r.id)}`,
       { step: r.id, ...(r.warnings && { warnings: r.warnings }) },
     );
     const decided = await condition(() => this.decisions.has(r.id), this.run.settings.approvalTimeoutMs, {
