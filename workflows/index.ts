@@ -20,5 +20,17 @@ export { drRunbook, DrRunbookOptions } from './runbook';
 // A helper parent workflows call (also registered as a workflow type, as every exported function
 // here is; it works as one). `runbookChildWorkflowId` stays in ./run-runbook for that reason.
 export { executeRunbook, type ExecuteRunbookChildOptions } from './run-runbook';
-export * from '../src/contract/messages';
+// Message definitions by name: an `export *` would register any function added there as a workflow type.
+export {
+  approveUpdate,
+  pauseSignal,
+  progressQuery,
+  rejectUpdate,
+  resumeSignal,
+  stepProgressSignal,
+  RUNBOOK_STEP_MEMO,
+  type ApproveRequest,
+  type RejectRequest,
+  type StepProgress,
+} from '../src/contract/messages';
 export { freshness, FreshnessOptions, type FreshnessResult } from './freshness';
