@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { INTERNAL_ERROR_TYPE } from '../src/core/errors';
 
 export interface RequestApplianceLeaseInput {
   /** Workflow id of the appliance's lease workflow, e.g. `vmware-dr-lease/vcenter/vc01.example.com`. */
@@ -35,7 +36,7 @@ export function createLeaseActivities() {
       if (!requester)
         throw ApplicationFailure.nonRetryable(
           'requestApplianceLease runs only on behalf of a workflow',
-          'InternalError',
+          INTERNAL_ERROR_TYPE,
         );
       await client.workflow.signalWithStart('applianceLease', {
         workflowId: input.leaseId,

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { MAX_POLL_INTERVAL_MS } from '../src/contract/endpoints';
-import type { RetryTuning } from '../src/core/errors';
+import type { RetryTuning } from '../src/core/retry';
 import { DEFAULT_POLL_INTERVAL_MS } from '../src/contract/inputs';
 import type { CredentialPolicy } from '../src/core/policy/index';
 import { type SecretResolver, type SecretResolverOptions, createSecretResolver } from '../src/core/secrets';

@@ -29,6 +29,10 @@ export type {
   LeaseRequest,
 } from '../workflows';
 export * from './core/errors';
+export * from './core/retry';
+export { errorFromTransport, isAbortError } from './core/classify';
+export { errorFromResponse } from '../activities/classify';
+export { normaliseVapiErrorType } from './vcenter/errors';
 export {
   CredentialPolicy,
   PolicyFileError,

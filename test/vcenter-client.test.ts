@@ -19,8 +19,8 @@ import {
   ServiceUnavailable,
   type VmwareApiError,
   WrongState,
-  normaliseVapiErrorType,
 } from '../src/core/errors';
+import { normaliseVapiErrorType } from '../src/vcenter/errors';
 import { Secret } from '../src/core/secrets';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import type { FaultAction, SimulatorContext } from '../src/simulator/types';

@@ -11,7 +11,7 @@
 import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normaliseVapiErrorType } from '../src/core/errors';
+import { normaliseVapiErrorType } from '../src/vcenter/errors';
 import { Secret } from '../src/core/secrets';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import type { SimRequest, SimResponse, SimRoute, SimulatorContext } from '../src/simulator/types';

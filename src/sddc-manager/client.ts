@@ -1,8 +1,10 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
-import { ResourceBusy, WrongState, isAbortError } from '../core/errors';
-import { type HttpRequest, HttpTransport, type ParsedErrorBody } from '../core/http';
+import { ResourceBusy, WrongState } from '../core/errors';
+import { isAbortError } from '../core/classify';
+import { type HttpRequest, HttpTransport } from '../core/http';
 import { SessionCore } from '../core/http-session';
+import { parseSddcError } from './errors';
 import type { Secret } from '../core/secrets';
 import {
   AccessToken,
@@ -12,7 +14,6 @@ import {
   BackupTask,
   type PageMetadata,
   type RestoreSpec,
-  SddcError,
   Task,
   TaskList,
   type TaskStatus,
@@ -95,36 +96,6 @@ export interface TaskFilter {
 export interface SddcTaskPage {
   tasks: SddcTask[];
   pageMetadata?: PageMetadata;
-}
-
-/** Messages of an Error, its causes and nested errors, depth first, without duplicates. */
-function errorMessages(e: SddcError, out: string[] = [], depth = 0): string[] {
-  const add = (m: string | null | undefined) => {
-    if (m && !out.includes(m)) out.push(m);
-  };
-  add(e.message);
-  for (const c of e.causes ?? []) add(c.message);
-  for (const n of e.notifications ?? []) add(n.message);
-  if (depth < 5) for (const n of e.nestedErrors ?? []) errorMessages(n, out, depth + 1);
-  return out;
-}
-
-/** Reads the SDDC Manager `Error` model (bindings `model_client.Error`) into the taxonomy's terms. */
-export function parseSddcError(body: unknown): ParsedErrorBody {
-  const parsed = SddcError.safeParse(body);
-  if (!parsed.success || typeof body !== 'object' || body === null || Array.isArray(body)) return {};
-  const e = parsed.data;
-  const out: ParsedErrorBody = {};
-  if (e.errorCode) out.vmwareCode = e.errorCode;
-  const messages = errorMessages(e);
-  if (messages.length) out.messages = messages;
-  // The bindings' `remediationUrl` ("URL string for remediation documentation link") is appended.
-  // Blank parts are dropped: a whitespace-only remediationMessage must not replace the class's own hint.
-  const remediation = [e.remediationMessage?.trim(), e.remediationUrl?.trim() && `See ${e.remediationUrl.trim()}`]
-    .filter(Boolean)
-    .join(' ');
-  if (remediation) out.remediation = remediation;
-  return out;
 }
 
 /** The `exp` claim (seconds) of a JWT, or undefined for an opaque or unreadable token. No signature check. */

@@ -1,11 +1,11 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { NotFound, UnknownRemoteState } from '../core/errors';
-import { type HttpRequest, HttpTransport, type ParsedErrorBody } from '../core/http';
+import { type HttpRequest, HttpTransport } from '../core/http';
 import { SessionCore } from '../core/http-session';
+import { parseVcenterError } from './errors';
 import type { Secret } from '../core/secrets';
 import {
-  ApiErrorBody,
   type ArchiveFilterSpec,
   ArchiveInfo,
   ArchiveSummary,
@@ -19,7 +19,6 @@ import {
   type ReconciliationCreateSpec,
   ReconciliationJobInfo,
   RecoveryInfo,
-  RestErrorBody,
   type RestoreRequest,
   RestoreJobStatus,
   RestoreMetadata,
@@ -62,19 +61,6 @@ export interface VcenterClientOptions {
    * @default LOGIN_TIMEOUT_REQUESTS × timeoutMs
    */
   loginTimeoutMs?: number;
-}
-
-/** Reads both error body forms into the taxonomy's terms. */
-export function parseVcenterError(body: unknown): ParsedErrorBody {
-  const api = ApiErrorBody.safeParse(body);
-  if (api.success && (api.data.error_type || api.data.messages.length)) {
-    return { vmwareCode: api.data.error_type, messages: api.data.messages.map((m) => m.default_message) };
-  }
-  const rest = RestErrorBody.safeParse(body);
-  if (rest.success) {
-    return { vmwareCode: rest.data.type, messages: (rest.data.value?.messages ?? []).map((m) => m.default_message) };
-  }
-  return {};
 }
 
 /** Where one operation goes in one wire form. */

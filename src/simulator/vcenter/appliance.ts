@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { normaliseVapiErrorType } from '../../core/errors';
+import { normaliseVapiErrorType } from '../../vcenter/errors';
 import type { SimAppliance, SimRequest, SimResponse, SimRoute, SimulatorContext } from '../types';
 import {
   ArchiveFilterSpec,
