@@ -25,10 +25,9 @@ export async function assertRestoreApproved(
   endpoint: { name?: string; url: string },
 ): Promise<void> {
   if (!opts.policy?.approvalFor(product, endpoint, 'restore').required) return;
-  const { client, info } = Context.current();
-  const run = info.workflowExecution;
+  const run = Context.current().info.workflowExecution;
   const problem = run
-    ? await restoreApprovalProblem(client, run)
+    ? await restoreApprovalProblem(opts.client(), run)
     : "the restore runs outside a workflow: the worker's policy requires an approval for restores";
   if (problem)
     throw new NotPermitted(problem, {

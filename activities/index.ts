@@ -36,7 +36,7 @@ export function createActivities(options: ActivitiesOptions = {}) {
     ...createVcenterActivities(pool, opts),
     ...createSddcManagerActivities(pool, opts),
     ...createVcdaActivities(pool, opts),
-    ...createLeaseActivities(),
+    ...createLeaseActivities(opts),
     ...createRunbookActivities(pool, opts),
     ...createFreshnessActivities(pool, opts),
     ...createCompensationActivities(pool, opts),

@@ -86,7 +86,7 @@ export function createRunbookActivities(pool: ClientPool, opts: ResolvedActiviti
     /** The custom search attributes the namespace has, so a run upserts only those (a namespace without them must not break a run). */
     async registeredSearchAttributes(): Promise<string[]> {
       const ctx = Context.current();
-      return registeredSearchAttributes(ctx.client, ctx);
+      return registeredSearchAttributes(opts.client(), ctx);
     },
 
     /** POSTs a notification (JSON with a one-line `text`) to a webhook whose URL is a secret reference. */
@@ -137,7 +137,7 @@ export function createRunbookActivities(pool: ClientPool, opts: ResolvedActiviti
       // attempt is retried within seconds).
       const ticker = setInterval(() => ctx.heartbeat(), 3_000);
       try {
-        return await readRecoveryPointOf(ctx.client, input, unusable);
+        return await readRecoveryPointOf(opts.client(), input, unusable);
       } finally {
         clearInterval(ticker);
       }
