@@ -93,7 +93,8 @@ export {
   VcdaBackupStepInput,
 } from './contract/step-inputs';
 export type { StepResult, StepProduct, StepAction } from './contract/results';
-export { VcenterClient, type VcenterClientOptions } from './vcenter/client';
+export { VcenterClient } from './vcenter/client';
+export type { VcenterClientOptions } from './vcenter/wire';
 export { SddcManagerClient, type SddcManagerClientOptions } from './sddc-manager/client';
 export { VcdaClient, type VcdaClientOptions } from './vcda/client';
 export { startSimulator, type Simulator, type SimulatorOptions, type SimulatorInfo } from './simulator/server';

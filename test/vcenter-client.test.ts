@@ -25,7 +25,8 @@ import { Secret } from '../src/core/secrets';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import type { FaultAction, SimulatorContext } from '../src/simulator/types';
 import { createDispatcher } from '../src/core/tls';
-import { type VcenterApiForm, VcenterClient } from '../src/vcenter/client';
+import { VcenterClient } from '../src/vcenter/client';
+import type { VcenterApiForm } from '../src/vcenter/wire';
 import type { BackupJobStatus, RestoreJobStatus } from '../src/vcenter/schemas';
 import { VcenterAppliance, createLegacyVcenterAppliance } from '../src/simulator/vcenter/appliance';
 

@@ -15,7 +15,8 @@ import { normaliseVapiErrorType } from '../src/vcenter/errors';
 import { Secret } from '../src/core/secrets';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import type { SimRequest, SimResponse, SimRoute, SimulatorContext } from '../src/simulator/types';
-import { type VcenterApiForm, VcenterClient } from '../src/vcenter/client';
+import { VcenterClient } from '../src/vcenter/client';
+import type { VcenterApiForm } from '../src/vcenter/wire';
 import { VcenterAppliance } from '../src/simulator/vcenter/appliance';
 import { SwaggerSpec, validateSchema } from './support/swagger';
 
