@@ -23,7 +23,8 @@ import {
 } from '../src/core/errors';
 import { retryDecision } from '../src/core/retry';
 import { Secret } from '../src/core/secrets';
-import { SddcManagerClient, type SddcManagerClientOptions, type SddcTask, jwtExpiry } from '../src/sddc-manager/client';
+import { SddcManagerClient, type SddcManagerClientOptions, type SddcTask } from '../src/sddc-manager/client';
+import { jwtExpiry } from '../src/sddc-manager/tokens';
 import { parseSddcError } from '../src/sddc-manager/errors';
 import {
   BackupConfiguration,
