@@ -9,7 +9,8 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { endpointName } from '../src/contract/endpoints';
-import { NotPermitted, type Product } from '../src/core/errors';
+import { NotPermitted } from '../src/core/errors';
+import type { Product } from '../src/contract/names';
 import type { RunbookReport } from '../src/contract/runbook/report';
 import { progressQuery } from '../src/contract/messages';
 import type { ResolvedActivitiesOptions } from './options';
@@ -25,10 +26,9 @@ export async function assertRestoreApproved(
   endpoint: { name?: string; url: string },
 ): Promise<void> {
   if (!opts.policy?.approvalFor(product, endpoint, 'restore').required) return;
-  const { client, info } = Context.current();
-  const run = info.workflowExecution;
+  const run = Context.current().info.workflowExecution;
   const problem = run
-    ? await restoreApprovalProblem(client, run)
+    ? await restoreApprovalProblem(opts.client(), run)
     : "the restore runs outside a workflow: the worker's policy requires an approval for restores";
   if (problem)
     throw new NotPermitted(problem, {

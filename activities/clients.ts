@@ -6,7 +6,7 @@ import {
   type VcenterEndpoint,
   endpointName,
 } from '../src/contract/endpoints';
-import type { Product } from '../src/core/errors';
+import type { Product } from '../src/contract/names';
 import type { Secret } from '../src/core/secrets';
 import { SddcManagerClient } from '../src/sddc-manager/client';
 import { createDispatcher } from '../src/core/tls';

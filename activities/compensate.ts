@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { NotFound, VmwareApiError, WrongState, retryDecision } from '../src/core/errors';
+import { COMPENSATION_FAILED_TYPE, NotFound, VmwareApiError, WrongState } from '../src/core/errors';
+import { retryDecision } from '../src/core/retry';
 import type { SddcManagerEndpoint, VcenterEndpoint } from '../src/contract/endpoints';
 import { isTerminal } from '../src/sddc-manager/schemas';
 import type { ClientPool } from './clients';
@@ -48,14 +49,14 @@ export async function cancelOnAppliance(
       if (!retryable || Date.now() + delayMs >= endMs) {
         log.warn(`cancel of ${label} failed`, { attempt, error: summary });
         throw ApplicationFailure.create({
-          type: 'CompensationFailed',
+          type: COMPENSATION_FAILED_TYPE,
           message:
             `the appliance did not accept the cancel of ${label} after ${attempt} request${attempt === 1 ? '' : 's'} ` +
             `(${summary}); the job may still be running. Fix: cancel it on the appliance (its UI or API), then check its state`,
           nonRetryable: true,
           details: [
             {
-              code: err instanceof VmwareApiError ? err.code : 'CompensationFailed',
+              code: err instanceof VmwareApiError ? err.code : COMPENSATION_FAILED_TYPE,
               attempts: attempt,
               remediation: 'cancel the job on the appliance by hand, then check its state',
             },
@@ -151,7 +152,7 @@ export function createCompensationActivities(pool: ClientPool, opts: ResolvedAct
         }
         if (before.cancellable === false)
           throw ApplicationFailure.create({
-            type: 'CompensationFailed',
+            type: COMPENSATION_FAILED_TYPE,
             message: `${job.label} is ${before.state} and the appliance says it cannot be cancelled (isCancellable false); it runs to its end. Fix: let it finish, then check the appliance's state`,
             nonRetryable: true,
             details: [{ code: 'NOT_CANCELLABLE', remediation: "let it finish, then check the appliance's state" }],

@@ -1,13 +1,13 @@
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import {
+  CONFIGURATION_ERROR_TYPE,
+  INTERNAL_ERROR_TYPE,
   type NonApplianceFailureType,
   NotPermitted,
-  type RetryTuning,
-  type StepClock,
   VmwareApiError,
-  isAbortError,
-  retryDecision,
 } from '../src/core/errors';
+import { type RetryTuning, type StepClock, retryDecision } from '../src/core/retry';
+import { isAbortError } from '../src/core/classify';
 import { SecretReferenceError } from '../src/core/secrets';
 import { CertificatePinMismatchError, TlsConfigError } from '../src/core/tls';
 
@@ -78,12 +78,12 @@ export function toApplicationFailure(
   if (err instanceof Error) {
     const fix = configurationFix(err);
     if (fix !== undefined)
-      return nonAppliance('ConfigurationError', `${err.message}. Fix: ${fix}`, {
+      return nonAppliance(CONFIGURATION_ERROR_TYPE, `${err.message}. Fix: ${fix}`, {
         code: (err as { code?: unknown }).code ?? err.name,
         remediation: fix,
       });
     const failure = nonAppliance(
-      'InternalError',
+      INTERNAL_ERROR_TYPE,
       `unexpected ${err.name}: ${err.message} (a bug: report it with this run's id)`,
       { name: err.name },
     );
@@ -91,7 +91,7 @@ export function toApplicationFailure(
     return failure;
   }
   return nonAppliance(
-    'InternalError',
+    INTERNAL_ERROR_TYPE,
     `unexpected non-error thrown: ${typeof err} (a bug: report it with this run's id)`,
   );
 }

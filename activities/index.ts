@@ -3,6 +3,7 @@ import { type ActivitiesOptions, resolveOptions } from './options';
 import { createSddcManagerActivities } from './sddc-manager';
 import { createVcdaActivities } from './vcda';
 import { createVcenterActivities } from './vcenter';
+import { createVcenterRestoreActivities } from './vcenter-restore';
 import { createLeaseActivities } from './lease';
 import { createRunbookActivities } from './runbook';
 import { createFreshnessActivities } from './freshness';
@@ -34,9 +35,10 @@ export function createActivities(options: ActivitiesOptions = {}) {
   const pool = new ClientPool(opts);
   return {
     ...createVcenterActivities(pool, opts),
+    ...createVcenterRestoreActivities(pool, opts),
     ...createSddcManagerActivities(pool, opts),
     ...createVcdaActivities(pool, opts),
-    ...createLeaseActivities(),
+    ...createLeaseActivities(opts),
     ...createRunbookActivities(pool, opts),
     ...createFreshnessActivities(pool, opts),
     ...createCompensationActivities(pool, opts),

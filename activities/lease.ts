@@ -1,6 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { INTERNAL_ERROR_TYPE } from '../src/core/errors';
+import type { ResolvedActivitiesOptions } from './options';
 
 export interface RequestApplianceLeaseInput {
   /** Workflow id of the appliance's lease workflow, e.g. `vmware-dr-lease/vcenter/vc01.example.com`. */
@@ -14,14 +16,14 @@ export interface RequestApplianceLeaseInput {
 /**
  * Asks the appliance's lease workflow for the lease on behalf of the calling workflow, starting
  * the lease workflow when none runs (signal-with-start on this task queue). The grant arrives as
- * a signal to the caller. Uses the worker's own client.
+ * a signal to the caller. Uses the activities' Temporal client (`opts.client`).
  */
-export function createLeaseActivities() {
+export function createLeaseActivities(opts: Pick<ResolvedActivitiesOptions, 'client'>) {
   return {
     /** Whether a workflow run is still running (the lease asks this of a holder that others wait for). */
     async isWorkflowRunning(input: { workflowId: string; runId: string }): Promise<boolean> {
       try {
-        const d = await Context.current().client.workflow.getHandle(input.workflowId, input.runId).describe();
+        const d = await opts.client().workflow.getHandle(input.workflowId, input.runId).describe();
         return d.status.name === 'RUNNING';
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return false;
@@ -30,12 +32,13 @@ export function createLeaseActivities() {
     },
 
     async requestApplianceLease(input: RequestApplianceLeaseInput): Promise<void> {
-      const { info, client } = Context.current();
+      const { info } = Context.current();
+      const client = opts.client();
       const requester = info.workflowExecution;
       if (!requester)
         throw ApplicationFailure.nonRetryable(
           'requestApplianceLease runs only on behalf of a workflow',
-          'InternalError',
+          INTERNAL_ERROR_TYPE,
         );
       await client.workflow.signalWithStart('applianceLease', {
         workflowId: input.leaseId,

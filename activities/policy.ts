@@ -46,10 +46,10 @@ export interface RunbookPolicyCheck {
   searchAttributes?: string[];
 }
 
-/** The activity's Temporal client, or undefined where it has none (a mock environment). */
-function clientOf(ctx: Context): Client | undefined {
+/** The activities' Temporal client, or undefined where there is none (a mock environment without one). */
+function clientOf(opts: ResolvedActivitiesOptions): Client | undefined {
   try {
-    return ctx.client;
+    return opts.client();
   } catch {
     return undefined;
   }
@@ -85,7 +85,7 @@ export function createPolicyActivities(opts: ResolvedActivitiesOptions) {
         const ctx = Context.current();
         const run = ctx.info.workflowExecution;
         // Outside a worker (a MockActivityEnvironment without a client) there is no run to read.
-        const client = clientOf(ctx);
+        const client = clientOf(opts);
         const startedBy = run && client ? await startedByOf(client, run.workflowId, run.runId) : undefined;
         const starter = startedBy !== undefined ? { startedBy } : {};
         const attributes = input.searchAttributes

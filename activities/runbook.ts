@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { SddcManagerEndpoint, VcdaEndpoint, VcenterEndpoint } from '../src/contract/endpoints';
 import { request } from 'undici';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
-import { NotFound } from '../src/core/errors';
+import { NOTIFICATION_FAILED_TYPE, NotFound, RECOVERY_POINT_UNUSABLE_TYPE } from '../src/core/errors';
 import type { RunbookReport } from '../src/contract/runbook/report';
 import type { SecretRef } from '../src/core/secrets';
 import type { ClientPool } from './clients';
@@ -86,7 +86,7 @@ export function createRunbookActivities(pool: ClientPool, opts: ResolvedActiviti
     /** The custom search attributes the namespace has, so a run upserts only those (a namespace without them must not break a run). */
     async registeredSearchAttributes(): Promise<string[]> {
       const ctx = Context.current();
-      return registeredSearchAttributes(ctx.client, ctx);
+      return registeredSearchAttributes(opts.client(), ctx);
     },
 
     /** POSTs a notification (JSON with a one-line `text`) to a webhook whose URL is a secret reference. */
@@ -107,12 +107,12 @@ export function createRunbookActivities(pool: ClientPool, opts: ResolvedActiviti
           // Never repeat the URL: it carries the hook's token.
           throw ApplicationFailure.retryable(
             `webhook request failed (${(err as { code?: string }).code ?? 'error'})`,
-            'NotificationFailed',
+            NOTIFICATION_FAILED_TYPE,
           );
         });
         await res.body.dump();
         if (res.statusCode >= 300) {
-          throw ApplicationFailure.retryable(`webhook answered HTTP ${res.statusCode}`, 'NotificationFailed');
+          throw ApplicationFailure.retryable(`webhook answered HTTP ${res.statusCode}`, NOTIFICATION_FAILED_TYPE);
         }
         return { status: res.statusCode };
       });
@@ -128,7 +128,7 @@ export function createRunbookActivities(pool: ClientPool, opts: ResolvedActiviti
     async readRecoveryPoint(input: ReadRecoveryPointInput): Promise<RecoveryPointSet> {
       const unusable = (why: string, fix: string) =>
         ApplicationFailure.create({
-          type: 'RecoveryPointUnusable',
+          type: RECOVERY_POINT_UNUSABLE_TYPE,
           message: `recovery point ${input.workflowId}: ${why}. Fix: ${fix}`,
           nonRetryable: true,
         });
@@ -137,7 +137,7 @@ export function createRunbookActivities(pool: ClientPool, opts: ResolvedActiviti
       // attempt is retried within seconds).
       const ticker = setInterval(() => ctx.heartbeat(), 3_000);
       try {
-        return await readRecoveryPointOf(ctx.client, input, unusable);
+        return await readRecoveryPointOf(opts.client(), input, unusable);
       } finally {
         clearInterval(ticker);
       }

@@ -77,8 +77,6 @@ export type { Product } from './contract/names';
 export {
   AuthenticationFailed,
   BackupHashMismatch,
-  DEFAULT_AMBIGUOUS_MAX_ATTEMPTS,
-  DEFAULT_BUSY_RETRY_DELAY_MS,
   ERROR_CLASSES,
   ERROR_TYPES,
   InvalidArgument,
@@ -100,18 +98,35 @@ export {
   UnknownRemoteState,
   VmwareApiError,
   WrongState,
-  errorFromResponse,
-  errorFromTransport,
-  isAbortError,
-  normaliseVapiErrorType,
-  retryDecision,
+  FAILURE_TYPES,
+  INVALID_INPUT_TYPE,
+  CONFIGURATION_ERROR_TYPE,
+  INTERNAL_ERROR_TYPE,
+  NOTIFICATION_FAILED_TYPE,
+  COMPENSATION_FAILED_TYPE,
+  RECOVERY_POINT_UNUSABLE_TYPE,
+  APPROVAL_TIMEOUT_TYPE,
+  START_WINDOW_MISSED_TYPE,
+  RESTORE_WARNINGS_TYPE,
+  type FailureType,
+  type FailureTypeInfo,
+  type OtherFailureType,
+  type Retryability,
   type ErrorContext,
   type ErrorType,
   type NonApplianceFailureType,
+} from './core/errors';
+export {
+  DEFAULT_AMBIGUOUS_MAX_ATTEMPTS,
+  DEFAULT_BUSY_RETRY_DELAY_MS,
+  retryDecision,
   type RetryDecision,
   type RetryTuning,
   type StepClock,
-} from './core/errors';
+} from './core/retry';
+export { errorFromTransport, isAbortError } from './core/classify';
+export { errorFromResponse } from '../activities/classify';
+export { normaliseVapiErrorType } from './vcenter/errors';
 export {
   CredentialPolicy,
   PolicyFileError,
@@ -172,7 +187,8 @@ export {
   VcdaBackupStepInput,
 } from './contract/step-inputs';
 export type { StepResult, StepProduct, StepAction } from './contract/results';
-export { VcenterClient, type VcenterClientOptions } from './vcenter/client';
+export { VcenterClient } from './vcenter/client';
+export type { VcenterClientOptions } from './vcenter/wire';
 export { SddcManagerClient, type SddcManagerClientOptions } from './sddc-manager/client';
 export { VcdaClient, type VcdaClientOptions } from './vcda/client';
 export { startSimulator, type Simulator, type SimulatorOptions, type SimulatorInfo } from './simulator/server';

@@ -22,10 +22,10 @@ import {
   UnknownRemoteState,
   VmwareApiError,
   WrongState,
-  errorFromResponse,
-  errorFromTransport,
-  retryDecision,
 } from '../src/core/errors';
+import { errorFromResponse } from '../activities/classify';
+import { errorFromTransport } from '../src/core/classify';
+import { retryDecision } from '../src/core/retry';
 
 const vc = { product: 'vcenter' as const, operation: 'backupJobCreate', appliance: 'vc-1' };
 

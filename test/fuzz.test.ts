@@ -12,15 +12,21 @@ import fc from 'fast-check';
 import { MockAgent } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { type Product, UnknownRemoteState, VmwareApiError, errorFromResponse, retryDecision } from '../src/core/errors';
+import { UnknownRemoteState, VmwareApiError } from '../src/core/errors';
+import type { Product } from '../src/contract/names';
+import { errorFromResponse } from '../activities/classify';
+import { retryDecision } from '../src/core/retry';
 import type { ParsedErrorBody } from '../src/core/http';
 import { Runbook } from '../src/contract/runbook/document';
 import { Secret } from '../src/core/secrets';
-import { SddcManagerClient, parseSddcError } from '../src/sddc-manager/client';
+import { SddcManagerClient } from '../src/sddc-manager/client';
+import { parseSddcError } from '../src/sddc-manager/errors';
 import { TASK_STATUSES, normaliseTaskStatus } from '../src/sddc-manager/schemas';
-import { VcdaClient, parseVcdaError } from '../src/vcda/client';
+import { VcdaClient } from '../src/vcda/client';
+import { parseVcdaError } from '../src/vcda/errors';
 import { TASK_STATES, normaliseTaskState } from '../src/vcda/schemas';
-import { VcenterClient, parseVcenterError } from '../src/vcenter/client';
+import { VcenterClient } from '../src/vcenter/client';
+import { parseVcenterError } from '../src/vcenter/errors';
 import { checkInput } from '../src/contract/inputs';
 
 /**

@@ -20,16 +20,12 @@ import {
   UnknownRemoteState,
   type VmwareApiError,
   WrongState,
-  retryDecision,
 } from '../src/core/errors';
+import { retryDecision } from '../src/core/retry';
 import { Secret } from '../src/core/secrets';
-import {
-  SddcManagerClient,
-  type SddcManagerClientOptions,
-  type SddcTask,
-  jwtExpiry,
-  parseSddcError,
-} from '../src/sddc-manager/client';
+import { SddcManagerClient, type SddcManagerClientOptions, type SddcTask } from '../src/sddc-manager/client';
+import { jwtExpiry } from '../src/sddc-manager/tokens';
+import { parseSddcError } from '../src/sddc-manager/errors';
 import {
   BackupConfiguration,
   BackupConfigurationSpec,

@@ -6,14 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  AuthenticationFailed,
-  NetworkError,
-  NotFound,
-  RequestTimeout,
-  ServiceUnavailable,
-  isAbortError,
-} from '../src/core/errors';
+import { AuthenticationFailed, NetworkError, NotFound, RequestTimeout, ServiceUnavailable } from '../src/core/errors';
+import { isAbortError } from '../src/core/classify';
 import { HttpTransport } from '../src/core/http';
 import { SessionCore, type SessionCoreOptions, waitUnlessAborted } from '../src/core/http-session';
 import { SddcManagerClient } from '../src/sddc-manager/client';

@@ -24,8 +24,8 @@ import {
   TlsError,
   UnknownRemoteState,
   type VmwareApiError,
-  retryDecision,
 } from '../src/core/errors';
+import { retryDecision } from '../src/core/retry';
 import { Secret } from '../src/core/secrets';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import type { FaultAction } from '../src/simulator/types';

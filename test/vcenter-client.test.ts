@@ -19,13 +19,14 @@ import {
   ServiceUnavailable,
   type VmwareApiError,
   WrongState,
-  normaliseVapiErrorType,
 } from '../src/core/errors';
+import { normaliseVapiErrorType } from '../src/vcenter/errors';
 import { Secret } from '../src/core/secrets';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import type { FaultAction, SimulatorContext } from '../src/simulator/types';
 import { createDispatcher } from '../src/core/tls';
-import { type VcenterApiForm, VcenterClient } from '../src/vcenter/client';
+import { VcenterClient } from '../src/vcenter/client';
+import type { VcenterApiForm } from '../src/vcenter/wire';
 import type { BackupJobStatus, RestoreJobStatus } from '../src/vcenter/schemas';
 import { VcenterAppliance, createLegacyVcenterAppliance } from '../src/simulator/vcenter/appliance';
 

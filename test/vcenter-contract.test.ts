@@ -11,11 +11,12 @@
 import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normaliseVapiErrorType } from '../src/core/errors';
+import { normaliseVapiErrorType } from '../src/vcenter/errors';
 import { Secret } from '../src/core/secrets';
 import { type Simulator, startSimulator } from '../src/simulator/server';
 import type { SimRequest, SimResponse, SimRoute, SimulatorContext } from '../src/simulator/types';
-import { type VcenterApiForm, VcenterClient } from '../src/vcenter/client';
+import { VcenterClient } from '../src/vcenter/client';
+import type { VcenterApiForm } from '../src/vcenter/wire';
 import { VcenterAppliance } from '../src/simulator/vcenter/appliance';
 import { SwaggerSpec, validateSchema } from './support/swagger';
 

@@ -116,23 +116,38 @@ const WorkerEnv = z.object({
   ),
 });
 
-/** The worker's settings, defaults applied. */
+/** The worker's settings, defaults applied (by the `WorkerEnv` schema above, the one place). */
 export interface WorkerConfig {
+  /** @default DEFAULT_TASK_QUEUE (`vmware-dr`) */
   taskQueue: string;
-  /** Unset: the activities' default (15 s). */
+  /** @default unset: the activities' default (DEFAULT_POLL_INTERVAL_MS, 15 s) */
   pollIntervalMs?: number;
-  /** Unset: the activities' default (30 s). */
+  /** @default unset: the activities' default (DEFAULT_BUSY_RETRY_DELAY_MS, 30 s) */
   busyRetryDelayMs?: number;
+  /** @default DEFAULT_MAX_CONCURRENT_ACTIVITIES */
   maxConcurrentActivities: number;
+  /** @default DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS */
   maxConcurrentWorkflowTasks: number;
-  /** Metrics server; undefined when disabled. */
+  /**
+   * Metrics server; undefined when disabled.
+   * @default DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT
+   */
   metrics?: { host: string; port: number; runtimePort: number };
+  /** @default 'info' */
   logLevel: LogLevelName;
+  /** @default 'json' */
   logFormat: LogFormat;
-  /** An explicit workflow bundle path (must exist). */
+  /**
+   * An explicit workflow bundle path (must exist).
+   * @default unset: the worker bundles at start
+   */
   workflowBundle?: string;
+  /** @default DEFAULT_SHUTDOWN_GRACE_TIME */
   shutdownGraceMs: number;
-  /** Payload encryption keys (the first encrypts); undefined: payloads are not encrypted. */
+  /**
+   * Payload encryption keys (the first encrypts).
+   * @default unset: payloads are not encrypted
+   */
   codecKeys?: CodecKeyring;
   /** The credential policy from `VMWARE_DR_POLICY`; undefined when the variable is unset. */
   policy?: CredentialPolicy;

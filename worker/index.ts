@@ -20,23 +20,43 @@ export const workflowsPath = ((): string => {
   }
 })();
 
+/** Options of {@link createWorker}; every field has a documented default. */
 export interface CreateWorkerOptions {
+  /**
+   * The connection to Temporal.
+   * @default NativeConnection.connect(connectionOptions)
+   */
   connection?: NativeConnection;
-  /** Used when `connection` is not given. */
+  /**
+   * Used when `connection` is not given.
+   * @default {} (the SDK's: localhost:7233)
+   */
   connectionOptions?: NativeConnectionOptions;
+  /** @default 'default' */
   namespace?: string;
-  /** Default `vmware-dr`. */
+  /** @default DEFAULT_TASK_QUEUE (`vmware-dr`) */
   taskQueue?: string;
+  /**
+   * Options of the activities ({@link ActivitiesOptions}, each with its own default).
+   * @default {}
+   */
   activities?: ActivitiesOptions;
-  /** A prebuilt workflow bundle; default: bundle `workflowsPath` at start. */
+  /**
+   * A prebuilt workflow bundle.
+   * @default none: bundle `workflowsPath` at start
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /**
    * Payload codecs and failure converter, e.g. `encryptingDataConverter(keys)` of `src/codec`.
    * With `workflowsPath` its `failureConverterPath` is bundled into the sandbox too; a prebuilt
-   * `workflowBundle` keeps the failure converter it was built with. @default the SDK's
+   * `workflowBundle` keeps the failure converter it was built with.
+   * @default the SDK's
    */
   dataConverter?: WorkerOptions['dataConverter'];
-  /** Anything else Worker.create takes (concurrency limits, interceptors, ...). */
+  /**
+   * Anything else Worker.create takes (concurrency limits, interceptors, ...).
+   * @default {}
+   */
   worker?: Partial<WorkerOptions>;
 }
 

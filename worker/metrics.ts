@@ -19,6 +19,7 @@ import type { Context as ActivityContext } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory, CancelledFailure } from '@temporalio/common';
 import type { ActivityInterceptors } from '@temporalio/worker';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ErrorType } from '../src/core/errors';
 
 export type MetricsProduct = 'vcenter' | 'sddc-manager' | 'vcda' | 'none';
 
@@ -43,9 +44,9 @@ export const POLL_ACTIVITIES: Readonly<Record<string, MetricsProduct>> = {
 };
 
 /** The failure type an activity uses for an appliance that answered "busy" (retried later: a busy wait). */
-export const BUSY_FAILURE_TYPE = 'ResourceBusy';
+export const BUSY_FAILURE_TYPE: ErrorType = 'ResourceBusy';
 /** The failure type of a remote job that ended failed. */
-export const REMOTE_JOB_FAILED_TYPE = 'RemoteJobFailed';
+export const REMOTE_JOB_FAILED_TYPE: ErrorType = 'RemoteJobFailed';
 
 /** The product an activity talks to, from its name (`…Vcenter…`, `…SddcManager…`, `…Vcda…`) or its input's `product`. */
 export function activityProduct(activityType: string, args: readonly unknown[] = []): MetricsProduct {

@@ -21,6 +21,7 @@ import {
 import { Runbook } from '../src/contract/runbook/document';
 import type { RunbookReport } from '../src/contract/runbook/report';
 import { type InputProblem, checkInput } from '../src/contract/inputs';
+import { INVALID_INPUT_TYPE } from '../src/core/errors';
 import type { drRunbook } from '../workflows/runbook';
 
 export interface RunbookNexusHandlerOptions {
@@ -61,7 +62,12 @@ export function checkRunRunbookInput(input: unknown): RunRunbookInput {
   if (envelope.ok && document) return { ...envelope.value, document } as RunRunbookInput;
   const message = `runRunbook input is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}); nothing was started: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
   throw new nexus.HandlerError('BAD_REQUEST', message, {
-    cause: ApplicationFailure.create({ type: 'InvalidInput', message, nonRetryable: true, details: [{ problems }] }),
+    cause: ApplicationFailure.create({
+      type: INVALID_INPUT_TYPE,
+      message,
+      nonRetryable: true,
+      details: [{ problems }],
+    }),
     retryableOverride: false,
   });
 }

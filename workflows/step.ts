@@ -26,7 +26,8 @@ import {
   applianceKey,
   endpointName,
 } from '../src/contract/endpoints';
-import { DEFAULT_BUSY_RETRY_DELAY_MS, type VmwareApiError } from '../src/core/errors';
+import type { VmwareApiError } from '../src/core/errors';
+import { DEFAULT_BUSY_RETRY_DELAY_MS } from '../src/core/retry';
 import { formatDuration } from '../src/contract/duration';
 import { DEFAULT_POLL_INTERVAL_MS, type PollMode, retryPollPolicy } from '../src/contract/inputs';
 import { validateInput } from './boundary';

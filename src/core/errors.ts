@@ -1,12 +1,14 @@
 /**
- * The one error taxonomy. Every failure talking to a VMware appliance becomes a
- * {@link VmwareApiError} subclass, and this module alone decides whether it is retryable
- * (reference §5). Nothing else in the code guesses.
+ * The one error taxonomy (reference §5). Every failure talking to a VMware appliance becomes a
+ * {@link VmwareApiError} subclass with a stable `name` and `code`, as undici's `lib/core/errors.js`
+ * does; {@link FAILURE_TYPES} is the one registry of every failure type this package raises,
+ * appliance or not. Which answer becomes which class is `classify.ts` (and each product's
+ * `errors.ts`); whether it is retried is `retry.ts`, alone.
  *
- * Pure module (no Node built-ins): workflow code may import the class names and codes.
+ * Pure module (no Node built-ins): workflow code may import the class names, codes and types.
  */
-
-export type Product = 'vcenter' | 'sddc-manager' | 'vcda';
+import type { Product } from '../contract/names';
+import { JOB_STILL_RUNNING_TYPE } from '../contract/inputs';
 
 /** Where a failure happened. Never carries credentials. */
 export interface ErrorContext {
@@ -27,40 +29,15 @@ export interface ErrorContext {
   cause?: unknown;
 }
 
-/** How a failure should be retried. */
-export interface RetryDecision {
-  retryable: boolean;
-  /** Overrides the activity retry policy's backoff for the next attempt. */
-  nextRetryDelayMs?: number;
-}
-
-/** Options that tune retry decisions; all have documented defaults. */
-export interface RetryTuning {
-  /** Delay before retrying after the appliance said it is busy. Default 30 000 ms. */
-  busyRetryDelayMs?: number;
-  /** Attempts allowed for ambiguous failures (HTTP 500, malformed bodies). Default 5. */
-  ambiguousMaxAttempts?: number;
-}
-
-/** Time bounds of the step a failure happened in. */
-export interface StepClock {
-  /** Now, in ms since the epoch. */
-  nowMs: number;
-  /** The step gives up being busy-retried after this (ms since the epoch). */
-  deadlineMs?: number;
-}
-
-export const DEFAULT_BUSY_RETRY_DELAY_MS = 30_000;
-export const DEFAULT_AMBIGUOUS_MAX_ATTEMPTS = 5;
-
-type Retryability = 'transient' | 'busy' | 'ambiguous' | 'fatal';
+/** The kind of failure a class is, as `retry.ts` reads it. */
+export type Retryability = 'transient' | 'busy' | 'ambiguous' | 'fatal';
 
 /** Base class: one stable `code` per failure mode, as undici does. */
 export abstract class VmwareApiError extends Error {
   /** The class name as a literal, so `ApplicationFailure.type` survives bundling and minifying. */
   abstract override readonly name: ErrorType;
   abstract readonly code: string;
-  /** How this failure mode is retried; read through {@link retryDecision}. */
+  /** How this failure mode is retried; read through `retryDecision` (retry.ts). */
   protected abstract readonly retryability: Retryability;
   protected abstract readonly defaultRemediation: string;
   readonly product?: Product;
@@ -99,7 +76,7 @@ export abstract class VmwareApiError extends Error {
     return `${[where, this.operation].filter(Boolean).join(' ')}: ${this.summary}${status ? ` (${status})` : ''}${detail}. Fix: ${this.remediation}`;
   }
 
-  /** @internal used by {@link retryDecision} only. */
+  /** @internal used by `retryDecision` (retry.ts) and the registry only. */
   retryabilityForDecision(): Retryability {
     return this.retryability;
   }
@@ -336,178 +313,170 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = ERROR_TYPES.filte
 );
 
 /**
- * Failure types raised outside the appliance taxonomy. `InvalidInput`: a workflow's input broke its
- * schema (nothing was started). `ConfigurationError`: TLS settings, a secret reference or an option
- * that cannot work on this worker. `InternalError`: anything else, a bug: never retried.
- * All three are non-retryable.
+ * The three failure types outside the appliance taxonomy that any activity or workflow input may
+ * end in. `InvalidInput`: a workflow's input broke its schema (nothing was started).
+ * `ConfigurationError`: TLS settings, a secret reference or an option that cannot work on this
+ * worker. `InternalError`: anything else, a bug: never retried. All three are non-retryable.
+ * The runbook's own failure types are the constants below; every one is in {@link FAILURE_TYPES}.
  */
-export const NON_APPLIANCE_FAILURE_TYPES = ['InvalidInput', 'ConfigurationError', 'InternalError'] as const;
+export const INVALID_INPUT_TYPE = 'InvalidInput';
+export const CONFIGURATION_ERROR_TYPE = 'ConfigurationError';
+export const INTERNAL_ERROR_TYPE = 'InternalError';
+export const NON_APPLIANCE_FAILURE_TYPES = [INVALID_INPUT_TYPE, CONFIGURATION_ERROR_TYPE, INTERNAL_ERROR_TYPE] as const;
 export type NonApplianceFailureType = (typeof NON_APPLIANCE_FAILURE_TYPES)[number];
 
-/** Whether the step's deadline has passed: then nothing is retried any more. */
-function pastDeadline(clock: StepClock | undefined): boolean {
-  return clock?.deadlineMs !== undefined && clock.nowMs >= clock.deadlineMs;
+/** A runbook webhook could not be sent, or answered ≥ 300. Retried by the notify activity's policy. */
+export const NOTIFICATION_FAILED_TYPE = 'NotificationFailed';
+/** A cancelled step's job could not be cancelled on the appliance: it may still run. */
+export const COMPENSATION_FAILED_TYPE = 'CompensationFailed';
+/** A restore's recovery point is no succeeded `drRunbook` backup run (or lacks that endpoint). */
+export const RECOVERY_POINT_UNUSABLE_TYPE = 'RecoveryPointUnusable';
+/** Nobody approved or rejected a step within its approval timeout. */
+export const APPROVAL_TIMEOUT_TYPE = 'ApprovalTimeout';
+/** A step was approved after its stage's `startWithin` window closed: it never started. */
+export const START_WINDOW_MISSED_TYPE = 'StartWindowMissed';
+/** A restore's validation reported warnings that nothing accepts: it never started. */
+export const RESTORE_WARNINGS_TYPE = 'RestoreWarnings';
+
+/** Failure types that are no {@link VmwareApiError} class: raised by activities and workflows. */
+export type OtherFailureType =
+  | NonApplianceFailureType
+  | typeof NOTIFICATION_FAILED_TYPE
+  | typeof COMPENSATION_FAILED_TYPE
+  | typeof RECOVERY_POINT_UNUSABLE_TYPE
+  | typeof APPROVAL_TIMEOUT_TYPE
+  | typeof START_WINDOW_MISSED_TYPE
+  | typeof RESTORE_WARNINGS_TYPE
+  | typeof JOB_STILL_RUNNING_TYPE;
+
+/** Every `ApplicationFailure.type` this package raises. */
+export type FailureType = ErrorType | OtherFailureType;
+
+/** What the registry says of one failure type. */
+export interface FailureTypeInfo {
+  /**
+   * Whether a failure of this type may be tried again. For appliance types this is what
+   * `retryDecision` (retry.ts) decides on a first attempt with the step's deadline ahead: the
+   * ambiguous ones are retried only a few times, and none past the deadline.
+   */
+  retryable: boolean;
+  /** What happened (the README's troubleshooting table says the same). */
+  description: string;
+}
+
+function appliance(type: ErrorType, description: string): FailureTypeInfo {
+  return { retryable: !NON_RETRYABLE_ERROR_TYPES.includes(type), description };
 }
 
 /**
- * Decide how to retry `err` on attempt number `attempt` (1-based, as Temporal counts), within
- * the step's deadline when `clock` gives one: past it, nothing is retried (network errors included).
- * Errors that are not {@link VmwareApiError}s are programming errors: not retryable.
+ * The one registry of failure types: every `type` an `ApplicationFailure` of this package carries,
+ * whether it is retried and what it means. Appliance types take their retryability from their
+ * class (above); the others state theirs here.
  */
-export function retryDecision(err: unknown, attempt = 1, tuning: RetryTuning = {}, clock?: StepClock): RetryDecision {
-  if (!(err instanceof VmwareApiError)) return { retryable: false };
-  switch (err.retryabilityForDecision()) {
-    case 'transient':
-      return { retryable: !pastDeadline(clock) };
-    case 'busy': {
-      const delay = tuning.busyRetryDelayMs ?? DEFAULT_BUSY_RETRY_DELAY_MS;
-      // Busy is retried until the step's deadline, never past it.
-      if (clock?.deadlineMs !== undefined && clock.nowMs + delay > clock.deadlineMs) return { retryable: false };
-      return { retryable: true, nextRetryDelayMs: delay };
-    }
-    case 'ambiguous':
-      return {
-        retryable: !pastDeadline(clock) && attempt < (tuning.ambiguousMaxAttempts ?? DEFAULT_AMBIGUOUS_MAX_ATTEMPTS),
-      };
-    case 'fatal':
-      return { retryable: false };
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Classification of appliance answers (reference §1.6, §2.5, §3.5, §5)
-
-type ErrorClass = new (summary: string, ctx: ErrorContext) => VmwareApiError;
-
-/** vAPI std error types (`/api` `error_type`, or the tail of legacy `com.vmware.vapi.std.errors.x`). */
-const VAPI_ERROR_CLASSES: Record<string, ErrorClass> = {
-  FEATURE_IN_USE: ResourceBusy,
-  RESOURCE_BUSY: ResourceBusy,
-  RESOURCE_IN_USE: ResourceBusy,
-  CONCURRENT_CHANGE: ResourceBusy,
-  UNAUTHENTICATED: AuthenticationFailed,
-  UNAUTHORIZED: PermissionDenied,
-  UNVERIFIED_PEER: TlsError,
-  NOT_FOUND: NotFound,
-  OPERATION_NOT_FOUND: NotFound,
-  INVALID_ARGUMENT: InvalidArgument,
-  INVALID_REQUEST: InvalidArgument,
-  INVALID_ELEMENT_CONFIGURATION: InvalidArgument,
-  INVALID_ELEMENT_TYPE: InvalidArgument,
-  UNEXPECTED_INPUT: InvalidArgument,
-  UNSUPPORTED: InvalidArgument,
-  ALREADY_EXISTS: InvalidArgument,
-  ALREADY_IN_DESIRED_STATE: InvalidArgument,
-  NOT_ALLOWED_IN_CURRENT_STATE: WrongState,
-  SERVICE_UNAVAILABLE: ServiceUnavailable,
-  TIMED_OUT: RequestTimeout,
-  INTERNAL_SERVER_ERROR: ServerError,
-  ERROR: ServerError,
-  CANCELED: ServerError,
-  RESOURCE_INACCESSIBLE: ServerError,
-  UNABLE_TO_ALLOCATE_RESOURCE: ServerError,
+export const FAILURE_TYPES: { readonly [T in FailureType]: FailureTypeInfo } = {
+  ResourceBusy: appliance(
+    'ResourceBusy',
+    'The appliance is busy (FEATURE_IN_USE, RESOURCE_BUSY, SDDC resource lock, HTTP 423/409).',
+  ),
+  AuthenticationFailed: appliance(
+    'AuthenticationFailed',
+    'Credentials rejected, even after one re-login (401 UNAUTHENTICATED / NotAuthenticated).',
+  ),
+  PermissionDenied: appliance('PermissionDenied', 'Authenticated but not allowed (403 UNAUTHORIZED / Forbidden).'),
+  NotFound: appliance('NotFound', 'The object or path does not exist (404 NOT_FOUND / OPERATION_NOT_FOUND).'),
+  InvalidArgument: appliance(
+    'InvalidArgument',
+    'The request was rejected as invalid (INVALID_ARGUMENT, INVALID_REQUEST, UNSUPPORTED, ALREADY_EXISTS, SDDC 400 validation).',
+  ),
+  WrongState: appliance(
+    'WrongState',
+    'The appliance is not in a state that allows this (NOT_ALLOWED_IN_CURRENT_STATE).',
+  ),
+  ServerError: appliance(
+    'ServerError',
+    'The appliance failed internally (HTTP 500, INTERNAL_SERVER_ERROR, GeneralServerFailure). Limited retries.',
+  ),
+  ServiceUnavailable: appliance(
+    'ServiceUnavailable',
+    'The service is down or restarting (502/503, SERVICE_UNAVAILABLE, 429).',
+  ),
+  RequestTimeout: appliance(
+    'RequestTimeout',
+    'The appliance or the connection timed out (504/408, TIMED_OUT, undici timeouts).',
+  ),
+  NetworkError: appliance('NetworkError', 'The connection failed (refused, reset, DNS, socket closed).'),
+  TlsError: appliance('TlsError', 'TLS verification failed (unknown CA, pin mismatch, bad TLS configuration).'),
+  ProtocolError: appliance(
+    'ProtocolError',
+    'The appliance answered something this client cannot read (malformed JSON, unexpected status). Limited retries.',
+  ),
+  SchemaMismatch: appliance(
+    'SchemaMismatch',
+    "A well-formed body whose shape breaks the schema (quotes the offending field's path).",
+  ),
+  BackupHashMismatch: appliance(
+    'BackupHashMismatch',
+    'A downloaded backup whose SHA-512 differs from the one the appliance published. Limited retries.',
+  ),
+  UnknownRemoteState: appliance(
+    'UnknownRemoteState',
+    'The appliance reported a state this client does not know: never taken as "still running".',
+  ),
+  RemoteJobFailed: appliance(
+    'RemoteJobFailed',
+    'The remote job or task ended FAILED or CANCELLED: a business outcome, not retried by the activity.',
+  ),
+  StartOutcomeUnknown: appliance(
+    'StartOutcomeUnknown',
+    "A state-changing request (the POST that starts a job or task) got an answer that cannot be read, or none the client could trust: the job may exist. Retried a few times, within the step's deadline; the retry attaches to the job this step created instead of starting a second one.",
+  ),
+  NotPermitted: appliance(
+    'NotPermitted',
+    "The worker's credential policy (src/core/policy/index.ts) refused what a workflow input asked for: an appliance, a secret reference, a backup location, a webhook or a TLS setting the operator did not allow. Raised before the secret is read and before any connection is opened. The message names the input field, the policy rule and what to add to the policy, never a secret's value.",
+  ),
+  [INVALID_INPUT_TYPE]: {
+    retryable: false,
+    description: 'the runbook or a workflow input broke its schema; nothing started',
+  },
+  [CONFIGURATION_ERROR_TYPE]: {
+    retryable: false,
+    description: 'a secret reference that does not resolve on the worker, TLS settings, an option out of range',
+  },
+  [INTERNAL_ERROR_TYPE]: {
+    retryable: false,
+    description: 'anything nobody classified: a bug (the failure keeps its stack)',
+  },
+  [NOTIFICATION_FAILED_TYPE]: {
+    retryable: true,
+    description:
+      'a runbook webhook request failed or answered with a status of 300 or more (the URL is never repeated)',
+  },
+  [COMPENSATION_FAILED_TYPE]: {
+    retryable: false,
+    description:
+      'a cancelled step asked its appliance to cancel the job, and the appliance refused (or kept failing for 30 s): the job may still run; the runbook reports the compensation as failed',
+  },
+  [RECOVERY_POINT_UNUSABLE_TYPE]: {
+    retryable: false,
+    description:
+      'a restore names a recovery point that is not a finished, succeeded `drRunbook` backup run, or has no backup of that endpoint at that location; nothing started',
+  },
+  [APPROVAL_TIMEOUT_TYPE]: {
+    retryable: false,
+    description: 'nobody approved or rejected the step in time (24 h by default)',
+  },
+  [START_WINDOW_MISSED_TYPE]: {
+    retryable: false,
+    description: "the step was approved after its stage's `startWithin` window had closed; it never started",
+  },
+  [RESTORE_WARNINGS_TYPE]: {
+    retryable: false,
+    description:
+      "a restore's validation reported warnings, the step ignores none (`ignoreWarnings`) and waits for no approval that could accept them: vCenter would fail the restore, so it never started",
+  },
+  [JOB_STILL_RUNNING_TYPE]: {
+    retryable: true,
+    description:
+      'a `pollMode: retry` read found the job still running: this is how that mode polls (logged at DEBUG, not counted as a failure)',
+  },
 };
-
-/** SDDC Manager `errorCode` and VCDA `code` values with a meaning beyond their HTTP status. */
-const NAMED_CODE_CLASSES: Record<string, ErrorClass> = {
-  UNAUTHORIZED: AuthenticationFailed, // SDDC Manager uses errorCode Unauthorized for a bad/expired token
-  UNAUTHENTICATED: AuthenticationFailed,
-  NOTAUTHENTICATED: AuthenticationFailed,
-  FORBIDDEN: PermissionDenied,
-  PERMISSIONDENIED: PermissionDenied,
-  GENERALSERVERFAILURE: ServerError,
-  RESOURCE_LOCKED: ResourceBusy,
-  RESOURCE_BUSY: ResourceBusy,
-  RESOURCES_LOCKED: ResourceBusy,
-  NOTFOUND: NotFound,
-  TASK_NOT_FOUND: NotFound,
-  BACKUPINPROGRESS: ResourceBusy, // VCDA: code for a second POST /backups while one runs is undocumented (simulator guess)
-};
-
-/** Class from the HTTP status alone (reference §1.6 reverse map). */
-function classForStatus(status: number): ErrorClass {
-  if (status === 401) return AuthenticationFailed;
-  if (status === 403) return PermissionDenied;
-  if (status === 404) return NotFound;
-  if (status === 408 || status === 504) return RequestTimeout;
-  if (status === 409 || status === 423) return ResourceBusy;
-  if (status === 429 || status === 502 || status === 503) return ServiceUnavailable;
-  if (status >= 500) return ServerError;
-  if (status >= 400) return InvalidArgument;
-  return ProtocolError;
-}
-
-/** Normalise a vAPI error type: `com.vmware.vapi.std.errors.feature_in_use` → `FEATURE_IN_USE`. */
-export function normaliseVapiErrorType(type: string): string {
-  return type.replace(/^com\.vmware\.vapi\.std\.errors\./, '').toUpperCase();
-}
-
-/**
- * The error for an HTTP error answer. `ctx.vmwareCode` is the product's own code when the
- * body had one; the product decides how its codes are read (vAPI types, SDDC errorCode, VCDA code).
- */
-export function errorFromResponse(ctx: ErrorContext & { httpStatus: number }): VmwareApiError {
-  let cls = classForStatus(ctx.httpStatus);
-  const code = ctx.vmwareCode;
-  if (code) {
-    if (ctx.product === 'vcenter') {
-      cls = VAPI_ERROR_CLASSES[normaliseVapiErrorType(code)] ?? cls;
-    } else {
-      const key = code.toUpperCase();
-      cls = NAMED_CODE_CLASSES[key] ?? NAMED_CODE_CLASSES[key.replace(/[_\s]/g, '')] ?? cls;
-    }
-  }
-  // A 401 is an authentication failure whatever the body says.
-  if (ctx.httpStatus === 401) cls = AuthenticationFailed;
-  return new cls(`appliance answered HTTP ${ctx.httpStatus}`, ctx);
-}
-
-/** undici / Node socket error codes → class. */
-const NETWORK_CODES: Record<string, ErrorClass> = {
-  UND_ERR_CONNECT_TIMEOUT: RequestTimeout,
-  UND_ERR_HEADERS_TIMEOUT: RequestTimeout,
-  UND_ERR_BODY_TIMEOUT: RequestTimeout,
-  ETIMEDOUT: RequestTimeout,
-  UND_ERR_SOCKET: NetworkError,
-  UND_ERR_CLOSED: NetworkError,
-  ECONNRESET: NetworkError,
-  ECONNREFUSED: NetworkError,
-  EPIPE: NetworkError,
-  ENOTFOUND: NetworkError,
-  EAI_AGAIN: NetworkError,
-  EHOSTUNREACH: NetworkError,
-  ENETUNREACH: NetworkError,
-  UND_ERR_RESPONSE_STATUS_CODE: ProtocolError,
-  VMWARE_DR_TLS_PIN_MISMATCH: TlsError,
-  VMWARE_DR_TLS_CONFIG: TlsError,
-  DEPTH_ZERO_SELF_SIGNED_CERT: TlsError,
-  SELF_SIGNED_CERT_IN_CHAIN: TlsError,
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: TlsError,
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: TlsError,
-  CERT_HAS_EXPIRED: TlsError,
-  ERR_TLS_CERT_ALTNAME_INVALID: TlsError,
-};
-
-function errorCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code in NETWORK_CODES) return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-/** The error for a request that got no HTTP answer (undici/Node failure). */
-export function errorFromTransport(err: unknown, ctx: ErrorContext): VmwareApiError {
-  if (err instanceof VmwareApiError) return err;
-  const code = errorCode(err);
-  const cls = (code && NETWORK_CODES[code]) || NetworkError;
-  const text = err instanceof Error ? err.message : String(err);
-  return new cls(`request failed${code ? ` (${code})` : ''}: ${text}`, { ...ctx, cause: err });
-}
-
-/** Whether `err` is the abort of a cancelled request (not a failure of the appliance). */
-export function isAbortError(err: unknown): boolean {
-  const e = err as { name?: unknown; code?: unknown } | null;
-  return !!e && (e.name === 'AbortError' || e.code === 'UND_ERR_ABORTED' || e.code === 'ABORT_ERR');
-}

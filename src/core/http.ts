@@ -1,23 +1,18 @@
 import type { Readable } from 'node:stream';
 import { type Dispatcher, request } from 'undici';
 import type { z } from 'zod';
-import {
-  type ErrorContext,
-  type Product,
-  ProtocolError,
-  SchemaMismatch,
-  type VmwareApiError,
-  errorFromResponse,
-  errorFromTransport,
-  isAbortError,
-} from './errors';
+import { classifyResponse, errorFromTransport, isAbortError } from './classify';
+import type { Product } from '../contract/names';
+import { type ErrorContext, type ErrorType, ProtocolError, SchemaMismatch, type VmwareApiError } from './errors';
 
 /** Per-request header/body (idle) timeout when a client sets none. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
-/** What a product makes of an error body: its own code, messages and hint. */
+/** What a product makes of an error body: its own code, the error type it maps that code to, messages and hint. */
 export interface ParsedErrorBody {
   vmwareCode?: string;
+  /** From the product's own code map (`src/<product>/errors.ts`); unset: the HTTP status decides. */
+  errorType?: ErrorType;
   messages?: string[];
   remediation?: string;
 }
@@ -248,10 +243,11 @@ export class HttpTransport {
       : typeof body === 'string' && body
         ? [snippet(body)]
         : [];
-    return errorFromResponse({
+    return classifyResponse({
       ...this.context(operation),
       httpStatus: status,
       vmwareCode: parsed.vmwareCode,
+      errorType: parsed.errorType,
       messages,
       remediation: parsed.remediation,
     });

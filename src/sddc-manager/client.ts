@@ -1,30 +1,22 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
-import { ResourceBusy, WrongState, isAbortError } from '../core/errors';
-import { type HttpRequest, HttpTransport, type ParsedErrorBody } from '../core/http';
-import { SessionCore } from '../core/http-session';
-import type { Secret } from '../core/secrets';
+import { ResourceBusy, WrongState } from '../core/errors';
+import { type HttpRequest, HttpTransport } from '../core/http';
+import { parseSddcError } from './errors';
+import { type SddcManagerCredentials, SddcManagerTokens } from './tokens';
 import {
-  AccessToken,
   BackupConfiguration,
   type BackupConfigurationSpec,
   BackupLocation,
   BackupTask,
   type PageMetadata,
   type RestoreSpec,
-  SddcError,
   Task,
   TaskList,
   type TaskStatus,
-  TokenPair,
   Validation,
   normaliseTaskStatus,
 } from './schemas';
-
-export interface SddcManagerCredentials {
-  username: string;
-  password: Secret;
-}
 
 export interface SddcManagerClientOptions {
   /** Base URL, e.g. `https://sfo-vcf01.rainpole.io`. */
@@ -50,8 +42,6 @@ export interface SddcManagerClientOptions {
    */
   restoreAuth?: 'bearer' | 'basic';
 }
-
-export const DEFAULT_REFRESH_BEFORE_EXPIRY_SECONDS = 120;
 
 /**
  * A task with its status read: `status` is the normalised value (compare this one), `rawStatus`
@@ -97,73 +87,21 @@ export interface SddcTaskPage {
   pageMetadata?: PageMetadata;
 }
 
-/** Messages of an Error, its causes and nested errors, depth first, without duplicates. */
-function errorMessages(e: SddcError, out: string[] = [], depth = 0): string[] {
-  const add = (m: string | null | undefined) => {
-    if (m && !out.includes(m)) out.push(m);
-  };
-  add(e.message);
-  for (const c of e.causes ?? []) add(c.message);
-  for (const n of e.notifications ?? []) add(n.message);
-  if (depth < 5) for (const n of e.nestedErrors ?? []) errorMessages(n, out, depth + 1);
-  return out;
-}
-
-/** Reads the SDDC Manager `Error` model (bindings `model_client.Error`) into the taxonomy's terms. */
-export function parseSddcError(body: unknown): ParsedErrorBody {
-  const parsed = SddcError.safeParse(body);
-  if (!parsed.success || typeof body !== 'object' || body === null || Array.isArray(body)) return {};
-  const e = parsed.data;
-  const out: ParsedErrorBody = {};
-  if (e.errorCode) out.vmwareCode = e.errorCode;
-  const messages = errorMessages(e);
-  if (messages.length) out.messages = messages;
-  // The bindings' `remediationUrl` ("URL string for remediation documentation link") is appended.
-  // Blank parts are dropped: a whitespace-only remediationMessage must not replace the class's own hint.
-  const remediation = [e.remediationMessage?.trim(), e.remediationUrl?.trim() && `See ${e.remediationUrl.trim()}`]
-    .filter(Boolean)
-    .join(' ');
-  if (remediation) out.remediation = remediation;
-  return out;
-}
-
-/** The `exp` claim (seconds) of a JWT, or undefined for an opaque or unreadable token. No signature check. */
-export function jwtExpiry(token: string): number | undefined {
-  const payload = token.split('.')[1];
-  if (!payload) return undefined;
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown };
-    return typeof claims.exp === 'number' && Number.isFinite(claims.exp) ? claims.exp : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-interface Tokens {
-  access: string;
-  /** `exp` of the access token in ms, when it is a readable JWT. */
-  expiresAtMs?: number;
-  refreshId?: string;
-}
-
 type Call = Omit<HttpRequest, 'headers'>;
 
 /**
  * Typed client for SDDC Manager backup/restore and tasks. Logs in lazily (`POST /v1/tokens`),
  * refreshes the access token before it expires (and, failing that, logs in again), and answers
  * a 401 by re-authenticating once and repeating the call once. Concurrent calls share one
- * login/refresh (see {@link SessionCore}). Method names are the operation names in errors,
+ * login/refresh (see {@link SddcManagerTokens}). Method names are the operation names in errors,
  * simulator counters and faults.
  */
 export class SddcManagerClient {
   readonly http: HttpTransport;
-  private readonly opts: SddcManagerClientOptions;
-  private readonly refreshBeforeMs: number;
-  private readonly session: SessionCore<Tokens>;
+  private readonly tokens: SddcManagerTokens;
+  private readonly restoreAuth: 'bearer' | 'basic';
 
   constructor(opts: SddcManagerClientOptions) {
-    this.opts = opts;
-    this.refreshBeforeMs = (opts.refreshBeforeExpirySeconds ?? DEFAULT_REFRESH_BEFORE_EXPIRY_SECONDS) * 1000;
     this.http = new HttpTransport({
       product: 'sddc-manager',
       baseUrl: opts.url,
@@ -172,14 +110,8 @@ export class SddcManagerClient {
       timeoutMs: opts.timeoutMs,
       parseError: parseSddcError,
     });
-    this.session = new SessionCore<Tokens>({
-      context: this.http.context('tokenCreate'),
-      login: (signal) => this.createTokens(signal),
-      renew: (current, signal) => this.renewTokens(current, signal),
-      isStale: (t) => t.expiresAtMs !== undefined && t.expiresAtMs - Date.now() < this.refreshBeforeMs,
-      loginTimeoutMs: opts.loginTimeoutMs,
-      requestTimeoutMs: opts.timeoutMs,
-    });
+    this.tokens = new SddcManagerTokens(this.http, opts);
+    this.restoreAuth = opts.restoreAuth ?? 'bearer';
   }
 
   // -------------------------------------------------------------------------------------------
@@ -187,63 +119,7 @@ export class SddcManagerClient {
 
   /** Gets a token pair now (otherwise the first call does). The tokens stay private. */
   async login(signal?: AbortSignal): Promise<void> {
-    await this.session.login(signal);
-  }
-
-  /**
-   * The session core's renewal: the refresh token first, and a full login on any failure of it.
-   * `signal` is the core's own (login timeout), never a caller's: one caller's abort never fails
-   * the others sharing the renewal.
-   */
-  private async renewTokens(current: Tokens, signal: AbortSignal): Promise<Tokens> {
-    if (current.refreshId) {
-      try {
-        return await this.refresh(current.refreshId, signal);
-      } catch (err) {
-        if (isAbortError(err) || signal.aborted) throw err;
-        // Refresh token expired/revoked or the refresh endpoint failed: full login.
-      }
-    }
-    return this.createTokens(signal);
-  }
-
-  private tokensOf(access: string, refreshId: string | undefined): Tokens {
-    const exp = jwtExpiry(access);
-    return { access, expiresAtMs: exp === undefined ? undefined : exp * 1000, refreshId };
-  }
-
-  private async createTokens(signal: AbortSignal): Promise<Tokens> {
-    const { username, password } = await this.opts.credentials();
-    const { data } = await this.http.sendParsed(
-      {
-        operation: 'tokenCreate',
-        method: 'POST',
-        path: '/v1/tokens',
-        json: { username, password: password.reveal() },
-        signal,
-      },
-      TokenPair,
-    );
-    return this.tokensOf(data.accessToken, data.refreshToken.id);
-  }
-
-  /**
-   * `PATCH /v1/tokens/access-token/refresh` with the refresh-token id as a JSON string. The
-   * docs say it returns the new access token as a string; a token pair is accepted too, in case
-   * a release answers like `POST /v1/tokens` [uncertain].
-   */
-  private async refresh(refreshId: string, signal: AbortSignal): Promise<Tokens> {
-    const { data } = await this.http.sendParsed(
-      { operation: 'tokenRefresh', method: 'PATCH', path: '/v1/tokens/access-token/refresh', json: refreshId, signal },
-      z.union([AccessToken, TokenPair]),
-    );
-    if (typeof data === 'string') return this.tokensOf(data, refreshId);
-    return this.tokensOf(data.accessToken, data.refreshToken.id);
-  }
-
-  private async basicAuthorization(): Promise<string> {
-    const { username, password } = await this.opts.credentials();
-    return `Basic ${Buffer.from(`${username}:${password.reveal()}`).toString('base64')}`;
+    await this.tokens.session.login(signal);
   }
 
   /**
@@ -258,12 +134,12 @@ export class SddcManagerClient {
   ): Promise<z.output<S>> {
     if (auth === 'basic') {
       const { data } = await this.http.sendParsed(
-        { ...req, headers: { authorization: await this.basicAuthorization() } },
+        { ...req, headers: { authorization: await this.tokens.basicAuthorization() } },
         schema,
       );
       return data;
     }
-    return this.session.run(async (tokens) => {
+    return this.tokens.session.run(async (tokens) => {
       const { data } = await this.http.sendParsed(
         { ...req, headers: { authorization: `Bearer ${tokens.access}` } },
         schema,
@@ -491,7 +367,7 @@ export class SddcManagerClient {
     const task = await this.call(
       { operation: 'startRestore', method: 'POST', path: '/v1/restores/tasks', json: spec, signal },
       Task,
-      this.opts.restoreAuth ?? 'bearer',
+      this.restoreAuth,
     );
     return this.readStatus(task, 'startRestore');
   }
@@ -505,7 +381,7 @@ export class SddcManagerClient {
     const task = await this.call(
       { operation: 'getRestoreTask', method: 'GET', path: `/v1/restores/tasks/${encodeURIComponent(id)}`, signal },
       Task,
-      this.opts.restoreAuth ?? 'bearer',
+      this.restoreAuth,
     );
     return this.readStatus(task, 'getRestoreTask');
   }
@@ -521,8 +397,8 @@ export class SddcManagerClient {
    * a bearer token here; a 401 answer from a real one would settle it]. A no-op before login.
    */
   async logout(signal?: AbortSignal): Promise<void> {
-    const refreshId = this.session.current?.value.refreshId;
-    this.session.clear();
+    const refreshId = this.tokens.session.current?.value.refreshId;
+    this.tokens.session.clear();
     if (!refreshId) return;
     await this.http.send({
       operation: 'tokenLogout',

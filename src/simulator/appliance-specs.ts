@@ -3,7 +3,7 @@
  * checks (errors name the entry and the fix), and what a spec asks of a named vCenter (its system
  * name, finished backups from before, its stage).
  */
-import type { Product } from '../core/errors';
+import type { Product } from '../contract/names';
 import type { LocationType } from '../vcenter/schemas';
 import type { SimulatorContext } from './types';
 import type { VcenterAppliance } from './vcenter/appliance';

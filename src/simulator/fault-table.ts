@@ -3,7 +3,7 @@
  * handled it) as the Markdown table the README shows, with the handled / tried counts.
  * Pure module: no I/O, so a test, a script or a CLI can render the same table.
  */
-import type { Product } from '../core/errors';
+import type { Product } from '../contract/names';
 
 /** One cell of the matrix: a fault injected into one product, and what the run made of it. */
 export interface FaultTableRow {

@@ -1,5 +1,5 @@
 /** The fault book: validated rules "the next N calls to operation X on appliance Y answer E", consumed per call. */
-import type { Product } from '../core/errors';
+import type { Product } from '../contract/names';
 import type { FaultAction, FaultRule } from './types';
 
 const PRODUCTS: readonly Product[] = ['vcenter', 'sddc-manager', 'vcda'];

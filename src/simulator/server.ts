@@ -5,7 +5,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Product } from '../core/errors';
+import type { Product } from '../contract/names';
 import { createSddcManagerAppliance } from './sddc-manager/appliance';
 import { createVcdaAppliance } from './vcda';
 import { VcenterAppliance, createVcenterAppliance } from './vcenter/appliance';

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Product } from '../core/errors';
+import type { Product } from '../contract/names';
 
 /** A request as an appliance route sees it (path relative to the appliance's base URL). */
 export interface SimRequest {

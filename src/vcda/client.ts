@@ -7,11 +7,11 @@ import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { BackupHashMismatch, InvalidArgument, NotFound, ProtocolError } from '../core/errors';
-import { type HttpRequest, type HttpResponse, HttpTransport, type ParsedErrorBody } from '../core/http';
+import { type HttpRequest, type HttpResponse, HttpTransport } from '../core/http';
 import { SessionCore } from '../core/http-session';
+import { parseVcdaError } from './errors';
 import type { Secret } from '../core/secrets';
 import {
-  ApiError,
   ApiTask,
   ApiTaskOfBackupInfo,
   type BackupInfo,
@@ -84,14 +84,6 @@ export interface DownloadedBackup {
 
 /** The downloaded archive's SHA-512 is not the one the appliance published. */
 export { BackupHashMismatch };
-
-/** Reads a VCDA ApiError body `{code, msg, args, stacktrace}` into the taxonomy's terms. */
-export function parseVcdaError(body: unknown): ParsedErrorBody {
-  const parsed = ApiError.partial().safeParse(body);
-  if (!parsed.success) return {};
-  const { code, msg } = parsed.data;
-  return { vmwareCode: code ?? undefined, messages: msg ? [msg] : [] };
-}
 
 type Call = Omit<HttpRequest, 'headers' | 'signal'> & VcdaCallOptions;
 

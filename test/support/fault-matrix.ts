@@ -3,7 +3,7 @@
  * behaviour the design promises (retry, re-login, attach, or a non-retryable failure of a given
  * type). test/fault-matrix.test.ts runs it; `src/simulator/fault-table.ts` renders it.
  */
-import type { Product } from '../../src/core/errors';
+import type { Product } from '../../src/contract/names';
 import type { FaultTableRow } from '../../src/simulator/fault-table';
 import { createSddcManagerAppliance } from '../../src/simulator/sddc-manager/appliance';
 import type { ApplianceFactory } from '../../src/simulator/server';

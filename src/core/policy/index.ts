@@ -13,7 +13,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, realpath } from 'node:fs/promises';
 import { endpointName } from '../../contract/endpoints';
-import { NotPermitted, type Product } from '../errors';
+import { NotPermitted } from '../errors';
+import type { Product } from '../../contract/names';
 import { parsePolicyText } from './file';
 import type { PolicyAction, SecretPurpose, WorkerPolicyDocument } from './format';
 import { normalisePath, pathInside } from './match';

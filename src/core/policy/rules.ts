@@ -6,7 +6,7 @@
  * refusal into a `NotPermitted` error (activities) or a runbook problem. Pure.
  */
 import type { TlsSettings } from '../../contract/endpoints';
-import type { Product } from '../errors';
+import type { Product } from '../../contract/names';
 import {
   type PolicyAppliance,
   type PolicyLocation,

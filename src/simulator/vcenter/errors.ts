@@ -4,7 +4,7 @@
  * that answer INVALID_ARGUMENT.
  */
 import type { z } from 'zod';
-import { normaliseVapiErrorType } from '../../core/errors';
+import { normaliseVapiErrorType } from '../../vcenter/errors';
 import type { SimResponse } from '../types';
 import { backupPasswordViolation } from '../../vcenter/schemas';
 import { PARTS, type VcenterForm, msg } from './model';

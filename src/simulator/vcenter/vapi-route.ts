@@ -5,7 +5,7 @@
  * operation declares (see the comment of `appliance.ts`); plus the `/rest` parameter and map
  * spellings the handlers use.
  */
-import { normaliseVapiErrorType } from '../../core/errors';
+import { normaliseVapiErrorType } from '../../vcenter/errors';
 import { type SimRequest, type SimResponse, type SimRoute, route } from '../types';
 import { VAPI_STATUS, VapiFault, vapiErrorResponse } from './errors';
 import type { VcenterForm } from './model';
