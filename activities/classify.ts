@@ -26,6 +26,7 @@ const PRODUCT_ERROR_TYPES: Readonly<Record<Product, (code: string | undefined) =
  * `errorType` already read wins. A 401 is an authentication failure whatever the body says.
  */
 export function errorFromResponse(ctx: ErrorContext & { httpStatus: number; errorType?: ErrorType }): VmwareApiError {
-  const errorType = ctx.errorType ?? (ctx.product && PRODUCT_ERROR_TYPES[ctx.product](ctx.vmwareCode));
+  // Without a product the named codes of SDDC Manager and VCDA are read, as before the split.
+  const errorType = ctx.errorType ?? PRODUCT_ERROR_TYPES[ctx.product ?? 'sddc-manager'](ctx.vmwareCode);
   return classifyResponse({ ...ctx, errorType });
 }
