@@ -6,6 +6,7 @@
 import { ApplicationFailure, TemporalFailure, isCancellation } from '@temporalio/workflow';
 import type { z } from 'zod';
 import { checkInput } from '../src/contract/inputs';
+import { INTERNAL_ERROR_TYPE, INVALID_INPUT_TYPE } from '../src/core/errors';
 
 /**
  * The input parsed by `schema`, or a non-retryable `ApplicationFailure` of type `InvalidInput`
@@ -15,7 +16,7 @@ export function validateInput<S extends z.ZodType>(workflow: string, schema: S, 
   const check = checkInput(workflow, schema, input);
   if (check.ok) return check.value;
   throw ApplicationFailure.create({
-    type: 'InvalidInput',
+    type: INVALID_INPUT_TYPE,
     message: check.message,
     nonRetryable: true,
     details: [{ problems: check.problems }],
@@ -34,7 +35,7 @@ export async function ending<T>(body: () => Promise<T>): Promise<T> {
     if (err instanceof TemporalFailure || isCancellation(err)) throw err;
     const e = err instanceof Error ? err : new Error(String(err));
     const failure = ApplicationFailure.create({
-      type: 'InternalError',
+      type: INTERNAL_ERROR_TYPE,
       message: `unexpected ${e.name} in workflow code: ${e.message} (a bug: report it with this run's id)`,
       nonRetryable: true,
     });

@@ -26,6 +26,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { type ErrorType } from '../src/core/errors';
 
 export interface LeaseRequest {
   /** Unique per request; a duplicate delivery of the same request is ignored. */
@@ -212,7 +213,7 @@ export async function withApplianceLease<T>(key: string, deadlineMs: number, fn:
   if (!got) {
     await release();
     throw ApplicationFailure.create({
-      type: 'ResourceBusy',
+      type: 'ResourceBusy' satisfies ErrorType,
       nonRetryable: true,
       message: `${key}: another step held this appliance until this step's deadline (waited for the appliance lease ${leaseId}). Fix: run the steps on this appliance one after the other, or give the step a longer timeoutMs`,
     });

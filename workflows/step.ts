@@ -26,7 +26,7 @@ import {
   applianceKey,
   endpointName,
 } from '../src/contract/endpoints';
-import type { VmwareApiError } from '../src/core/errors';
+import { type VmwareApiError, type ErrorType } from '../src/core/errors';
 import { DEFAULT_BUSY_RETRY_DELAY_MS } from '../src/core/retry';
 import { formatDuration } from '../src/contract/duration';
 import { DEFAULT_POLL_INTERVAL_MS, type PollMode, retryPollPolicy } from '../src/contract/inputs';
@@ -272,7 +272,7 @@ async function startWithBusyWaits<S>(o: RemoteJobStep<S, unknown>): Promise<S> {
           RetryState.NON_RETRYABLE_FAILURE,
           a.identity,
           ApplicationFailure.create({
-            type: 'ResourceBusy',
+            type: 'ResourceBusy' satisfies ErrorType,
             message: `${busy.message} (still busy at the step's deadline, after ${attempt} start${attempt === 1 ? '' : 's'})`,
             nonRetryable: true,
             details: busy.details as unknown[] | undefined,

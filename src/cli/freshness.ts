@@ -26,6 +26,7 @@ import {
   timeText,
   withTimingOptions,
 } from './schedule';
+import { INVALID_INPUT_TYPE } from '../core/errors';
 
 /** How long `--wait` waits for the check before it gives up (the run's execution timeout). */
 export const DEFAULT_FRESHNESS_TIMEOUT = '5m';
@@ -147,7 +148,7 @@ async function runCheck(self: Command, file: string, flags: FreshnessFlags): Pro
               '(vmware-dr worker; or --task-queue, --timeout)',
             EXIT.FAILED,
           );
-        if (err.cause instanceof ApplicationFailure && err.cause.type === 'InvalidInput')
+        if (err.cause instanceof ApplicationFailure && err.cause.type === INVALID_INPUT_TYPE)
           throw new CliError(`the check refused its input: ${err.cause.message}`, EXIT.INVALID);
         throw new CliError(`the check ${workflowId} failed: ${err.cause?.message ?? err.message}`, EXIT.FAILED);
       }

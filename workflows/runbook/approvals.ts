@@ -16,6 +16,7 @@ import type { ApproveRequest, RejectRequest } from '../../src/contract/messages'
 import type { CallerIdentities } from '../caller-identity';
 import type { PlannedStep } from './plan';
 import type { RunWaits } from './visibility';
+import { APPROVAL_TIMEOUT_TYPE } from '../../src/core/errors';
 
 /** How a run decides on approvals, from its options and the patches its history has. */
 export interface ApprovalSettings {
@@ -178,7 +179,7 @@ export class RunbookApprovals {
     if (!decided || !d) {
       r.state = 'failed';
       r.error = {
-        type: 'ApprovalTimeout',
+        type: APPROVAL_TIMEOUT_TYPE,
         message: `no approval within ${this.run.settings.approvalTimeout ?? '24h'}: the step did not start`,
       };
       return false;

@@ -9,6 +9,7 @@ import type { RunbookDocument, RunbookRestoreStep } from '../../src/contract/run
 import { stepError } from './failure';
 import { type PlannedStep, type VcenterRestore, productEndpoint } from './plan';
 import { findVcenterArchive, readRecoveryPoint } from './proxies';
+import { RECOVERY_POINT_UNUSABLE_TYPE } from '../../src/core/errors';
 
 /** Restore steps that take their archive from a recovery point: the backup of the set they restore, by step id. */
 export type RecoveryPointBackups = Map<string, { set: string; backup: RecoveryPointBackup }>;
@@ -54,7 +55,7 @@ export async function resolveRecoveryPoints(
       : backup.location !== undefined && trim(backup.location) !== trim(from)
         ? `the backup of ${name} in recovery point ${set.workflowId} went to ${backup.location}, not to ${from} (location ${(p.step as RunbookRestoreStep).from}). Fix: restore from the location the backup went to`
         : undefined;
-    if (problem !== undefined) refused.set(p.report.id, { type: 'RecoveryPointUnusable', message: problem });
+    if (problem !== undefined) refused.set(p.report.id, { type: RECOVERY_POINT_UNUSABLE_TYPE, message: problem });
     else fromRecoveryPoint.set(p.report.id, { set: set.workflowId, backup: backup! });
   }
   return refused;

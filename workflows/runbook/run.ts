@@ -31,6 +31,7 @@ import {
 import { validateVcenterRestore } from './proxies';
 import { type RecoveryPointBackups, findArchive, resolveRecoveryPoints } from './recovery-point';
 import { type AttributePair, type AttributeWriter, RunWaits, SA } from './visibility';
+import { RESTORE_WARNINGS_TYPE, START_WINDOW_MISSED_TYPE, type ErrorType } from '../../src/core/errors';
 
 /** How a run goes, from its options and the patches its history has. */
 export interface RunSettings extends ApprovalSettings {
@@ -157,7 +158,10 @@ export class RunbookRun {
           if (!r) continue;
           r.state = 'failed';
           const message = `${problem.path}: ${problem.message}`;
-          r.error = { type: 'NotPermitted', message: r.error ? `${r.error.message}; ${message}` : message };
+          r.error = {
+            type: 'NotPermitted' satisfies ErrorType,
+            message: r.error ? `${r.error.message}; ${message}` : message,
+          };
         }
     }
   }
@@ -237,7 +241,7 @@ export class RunbookRun {
     if (!v.applicable) {
       r.state = 'failed';
       r.error = {
-        type: 'InvalidArgument',
+        type: 'InvalidArgument' satisfies ErrorType,
         message: `the backup cannot be restored onto ${r.endpoint} (restore validation: not applicable${v.messages.length ? `: ${v.messages.join('; ')}` : ''})`,
         hint: 'restore onto a freshly deployed vCenter in the restore stage (before firstboot) with a backup of a matching version',
       };
@@ -250,7 +254,7 @@ export class RunbookRun {
       else {
         r.state = 'failed';
         r.error = {
-          type: 'RestoreWarnings',
+          type: RESTORE_WARNINGS_TYPE,
           message: `restore validation of ${r.endpoint} reported ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}: ${r.warnings.join('; ')}. The restore would fail on them, so it was not started`,
           hint: `set ignoreWarnings: true on step ${r.id} to restore despite them, or approval: required so that the approver can accept them (vmware-dr approve --accept-warnings)`,
         };
@@ -276,7 +280,7 @@ export class RunbookRun {
     if (startWithinMs !== undefined && Date.now() - stageStart > startWithinMs) {
       r.state = 'failed';
       r.error = {
-        type: 'StartWindowMissed',
+        type: START_WINDOW_MISSED_TYPE,
         message: `the stage's startWithin window passed before this step could start`,
       };
       return;
