@@ -41,6 +41,25 @@ function classForStatus(status: number): ErrorClass {
 }
 
 /**
+ * The named error codes of VMware's non-vAPI REST APIs (SDDC Manager's `errorCode`, VCDA's ApiError
+ * `code`) with a meaning beyond their HTTP status; the vocabulary both products answer with, so no
+ * product of its own. Upper case; {@link lookupErrorCode} also matches them without `_` and blanks.
+ */
+export const NAMED_ERROR_CODES: Readonly<Record<string, ErrorType>> = {
+  UNAUTHORIZED: 'AuthenticationFailed', // SDDC Manager uses errorCode Unauthorized for a bad/expired token
+  UNAUTHENTICATED: 'AuthenticationFailed',
+  NOTAUTHENTICATED: 'AuthenticationFailed',
+  FORBIDDEN: 'PermissionDenied',
+  PERMISSIONDENIED: 'PermissionDenied',
+  GENERALSERVERFAILURE: 'ServerError',
+  RESOURCE_LOCKED: 'ResourceBusy',
+  RESOURCE_BUSY: 'ResourceBusy',
+  RESOURCES_LOCKED: 'ResourceBusy',
+  NOTFOUND: 'NotFound',
+  TASK_NOT_FOUND: 'NotFound',
+};
+
+/**
  * A product's code → error type lookup, spelled loosely: the code upper-cased, then also without
  * `_` and blanks (`NotAuthenticated`, `NOT_AUTHENTICATED` and `not authenticated` are one code).
  * The keys of `codes` are upper case.

@@ -4,7 +4,7 @@
  * (reference §2.5, §5).
  */
 import type { ErrorType } from '../core/errors';
-import { lookupErrorCode } from '../core/classify';
+import { NAMED_ERROR_CODES, lookupErrorCode } from '../core/classify';
 import type { ParsedErrorBody } from '../core/http';
 import { SddcError } from './schemas';
 
@@ -13,17 +13,7 @@ import { SddcError } from './schemas';
  * here is classified by its HTTP status.
  */
 const SDDC_MANAGER_ERROR_CODES: Readonly<Record<string, ErrorType>> = {
-  UNAUTHORIZED: 'AuthenticationFailed', // SDDC Manager uses errorCode Unauthorized for a bad/expired token
-  UNAUTHENTICATED: 'AuthenticationFailed',
-  NOTAUTHENTICATED: 'AuthenticationFailed',
-  FORBIDDEN: 'PermissionDenied',
-  PERMISSIONDENIED: 'PermissionDenied',
-  GENERALSERVERFAILURE: 'ServerError',
-  RESOURCE_LOCKED: 'ResourceBusy',
-  RESOURCE_BUSY: 'ResourceBusy',
-  RESOURCES_LOCKED: 'ResourceBusy',
-  NOTFOUND: 'NotFound',
-  TASK_NOT_FOUND: 'NotFound',
+  ...NAMED_ERROR_CODES,
   BACKUPINPROGRESS: 'ResourceBusy', // read for SDDC Manager too since the first version, so no answer changes class
 };
 

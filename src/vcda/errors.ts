@@ -4,7 +4,7 @@
  * (reference §3.5, §5).
  */
 import type { ErrorType } from '../core/errors';
-import { lookupErrorCode } from '../core/classify';
+import { NAMED_ERROR_CODES, lookupErrorCode } from '../core/classify';
 import type { ParsedErrorBody } from '../core/http';
 import { ApiError } from './schemas';
 
@@ -12,20 +12,8 @@ import { ApiError } from './schemas';
  * ApiError `code` values (upper case; also matched without `_` and blanks) → error type. A code
  * not here is classified by its HTTP status.
  */
-// VCDA's REST reference documents few codes; these are the ones the project has read since its
-// first version (shared with SDDC Manager's vocabulary), kept so that no answer changes class.
 const VCDA_ERROR_CODES: Readonly<Record<string, ErrorType>> = {
-  UNAUTHORIZED: 'AuthenticationFailed',
-  UNAUTHENTICATED: 'AuthenticationFailed',
-  NOTAUTHENTICATED: 'AuthenticationFailed',
-  FORBIDDEN: 'PermissionDenied',
-  PERMISSIONDENIED: 'PermissionDenied',
-  GENERALSERVERFAILURE: 'ServerError',
-  RESOURCE_LOCKED: 'ResourceBusy',
-  RESOURCE_BUSY: 'ResourceBusy',
-  RESOURCES_LOCKED: 'ResourceBusy',
-  NOTFOUND: 'NotFound',
-  TASK_NOT_FOUND: 'NotFound',
+  ...NAMED_ERROR_CODES,
   BACKUPINPROGRESS: 'ResourceBusy', // the code for a second POST /backups while one runs is undocumented (simulator guess)
 };
 
