@@ -289,7 +289,7 @@ async function readRecoveryPointOf(
       remoteId: m.remoteId,
       ...(m.location !== undefined && { location: m.location }),
       // The runbook's step child is `<run id>/<step id>` and its vCenter job comment carries the
-      // marker of its step id `<child id>/…` (workflows/runbook.ts, activities/vcenter.ts).
+      // marker of its step id `<child id>/…` (workflows/runbook/, activities/vcenter.ts).
       ...(m.product === 'vcenter' && { marker: stepMarker(`${input.workflowId}/${step}/`).slice(0, -1) }),
     };
   });
