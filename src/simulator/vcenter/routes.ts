@@ -22,13 +22,16 @@ import { PARTS, type VcenterForm, type VcenterState } from './model';
 import type { Reconciliation } from './reconciliation';
 import type { Restore } from './restore';
 import type { Schedules } from './schedules';
-import { type RouteOptions, type VapiRouteHooks, mapOut, unflatten, vapiRoute } from './vapi-route';
+import { jsonRpcRoute } from './jsonrpc';
+import { type RouteOptions, type VapiRouteHooks, mapOut, restJobIds, restParam, vapiRoute } from './vapi-route';
 
 type Form = VcenterForm;
 
 /** What the table calls: the appliance's areas, its sessions and its outage. */
 export interface VcenterRouteTarget extends VapiRouteHooks {
   readonly forms: readonly Form[];
+  /** Whether to serve vAPI JSON-RPC at `POST /api` too (`jsonrpc.ts`). */
+  readonly jsonRpc?: boolean;
   readonly state: VcenterState;
   readonly backups: BackupJobs;
   readonly archives: Archives;
@@ -129,7 +132,7 @@ export function vcenterRoutes(vc: VcenterRouteTarget): SimRoute[] {
     `${R}/backup/job/details`,
     'backupJobDetails',
     (req, form) => {
-      const ids = req.query.getAll(form === 'api' ? 'jobs' : 'filter.jobs');
+      const ids = form === 'api' ? req.query.getAll('jobs') : restJobIds(req);
       // Unknown ids are left out [uncertain: a real appliance may answer an error].
       const jobs = ids.length ? ids.flatMap((id) => state.jobs.get(id) ?? []) : [...state.jobs.values()];
       return mapOut(form, Object.fromEntries(jobs.map((j) => [j.id, backups.details(j)])));
@@ -257,7 +260,8 @@ export function vcenterRoutes(vc: VcenterRouteTarget): SimRoute[] {
     { api: { errors: E.api400404 }, rest: { errors: E.rest404 } },
   );
 
-  // System names and archives: `/api` POSTs with bodies, `/rest` GETs with flattened query parameters.
+  // System names and archives: `/api` POSTs with bodies, `/rest` GETs with flattened query parameters
+  // (or, as VMware's SDKs send them, a JSON body: see `restParam`).
   one(
     'api',
     'POST',
@@ -271,7 +275,7 @@ export function vcenterRoutes(vc: VcenterRouteTarget): SimRoute[] {
     'GET',
     `${R}/backup/system-name`,
     'systemNameList',
-    (req) => archives.systemNames(parseArg(LocationSpec, unflatten(req.query, 'loc_spec'), 'loc_spec')),
+    (req) => archives.systemNames(parseArg(LocationSpec, restParam(req, 'loc_spec'), 'loc_spec')),
     { errors: E.rest404 },
   );
   one(
@@ -293,8 +297,8 @@ export function vcenterRoutes(vc: VcenterRouteTarget): SimRoute[] {
     (req) =>
       archives.list(
         req.params.system_name ?? '',
-        parseArg(LocationSpec, unflatten(req.query, 'loc_spec'), 'loc_spec'),
-        parseArg(ArchiveFilterSpec, unflatten(req.query, 'filter_spec', ['max_results']), 'filter_spec'),
+        parseArg(LocationSpec, restParam(req, 'loc_spec'), 'loc_spec'),
+        parseArg(ArchiveFilterSpec, restParam(req, 'filter_spec', ['max_results']), 'filter_spec'),
       ),
     { errors: E.rest404 },
   );
@@ -315,7 +319,7 @@ export function vcenterRoutes(vc: VcenterRouteTarget): SimRoute[] {
       archives.get(
         req.params.system_name ?? '',
         req.params.archive ?? '',
-        parseArg(LocationSpec, unflatten(req.query, 'spec'), 'spec'),
+        parseArg(LocationSpec, restParam(req, 'spec'), 'spec'),
       ),
     { errors: E.rest404 },
   );
@@ -364,5 +368,7 @@ export function vcenterRoutes(vc: VcenterRouteTarget): SimRoute[] {
     () => reconciliation.info(),
     notFound,
   );
+  // vAPI JSON-RPC (`POST /api`), served by the `/api` routes above.
+  if (has('api') && vc.jsonRpc) r.push(jsonRpcRoute(r));
   return r;
 }

@@ -35,6 +35,27 @@ export function unflatten(
   return out;
 }
 
+/**
+ * A `/rest` GET structure parameter: flattened in the query (`prefix.field=...`), or a field of a
+ * JSON body, as VMware's SDKs send GET inputs in their REST mode. The query wins when it has any.
+ */
+export function restParam(req: SimRequest, prefix: string, integers: readonly string[] = []): unknown {
+  const fromQuery = unflatten(req.query, prefix, integers);
+  if (Object.keys(fromQuery).length) return fromQuery;
+  const body = req.body;
+  if (body && typeof body === 'object' && !Array.isArray(body) && prefix in body)
+    return (body as Record<string, unknown>)[prefix];
+  return fromQuery;
+}
+
+/** The `/rest` job details filter: `filter.jobs` query parameters, or `{"filter": {"jobs": [...]}}` in a body. */
+export function restJobIds(req: SimRequest): string[] {
+  const fromQuery = req.query.getAll('filter.jobs');
+  if (fromQuery.length) return fromQuery;
+  const jobs = (restParam(req, 'filter') as { jobs?: unknown }).jobs;
+  return Array.isArray(jobs) ? jobs.filter((j): j is string => typeof j === 'string') : [];
+}
+
 /** A vAPI map in the request's form: `/api` object, `/rest` `[{key, value}]`. */
 export function mapOut<T>(form: Form, record: Record<string, T>): unknown {
   return form === 'api' ? record : Object.entries(record).map(([key, value]) => ({ key, value }));
