@@ -9,7 +9,7 @@
 const FLOORS = [
   ['contract', ['^src/contract/']],
   ['core', ['^src/core/', '^src/codec/', '^src/temporal/', '^src/nexus/']],
-  ['products', ['^src/vcenter/', '^src/sddc-manager/', '^src/vcda/']],
+  ['products', ['^src/vcenter/', '^src/sddc-manager/', '^src/vcda/', '^src/nsx-manager/']],
   ['simulator', ['^src/simulator/']],
   ['activities', ['^activities/']],
   ['workflows', ['^workflows/']],
@@ -17,7 +17,7 @@ const FLOORS = [
   ['top', ['^src/cli/', '^src/rehearsal/', '^src/index\\.ts$', '^worker/', '^bench/']],
 ];
 
-const PRODUCTS = ['vcenter', 'sddc-manager', 'vcda'];
+const PRODUCTS = ['vcenter', 'sddc-manager', 'vcda', 'nsx-manager'];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -7,17 +7,18 @@
  * error type itself.
  */
 import { classifyResponse } from '../src/core/classify';
-import type { ErrorContext, ErrorType, VmwareApiError } from '../src/core/errors';
-import type { Product } from '../src/contract/names';
+import type { ErrorContext, ErrorProduct, ErrorType, VmwareApiError } from '../src/core/errors';
+import { nsxManagerErrorType } from '../src/nsx-manager/errors';
 import { sddcManagerErrorType } from '../src/sddc-manager/errors';
 import { vcdaErrorType } from '../src/vcda/errors';
 import { vcenterErrorType } from '../src/vcenter/errors';
 
 /** Each product's code → error type reading. */
-const PRODUCT_ERROR_TYPES: Readonly<Record<Product, (code: string | undefined) => ErrorType | undefined>> = {
+const PRODUCT_ERROR_TYPES: Readonly<Record<ErrorProduct, (code: string | undefined) => ErrorType | undefined>> = {
   vcenter: vcenterErrorType,
   'sddc-manager': sddcManagerErrorType,
   vcda: vcdaErrorType,
+  'nsx-manager': nsxManagerErrorType,
 };
 
 /**

@@ -17,6 +17,7 @@ interface SimulatorFlags {
   vcenters: number;
   sddcManagers: number;
   vcdas: number;
+  nsxManagers: number;
   jobSeconds: number;
   faults?: string;
   password?: string;
@@ -108,6 +109,7 @@ async function runSimulator(flags: SimulatorFlags, command: Command): Promise<vo
     vcenters: flags.vcenters,
     sddcManagers: flags.sddcManagers,
     vcdas: flags.vcdas,
+    nsxManagers: flags.nsxManagers,
     jobSeconds: flags.jobSeconds,
     faults,
     credentials,
@@ -121,6 +123,7 @@ async function runSimulator(flags: SimulatorFlags, command: Command): Promise<vo
         vcenter: sim.info.vcenter.map((a) => ({ ...a, caFile })),
         sddcManager: sim.info.sddcManager.map((a) => ({ ...a, caFile })),
         vcda: sim.info.vcda.map((a) => ({ ...a, caFile })),
+        ...(sim.info.nsxManager && { nsxManager: sim.info.nsxManager.map((a) => ({ ...a, caFile })) }),
       }
     : sim.info;
   process.stdout.write(`${JSON.stringify(info)}\n`);
@@ -145,6 +148,9 @@ export function registerSimulator(program: Command): void {
       new Option('--sddc-managers <n>', 'simulated SDDC Managers').argParser(wholeNumber('sddc-managers')).default(0),
     )
     .addOption(new Option('--vcdas <n>', 'simulated VCDA appliances').argParser(wholeNumber('vcdas')).default(0))
+    .addOption(
+      new Option('--nsx-managers <n>', 'simulated NSX Managers').argParser(wholeNumber('nsx-managers')).default(0),
+    )
     .addOption(new Option('--job-seconds <s>', 'how long a job or task takes').argParser(seconds).default(5))
     .option('--faults <file>', 'JSON or YAML list of faults to arm from the start')
     .addOption(

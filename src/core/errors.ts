@@ -10,10 +10,16 @@
 import type { Product } from '../contract/names';
 import { JOB_STILL_RUNNING_TYPE } from '../contract/inputs';
 
+/**
+ * The product an error names: a runbook {@link Product}, or a product whose typed client exists
+ * before runbooks, activities and reports know it (`nsx-manager`, until it joins `PRODUCTS`).
+ */
+export type ErrorProduct = Product | 'nsx-manager';
+
 /** Where a failure happened. Never carries credentials. */
 export interface ErrorContext {
   /** Unset only for a failure that concerns no single product (a credential-policy refusal of a webhook or a secret source). */
-  product?: Product;
+  product?: ErrorProduct;
   /** Client operation, e.g. `backupJobCreate`. */
   operation: string;
   /** Appliance name or URL (no credentials). */
@@ -40,7 +46,7 @@ export abstract class VmwareApiError extends Error {
   /** How this failure mode is retried; read through `retryDecision` (retry.ts). */
   protected abstract readonly retryability: Retryability;
   protected abstract readonly defaultRemediation: string;
-  readonly product?: Product;
+  readonly product?: ErrorProduct;
   readonly operation: string;
   readonly appliance?: string;
   readonly httpStatus?: number;

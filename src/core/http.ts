@@ -2,8 +2,14 @@ import type { Readable } from 'node:stream';
 import { type Dispatcher, request } from 'undici';
 import type { z } from 'zod';
 import { classifyResponse, errorFromTransport, isAbortError } from './classify';
-import type { Product } from '../contract/names';
-import { type ErrorContext, type ErrorType, ProtocolError, SchemaMismatch, type VmwareApiError } from './errors';
+import {
+  type ErrorContext,
+  type ErrorProduct,
+  type ErrorType,
+  ProtocolError,
+  SchemaMismatch,
+  type VmwareApiError,
+} from './errors';
 
 /** Per-request header/body (idle) timeout when a client sets none. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
@@ -18,7 +24,7 @@ export interface ParsedErrorBody {
 }
 
 export interface HttpTransportOptions {
-  product: Product;
+  product: ErrorProduct;
   /** Base URL of the appliance, e.g. `https://vc01.example.com` (a path prefix is kept). */
   baseUrl: string;
   /** Name shown in errors and logs. Default: the base URL. */
@@ -91,7 +97,7 @@ export function queryString(query: HttpRequest['query']): string {
 
 /** One appliance's HTTP(S) endpoint: sends JSON, classifies every failure through `errors.ts`. */
 export class HttpTransport {
-  readonly product: Product;
+  readonly product: ErrorProduct;
   readonly appliance: string;
   private readonly base: string;
   private readonly dispatcher?: Dispatcher;

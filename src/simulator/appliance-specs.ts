@@ -3,9 +3,8 @@
  * checks (errors name the entry and the fix), and what a spec asks of a named vCenter (its system
  * name, finished backups from before, its stage).
  */
-import type { Product } from '../contract/names';
 import type { LocationType } from '../vcenter/schemas';
-import type { SimulatorContext } from './types';
+import type { SimProduct, SimulatorContext } from './types';
 import type { VcenterAppliance } from './vcenter/appliance';
 import { type Job, SCHEME_TYPES, VCENTER_BUILD, type VcenterStage } from './vcenter/model';
 
@@ -14,7 +13,7 @@ import { type Job, SCHEME_TYPES, VCENTER_BUILD, type VcenterStage } from './vcen
  * `/vcenter/vc-mgmt`): faults, counters and credentials use that name too.
  */
 export interface SimulatorApplianceSpec {
-  product: Product;
+  product: SimProduct;
   /** 1–64 letters, digits, `.`, `_`, `-` (a URL path segment); unique per product. */
   name: string;
   /**
@@ -49,10 +48,11 @@ export interface SeededVcenterBackup {
 }
 
 /** URL path segment of each product's appliances. */
-export const PRODUCT_PATH: Record<Product, string> = {
+export const PRODUCT_PATH: Record<SimProduct, string> = {
   vcenter: 'vcenter',
   'sddc-manager': 'sddc-manager',
   vcda: 'vcda',
+  'nsx-manager': 'nsx-manager',
 };
 
 const APPLIANCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

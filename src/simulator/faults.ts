@@ -1,8 +1,7 @@
 /** The fault book: validated rules "the next N calls to operation X on appliance Y answer E", consumed per call. */
-import type { Product } from '../contract/names';
-import type { FaultAction, FaultRule } from './types';
+import type { FaultAction, FaultRule, SimProduct } from './types';
 
-const PRODUCTS: readonly Product[] = ['vcenter', 'sddc-manager', 'vcda'];
+const PRODUCTS: readonly SimProduct[] = ['vcenter', 'sddc-manager', 'vcda', 'nsx-manager'];
 const KINDS: readonly FaultAction['kind'][] = [
   'error',
   'status',
@@ -68,7 +67,7 @@ export class FaultBook {
   }
 
   /** Consumes one hit of the first rule matching this call. */
-  take(product: Product, appliance: string, operation: string): FaultAction | undefined {
+  take(product: SimProduct, appliance: string, operation: string): FaultAction | undefined {
     const rule = this.rules.find(
       (r) =>
         r.remaining > 0 &&

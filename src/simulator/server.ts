@@ -5,14 +5,23 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Product } from '../contract/names';
+import { createNsxManagerAppliance } from './nsx-manager/appliance';
 import { createSddcManagerAppliance } from './sddc-manager/appliance';
 import { createVcdaAppliance } from './vcda';
 import { VcenterAppliance, createVcenterAppliance } from './vcenter/appliance';
 import { PRODUCT_PATH, type SimulatorApplianceSpec, checkApplianceSpecs, prepareVcenter } from './appliance-specs';
 import { generatePki } from './cert';
 import { FaultBook } from './faults';
-import type { FaultRule, SimAppliance, SimRequest, SimResponse, SimRoute, SimulatorContext, StartedJob } from './types';
+import type {
+  FaultRule,
+  SimAppliance,
+  SimProduct,
+  SimRequest,
+  SimResponse,
+  SimRoute,
+  SimulatorContext,
+  StartedJob,
+} from './types';
 
 /** A factory per product: builds appliance number `index` (1-based). */
 export type ApplianceFactory = (index: number, ctx: SimulatorContext) => SimAppliance;
@@ -26,6 +35,8 @@ export interface SimulatorOptions {
   vcenters?: number;
   sddcManagers?: number;
   vcdas?: number;
+  /** Simulated NSX Managers. @default 0 */
+  nsxManagers?: number;
   /**
    * Appliances with names (served at `/<product>/<name>`), after the numbered ones. When given,
    * `vcenters` defaults to 0 instead of 1.
@@ -41,7 +52,7 @@ export interface SimulatorOptions {
   /** Faults armed from the start. */
   faults?: FaultRule[];
   /** Product factories; default: the three real simulators. */
-  factories?: Partial<Record<Product, ApplianceFactory>>;
+  factories?: Partial<Record<SimProduct, ApplianceFactory>>;
   /**
    * Fixed appliance passwords, so a worker configured from one run keeps working after a restart.
    * @default a fresh random password per appliance
@@ -78,6 +89,8 @@ export interface SimulatorInfo {
   vcenter: ApplianceInfo[];
   sddcManager: ApplianceInfo[];
   vcda: ApplianceInfo[];
+  /** Only when the simulator serves NSX Managers (absent otherwise, so the line is unchanged without them). */
+  nsxManager?: ApplianceInfo[];
   admin: string;
   caFile?: string;
 }
@@ -94,7 +107,7 @@ export interface Simulator {
   readonly faults: FaultBook;
   counters(): Counters;
   resetCounters(): void;
-  appliance(product: Product, name: string): SimAppliance | undefined;
+  appliance(product: SimProduct, name: string): SimAppliance | undefined;
   close(): Promise<void>;
 }
 
@@ -173,10 +186,11 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-const DEFAULT_FACTORIES: Record<Product, ApplianceFactory> = {
+const DEFAULT_FACTORIES: Record<SimProduct, ApplianceFactory> = {
   vcenter: createVcenterAppliance,
   'sddc-manager': createSddcManagerAppliance,
   vcda: createVcdaAppliance,
+  'nsx-manager': createNsxManagerAppliance,
 };
 
 /** The names the HTTPS certificate covers: loopback, the listen address (unless a wildcard) and `extra`. */
@@ -218,10 +232,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   const appliances = new Map<string, { appliance: SimAppliance; routes: CompiledRoute[] }>();
   const specs = checkApplianceSpecs(opts.appliances ?? []);
-  const counts: [Product, number][] = [
+  const counts: [SimProduct, number][] = [
     ['vcenter', opts.vcenters ?? (specs.length ? 0 : 1)],
     ['sddc-manager', opts.sddcManagers ?? 0],
     ['vcda', opts.vcdas ?? 0],
+    ['nsx-manager', opts.nsxManagers ?? 0],
   ];
   const serve = (appliance: SimAppliance): void => {
     const key = `${PRODUCT_PATH[appliance.product]}/${appliance.name}`;
@@ -235,7 +250,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       .sort((a, b) => specificity(b) - specificity(a));
     appliances.set(key, { appliance, routes });
   };
-  const built: Record<Product, number> = { vcenter: 0, 'sddc-manager': 0, vcda: 0 };
+  const built: Record<SimProduct, number> = { vcenter: 0, 'sddc-manager': 0, vcda: 0, 'nsx-manager': 0 };
   for (const [product, n] of counts) {
     for (let i = 1; i <= n; i++) serve(factories[product](++built[product], ctx));
   }
@@ -266,7 +281,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     s.on('close', () => sockets.delete(s));
   });
 
-  function count(product: Product, name: string, operation: string): void {
+  function count(product: SimProduct, name: string, operation: string): void {
     const byAppliance = (calls[product] ??= {});
     const byOp = (byAppliance[name] ??= {});
     byOp[operation] = (byOp[operation] ?? 0) + 1;
@@ -422,7 +437,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const { port } = server.address() as AddressInfo;
   const scheme = opts.http ? 'http' : 'https';
   const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const list = (product: Product): ApplianceInfo[] =>
+  const list = (product: SimProduct): ApplianceInfo[] =>
     [...appliances.values()]
       .filter((e) => e.appliance.product === product)
       .map(({ appliance: a }) => ({
@@ -431,10 +446,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         password: a.password,
         ...(caFile ? { caFile } : {}),
       }));
+  const nsxManager = list('nsx-manager');
   const info: SimulatorInfo = {
     vcenter: list('vcenter'),
     sddcManager: list('sddc-manager'),
     vcda: list('vcda'),
+    ...(nsxManager.length ? { nsxManager } : {}),
     admin: `${url}/_admin`,
     ...(caFile ? { caFile } : {}),
   };

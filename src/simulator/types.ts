@@ -1,6 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Product } from '../contract/names';
 
+/**
+ * A simulated appliance's product: a runbook {@link Product}, or one simulated before runbooks
+ * name it (`nsx-manager`; it joins `PRODUCTS` when its activities and steps do).
+ */
+export type SimProduct = Product | 'nsx-manager';
+
 /** A request as an appliance route sees it (path relative to the appliance's base URL). */
 export interface SimRequest {
   method: string;
@@ -68,7 +74,7 @@ export function route<F extends Error>(
 
 /** One remote job/task the simulator started, as `GET <admin>/counters` lists it. */
 export interface StartedJob {
-  product: Product;
+  product: SimProduct;
   appliance: string;
   kind: string;
   id: string;
@@ -98,7 +104,7 @@ export type FaultAction =
 
 export interface FaultRule {
   /** Product; unset matches every product. */
-  product?: Product;
+  product?: SimProduct;
   /** Appliance name (e.g. `vc-1`); unset matches every appliance. */
   appliance?: string;
   /** Operation name (see each product's routes); `*` matches every operation. */
@@ -123,7 +129,7 @@ export interface SimulatorContext {
 
 /** A simulated appliance: its routes and its error body. */
 export interface SimAppliance {
-  readonly product: Product;
+  readonly product: SimProduct;
   readonly name: string;
   readonly username: string;
   readonly password: string;
