@@ -612,7 +612,12 @@ describe('VcenterAppliance routes', () => {
   };
 
   it('names each logical operation once per form, identically in both forms', () => {
-    const routes = new VcenterAppliance(1, ctx).routes();
+    const all = new VcenterAppliance(1, ctx).routes();
+    // vAPI JSON-RPC is one transport route (`POST /api`) over the `/api` operations, not one of them.
+    expect(all.filter((r) => r.operation === 'jsonRpcInvoke').map((r) => `${r.method} ${r.pattern}`)).toEqual([
+      'POST /api',
+    ]);
+    const routes = all.filter((r) => r.operation !== 'jsonRpcInvoke');
     const byOp = new Map<string, string[]>();
     for (const r of routes)
       byOp.set(r.operation, [...(byOp.get(r.operation) ?? []), r.pattern.startsWith('/api') ? 'api' : 'rest']);

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../src/simulator/server';
-import { type VcenterAppliance, createJsonRpcVcenterAppliance } from '../src/simulator/vcenter/appliance';
+import type { VcenterAppliance } from '../src/simulator/vcenter/appliance';
 import { sdkPython } from './support/vcenter-sdk/venv';
 
 const DRIVE = path.join(__dirname, 'support', 'vcenter-sdk', 'drive.py');
@@ -55,13 +55,14 @@ describe("VMware's vSphere Automation SDK against the simulated vCenter", () => 
     const venv = await sdkPython((line) => process.stderr.write(`${line}\n`));
     python = venv.python;
     process.stderr.write(`[vcenter-sdk] venv ready in ${venv.setupMs} ms\n`);
-    // JSON-RPC is opt-in for now (see `VcenterApplianceOptions.jsonRpc`).
-    sim = await startSimulator({ vcenters: 1, jobSeconds: 1, factories: { vcenter: createJsonRpcVcenterAppliance } });
+    // The simulator as `vmware-dr simulator` starts it: JSON-RPC is served by default.
+    sim = await startSimulator({ vcenters: 1, jobSeconds: 1 });
   }, 600_000);
   afterAll(async () => sim?.close());
 
   it.each(['jsonrpc', 'rest'] as const)('%s: backup, archives, restore validation and NotFound', async (mode) => {
     const vc = sim.info.vcenter[0]!;
+    const before = sim.counters().calls.vcenter?.['vc-1'] ?? {};
     const location = `sftp://backup.example.test/sdk/${mode}`;
     const r = await drive(python, mode, { ...vc, caFile: sim.info.caFile, location });
     const appliance = sim.appliance('vcenter', 'vc-1') as VcenterAppliance;
@@ -86,8 +87,44 @@ describe("VMware's vSphere Automation SDK against the simulated vCenter", () => 
     expect(r.notFound).toEqual({ type: 'NotFound', message: 'Backup job no-such-job not found.' });
     if (mode === 'jsonrpc') expect(r.sessionUser).toBe('VSPHERE.LOCAL\\administrator');
 
+    // Both modes are counted as the operations they call (what fault rules target), not as a transport.
     const calls = sim.counters().calls.vcenter?.['vc-1'] ?? {};
-    if (mode === 'jsonrpc') expect(calls.jsonRpcInvoke).toBeGreaterThan(8);
-    else expect(calls.systemNameList).toBe(1);
+    const delta = (op: string) => (calls[op] ?? 0) - (before[op] ?? 0);
+    expect(delta('systemNameList')).toBe(1);
+    expect(delta('backupJobCreate')).toBe(1);
+    expect(delta('jsonRpcInvoke')).toBe(0);
+  });
+
+  it('a fault rule for an operation hits its JSON-RPC call too', async () => {
+    const vc = sim.info.vcenter[0]!;
+    const { Agent, request } = await import('undici');
+    const { readFile } = await import('node:fs/promises');
+    const dispatcher = new Agent({ connect: { ca: await readFile(sim.info.caFile!, 'utf8') } });
+    const invoke = async (serviceId: string, operationId: string, securityCtx: object) => {
+      const res = await request(`${vc.url}/api`, {
+        method: 'POST',
+        dispatcher,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          method: 'invoke',
+          id: '1',
+          params: { serviceId, operationId, input: { STRUCTURE: { 'operation-input': {} } }, ctx: { securityCtx } },
+        }),
+      });
+      return { status: res.statusCode, body: (await res.body.json()) as { result?: { output?: unknown } } };
+    };
+    const login = await invoke('com.vmware.cis.session', 'create', {
+      schemeId: 'com.vmware.vapi.std.security.user_pass',
+      userName: vc.username,
+      password: vc.password,
+    });
+    expect(login.status).toBe(200);
+    const session = { schemeId: 'com.vmware.vapi.std.security.session_id', sessionId: login.body.result?.output };
+    sim.faults.add({ product: 'vcenter', operation: 'backupJobList', action: { kind: 'status', status: 503 } });
+    const list = (serviceId: string) => invoke(serviceId, 'list', session);
+    expect((await list('com.vmware.appliance.recovery.backup.job')).status).toBe(503);
+    expect((await list('com.vmware.appliance.recovery.backup.job')).status).toBe(200);
+    await dispatcher.close();
   });
 });

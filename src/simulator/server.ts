@@ -344,7 +344,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           ),
         );
       }
-      const operation = found.route.operation;
+      const operation = found.route.operationOf?.(body) ?? found.route.operation;
       count(appliance.product, appliance.name, operation);
       const fault = faults.take(appliance.product, appliance.name, operation);
       if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));

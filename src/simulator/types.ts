@@ -34,6 +34,11 @@ export interface SimRoute {
   pattern: string;
   /** Operation name: what counters count and faults target. */
   operation: string;
+  /**
+   * The operation of one request when a route serves several (vAPI JSON-RPC: one `POST /api` for
+   * every service), read from its body; `operation` when it answers undefined.
+   */
+  operationOf?: (body: unknown) => string | undefined;
   handler: SimHandler;
 }
 

@@ -32,9 +32,9 @@ export interface VcenterApplianceOptions {
   /** Wire forms served. Default both; `['rest']` is a 6.5/6.7 appliance (no `/api`: auto-detection falls back). */
   forms?: readonly VcenterForm[];
   /**
-   * Also serve vAPI JSON-RPC at `POST /api` (`jsonrpc.ts`), as a real vCenter does. Off by default
-   * for now: its route is one `jsonRpcInvoke` operation whose counters and faults do not follow the
-   * vAPI operation it calls, until the server can name a route's operation from the request body.
+   * Also serve vAPI JSON-RPC at `POST /api` (`jsonrpc.ts`), as a real vCenter does (VMware's SDKs
+   * speak it by default). Counters and faults see each call as the operation it invokes.
+   * @default true (wherever `/api` is served)
    */
   jsonRpc?: boolean;
 }
@@ -73,7 +73,7 @@ export class VcenterAppliance implements SimAppliance {
     this.systemName = `${this.name}.sim.local`;
     this.ctx = ctx;
     this.forms = opts.forms ?? ['api', 'rest'];
-    this.jsonRpc = opts.jsonRpc ?? false;
+    this.jsonRpc = opts.jsonRpc ?? true;
     this.password = `Sim-${randomBytes(6).toString('hex')}!${index}`;
     this.state = new VcenterState(ctx, this);
     this.jobs = this.state.jobs;
@@ -251,11 +251,6 @@ export class VcenterAppliance implements SimAppliance {
 
 export function createVcenterAppliance(index: number, ctx: SimulatorContext): VcenterAppliance {
   return new VcenterAppliance(index, ctx);
-}
-
-/** A vCenter that also serves vAPI JSON-RPC at `POST /api` (what VMware's SDKs speak by default). */
-export function createJsonRpcVcenterAppliance(index: number, ctx: SimulatorContext): VcenterAppliance {
-  return new VcenterAppliance(index, ctx, { jsonRpc: true });
 }
 
 /** A 6.5/6.7-style vCenter that serves only the legacy `/rest` form (for API-form detection). */

@@ -8,8 +8,10 @@
  * (`vapi-encoding.ts`): `{"result": {"output": …}}`, or `{"result": {"error": …}}` for a vAPI
  * error.
  *
- * Counters and fault rules see one operation, `jsonRpcInvoke` (the server picks them by route,
- * before reading the body).
+ * Counters and fault rules see the operation of the route that serves the call (`backupJobCreate`
+ * for `...backup.job#create`), so a faults file targets REST and JSON-RPC calls alike; an injected
+ * error is answered as the HTTP error of that operation, not as a JSON-RPC error envelope. A call
+ * this table does not serve counts as `jsonRpcInvoke`.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SimRequest, SimResponse, SimRoute } from '../types';
@@ -129,6 +131,11 @@ export function jsonRpcRoute(routes: readonly SimRoute[]): SimRoute {
     method: 'POST',
     pattern: '/api',
     operation: 'jsonRpcInvoke',
+    operationOf: (body) => {
+      const p = body && typeof body === 'object' ? (body as Envelope).params : undefined;
+      const call = p && typeof p === 'object' ? CALLS[`${str(p.serviceId)}#${str(p.operationId)}`] : undefined;
+      return call && byOperation.has(call.operation) ? call.operation : undefined;
+    },
     handler: async (req) => {
       const envelope = (req.body && typeof req.body === 'object' ? req.body : {}) as Envelope;
       const p = envelope.params;

@@ -30,7 +30,7 @@ type Form = VcenterForm;
 /** What the table calls: the appliance's areas, its sessions and its outage. */
 export interface VcenterRouteTarget extends VapiRouteHooks {
   readonly forms: readonly Form[];
-  /** Whether to serve vAPI JSON-RPC at `POST /api` too (`jsonrpc.ts`). */
+  /** Whether to serve vAPI JSON-RPC at `POST /api` too (`jsonrpc.ts`); on unless false. */
   readonly jsonRpc?: boolean;
   readonly state: VcenterState;
   readonly backups: BackupJobs;
@@ -369,6 +369,6 @@ export function vcenterRoutes(vc: VcenterRouteTarget): SimRoute[] {
     notFound,
   );
   // vAPI JSON-RPC (`POST /api`), served by the `/api` routes above.
-  if (has('api') && vc.jsonRpc) r.push(jsonRpcRoute(r));
+  if (has('api') && vc.jsonRpc !== false) r.push(jsonRpcRoute(r));
   return r;
 }
