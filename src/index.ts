@@ -234,11 +234,11 @@ export {
   resumeSignal,
   type ApproveRequest,
   type RejectRequest,
+  RUNBOOK_WORKFLOW_TYPE,
 } from './contract/messages';
 export { runbookProgress, stepLiveState, type StepLiveState } from './client/live-progress';
 export {
   runbookClient,
-  RUNBOOK_WORKFLOW_TYPE,
   type RunbookClient,
   type RunbookClientOptions,
   type RunbookRun,

@@ -10,7 +10,8 @@
 import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
 import type { WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
-import { RUNBOOK_WORKFLOW_TYPE, type RunbookRun } from '../client/runbook';
+import { type RunbookRun } from '../client/runbook';
+import { RUNBOOK_WORKFLOW_TYPE } from '../contract/messages';
 import { type RunbookReport, renderReportMarkdown } from '../contract/runbook/report';
 import { type ConnectionFlags, findRunbookRun, withClient, withConnectionOptions, workflowUiUrl } from './connect';
 import { type CliIo, CliError, EXIT, outcomeExitCode, printJson } from './exit';

@@ -24,7 +24,7 @@ import {
   createRunbookSchedule,
   runbookSchedule,
 } from '../client/schedules';
-import { RUNBOOK_WORKFLOW_TYPE } from '../client/runbook';
+import { RUNBOOK_WORKFLOW_TYPE } from '../contract/messages';
 import type { InputProblem } from '../contract/inputs';
 import { type CliClient, type ConnectionFlags, withClient, withConnectionOptions } from './connect';
 import { CliError, EXIT, printJson } from './exit';

@@ -21,6 +21,7 @@ import {
   rejectUpdate,
   resumeSignal,
   progressQuery,
+  RUNBOOK_WORKFLOW_TYPE,
 } from '../contract/messages';
 import type { DrRunbookOptions, RunbookDocument } from '../contract/runbook/document';
 import type { RunbookReport } from '../contract/runbook/report';
@@ -32,9 +33,6 @@ import {
   stepActivity,
   stepWorkflowId,
 } from './live-progress';
-
-/** The workflow type of a runbook run. */
-export const RUNBOOK_WORKFLOW_TYPE = 'drRunbook';
 
 /** Options of {@link runbookClient}. */
 export interface RunbookClientOptions {

@@ -11,7 +11,7 @@ import { durationText, parseDuration } from '../contract/duration';
 import { FreshnessOptions } from '../contract/freshness';
 import { Runbook, type RunbookDocument } from '../contract/runbook/document';
 import { type InputProblem, checkInput } from '../contract/inputs';
-import { RUNBOOK_WORKFLOW_TYPE } from './runbook';
+import { RUNBOOK_WORKFLOW_TYPE } from '../contract/messages';
 
 /** Default catch-up window: a run missed while the server was down is still taken within 1 h. */
 export const DEFAULT_SCHEDULE_CATCHUP_WINDOW = '1h';

@@ -26,6 +26,9 @@ export interface RejectRequest {
 }
 
 /** The report so far: per step its state, remote id, attempts and what it waits for. */
+/** The workflow type of a runbook run (`drRunbook`), for clients that find runs by type. */
+export const RUNBOOK_WORKFLOW_TYPE = 'drRunbook';
+
 export const progressQuery = defineQuery<RunbookReport>('progress');
 export const approveUpdate = defineUpdate<{ step: string; state: string }, [ApproveRequest]>('approve');
 export const rejectUpdate = defineUpdate<{ step: string; state: string }, [RejectRequest]>('reject');

@@ -8,13 +8,14 @@ import { z } from 'zod';
 import { MAX_URL_LENGTH, Name, looksLikeSecretRef } from '../../contract/endpoints';
 import { ENV_PATTERN, envMatches, normalisePath, parseAuthority, parseHostPattern, pathInside } from './match';
 import { closest } from '../../contract/closest';
+import { PRODUCTS, type Product } from '../../contract/names';
 
 export const POLICY_API_VERSION = 'vmware-dr/v1';
 export const POLICY_KIND = 'WorkerPolicy';
 
-/** The products a policy names (as runbooks do). */
-export const POLICY_PRODUCTS = ['vcenter', 'sddc-manager', 'vcda'] as const;
-export type PolicyProduct = (typeof POLICY_PRODUCTS)[number];
+/** The products a policy names: the products runbooks name. */
+export const POLICY_PRODUCTS = PRODUCTS;
+export type PolicyProduct = Product;
 
 /** What each kind of secret of an appliance is used for. */
 export const SECRET_PURPOSES = ['login', 'encryption', 'passphrase', 'ssoAdmin'] as const;
